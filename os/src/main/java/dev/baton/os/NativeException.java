@@ -1,0 +1,33 @@
+package dev.baton.os;
+
+/**
+ * A failed system call: which call, on what, and the errno by name, e.g. {@code sendmsg(fd=7)
+ * failed: EBADF (Bad file descriptor)}. EAGAIN is never thrown; calls that may block return it.
+ */
+public final class NativeException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String call;
+  private final int errno;
+  private final String errnoName;
+
+  public NativeException(String call, int errno, String errnoName, String description) {
+    super(call + " failed: " + errnoName + " (" + description + ")");
+    this.call = call;
+    this.errno = errno;
+    this.errnoName = errnoName;
+  }
+
+  public String call() {
+    return call;
+  }
+
+  public int errno() {
+    return errno;
+  }
+
+  /** "EADDRINUSE", "ENOENT", ... */
+  public String errnoName() {
+    return errnoName;
+  }
+}

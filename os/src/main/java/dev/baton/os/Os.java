@@ -1,0 +1,59 @@
+package dev.baton.os;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Every system call baton makes. The supervisor sees the operating system only through this seam,
+ * so its deploy logic runs unchanged against a fake in unit tests and against Linux for real.
+ *
+ * <p>All descriptors this interface creates are close-on-exec: nothing leaks into a generation
+ * unless {@link SpawnSpec} names it.
+ */
+public interface Os {
+
+  /** The real operating system, through the FFM API. */
+  static Os linux() {
+    return LinuxOs.instance();
+  }
+
+  /** This process's pid. */
+  int pid();
+
+  /** This process's real uid. */
+  int uid();
+
+  /** Binds and listens. The socket stays open until {@link #close(Fd)}; callers own it. */
+  Fd listen(ListenAddress address, int backlog);
+
+  /** The address a TCP listener is bound to, with the port the kernel chose for port 0. */
+  InetSocketAddress localAddress(Fd listener);
+
+  /** Who holds a TCP port in LISTEN state, as "pid 4121 (nginx)", when /proc tells. */
+  Optional<String> portOwner(int port);
+
+  void close(Fd fd);
+
+  /**
+   * Starts a process in its own session (its pid is its process group), with an empty signal mask
+   * and default dispositions, the chosen descriptors at 0 and 3.., and every other descriptor closed.
+   *
+   * @throws NativeException when the process cannot be started (ENOENT for a missing command)
+   */
+  ChildProcess spawn(SpawnSpec spec);
+
+  /** kill(-pgid, signal): signals a whole process group. Returns false when none was left. */
+  boolean signalGroup(int pgid, Signal signal);
+
+  /** An AF_UNIX datagram socket with SO_PASSCRED, for systemd's sd_notify protocol. */
+  NotifySocket openNotifySocket(Path path);
+
+  /** Sends one sd_notify datagram to {@code address}: a path, or "@name" for the abstract namespace. */
+  void sendNotify(String address, String message);
+
+  /** A Unix stream listener whose file is created with {@code mode} (e.g. 0600), never wider. */
+  UnixListener listenUnix(Path path, int mode);
+
+  UnixConnection connectUnix(Path path);
+}
