@@ -1,0 +1,57 @@
+package dev.baton.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code baton}: zero-downtime deploys and instant rollback for Linux web servers. */
+@Command(
+    name = "baton",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Zero-downtime deploys and instant rollback for Linux web servers.",
+    subcommands = {
+      RunCommand.class,
+      DeployCommand.class,
+      StatusCommand.class,
+      StopCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footerHeading = "%nExit status:%n",
+    footer = {
+      "  0  done",
+      "  1  the operation failed (e.g. the new generation never became ready); the reason is printed",
+      "  2  bad usage or a bad config",
+      "  3  the supervisor could not be reached"
+    })
+public final class Main {
+  static final int FAILED = 1;
+  static final int USAGE = 2;
+  static final int UNREACHABLE = 3;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int code = run(args);
+    if (code != RunCommand.KEEP_RUNNING) {
+      System.exit(code);
+    }
+  }
+
+  /** Runs one command line and returns its exit status, for tests and for main. */
+  public static int run(String... args) {
+    return new CommandLine(new Main())
+        .setExecutionExceptionHandler((e, cmd, parsed) -> {
+          cmd.getErr().println("baton: " + e.getMessage());
+          return e instanceof dev.baton.supervisor.ConfigException ? USAGE : FAILED;
+        })
+        .execute(args);
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      var v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"baton " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+    }
+  }
+}

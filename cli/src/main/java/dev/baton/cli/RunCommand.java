@@ -1,0 +1,57 @@
+package dev.baton.cli;
+
+import dev.baton.os.Os;
+import dev.baton.supervisor.ConfigException;
+import dev.baton.supervisor.ControlServer;
+import dev.baton.supervisor.StartException;
+import dev.baton.supervisor.Supervisor;
+import java.time.InstantSource;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(
+    name = "run",
+    description = {
+      "Run the supervisor of one service in the foreground: bind its listeners, start its first"
+          + " generation, and serve the control socket until 'baton stop' or SIGTERM.",
+      "Works as a systemd Type=notify service: READY=1 goes out once a generation is active."
+    })
+final class RunCommand implements Callable<Integer> {
+  /** main() must not call System.exit while a shutdown hook runs: it would block forever. */
+  static final int KEEP_RUNNING = Integer.MIN_VALUE;
+
+  @Mixin ConfigOption config;
+
+  @Override
+  public Integer call() {
+    var os = Os.linux();
+    Supervisor supervisor;
+    try {
+      supervisor = new Supervisor(config.load(), os, InstantSource.system());
+    } catch (ConfigException e) {
+      System.err.println("baton: " + e.getMessage());
+      return Main.USAGE;
+    }
+    var bySignal = new AtomicBoolean();
+    var hook = Thread.ofPlatform().unstarted(() -> {
+      bySignal.set(true);
+      supervisor.stop().join();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    ControlServer control;
+    try {
+      supervisor.start();
+      control = ControlServer.start(supervisor, os);
+    } catch (StartException e) {
+      System.err.println("baton: " + e.getMessage());
+      supervisor.stop().join();
+      Runtime.getRuntime().removeShutdownHook(hook);
+      return Main.FAILED;
+    }
+    supervisor.stopped().join();
+    control.close();
+    return bySignal.get() ? KEEP_RUNNING : 0;
+  }
+}

@@ -1,0 +1,392 @@
+package dev.baton.supervisor;
+
+import dev.baton.os.ListenAddress;
+import dev.baton.os.Signal;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.toml.TomlMapper;
+
+/**
+ * A service's baton.toml, checked whole before anything starts. Every key is known: a typo is an
+ * error that names the file, the line and the key, never a silently ignored setting.
+ */
+public record Config(
+    Path file,
+    App app,
+    List<Listen> listeners,
+    Readiness readiness,
+    Drain drain,
+    Restart restart,
+    Control control) {
+
+  /** How each generation is started. {@code command} is argv: it never goes through a shell. */
+  public record App(List<String> command, Map<String, String> env, Path workdir) {
+    public App {
+      command = List.copyOf(command);
+      env = Map.copyOf(env);
+    }
+  }
+
+  /** How a generation receives a listener: systemd's LISTEN_FDS (fd 3..) or as its stdin. */
+  public enum Pass {
+    LISTEN_FDS,
+    FD0
+  }
+
+  public record Listen(String name, ListenAddress address, Pass pass, int backlog) {}
+
+  /**
+   * When a new generation counts as ready: READY=1 on NOTIFY_SOCKET, a 2xx from {@code http} on the
+   * generation's private probe listener, both, or else having stayed alive for {@code alive}.
+   */
+  public record Readiness(boolean notifyReady, Optional<String> http, Duration timeout, Duration alive) {}
+
+  public record Drain(Signal signal, Duration timeout) {}
+
+  /** Backoff for restarting an active generation that crashed: doubles from initial up to max. */
+  public record Restart(Duration initial, Duration max) {}
+
+  public record Control(Path socket) {}
+
+  public static Config load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(
+          file + ": no such file; create it (see README.md, 'Configuration') or pass -c FILE");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    return parse(file, text);
+  }
+
+  public static Config parse(Path file, String text) {
+    JsonNode root;
+    try {
+      root = new TomlMapper().readTree(text);
+    } catch (JacksonException e) {
+      var where = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
+      throw new ConfigException(file + where + ": not valid TOML: " + e.getOriginalMessage(), e);
+    }
+    var base = file.toAbsolutePath().getParent();
+    var top = new Table(file, text, "", root);
+    top.allow("app", "listen", "readiness", "drain", "restart", "control");
+
+    var appTable = top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
+    appTable.allow("command", "env", "workdir");
+    var command = appTable.strings("command");
+    if (command.isEmpty()) {
+      throw appTable.invalid("command", "must name a program, e.g. command = [\"./server\", \"--port\", \"0\"]");
+    }
+    var app =
+        new App(
+            command,
+            appTable.stringMap("env"),
+            base.resolve(appTable.string("workdir").orElse(".")).normalize());
+
+    var listeners = new ArrayList<Listen>();
+    var names = new HashSet<String>();
+    for (var listen : top.tables("listen")) {
+      listen.allow("name", "address", "pass", "reuse_port", "backlog");
+      var name = listen.string("name").orElse("http");
+      if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
+        throw listen.invalid("name", "must be 1-64 letters, digits, '_', '.' or '-'");
+      }
+      if (!names.add(name)) {
+        throw listen.invalid("name", "'" + name + "' is used by two [[listen]] entries; names must be unique");
+      }
+      var addressText = listen.string("address").orElseThrow(() -> listen.missing("address", "address = \"127.0.0.1:8080\""));
+      ListenAddress address;
+      try {
+        address = ListenAddress.parse(addressText, listen.bool("reuse_port").orElse(false));
+      } catch (IllegalArgumentException e) {
+        throw listen.invalid("address", e.getMessage());
+      }
+      var pass =
+          switch (listen.string("pass").orElse("listen-fds")) {
+            case "listen-fds" -> Pass.LISTEN_FDS;
+            case "fd0" -> Pass.FD0;
+            default -> throw listen.invalid("pass", "must be \"listen-fds\" (the default) or \"fd0\"");
+          };
+      var backlog = listen.integer("backlog").orElse(4096);
+      if (backlog < 1 || backlog > 65535) {
+        throw listen.invalid("backlog", "must be between 1 and 65535");
+      }
+      listeners.add(new Listen(name, address, pass, backlog));
+    }
+    if (listeners.isEmpty()) {
+      throw top.missing("[[listen]]", "[[listen]]\\nname = \"http\"\\naddress = \"127.0.0.1:8080\"");
+    }
+    if (listeners.stream().filter(l -> l.pass() == Pass.FD0).count() > 1) {
+      throw new ConfigException(file + ": only one [[listen]] can have pass = \"fd0\": a process has one fd 0");
+    }
+
+    var ready = top.table("readiness").orElse(Table.empty(file, text, "readiness"));
+    ready.allow("notify", "http", "timeout", "alive");
+    var http = ready.string("http");
+    if (http.isPresent() && !http.get().startsWith("/")) {
+      throw ready.invalid("http", "must be a path on the generation's probe listener, e.g. \"/healthz\"");
+    }
+    var readiness =
+        new Readiness(
+            ready.bool("notify").orElse(false),
+            http,
+            ready.duration("timeout").orElse(Duration.ofSeconds(30)),
+            ready.duration("alive").orElse(Duration.ofSeconds(1)));
+
+    var drainTable = top.table("drain").orElse(Table.empty(file, text, "drain"));
+    drainTable.allow("signal", "timeout");
+    Signal signal;
+    try {
+      signal = Signal.parse(drainTable.string("signal").orElse("TERM"));
+    } catch (IllegalArgumentException e) {
+      throw drainTable.invalid("signal", e.getMessage());
+    }
+    var drain = new Drain(signal, drainTable.duration("timeout").orElse(Duration.ofSeconds(10)));
+
+    var restartTable = top.table("restart").orElse(Table.empty(file, text, "restart"));
+    restartTable.allow("backoff", "max_backoff");
+    var restart =
+        new Restart(
+            restartTable.duration("backoff").orElse(Duration.ofMillis(100)),
+            restartTable.duration("max_backoff").orElse(Duration.ofSeconds(10)));
+
+    var controlTable = top.table("control").orElse(Table.empty(file, text, "control"));
+    controlTable.allow("socket");
+    var control = new Control(base.resolve(controlTable.string("socket").orElse("baton.sock")).normalize());
+
+    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control);
+  }
+
+  /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */
+  static Duration parseDuration(String text) {
+    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    var unit = m.group(2) == null ? "s" : m.group(2);
+    return switch (unit) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      default -> Duration.ofHours(n);
+    };
+  }
+
+  /** One TOML table, with the text it came from so that errors can name a line. */
+  private record Table(Path file, String text, String path, JsonNode node) {
+
+    static Table empty(Path file, String text, String path) {
+      return new Table(file, text, path, new TomlMapper().createObjectNode());
+    }
+
+    void allow(String... keys) {
+      var known = List.of(keys);
+      for (var key : node.propertyNames()) {
+        if (!known.contains(key)) {
+          var hint = closest(key, known).map(k -> "did you mean '" + k + "'? ").orElse("");
+          throw new ConfigException(
+              where(key) + ": unknown key '" + key + "' in " + describe() + "; " + hint + "known keys: " + String.join(", ", known));
+        }
+      }
+    }
+
+    Optional<Table> table(String key) {
+      var child = node.get(key);
+      if (child == null) {
+        return Optional.empty();
+      }
+      if (!child.isObject()) {
+        throw invalid(key, "must be a table: [" + key + "]");
+      }
+      return Optional.of(new Table(file, text, key, child));
+    }
+
+    List<Table> tables(String key) {
+      var child = node.get(key);
+      if (child == null) {
+        return List.of();
+      }
+      if (!child.isArray()) {
+        throw invalid(key, "must be an array of tables: [[" + key + "]]");
+      }
+      var tables = new ArrayList<Table>();
+      for (int i = 0; i < child.size(); i++) {
+        tables.add(new Table(file, text, key + "#" + i, child.get(i)));
+      }
+      return tables;
+    }
+
+    Optional<String> string(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      if (!v.isString()) {
+        throw invalid(key, "must be a string in quotes");
+      }
+      return Optional.of(v.stringValue());
+    }
+
+    Optional<Boolean> bool(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      if (!v.isBoolean()) {
+        throw invalid(key, "must be true or false");
+      }
+      return Optional.of(v.booleanValue());
+    }
+
+    Optional<Integer> integer(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      if (!v.isIntegralNumber()) {
+        throw invalid(key, "must be a whole number");
+      }
+      return Optional.of(v.intValue());
+    }
+
+    Optional<Duration> duration(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      try {
+        var d = v.isIntegralNumber() ? Duration.ofSeconds(v.longValue()) : parseDuration(v.isString() ? v.stringValue() : v.toString());
+        if (d.isZero() || d.isNegative()) {
+          throw new IllegalArgumentException("must be longer than zero");
+        }
+        return Optional.of(d);
+      } catch (IllegalArgumentException e) {
+        throw invalid(key, e.getMessage());
+      }
+    }
+
+    List<String> strings(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        throw missing(key, key + " = [\"./server\", \"--flag\"]");
+      }
+      if (!v.isArray()) {
+        throw invalid(key, "must be an array of strings (argv), e.g. [\"gunicorn\", \"app:app\"]; baton never runs a shell");
+      }
+      var list = new ArrayList<String>();
+      for (var item : v.values()) {
+        if (!item.isString()) {
+          throw invalid(key, "must contain only strings");
+        }
+        list.add(item.stringValue());
+      }
+      return list;
+    }
+
+    Map<String, String> stringMap(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Map.of();
+      }
+      if (!v.isObject()) {
+        throw invalid(key, "must be a table of strings, e.g. env = { KEY = \"value\" }");
+      }
+      var map = new LinkedHashMap<String, String>();
+      for (var e : v.properties()) {
+        if (!e.getValue().isString()) {
+          throw invalid(key, "value of '" + e.getKey() + "' must be a string in quotes");
+        }
+        map.put(e.getKey(), e.getValue().stringValue());
+      }
+      return map;
+    }
+
+    ConfigException invalid(String key, String problem) {
+      return new ConfigException(where(key) + ": " + describe() + " " + key + " " + problem);
+    }
+
+    ConfigException missing(String key, String example) {
+      return new ConfigException(file + ": " + describe() + " needs " + key + ", e.g. " + example);
+    }
+
+    private String describe() {
+      if (path.isEmpty()) {
+        return "the top level";
+      }
+      int hash = path.indexOf('#');
+      return hash < 0 ? "[" + path + "]" : "[[" + path.substring(0, hash) + "]] #" + (Integer.parseInt(path.substring(hash + 1)) + 1);
+    }
+
+    /** "file:line" for the key's line in this table, or just "file" when it cannot be found. */
+    private String where(String key) {
+      var lines = text.split("\n", -1);
+      var wantTable = path.contains("#") ? path.substring(0, path.indexOf('#')) : path;
+      int wantIndex = path.contains("#") ? Integer.parseInt(path.substring(path.indexOf('#') + 1)) : 0;
+      var current = "";
+      int index = -1;
+      var keyPattern = java.util.regex.Pattern.compile("\\s*\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*=.*");
+      for (int i = 0; i < lines.length; i++) {
+        var line = lines[i].strip();
+        if (line.startsWith("[")) {
+          var name = line.replaceAll("^\\[\\[?\\s*|\\s*\\]\\]?.*$", "");
+          index = name.equals(current) && line.startsWith("[[") ? index + 1 : 0;
+          current = name;
+          if (current.equals(key) && wantTable.isEmpty()) {
+            return file + ":" + (i + 1);
+          }
+          continue;
+        }
+        if (current.equals(wantTable) && index == wantIndex && keyPattern.matcher(lines[i]).matches()) {
+          return file + ":" + (i + 1);
+        }
+      }
+      return file.toString();
+    }
+
+    private static Optional<String> closest(String key, List<String> known) {
+      String best = null;
+      int bestDistance = 3;
+      for (var k : known) {
+        int d = distance(key, k);
+        if (d < bestDistance) {
+          best = k;
+          bestDistance = d;
+        }
+      }
+      return Optional.ofNullable(best);
+    }
+
+    private static int distance(String a, String b) {
+      var prev = new int[b.length() + 1];
+      var cur = new int[b.length() + 1];
+      for (int j = 0; j <= b.length(); j++) {
+        prev[j] = j;
+      }
+      for (int i = 1; i <= a.length(); i++) {
+        cur[0] = i;
+        for (int j = 1; j <= b.length(); j++) {
+          int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+          cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+        }
+        var t = prev;
+        prev = cur;
+        cur = t;
+      }
+      return prev[b.length()];
+    }
+  }
+}

@@ -1,0 +1,224 @@
+package dev.baton.supervisor;
+
+import dev.baton.os.NativeException;
+import dev.baton.os.Os;
+import dev.baton.os.UnixConnection;
+import dev.baton.os.UnixListener;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The supervisor's end of the control socket: a Unix stream socket with mode 0600, and a check of
+ * each caller's uid (SO_PEERCRED) against the supervisor's own and root's.
+ *
+ * <p>The protocol is one JSON object per line. The client sends one request; the server answers
+ * with zero or more {@code {"event": ...}} lines and one final line with {@code "ok"}.
+ */
+public final class ControlServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
+  static final JsonMapper JSON = JsonMapper.builder().findAndAddModules().build();
+  private static final int MAX_REQUEST = 1 << 20;
+
+  private final Supervisor supervisor;
+  private final Os os;
+  private final UnixListener listener;
+
+  private ControlServer(Supervisor supervisor, Os os, UnixListener listener) {
+    this.supervisor = supervisor;
+    this.os = os;
+    this.listener = listener;
+  }
+
+  public static ControlServer start(Supervisor supervisor, Os os) {
+    var path = supervisor.config().control().socket();
+    UnixListener listener;
+    try {
+      listener = os.listenUnix(path, 0600);
+    } catch (NativeException e) {
+      throw new StartException("cannot create the control socket " + path + ": " + e.getMessage()
+          + "; check that its directory exists and is writable, or set [control] socket");
+    }
+    var server = new ControlServer(supervisor, os, listener);
+    Thread.ofPlatform().daemon().name("control-accept").start(server::acceptLoop);
+    return server;
+  }
+
+  private void acceptLoop() {
+    for (var c = listener.accept(); c.isPresent(); c = listener.accept()) {
+      var connection = c.get();
+      Thread.ofPlatform().daemon().name("control-" + connection.peer().pid()).start(() -> serve(connection));
+    }
+  }
+
+  private void serve(UnixConnection connection) {
+    try (connection) {
+      var out = connection.output();
+      var peer = connection.peer();
+      if (peer.uid() != os.uid() && peer.uid() != 0) {
+        LOG.warn("refused a control connection from uid {} (pid {})", peer.uid(), peer.pid());
+        reply(out, error("uid " + peer.uid() + " may not control this supervisor, which runs as uid " + os.uid()
+            + "; run baton as uid " + os.uid() + " or as root"));
+        return;
+      }
+      Optional<String> line = readLine(connection.input());
+      if (line.isEmpty()) {
+        return;
+      }
+      JsonNode request;
+      try {
+        request = JSON.readTree(line.get());
+      } catch (JacksonException e) {
+        reply(out, error("malformed control message: not JSON (" + e.getOriginalMessage()
+            + "); send one JSON object per line, e.g. {\"command\":\"status\"}"));
+        return;
+      }
+      handle(request, out);
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("control connection ended: {}", e.toString());
+    }
+  }
+
+  private void handle(JsonNode request, OutputStream out) throws IOException {
+    var command = request.isObject() && request.get("command") != null && request.get("command").isString()
+        ? request.get("command").stringValue() : "";
+    switch (command) {
+      case "status" -> {
+        var reply = ok();
+        reply.set("status", JSON.valueToTree(supervisor.status()));
+        reply(out, reply);
+      }
+      case "deploy" -> deploy(request, out);
+      case "stop" -> {
+        supervisor.stop().join();
+        reply(out, ok());
+      }
+      default -> reply(out, error("malformed control message: unknown or missing \"command\" in " + abbreviate(request.toString())
+          + "; use one of \"deploy\", \"status\", \"stop\""));
+    }
+  }
+
+  private void deploy(JsonNode request, OutputStream out) throws IOException {
+    DeployRequest deployRequest;
+    try {
+      deployRequest = parseDeploy(request);
+    } catch (IllegalArgumentException e) {
+      reply(out, error("malformed control message: " + e.getMessage()));
+      return;
+    }
+    boolean wait = request.path("wait").asBoolean(false);
+    try {
+      var deployed = supervisor.deploy(deployRequest, event -> emit(out, event));
+      if (wait && deployed.drain().isPresent()) {
+        emit(out, deployed.drain().get().join());
+      }
+      var reply = ok();
+      reply.put("generation", deployed.generation());
+      reply.put("pid", deployed.pid());
+      reply(out, reply);
+    } catch (DeployException | StartException e) {
+      reply(out, error(e.getMessage()));
+    }
+  }
+
+  static DeployRequest parseDeploy(JsonNode request) {
+    Optional<List<String>> command = Optional.empty();
+    var argv = request.get("argv");
+    if (argv != null && !argv.isNull()) {
+      if (!argv.isArray() || argv.isEmpty()) {
+        throw new IllegalArgumentException("\"argv\" must be a non-empty array of strings");
+      }
+      var list = new ArrayList<String>();
+      for (var word : argv.values()) {
+        if (!word.isString()) {
+          throw new IllegalArgumentException("\"argv\" must contain only strings");
+        }
+        list.add(word.stringValue());
+      }
+      command = Optional.of(list);
+    }
+    var env = new HashMap<String, String>();
+    var envNode = request.get("env");
+    if (envNode != null && !envNode.isNull()) {
+      if (!envNode.isObject()) {
+        throw new IllegalArgumentException("\"env\" must be an object of strings");
+      }
+      for (var e : envNode.properties()) {
+        if (!e.getValue().isString()) {
+          throw new IllegalArgumentException("\"env\"." + e.getKey() + " must be a string");
+        }
+        env.put(e.getKey(), e.getValue().stringValue());
+      }
+    }
+    return new DeployRequest(command, env);
+  }
+
+  private static void emit(OutputStream out, DeployEvent event) {
+    var node = JSON.createObjectNode();
+    node.put("event", event.step());
+    node.put("generation", event.generation());
+    node.put("pid", event.pid());
+    node.put("elapsed_ms", event.elapsed().toNanos() / 1e6);
+    node.put("detail", event.detail());
+    try {
+      reply(out, node);
+    } catch (IOException e) {
+      // The client went away; the deploy goes on regardless.
+    }
+  }
+
+  private static ObjectNode ok() {
+    var node = JSON.createObjectNode();
+    node.put("ok", true);
+    return node;
+  }
+
+  private static ObjectNode error(String message) {
+    var node = JSON.createObjectNode();
+    node.put("ok", false);
+    node.put("error", message);
+    return node;
+  }
+
+  private static void reply(OutputStream out, JsonNode node) throws IOException {
+    synchronized (out) {
+      out.write((JSON.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+    }
+  }
+
+  private static Optional<String> readLine(InputStream in) throws IOException {
+    var buffer = new ByteArrayOutputStream();
+    for (int b = in.read(); b != -1; b = in.read()) {
+      if (b == '\n') {
+        return Optional.of(buffer.toString(StandardCharsets.UTF_8));
+      }
+      if (buffer.size() >= MAX_REQUEST) {
+        throw new IOException("control request longer than " + MAX_REQUEST + " bytes");
+      }
+      buffer.write(b);
+    }
+    return buffer.size() == 0 ? Optional.empty() : Optional.of(buffer.toString(StandardCharsets.UTF_8));
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  @Override
+  public void close() {
+    listener.close();
+  }
+}

@@ -1,0 +1,638 @@
+package dev.baton.supervisor;
+
+import dev.baton.os.ExitStatus;
+import dev.baton.os.Fd;
+import dev.baton.os.ListenAddress;
+import dev.baton.os.NativeException;
+import dev.baton.os.NotifyMessage;
+import dev.baton.os.NotifySocket;
+import dev.baton.os.Os;
+import dev.baton.os.Signal;
+import dev.baton.os.SpawnSpec;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The long-lived process of one service. It binds the listeners once, starts each version of the
+ * app as a generation that inherits them, promotes a new generation only once it is ready, and
+ * drains the old one. It is never in the request path: the kernel hands connections straight to
+ * whichever generation accepts them.
+ *
+ * <p>Deploys are serialized by {@link #deploySlot} up to the promotion; drains run concurrently
+ * after it, so a fast redeploy rhythm never waits for a slow drain.
+ */
+public final class Supervisor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+
+  /** A crash after this long as the active generation starts the backoff over. */
+  private static final Duration STABLE = Duration.ofSeconds(10);
+
+  /** Generations kept in status after they ended. */
+  private static final int HISTORY = 20;
+
+  private final Config config;
+  private final Os os;
+  private final InstantSource clock;
+  private final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("supervisor-timer").factory());
+
+  /** One deploy (or crash restart) at a time, from spawn to promotion. */
+  private final Semaphore deploySlot = new Semaphore(1);
+
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  // Guarded by lock.
+  private final List<Generation> generations = new ArrayList<>();
+  private Optional<Generation> active = Optional.empty();
+  private Optional<Generation> deploying = Optional.empty();
+  private int nextNumber = 1;
+  private boolean stopping;
+  private Config.App lastGood;
+  private int crashes;
+  private Optional<Instant> restartAt = Optional.empty();
+  private String lastCrash = "";
+
+  private ListenerSet listeners;
+  private NotifySocket notifySocket;
+
+  public Supervisor(Config config, Os os, InstantSource clock) {
+    this.config = config;
+    this.os = os;
+    this.clock = clock;
+    this.lastGood = config.app();
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  /**
+   * Binds the listeners and the notify socket, then starts the first generation. A first
+   * generation that fails is retried with backoff; the supervisor stays up so a fixed version can
+   * be deployed.
+   *
+   * @throws StartException when a listener or socket cannot be set up; nothing is left open
+   */
+  public void start() {
+    listeners = ListenerSet.bind(os, config);
+    try {
+      var notifyPath = runtimeDir().resolve(config.control().socket().getFileName() + ".notify");
+      notifySocket = os.openNotifySocket(notifyPath);
+    } catch (NativeException e) {
+      listeners.close();
+      throw new StartException("cannot open the notify socket next to " + config.control().socket() + ": " + e.getMessage());
+    }
+    Thread.ofPlatform().daemon().name("notify").start(this::receiveNotifications);
+    for (var b : listeners.all()) {
+      LOG.info("listener '{}' bound to {} ({})", b.config().name(), b.address(), b.fd());
+    }
+    try {
+      deploy(DeployRequest.FROM_CONFIG, event -> {}, "start");
+    } catch (DeployException e) {
+      LOG.error("first generation failed: {}", e.getMessage());
+      lock.lock();
+      try {
+        lastCrash = e.getMessage();
+        scheduleRestartLocked();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private Path runtimeDir() {
+    return config.control().socket().toAbsolutePath().getParent();
+  }
+
+  /**
+   * Starts a new generation and promotes it once it is ready; the old active generation then
+   * drains. Returns once the new generation is active, with the drain of the old one, if any.
+   *
+   * @throws DeployException when the new generation did not become ready; the active one is
+   *     untouched and keeps serving
+   */
+  public Deployed deploy(DeployRequest request, Consumer<DeployEvent> progress) {
+    return deploy(request, progress, "deploy");
+  }
+
+  /** A promotion that happened, and the drain of the generation it replaced. */
+  public record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> drain) {}
+
+  private Deployed deploy(DeployRequest request, Consumer<DeployEvent> progress, String why) {
+    if (!deploySlot.tryAcquire()) {
+      throw new DeployException(busyMessage());
+    }
+    try {
+      Config.App app;
+      lock.lock();
+      try {
+        if (stopping) {
+          throw new DeployException("the supervisor is stopping; it takes no more deploys");
+        }
+        var base = why.equals("restart") ? lastGood : config.app();
+        var env = new HashMap<>(base.env());
+        env.putAll(request.env());
+        app = new Config.App(request.command().orElse(base.command()), env, base.workdir());
+      } finally {
+        lock.unlock();
+      }
+      return deployHoldingSlot(app, progress, why);
+    } finally {
+      deploySlot.release();
+    }
+  }
+
+  private String busyMessage() {
+    lock.lock();
+    try {
+      return deploying
+          .map(g -> "a deploy is already in progress (generation " + g.number + ", started "
+              + Duration.between(g.started, clock.instant()).toMillis() + " ms ago); wait for it to finish, then retry")
+          .orElse("a deploy is already in progress; wait for it to finish, then retry");
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Deployed deployHoldingSlot(Config.App app, Consumer<DeployEvent> progress, String why) {
+    var t0 = clock.instant();
+    var generation = spawn(app, progress, t0, why);
+    String readiness;
+    try {
+      readiness = awaitReady(generation, t0.plus(config.readiness().timeout()));
+    } catch (DeployException e) {
+      fail(generation, e.getMessage());
+      progress.accept(new DeployEvent("failed", generation.number, generation.pid(), since(t0), e.getMessage()));
+      throw e;
+    }
+    Optional<Generation> old;
+    lock.lock();
+    try {
+      if (stopping) {
+        generation.state = GenerationState.FAILED;
+        generation.reason = "the supervisor stopped before promotion";
+        kill(generation);
+        throw new DeployException("the supervisor is stopping; generation " + generation.number + " was not promoted");
+      }
+      var now = clock.instant();
+      generation.readyAt = Optional.of(now);
+      generation.readiness = readiness;
+      progress.accept(new DeployEvent("ready", generation.number, generation.pid(), since(t0), readiness));
+      old = active;
+      generation.state = GenerationState.ACTIVE;
+      generation.promotedAt = Optional.of(clock.instant());
+      active = Optional.of(generation);
+      deploying = Optional.empty();
+      lastGood = app;
+      restartAt = Optional.empty();
+    } finally {
+      lock.unlock();
+    }
+    var promoted = new DeployEvent("promoted", generation.number, generation.pid(), since(t0),
+        old.map(o -> "replaces generation " + o.number).orElse("first active generation"));
+    LOG.info("generation {} (pid {}) promoted after {} ms; {}", generation.number, generation.pid(), promoted.elapsed().toMillis(), promoted.detail());
+    progress.accept(promoted);
+    notifySystemd("READY=1\nSTATUS=generation " + generation.number + " active\nMAINPID=" + os.pid());
+    var drain = old.map(o -> drain(o).thenApply(status ->
+        new DeployEvent("drained", o.number, o.pid(), since(t0), "generation " + o.number + " " + status)));
+    return new Deployed(generation.number, generation.pid(), drain);
+  }
+
+  private Generation spawn(Config.App app, Consumer<DeployEvent> progress, Instant t0, String why) {
+    int number;
+    lock.lock();
+    try {
+      number = nextNumber++;
+    } finally {
+      lock.unlock();
+    }
+    var env = environment(app, number);
+    var argv = resolveCommand(app, env);
+    var listenFds = new ArrayList<Fd>();
+    var names = new ArrayList<String>();
+    Optional<Fd> stdin = Optional.empty();
+    for (var b : listeners.all()) {
+      if (b.config().pass() == Config.Pass.FD0) {
+        stdin = Optional.of(b.fd());
+      } else {
+        listenFds.add(b.fd());
+        names.add(b.config().name());
+      }
+    }
+    Optional<Fd> probeFd = Optional.empty();
+    Optional<InetSocketAddress> probeAddress = Optional.empty();
+    if (config.readiness().http().isPresent()) {
+      var fd = os.listen(new ListenAddress.Tcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), false), 64);
+      probeFd = Optional.of(fd);
+      probeAddress = Optional.of(os.localAddress(fd));
+      listenFds.add(fd);
+      names.add("baton-probe");
+    }
+    if (!listenFds.isEmpty()) {
+      env.put("LISTEN_FDS", Integer.toString(listenFds.size()));
+      env.put("LISTEN_FDNAMES", String.join(":", names));
+      // LISTEN_PID must be the app's own pid, which is known only after the fork. The shim sets it
+      // and execs the app in the same process; argv reaches the app word for word, never parsed.
+      var shim = new ArrayList<>(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
+      shim.addAll(argv);
+      argv = shim;
+    }
+    Generation generation;
+    try {
+      var process = os.spawn(new SpawnSpec(argv, env, app.workdir(), stdin, listenFds));
+      generation = new Generation(number, app, clock.instant(), process, probeFd, probeAddress);
+    } catch (NativeException e) {
+      throw new DeployException("generation " + number + " could not start: " + e.getMessage()
+          + "; check [app] command and workdir (" + app.workdir() + ")");
+    } finally {
+      // The generation holds its own copy. Without ours, a probe to a dead generation is refused
+      // at once instead of waiting in a queue nobody will ever accept from.
+      probeFd.ifPresent(os::close);
+    }
+    lock.lock();
+    try {
+      generations.add(generation);
+      deploying = Optional.of(generation);
+      trimHistoryLocked();
+    } finally {
+      lock.unlock();
+    }
+    GenerationOutput.start(generation);
+    generation.process.exit().whenComplete((status, error) -> onExit(generation, status));
+    LOG.info("generation {} spawned as pid {} ({}): {}", number, generation.pid(), why, String.join(" ", app.command()));
+    progress.accept(new DeployEvent("spawned", number, generation.pid(), since(t0), String.join(" ", app.command())));
+    return generation;
+  }
+
+  private Map<String, String> environment(Config.App app, int number) {
+    var env = new HashMap<String, String>();
+    System.getenv().forEach((k, v) -> {
+      if (!k.startsWith("LISTEN_") && !k.equals("NOTIFY_SOCKET") && !k.startsWith("BATON_")) {
+        env.put(k, v);
+      }
+    });
+    env.putAll(app.env());
+    env.put("NOTIFY_SOCKET", notifySocket.path().toString());
+    env.put("BATON_GENERATION", Integer.toString(number));
+    if (Path.of(app.command().getFirst()).getFileName().toString().equals("java")) {
+      // baton-app adopts fds 3.. through the JDK's own inherited-channel code, which needs this.
+      var opens = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
+      env.merge("JDK_JAVA_OPTIONS", opens, (a, b) -> a.contains(b) ? a : a + " " + b);
+    }
+    return env;
+  }
+
+  /** argv with argv[0] resolved on the generation's PATH, so a typo fails here with a clear reason. */
+  private static List<String> resolveCommand(Config.App app, Map<String, String> env) {
+    var argv = new ArrayList<>(app.command());
+    var program = argv.getFirst();
+    if (program.contains("/")) {
+      var path = app.workdir().resolve(program);
+      if (!Files.isExecutable(path)) {
+        throw new DeployException("command not found: '" + program + "' is not an executable file (from "
+            + app.workdir() + "); fix [app] command or deploy -- COMMAND");
+      }
+      return argv;
+    }
+    var searchPath = env.getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+    for (var dir : searchPath.split(":")) {
+      var candidate = Path.of(dir.isEmpty() ? "." : dir, program);
+      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+        argv.set(0, candidate.toString());
+        return argv;
+      }
+    }
+    throw new DeployException("command not found: '" + program + "' is not on PATH (" + searchPath
+        + "); install it, use an absolute path, or fix [app] command");
+  }
+
+  /** Waits for the readiness gate; returns how the generation proved ready. */
+  private String awaitReady(Generation generation, Instant deadline) {
+    var readiness = config.readiness();
+    var exit = generation.process.exit();
+    boolean probed = readiness.http().isEmpty();
+    var waitingFor = new ArrayList<String>();
+    if (readiness.notifyReady()) {
+      waitingFor.add("READY=1 on NOTIFY_SOCKET");
+    }
+    readiness.http().ifPresent(path -> waitingFor.add("a 2xx from GET " + path + " on its probe listener"));
+    boolean byDelay = waitingFor.isEmpty();
+    if (byDelay) {
+      waitingFor.add("staying alive for " + readiness.alive().toMillis() + " ms");
+    }
+    int lastStatus = -1;
+    while (true) {
+      if (exit.isDone()) {
+        throw new DeployException(generation + " " + exit.join() + " before it was ready" + lastOutput(generation));
+      }
+      var now = clock.instant();
+      boolean notified = !readiness.notifyReady() || generation.notifiedReady.isDone();
+      if (notified && !probed) {
+        var remaining = Duration.between(now, deadline);
+        lastStatus = HttpProbe.get(generation.probeAddress.orElseThrow(), readiness.http().orElseThrow(),
+            remaining.compareTo(Duration.ofSeconds(2)) < 0 ? remaining : Duration.ofSeconds(2));
+        probed = lastStatus >= 200 && lastStatus < 300;
+      }
+      boolean aged = !byDelay || !now.isBefore(generation.started.plus(readiness.alive()));
+      if (notified && probed && aged) {
+        if (exit.isDone()) {
+          continue;
+        }
+        return String.join(" and ", waitingFor).replace("staying alive", "stayed alive")
+            + " after " + Duration.between(generation.started, clock.instant()).toMillis() + " ms";
+      }
+      if (!clock.instant().isBefore(deadline)) {
+        var probeNote = lastStatus > 0 ? " (last probe answered " + lastStatus + ")" : "";
+        throw new DeployException(generation + " was not ready within " + config.readiness().timeout().toMillis()
+            + " ms, waiting for " + String.join(" and ", waitingFor) + probeNote
+            + "; it was killed and the active generation keeps serving. Raise [readiness] timeout if it is just slow"
+            + lastOutput(generation));
+      }
+      sleep(Duration.ofMillis(byDelay ? 20 : 10));
+    }
+  }
+
+  private static String lastOutput(Generation generation) {
+    var lines = generation.lastLines();
+    return lines.isEmpty() ? "" : "; its last output: " + String.join(" / ", lines);
+  }
+
+  private void fail(Generation generation, String reason) {
+    lock.lock();
+    try {
+      if (generation.state.isLive()) {
+        generation.state = GenerationState.FAILED;
+      }
+      generation.reason = reason;
+      if (deploying.equals(Optional.of(generation))) {
+        deploying = Optional.empty();
+      }
+    } finally {
+      lock.unlock();
+    }
+    LOG.warn("deploy failed: {}", reason);
+    kill(generation);
+    generation.process.exit().orTimeout(5, TimeUnit.SECONDS).exceptionally(e -> null).join();
+  }
+
+  private void kill(Generation generation) {
+    generation.process.signal(Signal.KILL);
+    os.signalGroup(generation.pid(), Signal.KILL);
+  }
+
+  /**
+   * Sends the drain signal, waits the grace period, then SIGKILLs the generation's whole process
+   * group. The listeners stay open throughout: they are the supervisor's, not the generation's.
+   */
+  CompletableFuture<ExitStatus> drain(Generation generation) {
+    lock.lock();
+    try {
+      if (!generation.state.isLive() || generation.state == GenerationState.DRAINING) {
+        return generation.process.exit();
+      }
+      generation.state = GenerationState.DRAINING;
+      if (active.equals(Optional.of(generation))) {
+        active = Optional.empty();
+      }
+    } finally {
+      lock.unlock();
+    }
+    var drainConfig = config.drain();
+    LOG.info("draining {} with SIG{} (grace {} ms)", generation, drainConfig.signal(), drainConfig.timeout().toMillis());
+    generation.process.signal(drainConfig.signal());
+    var timeout = timer.schedule(() -> {
+      if (!generation.process.exit().isDone()) {
+        LOG.warn("{} did not drain within {} ms; sending SIGKILL to its process group", generation, drainConfig.timeout().toMillis());
+        kill(generation);
+      }
+    }, drainConfig.timeout().toMillis(), TimeUnit.MILLISECONDS);
+    return generation.process.exit().whenComplete((s, e) -> timeout.cancel(false));
+  }
+
+  private void onExit(Generation generation, ExitStatus status) {
+    // Whatever the app left behind in its process group goes with it: no orphans.
+    os.signalGroup(generation.pid(), Signal.KILL);
+    lock.lock();
+    try {
+      generation.exitStatus = Optional.ofNullable(status);
+      generation.exitedAt = Optional.of(clock.instant());
+      switch (generation.state) {
+        case DRAINING -> generation.state = GenerationState.EXITED;
+        case ACTIVE -> {
+          generation.state = GenerationState.FAILED;
+          generation.reason = "crashed: " + status;
+          active = Optional.empty();
+          var uptime = Duration.between(generation.promotedAt.orElse(generation.started), clock.instant());
+          if (uptime.compareTo(STABLE) >= 0) {
+            crashes = 0;
+          }
+          lastCrash = "generation " + generation.number + " " + status;
+          LOG.error("active {} {}; restarting it{}", generation, status, lastOutput(generation));
+          scheduleRestartLocked();
+        }
+        case STARTING, READY, PARKED -> generation.state = GenerationState.FAILED;
+        case EXITED, FAILED -> {}
+      }
+    } finally {
+      lock.unlock();
+    }
+    LOG.info("{} {}", generation, status);
+  }
+
+  private void scheduleRestartLocked() {
+    if (stopping) {
+      return;
+    }
+    var initial = config.restart().initial().toMillis();
+    long delay = Math.min(config.restart().max().toMillis(), initial << Math.min(crashes, 20));
+    crashes++;
+    restartAt = Optional.of(clock.instant().plusMillis(delay));
+    timer.schedule(this::restart, delay, TimeUnit.MILLISECONDS);
+  }
+
+  private void restart() {
+    lock.lock();
+    try {
+      if (stopping || active.isPresent()) {
+        restartAt = Optional.empty();
+        return;
+      }
+    } finally {
+      lock.unlock();
+    }
+    try {
+      deploy(DeployRequest.FROM_CONFIG, event -> {}, "restart");
+    } catch (DeployException e) {
+      LOG.error("restart failed: {}", e.getMessage());
+      lock.lock();
+      try {
+        lastCrash = e.getMessage();
+        if (active.isEmpty()) {
+          scheduleRestartLocked();
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void receiveNotifications() {
+    for (var message = notifySocket.receive(); message.isPresent(); message = notifySocket.receive()) {
+      onNotify(message.get());
+    }
+  }
+
+  private void onNotify(NotifyMessage message) {
+    Optional<Generation> sender;
+    lock.lock();
+    try {
+      // systemd's NotifyAccess=main: only a generation's main process speaks for it.
+      sender = generations.stream().filter(g -> g.pid() == message.pid() && g.state.isLive()).findFirst();
+      sender.ifPresent(g -> {
+        var fields = message.fields();
+        if (fields.containsKey("STATUS")) {
+          g.notifyStatus = fields.get("STATUS");
+        }
+      });
+    } finally {
+      lock.unlock();
+    }
+    if (sender.isEmpty()) {
+      LOG.debug("ignored a notify message from pid {}, which is no generation's main process", message.pid());
+      return;
+    }
+    if ("1".equals(message.fields().get("READY"))) {
+      sender.get().notifiedReady.complete(null);
+    }
+  }
+
+  private void notifySystemd(String message) {
+    var address = System.getenv("NOTIFY_SOCKET");
+    if (address != null && !address.isEmpty()) {
+      try {
+        os.sendNotify(address, message);
+      } catch (NativeException e) {
+        LOG.warn("could not notify systemd at {}: {}", address, e.getMessage());
+      }
+    }
+  }
+
+  public Status status() {
+    lock.lock();
+    try {
+      var gens = generations.stream().map(g -> new Status.GenerationStatus(
+          g.number, g.state.label(), g.pid(), g.app.command(), g.started, g.readyAt, g.promotedAt, g.exitedAt,
+          g.notifyStatus.isEmpty() ? g.readiness : g.readiness + "; STATUS=" + g.notifyStatus,
+          g.exitStatus.map(ExitStatus::toString), g.reason)).toList();
+      var ls = listeners.all().stream().map(b -> new Status.ListenerStatus(
+          b.config().name(), b.address(),
+          b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds", b.fd().value())).toList();
+      Optional<String> crashLoop = active.isEmpty() && crashes > 0
+          ? Optional.of(crashes + " failed start(s) in a row; "
+              + restartAt.map(t -> "next restart in " + Math.max(0, Duration.between(clock.instant(), t).toMillis()) + " ms").orElse("restarting")
+              + "; last: " + lastCrash)
+          : Optional.empty();
+      return new Status(os.pid(), active.map(g -> g.number), deploying.isPresent(), crashLoop, gens, ls);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void trimHistoryLocked() {
+    while (generations.size() > HISTORY) {
+      var oldest = generations.stream().filter(g -> !g.state.isLive()).findFirst();
+      if (oldest.isEmpty()) {
+        return;
+      }
+      generations.remove(oldest.get());
+    }
+  }
+
+  /**
+   * Drains every generation, then closes the listeners. Generations still starting are killed: they
+   * never served. Completes when nothing of the service is left running.
+   */
+  public CompletableFuture<Void> stop() {
+    List<Generation> live;
+    lock.lock();
+    try {
+      if (stopping) {
+        return stopped;
+      }
+      stopping = true;
+      live = generations.stream().filter(g -> g.state.isLive()).toList();
+    } finally {
+      lock.unlock();
+    }
+    notifySystemd("STOPPING=1");
+    LOG.info("stopping: draining {} generation(s)", live.size());
+    var exits = live.stream().map(g -> {
+      if (g.state == GenerationState.STARTING || g.state == GenerationState.READY) {
+        kill(g);
+        return g.process.exit();
+      }
+      return drain(g);
+    }).toArray(CompletableFuture[]::new);
+    CompletableFuture.allOf(exits).whenComplete((v, e) -> {
+      // The deploy that was starting a generation may still be between spawn and promotion.
+      deploySlot.acquireUninterruptibly();
+      deploySlot.release();
+      closeSockets();
+      timer.shutdownNow();
+      LOG.info("stopped");
+      stopped.complete(null);
+    });
+    return stopped;
+  }
+
+  public CompletableFuture<Void> stopped() {
+    return stopped;
+  }
+
+  private void closeSockets() {
+    if (notifySocket != null) {
+      notifySocket.close();
+    }
+    if (listeners != null) {
+      listeners.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop().join();
+  }
+
+  private Duration since(Instant t0) {
+    return Duration.between(t0, clock.instant());
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DeployException("interrupted while waiting for readiness");
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package dev.baton.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.baton.os.ListenAddress;
+import dev.baton.os.Signal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigTest {
+  private static final Path FILE = Path.of("/srv/app/baton.toml");
+
+  private static Config parse(String toml) {
+    return Config.parse(FILE, toml);
+  }
+
+  @Test
+  void theDocumentedExampleParsesWithItsDefaults() {
+    var config = parse(
+        """
+        [app]
+        command = ["gunicorn", "-w", "2", "app:app"]
+        env = { KEY = "value" }
+
+        [[listen]]
+        name = "http"
+        address = "127.0.0.1:8080"
+
+        [[listen]]
+        name = "v6"
+        address = "[::]:8081"
+        pass = "fd0"
+
+        [[listen]]
+        name = "sock"
+        address = "unix:/run/app.sock"
+        """);
+    assertThat(config.app().command()).containsExactly("gunicorn", "-w", "2", "app:app");
+    assertThat(config.app().env()).containsEntry("KEY", "value");
+    assertThat(config.app().workdir()).isEqualTo(Path.of("/srv/app"));
+    assertThat(config.listeners()).extracting(Config.Listen::name).containsExactly("http", "v6", "sock");
+    assertThat(config.listeners().get(1).pass()).isEqualTo(Config.Pass.FD0);
+    assertThat(config.listeners().get(1).address()).hasToString("[0:0:0:0:0:0:0:0]:8081");
+    assertThat(config.listeners().get(2).address()).isInstanceOf(ListenAddress.Unix.class);
+    assertThat(config.readiness().timeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(config.readiness().alive()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(config.drain().signal()).isEqualTo(Signal.TERM);
+    assertThat(config.drain().timeout()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(config.control().socket()).isEqualTo(Path.of("/srv/app/baton.sock"));
+  }
+
+  @Test
+  void aTypoedKeyNamesTheFileTheLineTheKeyAndTheFix() {
+    assertThatThrownBy(() -> parse(
+        """
+        [app]
+        command = ["./server"]
+
+        [[listen]]
+        address = "127.0.0.1:8080"
+
+        [readiness]
+        notify = true
+        timout = "5s"
+        """))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("/srv/app/baton.toml:9: unknown key 'timout' in [readiness]; did you mean 'timeout'? "
+            + "known keys: notify, http, timeout, alive");
+  }
+
+  @Test
+  void aTypoInTheSecondListenTableNamesItsLine() {
+    assertThatThrownBy(() -> parse(
+        """
+        [app]
+        command = ["./server"]
+        [[listen]]
+        address = "127.0.0.1:8080"
+        [[listen]]
+        name = "b"
+        adress = "127.0.0.1:8081"
+        """))
+        .hasMessageStartingWith("/srv/app/baton.toml:7: unknown key 'adress' in [[listen]] #2; did you mean 'address'?");
+  }
+
+  @Test
+  void anUnknownTableIsNamed() {
+    assertThatThrownBy(() -> parse("[ap]\ncommand = [\"x\"]\n"))
+        .hasMessageStartingWith("/srv/app/baton.toml:1: unknown key 'ap' in the top level; did you mean 'app'?");
+  }
+
+  @Test
+  void aCommandGivenAsAStringIsRefusedBecauseBatonNeverRunsAShell() {
+    assertThatThrownBy(() -> parse("[app]\ncommand = \"gunicorn app:app\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n"))
+        .hasMessageContaining("/srv/app/baton.toml:2: [app] command must be an array of strings (argv)");
+  }
+
+  @Test
+  void badValuesSayWhatIsAccepted() {
+    var head = "[app]\ncommand = [\"x\"]\n[[listen]]\n";
+    assertThatThrownBy(() -> parse(head + "address = \"localhost:8080\"\n"))
+        .hasMessageContaining("must use a literal IP");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1\"\n"))
+        .hasMessageContaining("needs a host and a port");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\npass = \"stdin\"\n"))
+        .hasMessageContaining("pass must be \"listen-fds\" (the default) or \"fd0\"");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[drain]\nsignal = \"TERMINATE\"\n"))
+        .hasMessageContaining("unknown signal 'TERMINATE'");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\ntimeout = \"soon\"\n"))
+        .hasMessageContaining(":6: [readiness] timeout 'soon' is not a duration");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\nhttp = \"healthz\"\n"))
+        .hasMessageContaining("must be a path");
+  }
+
+  @Test
+  void missingPiecesAreNamedWithAnExample() {
+    assertThatThrownBy(() -> parse("[[listen]]\naddress = \"127.0.0.1:1\"\n")).hasMessageContaining("needs [app]");
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n")).hasMessageContaining("needs [[listen]]");
+    assertThatThrownBy(() -> parse("[app]\ncommand = []\n[[listen]]\naddress = \"127.0.0.1:1\"\n"))
+        .hasMessageContaining("must name a program");
+  }
+
+  @Test
+  void invalidTomlNamesTheLine() {
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"\n")).hasMessageStartingWith("/srv/app/baton.toml:")
+        .hasMessageContaining("not valid TOML");
+  }
+
+  @Test
+  void aMissingFileSaysHowToGetOne(@TempDir Path dir) {
+    assertThatThrownBy(() -> Config.load(dir.resolve("baton.toml")))
+        .hasMessageEndingWith("baton.toml: no such file; create it (see README.md, 'Configuration') or pass -c FILE");
+  }
+
+  @Test
+  void aFileOnDiskLoads(@TempDir Path dir) throws Exception {
+    var file = dir.resolve("baton.toml");
+    Files.writeString(file, "[app]\ncommand = [\"x\"]\nworkdir = \"srv\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n");
+    var config = Config.load(file);
+    assertThat(config.app().workdir()).isEqualTo(dir.resolve("srv"));
+    assertThat(config.listeners().getFirst().name()).isEqualTo("http");
+  }
+
+  @Test
+  void durationsTakeUnits() {
+    assertThat(Config.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
+    assertThat(Config.parseDuration("10")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(Config.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
+  }
+}
