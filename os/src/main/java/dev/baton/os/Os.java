@@ -46,7 +46,10 @@ public interface Os {
   /** kill(-pgid, signal): signals a whole process group. Returns false when none was left. */
   boolean signalGroup(int pgid, Signal signal);
 
-  /** An AF_UNIX datagram socket with SO_PASSCRED, for systemd's sd_notify protocol. */
+  /**
+   * An AF_UNIX datagram socket with SO_PASSCRED, for systemd's sd_notify protocol. A path spelled
+   * "@name" binds in the abstract namespace, as NOTIFY_SOCKET allows.
+   */
   NotifySocket openNotifySocket(Path path);
 
   /** Sends one sd_notify datagram to {@code address}: a path, or "@name" for the abstract namespace. */

@@ -1,0 +1,547 @@
+package dev.baton.os;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The glibc functions baton calls, as FFM downcall handles, with typed wrappers that turn a failed
+ * call into a {@link NativeException} naming the call and its errno. Constants and sizes are those
+ * of Linux x86-64 with glibc.
+ *
+ * <p>Every wrapper retries on EINTR: a signal aimed at the JVM must never fail a baton operation.
+ * close(2) is the exception, because Linux releases the descriptor even when it reports EINTR.
+ */
+final class Libc {
+  private Libc() {}
+
+  // errno values (asm-generic/errno-base.h, errno.h).
+  static final int ENOENT = 2;
+  static final int ESRCH = 3;
+  static final int EINTR = 4;
+  static final int EBADF = 9;
+  static final int EADDRINUSE = 98;
+  static final int ECONNABORTED = 103;
+  static final int ECONNREFUSED = 111;
+
+  // sys/socket.h, netinet/in.h
+  static final int AF_UNIX = 1;
+  static final int AF_INET = 2;
+  static final int AF_INET6 = 10;
+  static final int SOCK_STREAM = 1;
+  static final int SOCK_DGRAM = 2;
+  static final int SOCK_CLOEXEC = 0x80000;
+  static final int SOL_SOCKET = 1;
+  static final int SO_REUSEADDR = 2;
+  static final int SO_REUSEPORT = 15;
+  static final int SO_PASSCRED = 16;
+  static final int SO_PEERCRED = 17;
+  static final int SCM_RIGHTS = 1;
+  static final int SCM_CREDENTIALS = 2;
+  static final int MSG_NOSIGNAL = 0x4000;
+  static final int MSG_CMSG_CLOEXEC = 0x40000000;
+  static final int SHUT_WR = 1;
+  static final int SHUT_RDWR = 2;
+
+  // fcntl.h
+  static final int O_RDONLY = 0;
+  static final int O_CLOEXEC = 0x80000;
+  static final int F_DUPFD_CLOEXEC = 1030;
+
+  // spawn.h (glibc): POSIX_SPAWN_SETSID exists since glibc 2.26.
+  static final short POSIX_SPAWN_SETSIGDEF = 0x04;
+  static final short POSIX_SPAWN_SETSIGMASK = 0x08;
+  static final short POSIX_SPAWN_SETSID = 0x80;
+
+  // sys/wait.h, signal.h
+  static final int P_PIDFD = 3;
+  static final int WEXITED = 4;
+  static final int CLD_EXITED = 1;
+
+  // Opaque glibc types, allocated by us and filled by their *_init functions.
+  static final long POSIX_SPAWN_FILE_ACTIONS_SIZE = 80;
+  static final long POSIX_SPAWNATTR_SIZE = 336;
+  static final long SIGSET_SIZE = 128;
+
+  /**
+   * siginfo_t as waitid(2) fills it for a child: si_signo@0, si_errno@4, si_code@8, then the
+   * union's _sigchld: si_pid@16, si_uid@20, si_status@24. Only si_code and si_status are read.
+   */
+  static final long SIGINFO_SIZE = 128;
+
+  static final long SIGINFO_CODE = 8;
+  static final long SIGINFO_STATUS = 24;
+
+  /** struct iovec. */
+  static final StructLayout IOVEC =
+      MemoryLayout.structLayout(ADDRESS.withName("iov_base"), JAVA_LONG.withName("iov_len"));
+
+  /** struct msghdr: note the padding after msg_namelen, which aligns msg_iov to 8. */
+  static final StructLayout MSGHDR =
+      MemoryLayout.structLayout(
+          ADDRESS.withName("msg_name"),
+          JAVA_INT.withName("msg_namelen"),
+          MemoryLayout.paddingLayout(4),
+          ADDRESS.withName("msg_iov"),
+          JAVA_LONG.withName("msg_iovlen"),
+          ADDRESS.withName("msg_control"),
+          JAVA_LONG.withName("msg_controllen"),
+          JAVA_INT.withName("msg_flags"),
+          MemoryLayout.paddingLayout(4));
+
+  static final long MSG_IOV = offset(MSGHDR, "msg_iov");
+  static final long MSG_IOVLEN = offset(MSGHDR, "msg_iovlen");
+  static final long MSG_CONTROL = offset(MSGHDR, "msg_control");
+  static final long MSG_CONTROLLEN = offset(MSGHDR, "msg_controllen");
+
+  /** struct cmsghdr: cmsg_len is a size_t, so the data starts at 16 and everything aligns to 8. */
+  static final StructLayout CMSGHDR =
+      MemoryLayout.structLayout(
+          JAVA_LONG.withName("cmsg_len"),
+          JAVA_INT.withName("cmsg_level"),
+          JAVA_INT.withName("cmsg_type"));
+
+  static final long CMSG_LEVEL = offset(CMSGHDR, "cmsg_level");
+  static final long CMSG_TYPE = offset(CMSGHDR, "cmsg_type");
+
+  /** CMSG_ALIGN: control messages are padded to the size of size_t. */
+  static long cmsgAlign(long length) {
+    return (length + 7) & ~7L;
+  }
+
+  /** CMSG_LEN: the cmsg_len of a message carrying {@code data} bytes. */
+  static long cmsgLen(long data) {
+    return cmsgAlign(CMSGHDR.byteSize()) + data;
+  }
+
+  /** CMSG_SPACE: the room a message carrying {@code data} bytes takes in the control buffer. */
+  static long cmsgSpace(long data) {
+    return cmsgAlign(CMSGHDR.byteSize()) + cmsgAlign(data);
+  }
+
+  /** struct ucred, in SCM_CREDENTIALS and SO_PEERCRED. */
+  static final StructLayout UCRED =
+      MemoryLayout.structLayout(
+          JAVA_INT.withName("pid"), JAVA_INT.withName("uid"), JAVA_INT.withName("gid"));
+
+  private static long offset(StructLayout layout, String field) {
+    return layout.byteOffset(PathElement.groupElement(field));
+  }
+
+  // ---- Downcall handles -------------------------------------------------------------------
+
+  private static final Linker LINKER = Linker.nativeLinker();
+  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+  private static final VarHandle ERRNO = CALL_STATE.varHandle(PathElement.groupElement("errno"));
+
+  /**
+   * Where each thread's downcalls leave errno. errno must be captured by the linker right after the
+   * call: by the time Java code runs again, the JVM may have made calls of its own that change it.
+   */
+  private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
+      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+
+  private static final MethodHandle SOCKET =
+      errnoCall("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle SETSOCKOPT =
+      errnoCall("setsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle GETSOCKOPT =
+      errnoCall("getsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle BIND = errnoCall("bind", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle LISTEN = errnoCall("listen", JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle ACCEPT4 =
+      errnoCall("accept4", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
+  private static final MethodHandle CONNECT =
+      errnoCall("connect", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle GETSOCKNAME =
+      errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
+  private static final MethodHandle READ =
+      errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
+  private static final MethodHandle SEND =
+      errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+  private static final MethodHandle SENDTO =
+      errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle SENDMSG =
+      errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle RECVMSG =
+      errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle PIPE2 = errnoCall("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle CHMOD = errnoCall("chmod", JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle PIDFD_OPEN =
+      errnoCall("pidfd_open", JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle PIDFD_SEND_SIGNAL =
+      errnoCall("pidfd_send_signal", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle WAITID =
+      errnoCall("waitid", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+
+  /** fcntl is variadic: the third argument must be passed as a variadic one. */
+  private static final MethodHandle FCNTL =
+      LINKER.downcallHandle(
+          symbol("fcntl"),
+          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+          Linker.Option.captureCallState("errno"),
+          Linker.Option.firstVariadicArg(2));
+
+  private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
+  private static final MethodHandle GETUID = plainCall("getuid", JAVA_INT);
+  private static final MethodHandle STRERRORNAME_NP =
+      plainCall("strerrorname_np", ADDRESS, JAVA_INT);
+  private static final MethodHandle STRERRORDESC_NP =
+      plainCall("strerrordesc_np", ADDRESS, JAVA_INT);
+
+  // The posix_spawn family returns an error number instead of setting errno.
+  private static final MethodHandle POSIX_SPAWN =
+      plainCall("posix_spawn", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
+  private static final MethodHandle FILE_ACTIONS_INIT =
+      plainCall("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
+  private static final MethodHandle FILE_ACTIONS_DESTROY =
+      plainCall("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
+  private static final MethodHandle FILE_ACTIONS_ADDCHDIR =
+      plainCall("posix_spawn_file_actions_addchdir_np", JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle FILE_ACTIONS_ADDOPEN =
+      plainCall(
+          "posix_spawn_file_actions_addopen",
+          JAVA_INT,
+          ADDRESS,
+          JAVA_INT,
+          ADDRESS,
+          JAVA_INT,
+          JAVA_INT);
+  private static final MethodHandle FILE_ACTIONS_ADDDUP2 =
+      plainCall("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+  private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM =
+      plainCall("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle SPAWNATTR_INIT =
+      plainCall("posix_spawnattr_init", JAVA_INT, ADDRESS);
+  private static final MethodHandle SPAWNATTR_DESTROY =
+      plainCall("posix_spawnattr_destroy", JAVA_INT, ADDRESS);
+  private static final MethodHandle SPAWNATTR_SETFLAGS =
+      plainCall("posix_spawnattr_setflags", JAVA_INT, ADDRESS, JAVA_SHORT);
+  private static final MethodHandle SPAWNATTR_SETSIGMASK =
+      plainCall("posix_spawnattr_setsigmask", JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle SPAWNATTR_SETSIGDEFAULT =
+      plainCall("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
+  private static final MethodHandle SIGEMPTYSET = plainCall("sigemptyset", JAVA_INT, ADDRESS);
+
+  private static MemorySegment symbol(String name) {
+    return LINKER
+        .defaultLookup()
+        .find(name)
+        .orElseThrow(
+            () ->
+                new UnsatisfiedLinkError(
+                    "libc has no " + name + "; baton needs glibc 2.36 or later"));
+  }
+
+  private static MethodHandle errnoCall(String name, MemoryLayout result, MemoryLayout... args) {
+    return LINKER.downcallHandle(
+        symbol(name), FunctionDescriptor.of(result, args), Linker.Option.captureCallState("errno"));
+  }
+
+  private static MethodHandle plainCall(String name, MemoryLayout result, MemoryLayout... args) {
+    return LINKER.downcallHandle(symbol(name), FunctionDescriptor.of(result, args));
+  }
+
+  /** A downcall that returns -1 and sets errno on failure; its first argument is the errno slot. */
+  @FunctionalInterface
+  private interface ErrnoCall {
+    long invoke(MemorySegment errnoSlot) throws Throwable;
+  }
+
+  /**
+   * Any downcall; invokeExact declares Throwable, though a downcall throws no checked exception.
+   */
+  @FunctionalInterface
+  private interface Downcall<T> {
+    T invoke() throws Throwable;
+  }
+
+  private static <T> T invoke(Downcall<T> call) {
+    try {
+      return call.invoke();
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException("downcall failed", t);
+    }
+  }
+
+  /** Runs {@code call}, again while it fails with EINTR; throws for any other errno. */
+  private static long check(String what, ErrnoCall call) {
+    var slot = ERRNO_SLOT.get();
+    while (true) {
+      long result = invoke(() -> call.invoke(slot));
+      if (result != -1) {
+        return result;
+      }
+      int errno = (int) ERRNO.get(slot, 0L);
+      if (errno != EINTR) {
+        throw error(what, errno);
+      }
+    }
+  }
+
+  /** For the posix_spawn family, which return an error number rather than setting errno. */
+  private static void checkReturned(String what, Downcall<Integer> call) {
+    int error = invoke(call);
+    if (error != 0) {
+      throw error(what, error);
+    }
+  }
+
+  static NativeException error(String what, int errno) {
+    var name = cString(invoke(() -> (MemorySegment) STRERRORNAME_NP.invokeExact(errno)));
+    var description = cString(invoke(() -> (MemorySegment) STRERRORDESC_NP.invokeExact(errno)));
+    return new NativeException(
+        what,
+        errno,
+        name.isEmpty() ? "errno " + errno : name,
+        description.isEmpty() ? "unknown error" : description);
+  }
+
+  /** A C string that glibc keeps for the life of the process, or "" for NULL. */
+  private static String cString(MemorySegment pointer) {
+    return pointer.equals(MemorySegment.NULL)
+        ? ""
+        : pointer.reinterpret(Long.MAX_VALUE).getString(0);
+  }
+
+  // ---- Typed wrappers ---------------------------------------------------------------------
+
+  static int getpid() {
+    return invoke(() -> (int) GETPID.invokeExact());
+  }
+
+  static int getuid() {
+    return invoke(() -> (int) GETUID.invokeExact());
+  }
+
+  static int socket(int domain, int type, String what) {
+    return (int) check(what, e -> (int) SOCKET.invokeExact(e, domain, type, 0));
+  }
+
+  static void setsockopt(int fd, int level, int option, int value, String what) {
+    try (var arena = Arena.ofConfined()) {
+      var v = arena.allocateFrom(JAVA_INT, value);
+      check(
+          what,
+          e -> (int) SETSOCKOPT.invokeExact(e, fd, level, option, v, (int) JAVA_INT.byteSize()));
+    }
+  }
+
+  /** getsockopt into {@code value}, whose size is the option's. */
+  static void getsockopt(int fd, int level, int option, MemorySegment value, String what) {
+    try (var arena = Arena.ofConfined()) {
+      var length = arena.allocateFrom(JAVA_INT, (int) value.byteSize());
+      check(what, e -> (int) GETSOCKOPT.invokeExact(e, fd, level, option, value, length));
+    }
+  }
+
+  static void bind(int fd, MemorySegment address, String what) {
+    check(what, e -> (int) BIND.invokeExact(e, fd, address, (int) address.byteSize()));
+  }
+
+  static void listen(int fd, int backlog, String what) {
+    check(what, e -> (int) LISTEN.invokeExact(e, fd, backlog));
+  }
+
+  static int accept4(int fd, int flags, String what) {
+    return (int)
+        check(
+            what,
+            e -> (int) ACCEPT4.invokeExact(e, fd, MemorySegment.NULL, MemorySegment.NULL, flags));
+  }
+
+  static void connect(int fd, MemorySegment address, String what) {
+    check(what, e -> (int) CONNECT.invokeExact(e, fd, address, (int) address.byteSize()));
+  }
+
+  /** getsockname into {@code address}; returns the length the kernel wrote. */
+  static int getsockname(int fd, MemorySegment address, String what) {
+    try (var arena = Arena.ofConfined()) {
+      var length = arena.allocateFrom(JAVA_INT, (int) address.byteSize());
+      check(what, e -> (int) GETSOCKNAME.invokeExact(e, fd, address, length));
+      return length.get(JAVA_INT, 0);
+    }
+  }
+
+  static void shutdown(int fd, int how, String what) {
+    check(what, e -> (int) SHUTDOWN.invokeExact(e, fd, how));
+  }
+
+  /** close(2), never retried: on Linux the descriptor is gone even when close reports EINTR. */
+  static void close(int fd) {
+    var slot = ERRNO_SLOT.get();
+    int result = invoke(() -> (int) CLOSE.invokeExact(slot, fd));
+    if (result == -1) {
+      int errno = (int) ERRNO.get(slot, 0L);
+      if (errno != EINTR) {
+        throw error("close(fd=" + fd + ")", errno);
+      }
+    }
+  }
+
+  static long read(int fd, MemorySegment buffer, long length, String what) {
+    return check(what, e -> (long) READ.invokeExact(e, fd, buffer, length));
+  }
+
+  static long send(int fd, MemorySegment buffer, long length, int flags, String what) {
+    return check(what, e -> (long) SEND.invokeExact(e, fd, buffer, length, flags));
+  }
+
+  static long sendto(int fd, MemorySegment buffer, int flags, MemorySegment address, String what) {
+    return check(
+        what,
+        e ->
+            (long)
+                SENDTO.invokeExact(
+                    e, fd, buffer, buffer.byteSize(), flags, address, (int) address.byteSize()));
+  }
+
+  static long sendmsg(int fd, MemorySegment message, int flags, String what) {
+    return check(what, e -> (long) SENDMSG.invokeExact(e, fd, message, flags));
+  }
+
+  static long recvmsg(int fd, MemorySegment message, int flags, String what) {
+    return check(what, e -> (long) RECVMSG.invokeExact(e, fd, message, flags));
+  }
+
+  /** pipe2(O_CLOEXEC): returns {read end, write end}. */
+  static int[] pipe(String what) {
+    try (var arena = Arena.ofConfined()) {
+      var fds = arena.allocate(JAVA_INT, 2);
+      check(what, e -> (int) PIPE2.invokeExact(e, fds, O_CLOEXEC));
+      return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+    }
+  }
+
+  /** fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy of {@code fd} numbered {@code min} or higher. */
+  static int dupCloexec(int fd, int min, String what) {
+    return (int) check(what, e -> (int) FCNTL.invokeExact(e, fd, F_DUPFD_CLOEXEC, min));
+  }
+
+  static void chmod(MemorySegment path, int mode, String what) {
+    check(what, e -> (int) CHMOD.invokeExact(e, path, mode));
+  }
+
+  /** kill(2); false when no such process (group) exists. */
+  static boolean kill(int pid, int signal, String what) {
+    try {
+      check(what, e -> (int) KILL.invokeExact(e, pid, signal));
+      return true;
+    } catch (NativeException e) {
+      if (e.errno() == ESRCH) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  static int pidfdOpen(int pid, String what) {
+    return (int) check(what, e -> (int) PIDFD_OPEN.invokeExact(e, pid, 0));
+  }
+
+  /** pidfd_send_signal(2); false when the process has already exited. */
+  static boolean pidfdSendSignal(int pidfd, int signal, String what) {
+    try {
+      check(
+          what, e -> (int) PIDFD_SEND_SIGNAL.invokeExact(e, pidfd, signal, MemorySegment.NULL, 0));
+      return true;
+    } catch (NativeException e) {
+      if (e.errno() == ESRCH) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  static void waitid(int idType, int id, MemorySegment siginfo, int options, String what) {
+    check(what, e -> (int) WAITID.invokeExact(e, idType, id, siginfo, options));
+  }
+
+  // ---- posix_spawn ------------------------------------------------------------------------
+
+  static void fileActionsInit(MemorySegment actions) {
+    checkReturned(
+        "posix_spawn_file_actions_init", () -> (int) FILE_ACTIONS_INIT.invokeExact(actions));
+  }
+
+  static void fileActionsDestroy(MemorySegment actions) {
+    checkReturned(
+        "posix_spawn_file_actions_destroy", () -> (int) FILE_ACTIONS_DESTROY.invokeExact(actions));
+  }
+
+  static void addChdir(MemorySegment actions, MemorySegment path, String what) {
+    checkReturned(what, () -> (int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, path));
+  }
+
+  static void addOpen(MemorySegment actions, int fd, MemorySegment path, int flags, String what) {
+    checkReturned(what, () -> (int) FILE_ACTIONS_ADDOPEN.invokeExact(actions, fd, path, flags, 0));
+  }
+
+  static void addDup2(MemorySegment actions, int fd, int target, String what) {
+    checkReturned(what, () -> (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, target));
+  }
+
+  static void addClosefrom(MemorySegment actions, int from, String what) {
+    checkReturned(what, () -> (int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, from));
+  }
+
+  static void spawnattrInit(MemorySegment attr) {
+    checkReturned("posix_spawnattr_init", () -> (int) SPAWNATTR_INIT.invokeExact(attr));
+  }
+
+  static void spawnattrDestroy(MemorySegment attr) {
+    checkReturned("posix_spawnattr_destroy", () -> (int) SPAWNATTR_DESTROY.invokeExact(attr));
+  }
+
+  static void spawnattrSetflags(MemorySegment attr, short flags) {
+    checkReturned(
+        "posix_spawnattr_setflags", () -> (int) SPAWNATTR_SETFLAGS.invokeExact(attr, flags));
+  }
+
+  static void spawnattrSetsigmask(MemorySegment attr, MemorySegment sigset) {
+    checkReturned(
+        "posix_spawnattr_setsigmask", () -> (int) SPAWNATTR_SETSIGMASK.invokeExact(attr, sigset));
+  }
+
+  static void spawnattrSetsigdefault(MemorySegment attr, MemorySegment sigset) {
+    checkReturned(
+        "posix_spawnattr_setsigdefault",
+        () -> (int) SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, sigset));
+  }
+
+  static void sigemptyset(MemorySegment sigset) {
+    checkReturned("sigemptyset", () -> (int) SIGEMPTYSET.invokeExact(sigset));
+  }
+
+  /** posix_spawn(3): returns the child's pid. Errors from the child's exec come back here too. */
+  static int posixSpawn(
+      MemorySegment path,
+      MemorySegment actions,
+      MemorySegment attr,
+      MemorySegment argv,
+      MemorySegment envp,
+      String what) {
+    try (var arena = Arena.ofConfined()) {
+      var pid = arena.allocate(JAVA_INT);
+      checkReturned(
+          what, () -> (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, argv, envp));
+      return pid.get(JAVA_INT, 0);
+    }
+  }
+}
