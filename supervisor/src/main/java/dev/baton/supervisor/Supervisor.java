@@ -210,7 +210,8 @@ public final class Supervisor implements AutoCloseable {
     }
     var promoted = new DeployEvent("promoted", generation.number, generation.pid(), since(t0),
         old.map(o -> "replaces generation " + o.number).orElse("first active generation"));
-    LOG.info("generation {} (pid {}) promoted after {} ms; {}", generation.number, generation.pid(), promoted.elapsed().toMillis(), promoted.detail());
+    LOG.info("generation {} (pid {}) promoted {} ms after spawn; {}; ready by {}",
+        generation.number, generation.pid(), promoted.elapsed().toMillis(), promoted.detail(), readiness);
     progress.accept(promoted);
     notifySystemd("READY=1\nSTATUS=generation " + generation.number + " active\nMAINPID=" + os.pid());
     var drain = old.map(o -> drain(o).thenApply(status ->
@@ -258,24 +259,23 @@ public final class Supervisor implements AutoCloseable {
       argv = shim;
     }
     Generation generation;
+    // Spawned and registered under the lock: an app can send READY=1 before posix_spawn returns,
+    // and the notify thread must find its generation when it takes the lock.
+    lock.lock();
     try {
       var process = os.spawn(new SpawnSpec(argv, env, app.workdir(), stdin, listenFds));
       generation = new Generation(number, app, clock.instant(), process, probeFd, probeAddress);
+      generations.add(generation);
+      deploying = Optional.of(generation);
+      trimHistoryLocked();
     } catch (NativeException e) {
       throw new DeployException("generation " + number + " could not start: " + e.getMessage()
           + "; check [app] command and workdir (" + app.workdir() + ")");
     } finally {
+      lock.unlock();
       // The generation holds its own copy. Without ours, a probe to a dead generation is refused
       // at once instead of waiting in a queue nobody will ever accept from.
       probeFd.ifPresent(os::close);
-    }
-    lock.lock();
-    try {
-      generations.add(generation);
-      deploying = Optional.of(generation);
-      trimHistoryLocked();
-    } finally {
-      lock.unlock();
     }
     GenerationOutput.start(generation);
     generation.process.exit().whenComplete((status, error) -> onExit(generation, status));

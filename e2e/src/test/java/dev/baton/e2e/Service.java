@@ -1,0 +1,220 @@
+package dev.baton.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.os.Os;
+import dev.baton.os.Signal;
+import dev.baton.supervisor.ControlClient;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A real `baton run` in its own JVM, driven over its real control socket. Closing it stops the
+ * supervisor with SIGTERM and then makes sure that no process of the service is left: any
+ * generation still alive is killed by its process group, the group baton gave it.
+ */
+final class Service implements AutoCloseable {
+  static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+  static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
+  static final Path SAMPLE_JAR = ROOT.resolve("sample/target/baton-sample.jar");
+
+  final Path dir;
+  final Path config;
+  final Path log;
+  final Process process;
+  private final Set<Integer> generationPids = new HashSet<>();
+
+  private Service(Path dir, Process process) {
+    this.dir = dir;
+    this.config = dir.resolve("baton.toml");
+    this.log = dir.resolve("supervisor.log");
+    this.process = process;
+  }
+
+  /** The sample service's argv: a small, quick-starting JVM. */
+  static String sampleCommand(String... args) {
+    var words = new ArrayList<>(List.of(JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
+        "-XX:-UsePerfData", "-jar", SAMPLE_JAR.toString()));
+    words.addAll(List.of(args));
+    return toml(words);
+  }
+
+  static String toml(List<String> words) {
+    return "[" + String.join(", ", words.stream().map(w -> "\"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"").toList()) + "]";
+  }
+
+  /** The sample behind one loopback listener, ready by its HTTP probe. */
+  static String sampleConfig(String... extra) {
+    return """
+        [app]
+        command = %s
+
+        [[listen]]
+        name = "http"
+        address = "127.0.0.1:0"
+
+        [readiness]
+        http = "/healthz"
+        timeout = "20s"
+
+        [drain]
+        timeout = "10s"
+        %s
+        """.formatted(sampleCommand(), String.join("\n", extra));
+  }
+
+  static ProcessBuilder batonCommand(Path dir, String... args) {
+    var command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.baton.cli.Main"));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).directory(dir.toFile());
+  }
+
+  /** Starts `baton run` and waits until a generation is active. */
+  static Service start(Path dir, String toml) throws IOException {
+    var service = launch(dir, toml);
+    service.awaitActive(Duration.ofSeconds(60));
+    return service;
+  }
+
+  /** Starts `baton run` without waiting for anything. */
+  static Service launch(Path dir, String toml) throws IOException {
+    Files.writeString(dir.resolve("baton.toml"), toml);
+    var process = batonCommand(dir, "run", "-c", dir.resolve("baton.toml").toString())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("supervisor.log").toFile())
+        .start();
+    return new Service(dir, process);
+  }
+
+  void awaitActive(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new AssertionError("baton run exited with " + process.exitValue() + ":\n" + logText());
+      }
+      try {
+        var status = status();
+        if (status.hasNonNull("activeGeneration")) {
+          return;
+        }
+      } catch (ControlClient.ControlException e) {
+        // Not listening yet.
+      }
+      sleep(50);
+    }
+    throw new AssertionError("no generation became active within " + timeout + ":\n" + logText());
+  }
+
+  JsonNode call(String command, Consumer<JsonNode> events) {
+    var reply = new ControlClient(dir.resolve("baton.sock")).call(ControlClient.request(command), events);
+    return reply;
+  }
+
+  JsonNode status() {
+    var reply = call("status", e -> {});
+    assertThat(reply.path("ok").asBoolean()).as(reply.toString()).isTrue();
+    var status = reply.get("status");
+    for (var g : status.path("generations")) {
+      generationPids.add(g.path("pid").asInt());
+    }
+    return status;
+  }
+
+  int port() {
+    var address = status().path("listeners").get(0).path("address").asString();
+    return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+
+  /** Deploys the config's command (or argv) and returns the supervisor's final reply. */
+  JsonNode deploy(List<String> argv) {
+    var request = ControlClient.request("deploy");
+    if (!argv.isEmpty()) {
+      var array = request.putArray("argv");
+      argv.forEach(array::add);
+    }
+    var reply = new ControlClient(dir.resolve("baton.sock")).call(request, event -> generationPids.add(event.path("pid").asInt()));
+    return reply;
+  }
+
+  JsonNode deploy() {
+    return deploy(List.of());
+  }
+
+  /** Runs the `baton` CLI as its own process; returns exit status and output. */
+  CliResult cli(String... args) throws IOException, InterruptedException {
+    var all = new ArrayList<>(List.of(args));
+    all.addAll(List.of("-c", config.toString()));
+    var p = batonCommand(dir, all.toArray(String[]::new)).redirectErrorStream(true).start();
+    var out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new CliResult(p.exitValue(), out);
+  }
+
+  record CliResult(int exit, String output) {}
+
+  String logText() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  Set<Integer> generationPids() {
+    return Set.copyOf(generationPids);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    try {
+      if (process.isAlive()) {
+        status();
+      }
+    } catch (RuntimeException e) {
+      // Best effort: the pids seen so far are enough to clean up.
+    }
+    process.destroy();
+    if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      process.destroyForcibly().waitFor();
+    }
+    var os = Os.linux();
+    for (var pid : generationPids) {
+      if (pid > 0 && ProcessHandle.of(pid).isPresent()) {
+        os.signalGroup(pid, Signal.KILL);
+      }
+    }
+  }
+
+  static boolean groupAlive(int pgid) throws IOException {
+    try (var procs = Files.list(Path.of("/proc"))) {
+      return procs.filter(p -> p.getFileName().toString().matches("\\d+")).anyMatch(p -> {
+        try {
+          var stat = Files.readString(p.resolve("stat"));
+          var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          return Integer.parseInt(fields[2]) == pgid && !fields[0].equals("Z");
+        } catch (IOException | RuntimeException e) {
+          return false;
+        }
+      });
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
