@@ -3,6 +3,7 @@ package dev.baton.supervisor;
 import dev.baton.os.ListenAddress;
 import dev.baton.os.Signal;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -28,7 +29,9 @@ public record Config(
     Readiness readiness,
     Drain drain,
     Restart restart,
-    Control control) {
+    Control control,
+    Optional<Remote> remote,
+    Optional<Agent> agent) {
 
   /** How each generation is started. {@code command} is argv: it never goes through a shell. */
   public record App(List<String> command, Map<String, String> env, Path workdir) {
@@ -59,6 +62,15 @@ public record Config(
 
   public record Control(Path socket) {}
 
+  /**
+   * The HTTP/JSON control API for rollouts from other hosts: the control socket's commands, behind
+   * a bearer token read from a file that must be mode 0600. Loopback unless configured otherwise.
+   */
+  public record Remote(InetSocketAddress address, Path tokenFile, Optional<Path> tlsKeystore, Optional<Path> tlsPasswordFile) {}
+
+  /** The HAProxy agent-check responder: "drain" while this host deploys, "up"/"ready" with weight otherwise. */
+  public record Agent(InetSocketAddress address, int weight) {}
+
   public static Config load(Path file) {
     String text;
     try {
@@ -82,7 +94,7 @@ public record Config(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new Table(file, text, "", root);
-    top.allow("app", "listen", "readiness", "drain", "restart", "control");
+    top.allow("app", "listen", "readiness", "drain", "restart", "control", "remote", "agent");
 
     var appTable = top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
     appTable.allow("command", "env", "workdir");
@@ -167,7 +179,23 @@ public record Config(
     controlTable.allow("socket");
     var control = new Control(base.resolve(controlTable.string("socket").orElse("baton.sock")).normalize());
 
-    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control);
+    var remote = top.table("remote").map(t -> {
+      t.allow("address", "token_file", "tls_keystore", "tls_password_file");
+      var tokenFile = t.string("token_file").map(base::resolve)
+          .orElseThrow(() -> t.missing("token_file", "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
+      return new Remote(t.tcpAddress("address", "127.0.0.1:7070"), tokenFile,
+          t.string("tls_keystore").map(base::resolve), t.string("tls_password_file").map(base::resolve));
+    });
+    var agent = top.table("agent").map(t -> {
+      t.allow("address", "weight");
+      int weight = t.integer("weight").orElse(100);
+      if (weight < 0 || weight > 256) {
+        throw t.invalid("weight", "must be from 0 to 256 (HAProxy's weight range)");
+      }
+      return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
+    });
+
+    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, remote, agent);
   }
 
   /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */
@@ -239,6 +267,18 @@ public record Config(
         throw invalid(key, "must be a string in quotes");
       }
       return Optional.of(v.stringValue());
+    }
+
+    InetSocketAddress tcpAddress(String key, String fallback) {
+      var text = string(key).orElse(fallback);
+      try {
+        if (ListenAddress.parse(text, false) instanceof ListenAddress.Tcp tcp) {
+          return tcp.address();
+        }
+      } catch (IllegalArgumentException e) {
+        throw invalid(key, e.getMessage());
+      }
+      throw invalid(key, "must be a TCP address such as \"127.0.0.1:7070\"");
     }
 
     Optional<Boolean> bool(String key) {
