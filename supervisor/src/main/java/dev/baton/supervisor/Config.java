@@ -30,6 +30,9 @@ public record Config(
     Drain drain,
     Restart restart,
     Control control,
+    Park park,
+    Optional<Bake> bake,
+    Optional<Warmup> warmup,
     Optional<Remote> remote,
     Optional<Agent> agent) {
 
@@ -63,6 +66,25 @@ public record Config(
   public record Control(Path socket) {}
 
   /**
+   * Generations that use baton-app are parked at promotion instead of drained: alive, warm, not
+   * accepting, for an instant rollback. At most {@code max} are kept, each for at most {@code ttl}.
+   */
+  public record Park(int max, Duration ttl) {}
+
+  /**
+   * After promotion the new generation keeps being probed on its private listener for {@code
+   * duration}; {@code failures} failed probes in a row, or an exit, roll it back on their own.
+   */
+  public record Bake(Duration duration, Duration interval, int failures) {}
+
+  /**
+   * Requests sent to a new generation's private listener before promotion, so that its first
+   * public requests don't pay for a cold JIT: {@code requests} in all, or for at most {@code
+   * duration}, spread over {@code urls}.
+   */
+  public record Warmup(List<String> urls, int requests, Duration duration, int concurrency) {}
+
+  /**
    * The HTTP/JSON control API for rollouts from other hosts: the control socket's commands, behind
    * a bearer token read from a file that must be mode 0600. Loopback unless configured otherwise.
    */
@@ -94,7 +116,7 @@ public record Config(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new Table(file, text, "", root);
-    top.allow("app", "listen", "readiness", "drain", "restart", "control", "remote", "agent");
+    top.allow("app", "listen", "readiness", "drain", "restart", "control", "park", "bake", "warmup", "remote", "agent");
 
     var appTable = top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
     appTable.allow("command", "env", "workdir");
@@ -179,6 +201,43 @@ public record Config(
     controlTable.allow("socket");
     var control = new Control(base.resolve(controlTable.string("socket").orElse("baton.sock")).normalize());
 
+    var parkTable = top.table("park").orElse(Table.empty(file, text, "park"));
+    parkTable.allow("max", "ttl");
+    int parkMax = parkTable.integer("max").orElse(1);
+    if (parkMax < 0 || parkMax > 16) {
+      throw parkTable.invalid("max", "must be from 0 (never park) to 16");
+    }
+    var park = new Park(parkMax, parkTable.duration("ttl").orElse(Duration.ofMinutes(10)));
+
+    var bake = top.table("bake").map(t -> {
+      t.allow("duration", "interval", "failures");
+      if (http.isEmpty()) {
+        throw new ConfigException(file + ": [bake] probes the new generation on its private listener; set [readiness] http too");
+      }
+      int failures = t.integer("failures").orElse(2);
+      if (failures < 1) {
+        throw t.invalid("failures", "must be at least 1");
+      }
+      return new Bake(t.duration("duration").orElse(Duration.ofSeconds(30)), t.duration("interval").orElse(Duration.ofSeconds(1)), failures);
+    });
+
+    var warmup = top.table("warmup").map(t -> {
+      t.allow("urls", "requests", "duration", "concurrency");
+      if (http.isEmpty()) {
+        throw new ConfigException(file + ": [warmup] sends its requests to the generation's private listener; set [readiness] http too");
+      }
+      var urls = t.node.get("urls") == null ? List.of("/") : t.strings("urls");
+      if (urls.isEmpty() || urls.stream().anyMatch(u -> !u.startsWith("/"))) {
+        throw t.invalid("urls", "must be paths such as [\"/\", \"/api/items\"]");
+      }
+      int requests = t.integer("requests").orElse(1000);
+      int concurrency = t.integer("concurrency").orElse(2);
+      if (requests < 1 || concurrency < 1 || concurrency > 64) {
+        throw t.invalid(requests < 1 ? "requests" : "concurrency", requests < 1 ? "must be at least 1" : "must be from 1 to 64");
+      }
+      return new Warmup(urls, requests, t.duration("duration").orElse(Duration.ofSeconds(10)), concurrency);
+    });
+
     var remote = top.table("remote").map(t -> {
       t.allow("address", "token_file", "tls_keystore", "tls_password_file");
       var tokenFile = t.string("token_file").map(base::resolve)
@@ -195,7 +254,7 @@ public record Config(
       return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
     });
 
-    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, remote, agent);
+    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, park, bake, warmup, remote, agent);
   }
 
   /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */

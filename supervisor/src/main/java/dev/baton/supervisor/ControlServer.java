@@ -101,12 +101,13 @@ public final class ControlServer implements AutoCloseable {
         reply(out, reply);
       }
       case "deploy" -> deploy(request, out);
+      case "rollback" -> rollback(request, out);
       case "stop" -> {
         supervisor.stop().join();
         reply(out, ok());
       }
       default -> reply(out, error("malformed control message: unknown or missing \"command\" in " + abbreviate(request.toString())
-          + "; use one of \"deploy\", \"status\", \"stop\""));
+          + "; use one of \"deploy\", \"rollback\", \"status\", \"stop\""));
     }
   }
 
@@ -121,14 +122,31 @@ public final class ControlServer implements AutoCloseable {
     boolean wait = request.path("wait").asBoolean(false);
     try {
       var deployed = supervisor.deploy(deployRequest, event -> emit(out, event));
-      if (wait && deployed.drain().isPresent()) {
-        emit(out, deployed.drain().get().join());
+      if (wait && deployed.retired().isPresent()) {
+        emit(out, deployed.retired().get().join());
       }
       var reply = ok();
       reply.put("generation", deployed.generation());
       reply.put("pid", deployed.pid());
       reply(out, reply);
     } catch (DeployException | StartException e) {
+      reply(out, error(e.getMessage()));
+    }
+  }
+
+  private void rollback(JsonNode request, OutputStream out) throws IOException {
+    boolean wait = request.path("wait").asBoolean(false);
+    var reason = request.path("reason").asString("requested with baton rollback");
+    try {
+      var deployed = supervisor.rollback(event -> emit(out, event), reason);
+      if (wait && deployed.retired().isPresent()) {
+        emit(out, deployed.retired().get().join());
+      }
+      var reply = ok();
+      reply.put("generation", deployed.generation());
+      reply.put("pid", deployed.pid());
+      reply(out, reply);
+    } catch (DeployException e) {
       reply(out, error(e.getMessage()));
     }
   }

@@ -31,11 +31,16 @@ final class Generation {
   GenerationState state = GenerationState.STARTING;
   Optional<Instant> readyAt = Optional.empty();
   Optional<Instant> promotedAt = Optional.empty();
+  Optional<Instant> parkedAt = Optional.empty();
   Optional<Instant> exitedAt = Optional.empty();
   Optional<ExitStatus> exitStatus = Optional.empty();
   String readiness = "waiting";
   String reason = "";
-  String notifyStatus = "";
+  // Written by the notify and BATON_CONTROL threads, read under the lock for status.
+  volatile String notifyStatus = "";
+
+  /** Its BATON_CONTROL connection, once baton-app has said HELLO: then it can be paused. */
+  private volatile Optional<AppSession> session = Optional.empty();
 
   /** The last lines the generation printed, to explain a failure. Guarded by itself. */
   private final ArrayDeque<String> lastLines = new ArrayDeque<>();
@@ -53,6 +58,14 @@ final class Generation {
     this.process = process;
     this.probeFd = probeFd;
     this.probeAddress = probeAddress;
+  }
+
+  void attach(AppSession session) {
+    this.session = Optional.of(session);
+  }
+
+  Optional<AppSession> session() {
+    return session;
   }
 
   int pid() {

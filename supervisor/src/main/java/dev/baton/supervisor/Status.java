@@ -10,8 +10,13 @@ public record Status(
     Optional<Integer> activeGeneration,
     boolean deploying,
     Optional<String> crashLoop,
+    List<Integer> parked,
     List<GenerationStatus> generations,
-    List<ListenerStatus> listeners) {
+    List<ListenerStatus> listeners,
+    List<HistoryEntry> history) {
+
+  /** One promotion: a deploy, a restart after a crash, or a rollback with its reason. */
+  public record HistoryEntry(Instant at, String kind, int generation, Optional<Integer> replaced, String reason) {}
 
   public record GenerationStatus(
       int number,

@@ -46,8 +46,11 @@ public final class Supervisor implements AutoCloseable {
   /** A crash after this long as the active generation starts the backoff over. */
   private static final Duration STABLE = Duration.ofSeconds(10);
 
-  /** Generations kept in status after they ended. */
+  /** Generations kept in status after they ended, and deploys and rollbacks kept in history. */
   private static final int HISTORY = 20;
+
+  /** How long a baton-app generation may take to answer PAUSE or RESUME. */
+  private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(5);
 
   private final Config config;
   private final Os os;
@@ -65,6 +68,11 @@ public final class Supervisor implements AutoCloseable {
   private final List<Generation> generations = new ArrayList<>();
   private Optional<Generation> active = Optional.empty();
   private Optional<Generation> deploying = Optional.empty();
+  /** Parked generations, oldest first. */
+  private final java.util.ArrayDeque<Generation> parked = new java.util.ArrayDeque<>();
+  /** Every generation that was ever active, in order: what a rollback with nothing parked goes back to. */
+  private final List<Generation> promotions = new ArrayList<>();
+  private final java.util.ArrayDeque<Status.HistoryEntry> history = new java.util.ArrayDeque<>();
   private int nextNumber = 1;
   private boolean stopping;
   private Config.App lastGood;
@@ -74,6 +82,7 @@ public final class Supervisor implements AutoCloseable {
 
   private ListenerSet listeners;
   private NotifySocket notifySocket;
+  private AppControl appControl;
 
   public Supervisor(Config config, Os os, InstantSource clock) {
     this.config = config;
@@ -102,6 +111,13 @@ public final class Supervisor implements AutoCloseable {
       listeners.close();
       throw new StartException("cannot open the notify socket next to " + config.control().socket() + ": " + e.getMessage());
     }
+    try {
+      appControl = AppControl.start(os, runtimeDir().resolve(config.control().socket().getFileName() + ".app"), this::liveGeneration);
+    } catch (StartException e) {
+      notifySocket.close();
+      listeners.close();
+      throw e;
+    }
     Thread.ofPlatform().daemon().name("notify").start(this::receiveNotifications);
     for (var b : listeners.all()) {
       LOG.info("listener '{}' bound to {} ({})", b.config().name(), b.address(), b.fd());
@@ -120,6 +136,15 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
+  private Optional<Generation> liveGeneration(int pid) {
+    lock.lock();
+    try {
+      return generations.stream().filter(g -> g.pid() == pid && g.state.isLive()).findFirst();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private Path runtimeDir() {
     return config.control().socket().toAbsolutePath().getParent();
   }
@@ -135,8 +160,8 @@ public final class Supervisor implements AutoCloseable {
     return deploy(request, progress, "deploy");
   }
 
-  /** A promotion that happened, and the drain of the generation it replaced. */
-  public record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> drain) {}
+  /** A promotion that happened, and what became of the generation it replaced: parked or drained. */
+  public record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
 
   private Deployed deploy(DeployRequest request, Consumer<DeployEvent> progress, String why) {
     if (!deploySlot.tryAcquire()) {
@@ -180,6 +205,23 @@ public final class Supervisor implements AutoCloseable {
     String readiness;
     try {
       readiness = awaitReady(generation, t0.plus(config.readiness().timeout()));
+      lock.lock();
+      try {
+        generation.readyAt = Optional.of(clock.instant());
+        generation.readiness = readiness;
+        if (generation.state == GenerationState.STARTING) {
+          generation.state = GenerationState.READY;
+        }
+      } finally {
+        lock.unlock();
+      }
+      progress.accept(new DeployEvent("ready", generation.number, generation.pid(), since(t0), readiness));
+      if (config.warmup().isPresent()) {
+        var result = WarmUp.run(generation.probeAddress.orElseThrow(), config.warmup().get());
+        progress.accept(new DeployEvent("warmed", generation.number, generation.pid(), since(t0), result.toString()));
+      }
+      // Resume before promotion: a generation that cannot accept must never become active.
+      generation.session().ifPresent(s -> s.resume(SESSION_TIMEOUT));
     } catch (DeployException e) {
       fail(generation, e.getMessage());
       progress.accept(new DeployEvent("failed", generation.number, generation.pid(), since(t0), e.getMessage()));
@@ -188,21 +230,16 @@ public final class Supervisor implements AutoCloseable {
     Optional<Generation> old;
     lock.lock();
     try {
-      if (stopping) {
+      if (stopping || !generation.state.isLive()) {
+        var reason = stopping ? "the supervisor is stopping; " + generation + " was not promoted"
+            : generation + " " + generation.exitStatus.map(ExitStatus::toString).orElse("exited") + " before promotion";
         generation.state = GenerationState.FAILED;
-        generation.reason = "the supervisor stopped before promotion";
+        generation.reason = reason;
         kill(generation);
-        throw new DeployException("the supervisor is stopping; generation " + generation.number + " was not promoted");
+        throw new DeployException(reason);
       }
-      var now = clock.instant();
-      generation.readyAt = Optional.of(now);
-      generation.readiness = readiness;
-      progress.accept(new DeployEvent("ready", generation.number, generation.pid(), since(t0), readiness));
       old = active;
-      generation.state = GenerationState.ACTIVE;
-      generation.promotedAt = Optional.of(clock.instant());
-      active = Optional.of(generation);
-      deploying = Optional.empty();
+      promoteLocked(generation, why, why.equals("rollback") ? "nothing was parked: started the previous command again" : "");
       lastGood = app;
       restartAt = Optional.empty();
     } finally {
@@ -214,9 +251,208 @@ public final class Supervisor implements AutoCloseable {
         generation.number, generation.pid(), promoted.elapsed().toMillis(), promoted.detail(), readiness);
     progress.accept(promoted);
     notifySystemd("READY=1\nSTATUS=generation " + generation.number + " active\nMAINPID=" + os.pid());
-    var drain = old.map(o -> drain(o).thenApply(status ->
-        new DeployEvent("drained", o.number, o.pid(), since(t0), "generation " + o.number + " " + status)));
-    return new Deployed(generation.number, generation.pid(), drain);
+    var retired = old.map(o -> retire(o, t0));
+    config.bake().ifPresent(bake -> Thread.ofPlatform().daemon().name("bake-" + generation.number).start(() -> bake(generation, bake)));
+    return new Deployed(generation.number, generation.pid(), retired);
+  }
+
+  /** Makes {@code generation} the active one and records it. */
+  private void promoteLocked(Generation generation, String kind, String reason) {
+    var previous = active;
+    generation.state = GenerationState.ACTIVE;
+    generation.promotedAt = Optional.of(clock.instant());
+    active = Optional.of(generation);
+    parked.remove(generation);
+    if (deploying.equals(Optional.of(generation))) {
+      deploying = Optional.empty();
+    }
+    promotions.add(generation);
+    history.add(new Status.HistoryEntry(clock.instant(), kind, generation.number, previous.map(g -> g.number), reason));
+    while (history.size() > HISTORY) {
+      history.removeFirst();
+    }
+  }
+
+  /**
+   * Takes a generation out of service after a promotion: parked when it can be paused and parking
+   * is on, so a rollback is instant; drained otherwise. Completes with what happened.
+   */
+  private CompletableFuture<DeployEvent> retire(Generation old, Instant t0) {
+    var session = old.session();
+    if (session.isPresent() && config.park().max() > 0) {
+      try {
+        session.get().pause(SESSION_TIMEOUT);
+        List<Generation> evicted = new ArrayList<>();
+        lock.lock();
+        try {
+          if (old.state == GenerationState.ACTIVE || old.state == GenerationState.READY) {
+            old.state = GenerationState.PARKED;
+            old.parkedAt = Optional.of(clock.instant());
+            if (active.equals(Optional.of(old))) {
+              active = Optional.empty();
+            }
+            parked.addLast(old);
+            while (parked.size() > config.park().max()) {
+              evicted.add(parked.removeFirst());
+            }
+          }
+        } finally {
+          lock.unlock();
+        }
+        evicted.forEach(this::drain);
+        timer.schedule(() -> expire(old), config.park().ttl().toMillis(), TimeUnit.MILLISECONDS);
+        LOG.info("{} parked for rollback", old);
+        return CompletableFuture.completedFuture(
+            new DeployEvent("parked", old.number, old.pid(), since(t0), "generation " + old.number + " parked: alive, warm, not accepting"));
+      } catch (DeployException e) {
+        LOG.warn("could not park {}: {}; draining it instead", old, e.getMessage());
+      }
+    }
+    return drain(old).thenApply(status ->
+        new DeployEvent("drained", old.number, old.pid(), since(t0), "generation " + old.number + " " + status));
+  }
+
+  private void expire(Generation generation) {
+    lock.lock();
+    try {
+      if (generation.state != GenerationState.PARKED) {
+        return;
+      }
+      parked.remove(generation);
+    } finally {
+      lock.unlock();
+    }
+    LOG.info("{} parked for {}; draining it", generation, config.park().ttl());
+    drain(generation);
+  }
+
+  /**
+   * Makes the previous generation active again. A parked one is resumed, which takes milliseconds;
+   * with none parked, the previous generation's command is started again through the full gate.
+   * The generation rolled back from is paused and drained. Rollbacks wait for each other, and for a
+   * deploy in progress.
+   *
+   * @throws DeployException when there is nothing to roll back to, or the rollback failed
+   */
+  public Deployed rollback(Consumer<DeployEvent> progress, String reason) {
+    try {
+      if (!deploySlot.tryAcquire(2, TimeUnit.MINUTES)) {
+        throw new DeployException(busyMessage());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new DeployException("interrupted while waiting for a deploy in progress");
+    }
+    try {
+      return rollbackHoldingSlot(progress, reason);
+    } finally {
+      deploySlot.release();
+    }
+  }
+
+  private Deployed rollbackHoldingSlot(Consumer<DeployEvent> progress, String reason) {
+    var t0 = clock.instant();
+    Optional<Generation> current;
+    Optional<Generation> target;
+    Optional<Generation> previous;
+    lock.lock();
+    try {
+      if (stopping) {
+        throw new DeployException("the supervisor is stopping; it takes no rollbacks");
+      }
+      current = active;
+      target = Optional.ofNullable(parked.peekLast());
+      previous = promotions.reversed().stream()
+          .filter(g -> current.isEmpty() || g != current.get())
+          .findFirst();
+    } finally {
+      lock.unlock();
+    }
+    if (target.isEmpty()) {
+      if (previous.isEmpty()) {
+        throw new DeployException("nothing to roll back to: "
+            + current.map(g -> "generation " + g.number + " is the only one this supervisor has run").orElse("no generation has been active yet"));
+      }
+      LOG.info("rollback: nothing parked; starting generation {}'s command again ({})", previous.get().number, reason);
+      var deployed = deployHoldingSlot(previous.get().app, progress, "rollback");
+      return deployed;
+    }
+    var resumed = target.get();
+    try {
+      resumed.session().orElseThrow().resume(SESSION_TIMEOUT);
+    } catch (DeployException e) {
+      lock.lock();
+      try {
+        parked.remove(resumed);
+      } finally {
+        lock.unlock();
+      }
+      drain(resumed);
+      throw new DeployException("rollback to " + resumed + " failed: " + e.getMessage() + "; " + current.map(g -> g + " is still active").orElse(""));
+    }
+    lock.lock();
+    try {
+      promoteLocked(resumed, "rollback", reason);
+    } finally {
+      lock.unlock();
+    }
+    var event = new DeployEvent("resumed", resumed.number, resumed.pid(), since(t0),
+        "generation " + resumed.number + " accepts again" + current.map(g -> "; replaces generation " + g.number).orElse(""));
+    LOG.info("rollback to {} in {} ms: {}", resumed, event.elapsed().toNanos() / 1e6, reason);
+    progress.accept(event);
+    notifySystemd("STATUS=generation " + resumed.number + " active (rolled back)");
+    var retired = current.map(bad -> {
+      bad.session().ifPresent(s -> {
+        try {
+          s.pause(SESSION_TIMEOUT);
+        } catch (DeployException e) {
+          LOG.warn("{}; draining it anyway", e.getMessage());
+        }
+      });
+      lock.lock();
+      try {
+        bad.reason = "rolled back: " + reason;
+      } finally {
+        lock.unlock();
+      }
+      return drain(bad).thenApply(status ->
+          new DeployEvent("drained", bad.number, bad.pid(), since(t0), "generation " + bad.number + " " + status));
+    });
+    return new Deployed(resumed.number, resumed.pid(), retired);
+  }
+
+  /** Keeps probing a freshly promoted generation; rolls it back on its own when it turns bad. */
+  private void bake(Generation generation, Config.Bake bake) {
+    var end = clock.instant().plus(bake.duration());
+    int failures = 0;
+    while (clock.instant().isBefore(end)) {
+      sleep(bake.interval());
+      lock.lock();
+      try {
+        if (active.isEmpty() || active.get() != generation) {
+          return;
+        }
+      } finally {
+        lock.unlock();
+      }
+      var exit = generation.process.exit();
+      int code = exit.isDone() ? -1 : HttpProbe.get(generation.probeAddress.orElseThrow(), config.readiness().http().orElseThrow(), bake.interval());
+      failures = code >= 200 && code < 300 ? 0 : failures + 1;
+      if (exit.isDone() || failures >= bake.failures()) {
+        var why = exit.isDone()
+            ? "bake failed: " + generation + " " + exit.join()
+            : "bake failed: GET " + config.readiness().http().get() + " on " + generation + " answered "
+                + (code < 0 ? "nothing" : Integer.toString(code)) + " " + failures + " time(s) in a row";
+        LOG.error("{}; rolling back on its own", why);
+        try {
+          rollback(e -> {}, why);
+        } catch (DeployException e) {
+          LOG.error("automatic rollback failed: {}", e.getMessage());
+        }
+        return;
+      }
+    }
+    LOG.info("{} baked for {} without a failed probe", generation, bake.duration());
   }
 
   private Generation spawn(Config.App app, Consumer<DeployEvent> progress, Instant t0, String why) {
@@ -294,6 +530,10 @@ public final class Supervisor implements AutoCloseable {
     env.putAll(app.env());
     env.put("NOTIFY_SOCKET", notifySocket.path().toString());
     env.put("BATON_GENERATION", Integer.toString(number));
+    // A generation that speaks BATON_CONTROL starts paused: it takes no public traffic before it
+    // has passed readiness, probe and warm-up, and the supervisor resumes it at promotion.
+    env.put("BATON_CONTROL", appControl.path().toString());
+    env.put("BATON_START", "paused");
     if (Path.of(app.command().getFirst()).getFileName().toString().equals("java")) {
       // baton-app adopts fds 3.. through the JDK's own inherited-channel code, which needs this.
       var opens = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
@@ -411,6 +651,7 @@ public final class Supervisor implements AutoCloseable {
         return generation.process.exit();
       }
       generation.state = GenerationState.DRAINING;
+      parked.remove(generation);
       if (active.equals(Optional.of(generation))) {
         active = Optional.empty();
       }
@@ -450,7 +691,12 @@ public final class Supervisor implements AutoCloseable {
           LOG.error("active {} {}; restarting it{}", generation, status, lastOutput(generation));
           scheduleRestartLocked();
         }
-        case STARTING, READY, PARKED -> generation.state = GenerationState.FAILED;
+        case PARKED -> {
+          generation.state = GenerationState.FAILED;
+          generation.reason = "exited while parked: " + status;
+          parked.remove(generation);
+        }
+        case STARTING, READY -> generation.state = GenerationState.FAILED;
         case EXITED, FAILED -> {}
       }
     } finally {
@@ -552,7 +798,8 @@ public final class Supervisor implements AutoCloseable {
               + restartAt.map(t -> "next restart in " + Math.max(0, Duration.between(clock.instant(), t).toMillis()) + " ms").orElse("restarting")
               + "; last: " + lastCrash)
           : Optional.empty();
-      return new Status(os.pid(), active.map(g -> g.number), deploying.isPresent(), crashLoop, gens, ls);
+      return new Status(os.pid(), active.map(g -> g.number), deploying.isPresent(), crashLoop,
+          parked.stream().map(g -> g.number).toList(), gens, ls, List.copyOf(history));
     } finally {
       lock.unlock();
     }
@@ -612,6 +859,9 @@ public final class Supervisor implements AutoCloseable {
   private void closeSockets() {
     if (notifySocket != null) {
       notifySocket.close();
+    }
+    if (appControl != null) {
+      appControl.close();
     }
     if (listeners != null) {
       listeners.close();

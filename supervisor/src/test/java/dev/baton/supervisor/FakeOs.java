@@ -100,7 +100,28 @@ final class FakeOs implements Os {
 
   @Override
   public UnixListener listenUnix(Path path, int mode) {
-    throw new UnsupportedOperationException();
+    var closed = new java.util.concurrent.CountDownLatch(1);
+    return new UnixListener() {
+      @Override
+      public Path path() {
+        return path;
+      }
+
+      @Override
+      public Optional<UnixConnection> accept() {
+        try {
+          closed.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return Optional.empty();
+      }
+
+      @Override
+      public void close() {
+        closed.countDown();
+      }
+    };
   }
 
   @Override

@@ -118,7 +118,7 @@ class SupervisorTest {
     var events = new CopyOnWriteArrayList<DeployEvent>();
     var deployed = supervisor.deploy(DeployRequest.FROM_CONFIG, events::add);
     assertThat(deployed.generation()).isEqualTo(2);
-    var drained = deployed.drain().orElseThrow().join();
+    var drained = deployed.retired().orElseThrow().join();
     events.add(drained);
     assertThat(events).extracting(DeployEvent::step).containsExactly("spawned", "ready", "promoted", "drained");
     assertThat(os.child(0).signals).containsExactly(Signal.TERM, Signal.KILL);
@@ -221,7 +221,7 @@ class SupervisorTest {
     start(BASE);
     os.child(0).drainsOnTerm = false;
     var deployed = supervisor.deploy(DeployRequest.FROM_CONFIG, e -> {});
-    var drained = deployed.drain().orElseThrow().orTimeout(3, TimeUnit.SECONDS).join();
+    var drained = deployed.retired().orElseThrow().orTimeout(3, TimeUnit.SECONDS).join();
     assertThat(drained.detail()).contains("killed by SIGKILL");
     assertThat(os.child(0).signals).startsWith(Signal.TERM).contains(Signal.KILL);
   }
@@ -253,5 +253,32 @@ class SupervisorTest {
     start(BASE.replace("notify = true", "alive = \"100ms\""));
     assertThat(supervisor.status().activeGeneration()).contains(1);
     assertThat(generation(1).readiness()).startsWith("stayed alive for 100 ms");
+  }
+
+  @Test
+  void rollbackWithNothingParkedStartsThePreviousCommandAgainThroughTheGate() {
+    start(BASE);
+    supervisor.deploy(new DeployRequest(Optional.of(List.of("/bin/true", "v2")), Map.of()), e -> {});
+    var events = new CopyOnWriteArrayList<DeployEvent>();
+    var rolledBack = supervisor.rollback(events::add, "v2 is slow");
+    assertThat(rolledBack.generation()).isEqualTo(3);
+    assertThat(os.child(2).spec.argv()).endsWith("/bin/sh", "-c", "exec app");
+    assertThat(events).extracting(DeployEvent::step).containsExactly("spawned", "ready", "promoted");
+    assertThat(supervisor.status().history()).extracting(Status.HistoryEntry::kind).containsExactly("start", "deploy", "rollback");
+  }
+
+  @Test
+  void rollbackWithNoPreviousGenerationSaysSo() {
+    start(BASE);
+    assertThatThrownBy(() -> supervisor.rollback(e -> {}, "test"))
+        .isInstanceOf(DeployException.class)
+        .hasMessage("nothing to roll back to: generation 1 is the only one this supervisor has run");
+    assertThat(supervisor.status().activeGeneration()).contains(1);
+  }
+
+  @Test
+  void generationsAreToldWhereBatonControlIsAndToStartPaused() {
+    start(BASE);
+    assertThat(os.child(0).spec.env()).containsEntry("BATON_CONTROL", "/tmp/baton-unit.sock.app").containsEntry("BATON_START", "paused");
   }
 }
