@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       RunCommand.class,
       DeployCommand.class,
+      RollbackCommand.class,
       StatusCommand.class,
       StopCommand.class,
       CommandLine.HelpCommand.class

@@ -60,11 +60,22 @@ final class StatusCommand implements Callable<Integer> {
         System.out.println("      " + why.strip());
       }
     }
+    if (!status.path("parked").isEmpty()) {
+      System.out.println("parked for rollback: generation(s) " + status.path("parked").valueStream().map(JsonNode::asString).toList());
+    }
     System.out.println();
     System.out.printf("%-12s %-28s %-11s %s%n", "LISTENER", "ADDRESS", "PASS", "FD");
     for (var l : status.path("listeners")) {
       System.out.printf("%-12s %-28s %-11s %d%n", l.path("name").asString(), l.path("address").asString(),
           l.path("pass").asString(), l.path("fd").asInt());
+    }
+    if (!status.path("history").isEmpty()) {
+      System.out.println();
+      System.out.printf("%-12s %-9s %-5s %-9s %s%n", "AT", "KIND", "GEN", "REPLACED", "REASON");
+      for (var h : status.path("history")) {
+        System.out.printf("%-12s %-9s %-5d %-9s %s%n", time(h.path("at")), h.path("kind").asString(), h.path("generation").asInt(),
+            h.path("replaced").isNumber() ? h.path("replaced").asString() : "-", h.path("reason").asString());
+      }
     }
     return 0;
   }
