@@ -2,7 +2,6 @@ package dev.baton.cli;
 
 import dev.baton.os.Os;
 import dev.baton.supervisor.ConfigException;
-import dev.baton.supervisor.ControlServer;
 import dev.baton.supervisor.StartException;
 import dev.baton.supervisor.Supervisor;
 import java.time.InstantSource;
@@ -40,10 +39,8 @@ final class RunCommand implements Callable<Integer> {
       supervisor.stop().join();
     });
     Runtime.getRuntime().addShutdownHook(hook);
-    ControlServer control;
     try {
       supervisor.start();
-      control = ControlServer.start(supervisor, os);
     } catch (StartException e) {
       System.err.println("baton: " + e.getMessage());
       supervisor.stop().join();
@@ -51,7 +48,7 @@ final class RunCommand implements Callable<Integer> {
       return Main.FAILED;
     }
     supervisor.stopped().join();
-    control.close();
+    supervisor.awaitControlReplies(java.time.Duration.ofSeconds(2));
     return bySignal.get() ? KEEP_RUNNING : 0;
   }
 }

@@ -175,7 +175,7 @@ final class Service implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     try {
       if (process.isAlive()) {
         status();
@@ -184,8 +184,13 @@ final class Service implements AutoCloseable {
       // Best effort: the pids seen so far are enough to clean up.
     }
     process.destroy();
-    if (!process.waitFor(30, TimeUnit.SECONDS)) {
-      process.destroyForcibly().waitFor();
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
     var os = Os.linux();
     for (var pid : generationPids) {

@@ -207,16 +207,25 @@ final class LinuxOs implements Os {
       try (DirectoryStream<Path> fds =
           Files.newDirectoryStream(Path.of("/proc", Integer.toString(pid), "fd"))) {
         for (var fd : fds) {
-          if (sockets.contains(Files.readSymbolicLink(fd).toString())) {
+          if (sockets.contains(linkTarget(fd))) {
             var comm = Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
             return Optional.of("pid " + pid + " (" + comm + ")");
           }
         }
-      } catch (IOException e) {
+      } catch (IOException | java.nio.file.DirectoryIteratorException e) {
         // Gone, or not ours to look at: best effort.
       }
     }
     return Optional.empty();
+  }
+
+  /** An fd's link, or "" when it was closed while we looked: a busy process opens and closes many. */
+  private static String linkTarget(Path fd) {
+    try {
+      return Files.readSymbolicLink(fd).toString();
+    } catch (IOException e) {
+      return "";
+    }
   }
 
   /** "socket:[inode]" for each LISTEN socket on the port, as /proc/PID/fd links name them. */

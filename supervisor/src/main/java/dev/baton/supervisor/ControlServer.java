@@ -35,6 +35,8 @@ public final class ControlServer implements AutoCloseable {
   private final Supervisor supervisor;
   private final Os os;
   private final UnixListener listener;
+  /** Connections being served; `stop` replies after the supervisor stopped, so exit waits for them. */
+  private final java.util.concurrent.atomic.AtomicInteger serving = new java.util.concurrent.atomic.AtomicInteger();
 
   private ControlServer(Supervisor supervisor, Os os, UnixListener listener) {
     this.supervisor = supervisor;
@@ -59,12 +61,13 @@ public final class ControlServer implements AutoCloseable {
   private void acceptLoop() {
     for (var c = listener.accept(); c.isPresent(); c = listener.accept()) {
       var connection = c.get();
+      serving.incrementAndGet();
       Thread.ofPlatform().daemon().name("control-" + connection.peer().pid()).start(() -> serve(connection));
     }
   }
 
   private void serve(UnixConnection connection) {
-    try (connection) {
+    try (connection; var done = (AutoCloseable) serving::decrementAndGet) {
       var out = connection.output();
       var peer = connection.peer();
       if (peer.uid() != os.uid() && peer.uid() != 0) {
@@ -86,8 +89,21 @@ public final class ControlServer implements AutoCloseable {
         return;
       }
       handle(request, out);
-    } catch (IOException | RuntimeException e) {
+    } catch (Exception e) {
       LOG.debug("control connection ended: {}", e.toString());
+    }
+  }
+
+  /** Waits until no connection is being served, or the timeout passes. */
+  void awaitIdle(java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (serving.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -83,6 +83,7 @@ public final class Supervisor implements AutoCloseable {
   private ListenerSet listeners;
   private NotifySocket notifySocket;
   private AppControl appControl;
+  private ControlServer control;
 
   public Supervisor(Config config, Os os, InstantSource clock) {
     this.config = config;
@@ -114,6 +115,15 @@ public final class Supervisor implements AutoCloseable {
     try {
       appControl = AppControl.start(os, runtimeDir().resolve(config.control().socket().getFileName() + ".app"), this::liveGeneration);
     } catch (StartException e) {
+      notifySocket.close();
+      listeners.close();
+      throw e;
+    }
+    try {
+      // Up before the first generation: systemd's READY=1 promises that `baton status` works.
+      control = ControlServer.start(this, os);
+    } catch (StartException e) {
+      appControl.close();
       notifySocket.close();
       listeners.close();
       throw e;
@@ -856,12 +866,22 @@ public final class Supervisor implements AutoCloseable {
     return stopped;
   }
 
+  /** After a stop: lets the control connection that asked for it get its reply before exit. */
+  public void awaitControlReplies(Duration timeout) {
+    if (control != null) {
+      control.awaitIdle(timeout);
+    }
+  }
+
   private void closeSockets() {
     if (notifySocket != null) {
       notifySocket.close();
     }
     if (appControl != null) {
       appControl.close();
+    }
+    if (control != null) {
+      control.close();
     }
     if (listeners != null) {
       listeners.close();
