@@ -30,6 +30,7 @@ final class Libc {
   static final int ENOENT = 2;
   static final int ESRCH = 3;
   static final int EINTR = 4;
+  static final int ECHILD = 10;
   static final int EBADF = 9;
   static final int EADDRINUSE = 98;
   static final int ECONNABORTED = 103;
@@ -185,6 +186,10 @@ final class Libc {
       errnoCall("pidfd_open", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle PIDFD_SEND_SIGNAL =
       errnoCall("pidfd_send_signal", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle PIDFD_GETFD =
+      errnoCall("pidfd_getfd", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
+  private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+  private static final MethodHandle EXECVE = errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
   private static final MethodHandle WAITID =
       errnoCall("waitid", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
 
@@ -467,6 +472,27 @@ final class Libc {
       }
       throw e;
     }
+  }
+
+  /** pidfd_getfd(2): a duplicate, close-on-exec, of descriptor {@code fd} of the pidfd's process. */
+  static int pidfdGetfd(int pidfd, int fd, String what) {
+    return (int) check(what, e -> (int) PIDFD_GETFD.invokeExact(e, pidfd, fd, 0));
+  }
+
+  /** Blocks until {@code fd} is readable, or hung up: for a pidfd, until its process has exited. */
+  static void awaitReadable(int fd, String what) {
+    try (var arena = Arena.ofConfined()) {
+      // struct pollfd { int fd; short events; short revents; }
+      var pollfd = arena.allocate(8, 4);
+      pollfd.set(JAVA_INT, 0, fd);
+      pollfd.set(JAVA_SHORT, 4, (short) 1); // POLLIN
+      check(what, e -> (int) POLL.invokeExact(e, pollfd, 1L, -1));
+    }
+  }
+
+  /** execve(2): returns only by throwing. */
+  static void execve(MemorySegment path, MemorySegment argv, MemorySegment envp, String what) {
+    check(what, e -> (int) EXECVE.invokeExact(e, path, argv, envp));
   }
 
   static void waitid(int idType, int id, MemorySegment siginfo, int options, String what) {

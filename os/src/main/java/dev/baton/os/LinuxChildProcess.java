@@ -36,6 +36,15 @@ final class LinuxChildProcess implements ChildProcess {
       int value = siginfo.get(JAVA_INT, Libc.SIGINFO_STATUS);
       // CLD_EXITED: si_status is the exit code. CLD_KILLED, CLD_DUMPED: the signal's number.
       status = code == Libc.CLD_EXITED ? ExitStatus.exited(value) : ExitStatus.killed(value);
+    } catch (NativeException e) {
+      if (e.errno() != Libc.ECHILD) {
+        exit.completeExceptionally(e);
+        return;
+      }
+      // Adopted after a supervisor crash: not our child, so its status goes to its new parent.
+      // The pidfd still turns readable when it exits.
+      Libc.awaitReadable(fd, "poll(pidfd of pid " + pid + ")");
+      status = ExitStatus.unknown();
     } catch (RuntimeException e) {
       exit.completeExceptionally(e);
       return;

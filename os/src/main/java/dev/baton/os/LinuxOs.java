@@ -294,7 +294,8 @@ final class LinuxOs implements Os {
     }
     var program = resolve(argv0, spec.env().getOrDefault("PATH", DEFAULT_PATH), workdir);
     String what = "posix_spawn(" + argv0 + ")";
-    int firstFree = 3 + spec.listenFds().size();
+    // The listeners, then the read ends of the child's own output pipes (see SpawnSpec).
+    int firstFree = spec.stderrReadFd() + 1;
 
     var parentCopies = new ArrayList<Integer>(); // closed in the parent once the child has them
     var readEnds = new ArrayList<Integer>(); // kept on success, closed on failure
@@ -326,6 +327,8 @@ final class LinuxOs implements Os {
           int copy = copyAbove(spec.listenFds().get(i).value(), firstFree, parentCopies);
           Libc.addDup2(actions, copy, 3 + i, "adddup2(" + (3 + i) + ")");
         }
+        Libc.addDup2(actions, copyAbove(stdout[0], firstFree, parentCopies), spec.stdoutReadFd(), "adddup2(stdout read end)");
+        Libc.addDup2(actions, copyAbove(stderr[0], firstFree, parentCopies), spec.stderrReadFd(), "adddup2(stderr read end)");
         Libc.addClosefrom(actions, firstFree, "addclosefrom(" + firstFree + ")");
         startClean(attr, arena);
         var argv = cStrings(arena, spec.argv());
@@ -416,6 +419,53 @@ final class LinuxOs implements Os {
       array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
     }
     return array;
+  }
+
+  @Override
+  public Fd takeFd(int pid, int fd) {
+    int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
+    try {
+      return new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")"));
+    } finally {
+      Libc.close(pidfd);
+    }
+  }
+
+  @Override
+  public ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd) {
+    int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
+    try {
+      var stdout = Libc.pidfdGetfd(pidfd, stdoutReadFd, "pidfd_getfd(pid " + pid + ", fd=" + stdoutReadFd + ")");
+      var stderr = Libc.pidfdGetfd(pidfd, stderrReadFd, "pidfd_getfd(pid " + pid + ", fd=" + stderrReadFd + ")");
+      return new LinuxChildProcess(
+          pid,
+          pidfd,
+          new FdInputStream(new SharedFd(stdout), /* ownsFd= */ true),
+          new FdInputStream(new SharedFd(stderr), /* ownsFd= */ true));
+    } catch (NativeException e) {
+      Libc.close(pidfd);
+      throw e;
+    }
+  }
+
+  @Override
+  public java.util.OptionalLong startTime(int pid) {
+    try {
+      var stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+      // Fields after the parenthesised command name; starttime is field 22 of stat(5).
+      var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return java.util.OptionalLong.of(Long.parseLong(fields[19]));
+    } catch (IOException | RuntimeException e) {
+      return java.util.OptionalLong.empty();
+    }
+  }
+
+  @Override
+  public void exec(List<String> argv, Map<String, String> env) {
+    try (var arena = Arena.ofConfined()) {
+      var program = resolve(argv.getFirst(), env.getOrDefault("PATH", DEFAULT_PATH), Path.of("").toAbsolutePath());
+      Libc.execve(arena.allocateFrom(program), cStrings(arena, argv), cStrings(arena, environment(env)), "execve(" + program + ")");
+    }
   }
 
   @Override

@@ -43,6 +43,28 @@ public interface Os {
    */
   ChildProcess spawn(SpawnSpec spec);
 
+  /**
+   * A duplicate of descriptor {@code fd} of process {@code pid} (pidfd_getfd): how a restarted
+   * supervisor takes the listeners back from the generations that kept them open.
+   */
+  Fd takeFd(int pid, int fd);
+
+  /**
+   * Holds a running process that an earlier supervisor spawned, with the read ends of its output
+   * pipes taken from it (see {@link SpawnSpec#stdoutReadFd()}). Its exit is seen through a pidfd;
+   * its status is unknown unless it is this process's child.
+   */
+  ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd);
+
+  /** When the process started, in clock ticks since boot: tells a pid from a recycled one. */
+  java.util.OptionalLong startTime(int pid);
+
+  /**
+   * Replaces this process's image, keeping its pid and its children (execve). Returns only by
+   * throwing.
+   */
+  void exec(java.util.List<String> argv, java.util.Map<String, String> env);
+
   /** kill(-pgid, signal): signals a whole process group. Returns false when none was left. */
   boolean signalGroup(int pgid, Signal signal);
 

@@ -13,6 +13,11 @@ import java.util.Optional;
  * @param workdir the working directory
  * @param stdin the descriptor placed at fd 0, or /dev/null when empty
  * @param listenFds descriptors placed at fd 3, 4, ... in this order
+ *
+ * <p>The child also holds the read ends of its own stdout and stderr pipes, at {@link
+ * #stdoutReadFd()} and {@link #stderrReadFd()}, right after the listeners. A pipe with a reader
+ * never fails a write with EPIPE: if the supervisor dies, the app keeps running, and the next
+ * supervisor takes the read ends back with pidfd_getfd and finds every line still in the pipe.
  */
 public record SpawnSpec(
     List<String> argv, Map<String, String> env, Path workdir, Optional<Fd> stdin, List<Fd> listenFds) {
@@ -23,5 +28,13 @@ public record SpawnSpec(
     argv = List.copyOf(argv);
     env = Map.copyOf(env);
     listenFds = List.copyOf(listenFds);
+  }
+
+  public int stdoutReadFd() {
+    return 3 + listenFds.size();
+  }
+
+  public int stderrReadFd() {
+    return 4 + listenFds.size();
   }
 }

@@ -91,6 +91,22 @@ class SpawnTest {
   // posix_spawn returns once the child has exec'd, so /proc shows the program's own state at once.
 
   @Test
+  void anAdoptedProcessIsHeldAndItsOutputTakenBack() throws Exception {
+    var os = Os.linux();
+    var child = spawn(List.of("/bin/sh", "-c", "echo before; exec sleep 30"), List.of());
+    // A second holder, as a restarted supervisor would be: it reads what the child prints next.
+    var adopted = os.adopt(child.pid(), 3, 4);
+    assertThat(adopted.pid()).isEqualTo(child.pid());
+    var listener = os.takeFd(child.pid(), 1);
+    assertThat(link("/proc/self/fd/" + listener.value())).isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
+    os.close(listener);
+    assertThat(os.startTime(child.pid())).isPresent();
+    assertThat(adopted.signal(Signal.TERM)).isTrue();
+    assertThat(child.exit().get(10, java.util.concurrent.TimeUnit.SECONDS).signalled()).isTrue();
+    assertThat(adopted.exit().get(10, java.util.concurrent.TimeUnit.SECONDS)).isNotNull();
+  }
+
+  @Test
   void childHasExactlyStdioAndTheListenersAndNothingElseLeaks() throws Exception {
     var first = listen();
     var second = listen();
@@ -101,7 +117,10 @@ class SpawnTest {
     try (var entries = Files.list(Path.of("/proc/" + child.pid() + "/fd"))) {
       entries.forEach(fd -> fds.add(fd.getFileName().toString()));
     }
-    assertThat(fds).containsExactly("0", "1", "2", "3", "4");
+    // 5 and 6: the read ends of its own stdout and stderr, which keep them writable if we die.
+    assertThat(fds).containsExactly("0", "1", "2", "3", "4", "5", "6");
+    assertThat(link("/proc/" + child.pid() + "/fd/5")).isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
+    assertThat(link("/proc/" + child.pid() + "/fd/6")).isEqualTo(link("/proc/" + child.pid() + "/fd/2"));
     assertThat(link("/proc/" + child.pid() + "/fd/0")).isEqualTo("/dev/null");
     assertThat(link("/proc/" + child.pid() + "/fd/1")).startsWith("pipe:");
     assertThat(link("/proc/" + child.pid() + "/fd/2")).startsWith("pipe:");
