@@ -83,6 +83,26 @@ final class FakeOs implements Os {
   }
 
   @Override
+  public Fd takeFd(int pid, int fd) {
+    return new Fd(nextFd.getAndIncrement());
+  }
+
+  @Override
+  public ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd) {
+    throw new UnsupportedOperationException("adoption is tested against Linux, in e2e");
+  }
+
+  @Override
+  public java.util.OptionalLong startTime(int pid) {
+    return java.util.OptionalLong.empty();
+  }
+
+  @Override
+  public void exec(List<String> argv, java.util.Map<String, String> env) {
+    throw new UnsupportedOperationException("exec is tested against Linux, in e2e");
+  }
+
+  @Override
   public boolean signalGroup(int pgid, Signal signal) {
     groupSignals.add(pgid + ":" + signal);
     children.stream().filter(c -> c.pid == pgid).forEach(c -> c.deliver(signal));
