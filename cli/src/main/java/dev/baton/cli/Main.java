@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       RollbackCommand.class,
       StatusCommand.class,
       StopCommand.class,
+      UpgradeCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit status:%n",

@@ -21,4 +21,7 @@ public interface ChildProcess {
   InputStream stdout();
 
   InputStream stderr();
+
+  /** The stdout and stderr pipes as /proc names them, "pipe:[456]": their identity for recovery. */
+  java.util.List<String> outputPipes();
 }

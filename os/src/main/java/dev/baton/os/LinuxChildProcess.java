@@ -18,8 +18,11 @@ final class LinuxChildProcess implements ChildProcess {
   private final InputStream stderr;
   private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
 
-  LinuxChildProcess(int pid, int pidfd, InputStream stdout, InputStream stderr) {
+  private final java.util.List<String> outputPipes;
+
+  LinuxChildProcess(int pid, int pidfd, InputStream stdout, InputStream stderr, java.util.List<String> outputPipes) {
     this.pid = pid;
+    this.outputPipes = java.util.List.copyOf(outputPipes);
     this.pidfd = new SharedFd(pidfd);
     this.stdout = stdout;
     this.stderr = stderr;
@@ -91,6 +94,11 @@ final class LinuxChildProcess implements ChildProcess {
   @Override
   public InputStream stderr() {
     return stderr;
+  }
+
+  @Override
+  public java.util.List<String> outputPipes() {
+    return outputPipes;
   }
 
   @Override

@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -348,11 +349,13 @@ final class LinuxOs implements Os {
         throw e;
       }
       spawned = true;
+      var pipes = List.of(link(new Fd(stdout[0])), link(new Fd(stderr[0])));
       return new LinuxChildProcess(
           pid,
           pidfd,
           new FdInputStream(new SharedFd(stdout[0]), /* ownsFd= */ true),
-          new FdInputStream(new SharedFd(stderr[0]), /* ownsFd= */ true));
+          new FdInputStream(new SharedFd(stderr[0]), /* ownsFd= */ true),
+          pipes);
     } finally {
       // The child has its own copies now; ours would keep the pipes from ever reaching EOF.
       parentCopies.forEach(Libc::close);
@@ -422,30 +425,61 @@ final class LinuxOs implements Os {
   }
 
   @Override
-  public Fd takeFd(int pid, int fd) {
-    int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
-    try {
-      return new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")"));
-    } finally {
-      Libc.close(pidfd);
+  public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
+    var fds = Path.of("/proc", Integer.toString(pid), "fd");
+    var numbers = new ArrayList<Integer>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(fds)) {
+      for (var entry : entries) {
+        if (linkTarget(entry).equals(link)) {
+          numbers.add(Integer.parseInt(entry.getFileName().toString()));
+        }
+      }
+    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
+      return Optional.empty();
     }
+    numbers.sort(Comparator.naturalOrder());
+    for (int fd : numbers) {
+      if (forReading && !openForReading(pid, fd)) {
+        continue;
+      }
+      int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
+      try {
+        return Optional.of(new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")")));
+      } finally {
+        Libc.close(pidfd);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** /proc/PID/fdinfo/FD "flags:" is octal; O_ACCMODE 0 is O_RDONLY. */
+  private static boolean openForReading(int pid, int fd) {
+    try {
+      for (var line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "fdinfo", Integer.toString(fd)))) {
+        if (line.startsWith("flags:")) {
+          return (Integer.parseInt(line.substring(6).trim(), 8) & 3) == 0;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // Gone: not a candidate.
+    }
+    return false;
   }
 
   @Override
-  public ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd) {
+  public String link(Fd fd) {
+    return linkTarget(Path.of("/proc/self/fd", Integer.toString(fd.value())));
+  }
+
+  @Override
+  public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
     int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
-    try {
-      var stdout = Libc.pidfdGetfd(pidfd, stdoutReadFd, "pidfd_getfd(pid " + pid + ", fd=" + stdoutReadFd + ")");
-      var stderr = Libc.pidfdGetfd(pidfd, stderrReadFd, "pidfd_getfd(pid " + pid + ", fd=" + stderrReadFd + ")");
-      return new LinuxChildProcess(
-          pid,
-          pidfd,
-          new FdInputStream(new SharedFd(stdout), /* ownsFd= */ true),
-          new FdInputStream(new SharedFd(stderr), /* ownsFd= */ true));
-    } catch (NativeException e) {
-      Libc.close(pidfd);
-      throw e;
-    }
+    return new LinuxChildProcess(
+        pid,
+        pidfd,
+        stdout.<InputStream>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(InputStream.nullInputStream()),
+        stderr.<InputStream>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(InputStream.nullInputStream()),
+        List.of(stdout.map(this::link).orElse(""), stderr.map(this::link).orElse("")));
   }
 
   @Override

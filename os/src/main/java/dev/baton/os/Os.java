@@ -44,17 +44,23 @@ public interface Os {
   ChildProcess spawn(SpawnSpec spec);
 
   /**
-   * A duplicate of descriptor {@code fd} of process {@code pid} (pidfd_getfd): how a restarted
-   * supervisor takes the listeners back from the generations that kept them open.
+   * A duplicate (pidfd_getfd) of the first descriptor of process {@code pid} whose /proc link reads
+   * {@code link}, e.g. "socket:[123]"; with {@code forReading}, only one open for reading (a pipe's
+   * read end). This is how a restarted supervisor takes its listeners and the generations' output
+   * pipes back: by identity, because an app may have moved them to other numbers.
    */
-  Fd takeFd(int pid, int fd);
+  Optional<Fd> takeFd(int pid, String link, boolean forReading);
+
+  /** What one of our descriptors is, as /proc names it: "socket:[123]", "pipe:[456]". */
+  String link(Fd fd);
 
   /**
-   * Holds a running process that an earlier supervisor spawned, with the read ends of its output
-   * pipes taken from it (see {@link SpawnSpec#stdoutReadFd()}). Its exit is seen through a pidfd;
-   * its status is unknown unless it is this process's child.
+   * Holds a running process that an earlier supervisor spawned, with the read ends of its stdout
+   * and stderr pipes, taken from it (empty where the app closed them: then that stream reads as
+   * empty). Its exit is seen through a pidfd; its status is unknown unless it is this process's
+   * child.
    */
-  ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd);
+  ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr);
 
   /** When the process started, in clock ticks since boot: tells a pid from a recycled one. */
   java.util.OptionalLong startTime(int pid);

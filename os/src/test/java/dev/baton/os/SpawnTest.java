@@ -95,11 +95,14 @@ class SpawnTest {
     var os = Os.linux();
     var child = spawn(List.of("/bin/sh", "-c", "echo before; exec sleep 30"), List.of());
     // A second holder, as a restarted supervisor would be: it reads what the child prints next.
-    var adopted = os.adopt(child.pid(), 3, 4);
+    var pipes = child.outputPipes();
+    var stdout = os.takeFd(child.pid(), pipes.get(0), /* forReading= */ true).orElseThrow();
+    var stderr = os.takeFd(child.pid(), pipes.get(1), /* forReading= */ true).orElseThrow();
+    assertThat(os.link(stdout)).isEqualTo(pipes.get(0));
+    var adopted = os.adopt(child.pid(), java.util.Optional.of(stdout), java.util.Optional.of(stderr));
     assertThat(adopted.pid()).isEqualTo(child.pid());
-    var listener = os.takeFd(child.pid(), 1);
-    assertThat(link("/proc/self/fd/" + listener.value())).isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
-    os.close(listener);
+    assertThat(adopted.outputPipes()).isEqualTo(pipes);
+    assertThat(os.takeFd(child.pid(), "socket:[1]", false)).isEmpty();
     assertThat(os.startTime(child.pid())).isPresent();
     assertThat(adopted.signal(Signal.TERM)).isTrue();
     // Both holders see the exit; only the one whose waitid reaps it learns the status.

@@ -258,7 +258,7 @@ public record Config(
   }
 
   /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */
-  static Duration parseDuration(String text) {
+  public static Duration parseDuration(String text) {
     var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");

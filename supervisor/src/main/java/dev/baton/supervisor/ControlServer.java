@@ -118,12 +118,28 @@ public final class ControlServer implements AutoCloseable {
       }
       case "deploy" -> deploy(request, out);
       case "rollback" -> rollback(request, out);
+      case "upgrade" -> {
+        try {
+          supervisor.upgrade(() -> {
+            var reply = ok();
+            reply.put("upgrading", true);
+            reply.put("pid", os.pid());
+            try {
+              reply(out, reply);
+            } catch (IOException e) {
+              // The caller went away; the upgrade goes on.
+            }
+          });
+        } catch (DeployException e) {
+          reply(out, error(e.getMessage()));
+        }
+      }
       case "stop" -> {
         supervisor.stop().join();
         reply(out, ok());
       }
       default -> reply(out, error("malformed control message: unknown or missing \"command\" in " + abbreviate(request.toString())
-          + "; use one of \"deploy\", \"rollback\", \"status\", \"stop\""));
+          + "; use one of \"deploy\", \"rollback\", \"status\", \"stop\", \"upgrade\""));
     }
   }
 

@@ -24,6 +24,9 @@ final class Generation {
 
   final Optional<InetSocketAddress> probeAddress;
 
+  /** Identifies the process across a supervisor restart, with the pid: see Os#startTime. */
+  final long startTime;
+
   /** Completes on READY=1 from this generation's pid on NOTIFY_SOCKET. */
   final CompletableFuture<Void> notifiedReady = new CompletableFuture<>();
 
@@ -51,8 +54,10 @@ final class Generation {
       Instant started,
       ChildProcess process,
       Optional<Fd> probeFd,
-      Optional<InetSocketAddress> probeAddress) {
+      Optional<InetSocketAddress> probeAddress,
+      long startTime) {
     this.number = number;
+    this.startTime = startTime;
     this.app = app;
     this.started = started;
     this.process = process;

@@ -43,6 +43,19 @@ final class ListenerSet implements AutoCloseable {
     return new ListenerSet(os, bound);
   }
 
+  /** The listeners a restarted supervisor took back from a running generation, in config order. */
+  static ListenerSet adopt(Os os, Config config, List<Fd> fds) {
+    var bound = new ArrayList<Bound>();
+    for (int i = 0; i < fds.size(); i++) {
+      var listen = config.listeners().get(i);
+      var address = listen.address() instanceof ListenAddress.Tcp
+          ? new ListenAddress.Tcp(os.localAddress(fds.get(i)), false).toString()
+          : listen.address().toString();
+      bound.add(new Bound(listen, fds.get(i), address));
+    }
+    return new ListenerSet(os, bound);
+  }
+
   private static Fd bindOne(Os os, Config config, Config.Listen listen) {
     try {
       return os.listen(listen.address(), listen.backlog());

@@ -104,7 +104,10 @@ public final class Supervisor implements AutoCloseable {
    * @throws StartException when a listener or socket cannot be set up; nothing is left open
    */
   public void start() {
-    listeners = ListenerSet.bind(os, config);
+    var recovered = recover();
+    if (listeners == null) {
+      listeners = ListenerSet.bind(os, config);
+    }
     try {
       var notifyPath = runtimeDir().resolve(config.control().socket().getFileName() + ".notify");
       notifySocket = os.openNotifySocket(notifyPath);
@@ -130,7 +133,20 @@ public final class Supervisor implements AutoCloseable {
     }
     Thread.ofPlatform().daemon().name("notify").start(this::receiveNotifications);
     for (var b : listeners.all()) {
-      LOG.info("listener '{}' bound to {} ({})", b.config().name(), b.address(), b.fd());
+      LOG.info("listener '{}' {} {} ({})", b.config().name(), recovered.isEmpty() ? "bound to" : "taken back at", b.address(), b.fd());
+    }
+    lock.lock();
+    try {
+      journalLocked();
+    } finally {
+      lock.unlock();
+    }
+    if (recovered.isPresent()) {
+      LOG.info("recovered: {}", recovered.get());
+      notifySystemd("READY=1\nSTATUS=recovered; generation " + active.map(g -> g.number).orElse(0) + " active\nMAINPID=" + os.pid());
+      if (active.isPresent()) {
+        return;
+      }
     }
     try {
       deploy(DeployRequest.FROM_CONFIG, event -> {}, "start");
@@ -143,6 +159,177 @@ public final class Supervisor implements AutoCloseable {
       } finally {
         lock.unlock();
       }
+    }
+  }
+
+  private StateJournal journal() {
+    return new StateJournal(runtimeDir().resolve(config.control().socket().getFileName() + ".state"));
+  }
+
+  /**
+   * Takes the service back after this supervisor was killed, or re-executed by an upgrade: the
+   * generations kept serving on the listeners they hold, so the listeners and the read ends of
+   * their output pipes are taken back from them (pidfd_getfd), and they are held again through new
+   * pidfds. Returns what was recovered; empty when there was nothing to recover.
+   *
+   * @throws StartException when the state cannot be recovered safely; nothing is changed then
+   */
+  private Optional<String> recover() {
+    var journal = journal();
+    var state = journal.read();
+    if (state.isEmpty()) {
+      return Optional.empty();
+    }
+    var saved = state.get();
+    if (saved.supervisorPid() != os.pid() && os.startTime(saved.supervisorPid()).isPresent()
+        && isSupervisor(saved.supervisorPid())) {
+      throw new StartException("another supervisor (pid " + saved.supervisorPid() + ") runs this service, per "
+          + journal.path() + "; stop it first, or use its control socket");
+    }
+    var live = saved.generations().stream()
+        .filter(g -> !g.state().equals("exited") && !g.state().equals("failed"))
+        .filter(g -> g.startTime() != 0 && os.startTime(g.pid()).equals(java.util.OptionalLong.of(g.startTime())))
+        .toList();
+    if (live.isEmpty()) {
+      LOG.info("the state journal names no generation that still runs; starting afresh");
+      journal.delete();
+      return Optional.empty();
+    }
+    var expected = config.listeners().stream().map(l -> l.name() + "=" + l.address()).toList();
+    var recorded = saved.listeners().stream().map(l -> l.name() + "=" + l.address()).toList();
+    if (!expected.equals(recorded)) {
+      throw new StartException("cannot recover: generation(s) " + live.stream().map(g -> "pid " + g.pid()).toList()
+          + " still run and hold listeners " + recorded + ", but " + config.file() + " now says " + expected
+          + "; restore the config, or stop those processes and start again");
+    }
+    var donor = live.stream().filter(g -> g.state().equals("active")).findFirst()
+        .or(() -> live.stream().filter(g -> g.state().equals("parked") || g.state().equals("draining")).findFirst());
+    if (donor.isEmpty()) {
+      // Only generations that were still starting: their deploy's caller is gone. End them.
+      live.forEach(g -> os.signalGroup(g.pid(), Signal.KILL));
+      journal.delete();
+      return Optional.empty();
+    }
+    var fds = new ArrayList<Fd>();
+    for (var l : saved.listeners()) {
+      var fd = os.takeFd(donor.get().pid(), l.socket(), /* forReading= */ false);
+      if (fd.isEmpty()) {
+        fds.forEach(os::close);
+        throw new StartException("cannot recover: pid " + donor.get().pid() + " no longer holds listener '" + l.name()
+            + "' (" + l.socket() + "), or baton may not inspect it (it needs the same uid, or CAP_SYS_PTRACE)"
+            + "; stop the service's processes and start again");
+      }
+      fds.add(fd.get());
+    }
+    listeners = ListenerSet.adopt(os, config, fds);
+    var summary = new ArrayList<String>();
+    lock.lock();
+    try {
+      nextNumber = saved.nextNumber();
+      for (var g : live) {
+        var app = new Config.App(g.command(), g.env(), Path.of(g.workdir()));
+        var stdout = os.takeFd(g.pid(), g.outputPipes().get(0), /* forReading= */ true);
+        var stderr = os.takeFd(g.pid(), g.outputPipes().get(1), /* forReading= */ true);
+        if (stdout.isEmpty() || stderr.isEmpty()) {
+          // The app closed the read ends it was given, so its output pipes broke when we died.
+          LOG.warn("pid {} holds no read end of its output pipes any more; its output is lost from here on", g.pid());
+        }
+        var process = os.adopt(g.pid(), stdout, stderr);
+        var probe = g.probeAddress().map(a -> {
+          int colon = a.lastIndexOf(':');
+          return new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(a.substring(colon + 1)));
+        });
+        var generation = new Generation(g.number(), app, g.started(), process, Optional.empty(), probe, g.startTime());
+        generation.promotedAt = g.promoted();
+        generation.readiness = "recovered after a supervisor restart";
+        generation.state = switch (g.state()) {
+          case "active" -> GenerationState.ACTIVE;
+          case "parked" -> GenerationState.PARKED;
+          case "draining" -> GenerationState.DRAINING;
+          default -> GenerationState.STARTING;
+        };
+        generations.add(generation);
+        GenerationOutput.start(generation);
+        generation.process.exit().whenComplete((status, error) -> onExit(generation, status));
+        switch (generation.state) {
+          case ACTIVE -> {
+            active = Optional.of(generation);
+            promotions.add(generation);
+            lastGood = app;
+          }
+          case PARKED -> parked.addLast(generation);
+          case DRAINING -> timer.schedule(() -> kill(generation), config.drain().timeout().toMillis(), TimeUnit.MILLISECONDS);
+          default -> kill(generation);
+        }
+        summary.add(generation + " " + generation.state.label());
+      }
+    } finally {
+      lock.unlock();
+    }
+    return Optional.of(String.join(", ", summary));
+  }
+
+  private static boolean isSupervisor(int pid) {
+    try {
+      return Files.readString(Path.of("/proc", Integer.toString(pid), "cmdline")).contains("dev.baton.cli.Main");
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+
+  private void journalLocked() {
+    if (listeners == null) {
+      return;
+    }
+    var ls = listeners.all().stream().map(b ->
+        new StateJournal.ListenerEntry(b.config().name(), b.config().address().toString(), os.link(b.fd()))).toList();
+    var gens = generations.stream().filter(g -> g.state.isLive()).map(g -> new StateJournal.GenerationEntry(
+        g.number, g.pid(), g.startTime, g.state.label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
+        g.process.outputPipes(), g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()),
+        g.started, g.promotedAt)).toList();
+    try {
+      journal().write(new StateJournal.State(os.pid(), nextNumber, ls, gens));
+    } catch (java.io.UncheckedIOException e) {
+      LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
+    }
+  }
+
+  /**
+   * Replaces this supervisor's program with the baton build now on disk, in the same process: its
+   * pid (systemd's MainPID), its children and their listeners stay. The new image recovers from the
+   * state journal exactly as after a crash, except that its generations are still its children.
+   * Returns only by throwing.
+   */
+  public void upgrade(Runnable beforeExec) {
+    if (!deploySlot.tryAcquire()) {
+      throw new DeployException(busyMessage().replace("retry", "upgrade"));
+    }
+    List<String> argv;
+    try {
+      var raw = Files.readString(Path.of("/proc/self/cmdline"));
+      argv = List.of(raw.split("\u0000"));
+    } catch (java.io.IOException e) {
+      deploySlot.release();
+      throw new DeployException("cannot read this supervisor's command line: " + e.getMessage());
+    }
+    lock.lock();
+    try {
+      if (stopping) {
+        throw new DeployException("the supervisor is stopping; it takes no upgrade");
+      }
+      journalLocked();
+      LOG.info("upgrading: re-executing {} as pid {}", argv.getFirst(), os.pid());
+      beforeExec.run();
+      System.out.flush();
+      System.err.flush();
+      var env = new HashMap<>(System.getenv());
+      env.put("BATON_UPGRADED_FROM", Integer.toString(os.pid()));
+      os.exec(argv, env);
+    } catch (NativeException e) {
+      throw new DeployException("upgrade failed, this supervisor keeps running: " + e.getMessage());
+    } finally {
+      lock.unlock();
+      deploySlot.release();
     }
   }
 
@@ -277,6 +464,7 @@ public final class Supervisor implements AutoCloseable {
       deploying = Optional.empty();
     }
     promotions.add(generation);
+    journalLocked();
     history.add(new Status.HistoryEntry(clock.instant(), kind, generation.number, previous.map(g -> g.number), reason));
     while (history.size() > HISTORY) {
       history.removeFirst();
@@ -302,6 +490,7 @@ public final class Supervisor implements AutoCloseable {
               active = Optional.empty();
             }
             parked.addLast(old);
+            journalLocked();
             while (parked.size() > config.park().max()) {
               evicted.add(parked.removeFirst());
             }
@@ -509,11 +698,14 @@ public final class Supervisor implements AutoCloseable {
     // and the notify thread must find its generation when it takes the lock.
     lock.lock();
     try {
-      var process = os.spawn(new SpawnSpec(argv, env, app.workdir(), stdin, listenFds));
-      generation = new Generation(number, app, clock.instant(), process, probeFd, probeAddress);
+      var spec = new SpawnSpec(argv, env, app.workdir(), stdin, listenFds);
+      var process = os.spawn(spec);
+      generation = new Generation(number, app, clock.instant(), process, probeFd, probeAddress,
+          os.startTime(process.pid()).orElse(0));
       generations.add(generation);
       deploying = Optional.of(generation);
       trimHistoryLocked();
+      journalLocked();
     } catch (NativeException e) {
       throw new DeployException("generation " + number + " could not start: " + e.getMessage()
           + "; check [app] command and workdir (" + app.workdir() + ")");
@@ -662,6 +854,7 @@ public final class Supervisor implements AutoCloseable {
       }
       generation.state = GenerationState.DRAINING;
       parked.remove(generation);
+      journalLocked();
       if (active.equals(Optional.of(generation))) {
         active = Optional.empty();
       }
@@ -709,6 +902,7 @@ public final class Supervisor implements AutoCloseable {
         case STARTING, READY -> generation.state = GenerationState.FAILED;
         case EXITED, FAILED -> {}
       }
+      journalLocked();
     } finally {
       lock.unlock();
     }
@@ -855,6 +1049,7 @@ public final class Supervisor implements AutoCloseable {
       deploySlot.acquireUninterruptibly();
       deploySlot.release();
       closeSockets();
+      journal().delete();
       timer.shutdownNow();
       LOG.info("stopped");
       stopped.complete(null);

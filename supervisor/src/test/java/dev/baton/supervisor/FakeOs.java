@@ -83,12 +83,17 @@ final class FakeOs implements Os {
   }
 
   @Override
-  public Fd takeFd(int pid, int fd) {
-    return new Fd(nextFd.getAndIncrement());
+  public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
+    return Optional.empty();
   }
 
   @Override
-  public ChildProcess adopt(int pid, int stdoutReadFd, int stderrReadFd) {
+  public String link(Fd fd) {
+    return "socket:[" + fd.value() + "]";
+  }
+
+  @Override
+  public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
     throw new UnsupportedOperationException("adoption is tested against Linux, in e2e");
   }
 
@@ -212,6 +217,11 @@ final class FakeOs implements Os {
     @Override
     public InputStream stderr() {
       return InputStream.nullInputStream();
+    }
+
+    @Override
+    public List<String> outputPipes() {
+      return List.of("pipe:[" + pid + "1]", "pipe:[" + pid + "2]");
     }
   }
 
