@@ -74,6 +74,11 @@ public final class LoadGenerator implements AutoCloseable {
     return load;
   }
 
+  /** When the load started, in {@link System#nanoTime()}: the zero of the timeline's start offsets. */
+  public long startNanos() {
+    return startNanos;
+  }
+
   private void startWorkers() {
     int threadCount = load.threads();
     int firstId = 0;

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       RollbackCommand.class,
       StatusCommand.class,
       StopCommand.class,
+      BenchCommand.class,
+      DemoCommand.class,
       UpgradeCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -1,0 +1,304 @@
+package dev.baton.bench;
+
+import dev.baton.os.Signal;
+import dev.baton.supervisor.Config;
+import dev.baton.supervisor.ControlClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The app under a real supervisor, {@code baton run}, replaced by deploys over its control socket.
+ * Either bench starts the supervisor, with the sample, in the scenario's directory; or it attaches
+ * to a service already running from the user's baton.toml, and leaves it running afterwards.
+ */
+final class BatonService implements ServiceUnderTest {
+  /** A deploy that takes longer than this is a failed reload, not a hung bench. */
+  private static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final ControlClient control;
+  private final Optional<Child> supervisor;
+  private final InetSocketAddress address;
+  private final int supervisorPid;
+  private final Consumer<JsonNode> events;
+  /** Every generation pid seen, so that none survives a supervisor that had to be killed. */
+  private final Set<Integer> generationPids = ConcurrentHashMap.newKeySet();
+
+  private BatonService(ControlClient control, Optional<Child> supervisor, InetSocketAddress address,
+      int supervisorPid, Consumer<JsonNode> events) {
+    this.control = control;
+    this.supervisor = supervisor;
+    this.address = address;
+    this.supervisorPid = supervisorPid;
+    this.events = events;
+  }
+
+  /** The supervisor's config for the sample: one loopback listener on {@code port}, ready by its probe. */
+  static String sampleConfig(Sample sample, int port, List<String> options) {
+    var argv = sample.argv(options.toArray(String[]::new));
+    return """
+        # Written by baton bench: the bundled sample under a real supervisor.
+        [app]
+        command = %s
+
+        [[listen]]
+        name = "http"
+        address = "127.0.0.1:%d"
+
+        [readiness]
+        http = "/healthz"
+        timeout = "30s"
+
+        [drain]
+        timeout = "15s"
+
+        [control]
+        socket = "baton.sock"
+        """.formatted(toml(argv), port);
+  }
+
+  private static String toml(List<String> words) {
+    var quoted = new ArrayList<String>();
+    for (var w : words) {
+      quoted.add("\"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"");
+    }
+    return "[" + String.join(", ", quoted) + "]";
+  }
+
+  /**
+   * Starts {@code baton run} with the sample in {@code dir}, through the CLI's main class on this
+   * JVM's class path, with the same JVM options as bin/baton, and waits for its first generation.
+   */
+  static BatonService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> options,
+      Consumer<JsonNode> events) {
+    var config = dir.resolve("baton.toml");
+    try {
+      Files.writeString(config, sampleConfig(sample, port, options));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + config, e);
+    }
+    var argv = List.of(sample.java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+        "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "dev.baton.cli.Main", "run", "-c", config.toString());
+    var child = children.start("baton run", argv, java.util.Map.of(), dir, List.of(), log, line -> {});
+    var control = new ControlClient(dir.resolve("baton.sock"));
+    var status = awaitActive(control, Optional.of(child), Duration.ofSeconds(60));
+    var service = new BatonService(control, Optional.of(child), addressOf(status), status.path("supervisorPid").asInt(), events);
+    for (var generation : status.path("generations")) {
+      service.generationPids.add(generation.path("pid").asInt());
+    }
+    return service;
+  }
+
+  /**
+   * Attaches to the running service of {@code configFile}.
+   *
+   * @throws IllegalArgumentException when it is not running or has no TCP listener
+   */
+  static BatonService attach(Path configFile, Consumer<JsonNode> events) {
+    var config = Config.load(configFile);
+    var control = new ControlClient(config.control().socket());
+    JsonNode status;
+    try {
+      status = status(control);
+    } catch (ControlClient.ControlException e) {
+      throw new IllegalArgumentException(e.getMessage());
+    }
+    if (!status.hasNonNull("activeGeneration")) {
+      throw new IllegalArgumentException("the service of " + configFile + " has no active generation to bench;"
+          + " deploy one first ('baton deploy -c " + configFile + "')");
+    }
+    return new BatonService(control, Optional.empty(), addressOf(status), status.path("supervisorPid").asInt(), events);
+  }
+
+  private static JsonNode status(ControlClient control) {
+    var reply = control.call(ControlClient.request("status"), e -> {});
+    if (!reply.path("ok").asBoolean(false)) {
+      throw new IllegalStateException("baton status failed: " + reply.path("error").asString(""));
+    }
+    return reply.path("status");
+  }
+
+  private static JsonNode awaitActive(ControlClient control, Optional<Child> supervisor, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (supervisor.isPresent() && !supervisor.get().alive()) {
+        throw new IllegalStateException("baton run exited before its first generation was active: "
+            + supervisor.get().exit().join() + "; see the scenario's log");
+      }
+      try {
+        var status = status(control);
+        if (status.hasNonNull("activeGeneration")) {
+          return status;
+        }
+      } catch (ControlClient.ControlException e) {
+        // Not listening yet.
+      }
+      sleep(50);
+    }
+    throw new IllegalStateException("baton run had no active generation after " + timeout.toSeconds()
+        + " s; see the scenario's log");
+  }
+
+  private static InetSocketAddress addressOf(JsonNode status) {
+    for (var listener : status.path("listeners")) {
+      var text = listener.path("address").asString("");
+      if (!text.startsWith("unix:") && !listener.path("name").asString("").equals("baton-probe")) {
+        int colon = text.lastIndexOf(':');
+        var host = text.substring(0, colon).replace("[", "").replace("]", "");
+        if (host.equals("0.0.0.0")) {
+          host = "127.0.0.1";
+        } else if (host.equals("::")) {
+          host = "::1";
+        }
+        return new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
+      }
+    }
+    throw new IllegalArgumentException("the service has no TCP listener to load; bench speaks HTTP over TCP");
+  }
+
+  @Override
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  @Override
+  public Optional<Integer> supervisorPid() {
+    return Optional.of(supervisorPid);
+  }
+
+  /**
+   * Sends a deploy that also waits for the old generation's drain, on its own thread: the reply to
+   * the next deploy must not wait for this drain, and the supervisor takes the next deploy as soon
+   * as this one has promoted.
+   */
+  @Override
+  public CompletableFuture<Reload> redeploy() {
+    var switched = new CompletableFuture<Long>();
+    var done = new CompletableFuture<Reload>();
+    Thread.ofVirtual().name("deploy").start(() -> {
+      long asked = System.nanoTime();
+      var steps = new Steps();
+      try {
+        JsonNode reply;
+        // The supervisor says "promoted" a moment before it takes the next deploy; a deploy that
+        // finds it still busy is asked again, and timed from the attempt that was taken.
+        for (int attempt = 0; ; attempt++) {
+          long attemptNanos = System.nanoTime();
+          reply = control.call(deployRequest(), event -> {
+            long now = System.nanoTime();
+            events.accept(event);
+            generationPids.add(event.path("pid").asInt());
+            steps.take(event, now, attemptNanos);
+            if (event.path("event").asString("").equals("promoted")) {
+              switched.complete(now);
+            }
+          });
+          asked = attemptNanos;
+          if (steps.generation != 0 || reply.path("ok").asBoolean(false) || attempt >= 2000
+              || !reply.path("error").asString("").contains("already in progress")) {
+            break;
+          }
+          Thread.sleep(2);
+        }
+        switched.complete(System.nanoTime());
+        if (!reply.path("ok").asBoolean(false)) {
+          steps.failure = Optional.of(reply.path("error").asString("the deploy failed"));
+        }
+        done.complete(steps.reload(switched.join(), asked));
+      } catch (RuntimeException | InterruptedException e) {
+        switched.complete(System.nanoTime());
+        steps.failure = Optional.of(String.valueOf(e.getMessage()));
+        done.complete(steps.reload(switched.join(), asked));
+      }
+    });
+    try {
+      switched.get(DEPLOY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      // The deploy thread reports what happened.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return done;
+  }
+
+  private static tools.jackson.databind.node.ObjectNode deployRequest() {
+    var request = ControlClient.request("deploy");
+    request.put("wait", true);
+    return request;
+  }
+
+  /** The steps of one deploy, as its events arrive. */
+  private static final class Steps {
+    int generation;
+    OptionalDouble spawned = OptionalDouble.empty();
+    OptionalDouble ready = OptionalDouble.empty();
+    OptionalDouble promoted = OptionalDouble.empty();
+    OptionalDouble drained = OptionalDouble.empty();
+    Optional<String> failure = Optional.empty();
+
+    void take(JsonNode event, long nowNanos, long askedNanos) {
+      // Timed by bench, from the moment it asked: command to step, the supervisor's own time plus the
+      // control socket's, which is what an operator waits.
+      var at = OptionalDouble.of((nowNanos - askedNanos) / 1e6);
+      switch (event.path("event").asString("")) {
+        case "spawned" -> {
+          spawned = at;
+          generation = event.path("generation").asInt();
+        }
+        case "ready" -> ready = at;
+        case "promoted" -> promoted = at;
+        case "drained", "parked" -> drained = drained.isPresent() ? drained : at;
+        case "failed" -> failure = Optional.of(event.path("detail").asString("failed"));
+        default -> {}
+      }
+    }
+
+    Reload reload(long switchNanos, long askedNanos) {
+      return new Reload(generation, askedNanos, switchNanos, spawned, ready, promoted, drained, failure);
+    }
+  }
+
+  /**
+   * Stops a supervisor bench started, which drains its generations; kills whatever is left, by
+   * process group. A service bench attached to is left running.
+   */
+  @Override
+  public void close() {
+    if (supervisor.isEmpty()) {
+      return;
+    }
+    supervisor.get().end(Duration.ofSeconds(30));
+    var os = dev.baton.os.Os.linux();
+    for (var pid : generationPids) {
+      if (pid > 1 && ProcessHandle.of(pid).isPresent()) {
+        os.signalGroup(pid, Signal.KILL);
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Children.Stopped();
+    }
+  }
+}

@@ -1,0 +1,334 @@
+package dev.baton.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * What a bench run found: a table per scenario, ratios against the baseline of the same run, the
+ * deploy timings, the supervisor's cost, and the cross-checks; as text for people and as JSON.
+ */
+public final class BenchReport {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  private final BenchPlan plan;
+  private final Instant started;
+  private final Instant finished;
+  private final boolean partial;
+  private final Optional<String> namespace;
+  private final List<ScenarioResult> results;
+
+  BenchReport(BenchPlan plan, Instant started, Instant finished, boolean partial, Optional<String> namespace,
+      List<ScenarioResult> results) {
+    this.plan = plan;
+    this.started = started;
+    this.finished = finished;
+    this.partial = partial;
+    this.namespace = namespace;
+    this.results = List.copyOf(results);
+  }
+
+  /** Whether the run was stopped before its end (Ctrl-C). */
+  public boolean partial() {
+    return partial;
+  }
+
+  /** Failed requests in the baton scenario, over every load mode; 0 is the claim. */
+  public long batonFailures() {
+    return results.stream().filter(r -> r.scenario().supervised()).mapToLong(ScenarioResult::failed).sum();
+  }
+
+  /** Whether a baton scenario could not run to its end, or a deploy in it failed. */
+  public Optional<String> batonTrouble() {
+    for (var r : results) {
+      if (r.scenario().supervised()) {
+        if (r.error().isPresent()) {
+          return Optional.of(r.scenario() + ": " + r.error().get());
+        }
+        long failedDeploys = r.measurements().stream().mapToLong(Measurement::failedReloads).sum();
+        if (failedDeploys > 0) {
+          return Optional.of(r.scenario() + ": " + failedDeploys + " deploys failed; see " + r.log());
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  public Path json() {
+    return plan.out().resolve("report.json");
+  }
+
+  void write(Path out) throws IOException {
+    Files.writeString(out.resolve("report.txt"), text());
+    JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("report.json").toFile(), toJson());
+  }
+
+  /** The report for people: tables, ratios, deploy timings, the supervisor's cost, cross-checks. */
+  public String text() {
+    var t = new StringBuilder();
+    t.append(String.format(Locale.ROOT, "baton bench, %s, %d s%s%n", started, Duration.between(started, finished).toSeconds(),
+        partial ? ", STOPPED EARLY: partial report" : ""));
+    t.append(String.format(Locale.ROOT, "%s, %s per load%s, a reload every %d ms (back to back when slower)%s%n",
+        plan.post() ? "POST / with 512 B" : "GET /", seconds(plan.duration()),
+        plan.requests() == Long.MAX_VALUE ? "" : String.format(Locale.ROOT, " or %,d requests", plan.requests()),
+        plan.rhythm().toMillis(),
+        namespace.map(ns -> "; in network namespace " + ns).orElse("")));
+    for (var r : results) {
+      t.append('\n').append(r.scenario()).append(r.error().map(e -> "  (did not finish: " + e + ")").orElse("")).append('\n');
+      t.append(String.format(Locale.ROOT, "  %-20s %12s %-32s %9s %9s %9s %9s %9s %9s %8s%n",
+          "load", "requests", "failed", "mean", "p50", "p99", "p99.9", "max", "req/s", "reloads"));
+      for (var m : r.measurements()) {
+        t.append(String.format(Locale.ROOT, "  %-20s %,12d %-32s %9s %9s %9s %9s %9s %,9.0f %8s%n",
+            m.mode().name(), m.requests(), failures(m), ms(m.mean()), ms(m.p50()), ms(m.p99()), ms(m.p999()), ms(m.max()),
+            m.throughput(), m.scenario().reloads() ? m.reloads().size() + (m.failedReloads() > 0 ? "!" + m.failedReloads() : "") : "-"));
+        m.aborted().ifPresent(a -> t.append("    ABORTED: ").append(a).append('\n'));
+        if (!m.failureMessages().isEmpty()) {
+          t.append("    first failure: ").append(m.failureMessages().getFirst()).append('\n');
+        }
+      }
+    }
+    ratios(t);
+    deploys(t);
+    supervisors(t);
+    crossChecks(t);
+    t.append("\nFiles: ").append(plan.out().toAbsolutePath()).append(" (report.json, report.txt, a PNG per load, a log per scenario)\n");
+    return t.toString();
+  }
+
+  private void ratios(StringBuilder t) {
+    var base = results.stream().filter(r -> r.scenario() == Scenario.NONE).findFirst();
+    if (base.isEmpty() || results.size() < 2) {
+      return;
+    }
+    t.append("\nAgainst the baseline (none) of this run: latency ratios of ok requests, and throughput\n");
+    t.append(String.format(Locale.ROOT, "  %-18s %-20s %7s %7s %7s %11s%n", "scenario", "load", "mean", "p99", "max", "throughput"));
+    for (var r : results) {
+      if (r.scenario() == Scenario.NONE) {
+        continue;
+      }
+      for (var m : r.measurements()) {
+        baseline(base.get(), m).ifPresent(b -> t.append(String.format(Locale.ROOT, "  %-18s %-20s %6.2fx %6.2fx %6.2fx %10.3fx%n",
+            r.scenario(), m.mode().name(), ratio(m.mean(), b.mean()), ratio(m.p99(), b.p99()), ratio(m.max(), b.max()),
+            m.throughput() / b.throughput())));
+      }
+    }
+  }
+
+  private static Optional<Measurement> baseline(ScenarioResult base, Measurement m) {
+    return base.measurements().stream().filter(b -> b.mode().equals(m.mode())).findFirst();
+  }
+
+  private void deploys(StringBuilder t) {
+    for (var r : results) {
+      var reloads = r.reloads();
+      if (reloads.isEmpty()) {
+        continue;
+      }
+      long failed = reloads.stream().filter(x -> !x.ok()).count();
+      t.append(String.format(Locale.ROOT, "%nReloads, %s: %d (%d failed), timed from the moment bench asked; median / p99%n",
+          r.scenario(), reloads.size(), failed));
+      step(t, "spawned", reloads, Reload::spawnedMs);
+      step(t, "ready", reloads, Reload::readyMs);
+      step(t, "promoted", reloads, Reload::promotedMs);
+      step(t, "drained", reloads, Reload::drainedMs);
+      step(t, "traffic moved", reloads, r2 -> r2.ok() ? OptionalDouble.of(r2.switchMs()) : OptionalDouble.empty());
+    }
+  }
+
+  private static void step(StringBuilder t, String name, List<Reload> reloads, java.util.function.Function<Reload, OptionalDouble> of) {
+    var values = reloads.stream().map(of).filter(OptionalDouble::isPresent).mapToDouble(OptionalDouble::getAsDouble).toArray();
+    if (values.length > 0) {
+      t.append(String.format(Locale.ROOT, "  %-14s %9.1f ms / %9.1f ms%n", name, percentile(values, 50), percentile(values, 99)));
+    }
+  }
+
+  private void supervisors(StringBuilder t) {
+    for (var r : results) {
+      r.supervisor().ifPresent(s -> t.append(String.format(Locale.ROOT,
+          "%nSupervisor, %s: idle CPU %.2f%% of a core; %.2f s CPU over the loads (%.1f ms per deploy); peak RSS %.1f MB%n",
+          r.scenario(), s.idleCpuPercent(), s.cpuSeconds(), s.cpuMsPerDeploy(), s.peakRssBytes() / 1048576.0)));
+    }
+  }
+
+  private void crossChecks(StringBuilder t) {
+    if (results.stream().allMatch(r -> r.crossChecks().isEmpty())) {
+      return;
+    }
+    t.append("\nCross-checks by other tools, beside bench's own load of the same kind\n");
+    t.append(String.format(Locale.ROOT, "  %-18s %-22s %12s %-44s %8s %8s %8s %9s %9s%n",
+        "scenario", "tool", "requests", "failed", "mean", "p50", "p99", "max", "req/s"));
+    for (var r : results) {
+      for (var run : r.crossChecks()) {
+        var c = run.check();
+        t.append(String.format(Locale.ROOT, "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
+            r.scenario(), c.tool().equals("wrk") ? "wrk keep-alive" : "ab c=1 per-request", c.requests(),
+            c.failed() + " (" + c.failures() + ")", ms(c.meanMs()), ms(c.p50Ms()), ms(c.p99Ms()), ms(c.maxMs()), c.throughput()));
+        c.gaveUp().ifPresent(g -> t.append("    ").append(c.tool()).append(" gave up: ").append(g).append('\n'));
+        var ours = r.measurements().stream()
+            .filter(m -> c.tool().equals("wrk") ? m.mode().keepAlive() : m.mode().connections() == 1).findFirst();
+        ours.ifPresent(m -> t.append(String.format(Locale.ROOT, "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
+            "", "bench " + m.mode().name(), m.requests(), failures(m), ms(m.mean()), ms(m.p50()), ms(m.p99()), ms(m.max()),
+            m.throughput())));
+      }
+    }
+  }
+
+  private static String failures(Measurement m) {
+    var kinds = new ArrayList<String>();
+    m.failures().forEach((kind, count) -> {
+      if (count > 0) {
+        kinds.add(kind.name().toLowerCase(Locale.ROOT) + " " + count);
+      }
+    });
+    return kinds.isEmpty() ? "0" : String.format(Locale.ROOT, "%,d (%s)", m.failed(), String.join(", ", kinds));
+  }
+
+  private static double ratio(Duration a, Duration b) {
+    return b.isZero() ? Double.NaN : (double) a.toNanos() / b.toNanos();
+  }
+
+  static double percentile(double[] values, double p) {
+    var sorted = values.clone();
+    Arrays.sort(sorted);
+    int i = (int) Math.ceil(p / 100 * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  private static String ms(Duration d) {
+    return String.format(Locale.ROOT, d.toNanos() < 10_000_000 ? "%.3f ms" : "%.1f ms", d.toNanos() / 1e6);
+  }
+
+  private static String ms(OptionalDouble d) {
+    return d.isPresent() ? String.format(Locale.ROOT, "%.2f ms", d.getAsDouble()) : "-";
+  }
+
+  private static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() / 1000.0 + " s";
+  }
+
+  /** Everything, for machines: the plan, each measurement, each reload, the ratios, the costs. */
+  ObjectNode toJson() {
+    var root = JSON.createObjectNode();
+    root.put("started", started.toString());
+    root.put("finished", finished.toString());
+    root.put("partial", partial);
+    root.put("networkNamespace", namespace.orElse(null));
+    var p = root.putObject("plan");
+    plan.scenarios().forEach(s -> p.withArray("scenarios").add(s.label()));
+    plan.modes().forEach(m -> p.withArray("modes").add(m.name()));
+    p.put("method", plan.post() ? "POST" : "GET");
+    p.put("durationMs", plan.duration().toMillis());
+    p.put("requests", plan.requests());
+    p.put("rhythmMs", plan.rhythm().toMillis());
+    p.put("config", plan.config().map(Path::toString).orElse(null));
+    p.put("cpus", Runtime.getRuntime().availableProcessors());
+    var base = results.stream().filter(r -> r.scenario() == Scenario.NONE).findFirst();
+    var scenarios = root.putArray("scenarios");
+    for (var r : results) {
+      var s = scenarios.addObject();
+      s.put("scenario", r.scenario().label());
+      s.put("failed", r.failed());
+      s.put("error", r.error().orElse(null));
+      s.put("log", r.log());
+      var loads = s.putArray("loads");
+      for (var m : r.measurements()) {
+        var l = loads.addObject();
+        l.put("mode", m.mode().name());
+        l.put("connections", m.mode().connections());
+        l.put("keepAlive", m.mode().keepAlive());
+        l.put("load", m.load());
+        l.put("requests", m.requests());
+        l.put("ok", m.ok());
+        l.put("failed", m.failed());
+        var f = l.putObject("failures");
+        m.failures().forEach((kind, count) -> f.put(kind.name().toLowerCase(Locale.ROOT), count));
+        var st = l.putObject("statuses");
+        m.statuses().forEach((status, count) -> st.put(Integer.toString(status), count));
+        l.put("durationMs", m.duration().toNanos() / 1e6);
+        l.put("throughput", m.throughput());
+        var lat = l.putObject("latencyMs");
+        lat.put("mean", m.mean().toNanos() / 1e6);
+        lat.put("p50", m.p50().toNanos() / 1e6);
+        lat.put("p99", m.p99().toNanos() / 1e6);
+        lat.put("p99.9", m.p999().toNanos() / 1e6);
+        lat.put("max", m.max().toNanos() / 1e6);
+        base.flatMap(b -> r.scenario() == Scenario.NONE ? Optional.empty() : baseline(b, m)).ifPresent(b -> {
+          var ratio = l.putObject("againstBaseline");
+          ratio.put("mean", ratio(m.mean(), b.mean()));
+          ratio.put("p99", ratio(m.p99(), b.p99()));
+          ratio.put("max", ratio(m.max(), b.max()));
+          ratio.put("throughput", m.throughput() / b.throughput());
+        });
+        l.put("reloads", m.reloads().size());
+        l.put("failedReloads", m.failedReloads());
+        m.reloadSeconds().forEach(x -> l.withArray("reloadSeconds").add(Math.round(x * 1e4) / 1e4));
+        m.failureMessages().forEach(x -> l.withArray("firstFailures").add(x));
+        l.put("aborted", m.aborted().orElse(null));
+        l.put("plot", m.plot().orElse(null));
+      }
+      var reloads = r.reloads();
+      if (!reloads.isEmpty()) {
+        var d = s.putObject("reloadTimingsMs");
+        d.put("count", reloads.size());
+        d.put("failed", reloads.stream().filter(x -> !x.ok()).count());
+        timing(d, "spawned", reloads, Reload::spawnedMs);
+        timing(d, "ready", reloads, Reload::readyMs);
+        timing(d, "promoted", reloads, Reload::promotedMs);
+        timing(d, "drained", reloads, Reload::drainedMs);
+        timing(d, "trafficMoved", reloads, x -> x.ok() ? OptionalDouble.of(x.switchMs()) : OptionalDouble.empty());
+        var failures = reloads.stream().flatMap(x -> x.failure().stream()).limit(10).toList();
+        failures.forEach(x -> d.withArray("firstFailures").add(x));
+      }
+      r.supervisor().ifPresent(c -> {
+        var sup = s.putObject("supervisor");
+        sup.put("idleCpuPercent", c.idleCpuPercent());
+        sup.put("cpuSeconds", c.cpuSeconds());
+        sup.put("cpuMsPerDeploy", c.cpuMsPerDeploy());
+        sup.put("peakRssBytes", c.peakRssBytes());
+      });
+      for (var run : r.crossChecks()) {
+        var c = run.check();
+        var x = s.withArray("crossChecks").addObject();
+        x.put("tool", c.tool());
+        x.put("command", c.command());
+        x.put("requests", c.requests());
+        x.put("failed", c.failed());
+        x.put("failures", c.failures());
+        optional(x, "meanMs", c.meanMs());
+        optional(x, "p50Ms", c.p50Ms());
+        optional(x, "p99Ms", c.p99Ms());
+        optional(x, "maxMs", c.maxMs());
+        x.put("throughput", c.throughput());
+        x.put("reloads", run.reloads());
+        x.put("gaveUp", c.gaveUp().orElse(null));
+      }
+    }
+    return root;
+  }
+
+  private static void timing(ObjectNode node, String name, List<Reload> reloads, java.util.function.Function<Reload, OptionalDouble> of) {
+    var values = reloads.stream().map(of).filter(OptionalDouble::isPresent).mapToDouble(OptionalDouble::getAsDouble).toArray();
+    if (values.length > 0) {
+      var n = node.putObject(name);
+      n.put("median", percentile(values, 50));
+      n.put("p99", percentile(values, 99));
+      n.put("max", percentile(values, 100));
+    }
+  }
+
+  private static void optional(ObjectNode node, String name, OptionalDouble value) {
+    if (value.isPresent()) {
+      node.put(name, value.getAsDouble());
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.baton.bench;
+
+import dev.baton.os.Fd;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * One generation of the sample started by bench itself, without a supervisor: for the scenarios
+ * that replace the app the ways baton exists to avoid.
+ */
+final class SampleGeneration {
+  /** The longest a generation may take to listen; a JVM on two busy cores takes well under a second. */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  final int number;
+  final Child child;
+  final long spawnedNanos;
+  private final CompletableFuture<Long> listening;
+
+  private SampleGeneration(int number, Child child, long spawnedNanos, CompletableFuture<Long> listening) {
+    this.number = number;
+    this.child = child;
+    this.spawnedNanos = spawnedNanos;
+    this.listening = listening;
+  }
+
+  /**
+   * Starts generation {@code number}: binding its own socket with {@code --port}, or, given {@code
+   * listener}, adopting it as LISTEN_FDS through the same shell shim baton uses for LISTEN_PID.
+   */
+  static SampleGeneration start(Children children, Sample sample, int number, List<String> options,
+      List<Fd> listener, Path dir, Writer log) {
+    var listening = new CompletableFuture<Long>();
+    var argv = new ArrayList<String>();
+    if (!listener.isEmpty()) {
+      argv.addAll(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
+    }
+    argv.addAll(sample.argv(options.toArray(String[]::new)));
+    var env = listener.isEmpty()
+        ? Map.of("BATON_GENERATION", Integer.toString(number))
+        // As baton does for java commands: baton-app needs sun.nio.ch to adopt fd 3 as a channel.
+        : Map.of("BATON_GENERATION", Integer.toString(number), "LISTEN_FDS", "1", "LISTEN_FDNAMES", "http",
+            "JDK_JAVA_OPTIONS", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+    var child = children.start("gen " + number, argv, env, dir, listener, log, line -> {
+      if (line.contains(Sample.LISTENING)) {
+        listening.complete(System.nanoTime());
+      }
+    });
+    var spawned = System.nanoTime();
+    child.exit().thenAccept(status -> listening.completeExceptionally(new IllegalStateException(
+        "generation " + number + " (pid " + child.pid() + ") " + status + " before it listened")));
+    return new SampleGeneration(number, child, spawned, listening);
+  }
+
+  /** Waits until it listens; returns when, in {@link System#nanoTime()}. */
+  long awaitListening() {
+    try {
+      return listening.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("generation " + number + " (pid " + child.pid() + ") did not listen within "
+          + START_TIMEOUT.toSeconds() + " s; see the scenario's log");
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage() + "; see the scenario's log", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Children.Stopped();
+    }
+  }
+
+  /** SIGTERM, then waits for the drain; SIGKILL to the group if it takes longer than {@code grace}. */
+  CompletableFuture<Long> drain(Duration grace) {
+    child.terminate();
+    return child.exit().orTimeout(grace.toMillis(), TimeUnit.MILLISECONDS)
+        .handle((status, error) -> {
+          if (error != null) {
+            child.end(Duration.ZERO);
+          }
+          return System.nanoTime();
+        });
+  }
+}

@@ -1,0 +1,216 @@
+package dev.baton.cli;
+
+import dev.baton.bench.Bench;
+import dev.baton.bench.BenchPlan;
+import dev.baton.bench.BenchReport;
+import dev.baton.bench.LoadMode;
+import dev.baton.bench.NetworkNamespace;
+import dev.baton.bench.Scenario;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "bench",
+    sortOptions = false,
+    description = {
+      "Put a service under load while it is replaced at a fixed rhythm, the ways that lose requests and baton's"
+          + " way, one after another on this machine; report failed requests by kind, latency, deploy timings and"
+          + " the supervisor's cost, with a PNG of latency over time per load and a JSON file with everything.",
+      "",
+      "Scenarios: none (the baseline: started once), stop-start (SIGTERM, wait, start), reuseport (a SO_REUSEPORT"
+          + " socket per generation; as root also with net.ipv4.tcp_migrate_req=1, in a network namespace of its"
+          + " own), baton (baton run, deploys over its control socket; the full run also measures it without"
+          + " deploys, as baton-steady).",
+      "Loads: c=1 (one request at a time, a new connection each, like ab -c 1), c=N per-request, c=N keep-alive."
+          + " Only loopback (or bench's own network namespace) is loaded.",
+      "",
+      "Examples:",
+      "  baton bench --short                               # about 20 s: the CI check",
+      "  baton bench --duration 30s --out bench-report     # every scenario and load, with wrk and ab beside",
+      "  baton bench --scenarios baton --requests 1000000 --duration 10m",
+      "  baton bench -c baton.toml --keepalive             # your running service, deployed at the rhythm"
+    },
+    footerHeading = "%nExit status:%n",
+    footer = {
+      "  0  done, and the baton scenario failed no request",
+      "  1  the baton scenario failed requests or deploys (or could not run); the report says which",
+      "  2  bad usage: an unknown scenario, a zero duration, too much concurrency, a target not listening"
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Option(names = "--short", description = "the CI run: about 20 s in all, 4 s per scenario, per-request load only")
+  boolean shortRun;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "where the report, report.json, the plots and logs go (default: ${DEFAULT-VALUE})",
+      defaultValue = "baton-bench-report")
+  Path out;
+
+  @Option(names = "--scenarios", paramLabel = "LIST", split = ",",
+      description = "some of none,stop-start,reuseport,baton (default: all); variants by name: reuseport-migrate, baton-steady")
+  List<String> scenarios = new ArrayList<>();
+
+  @Option(names = "--modes", paramLabel = "LIST", split = ",", description = "some of c1,per-request,keep-alive (default: all three; --short: per-request)")
+  List<String> modes = new ArrayList<>();
+
+  @Option(names = "--concurrency", paramLabel = "N", description = "requests in flight at once in the c=N loads (default: 50; --short: 8)")
+  Integer concurrency;
+
+  @Option(names = "--keepalive", description = "only the keep-alive load at c=N; same as --modes keep-alive")
+  boolean keepAlive;
+
+  @Option(names = "--post", description = "POST a 512-byte body instead of GET")
+  boolean post;
+
+  @Option(names = "--duration", paramLabel = "D", description = "how long each load runs: 500ms, 30s, 5m (default: 30s; --short: 4s)")
+  String duration;
+
+  @Option(names = "--requests", paramLabel = "N", description = "the most requests each load sends (default: no limit but the duration)")
+  Long requests;
+
+  @Option(names = "--rhythm", paramLabel = "D", description = "a reload every D; slower reloads go back to back; 0 for always back to back (default: ${DEFAULT-VALUE})",
+      defaultValue = "100ms")
+  String rhythm;
+
+  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+      description = "bench your running service instead of the bundled sample: loads its listener and deploys it"
+          + " over its control socket (the baton scenario only); it is left running")
+  Path config;
+
+  @Option(names = "--app-arg", paramLabel = "ARG", description = "an option for the sample, e.g. --app-arg=--work=1ms")
+  List<String> appArgs = new ArrayList<>();
+
+  @Option(names = "--no-cross-check", description = "do not run wrk and ab beside bench's own load")
+  boolean noCrossCheck;
+
+  @Option(names = "--no-netns", description = "as root, do not move into a network namespace of bench's own (no reuseport-migrate)")
+  boolean noNetns;
+
+  @Option(names = "--json", description = "print report.json on stdout instead of the text report")
+  boolean json;
+
+  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
+  boolean help;
+
+  @Override
+  public Integer call() throws Exception {
+    BenchPlan plan;
+    boolean relaunch;
+    try {
+      relaunch = wantsNamespace();
+      plan = plan(NetworkNamespace.inside());
+    } catch (IllegalArgumentException e) {
+      System.err.println("baton bench: " + e.getMessage());
+      return Main.USAGE;
+    }
+    if (relaunch) {
+      System.err.println("baton bench: moving into a network namespace of its own, so that tcp_migrate_req can be set there");
+      return NetworkNamespace.relaunch();
+    }
+    if (!shortRun && !NetworkNamespace.inside() && wantsReusePort() && config == null) {
+      var reason = noNetns ? Optional.of("--no-netns") : NetworkNamespace.unavailableBecause();
+      reason.ifPresent(r -> System.err.println("baton bench: reuseport runs with this host's net.ipv4.tcp_migrate_req only;"
+          + " the tcp_migrate_req=1 variant is skipped: " + r));
+    }
+    Bench bench;
+    try {
+      bench = Bench.prepare(plan, line -> System.err.println("bench: " + line));
+    } catch (IllegalArgumentException e) {
+      System.err.println("baton bench: " + e.getMessage());
+      return Main.USAGE;
+    }
+    // Ctrl-C: the hook stops the load and waits while this thread writes the partial report.
+    var interrupted = new AtomicBoolean();
+    var printed = new CountDownLatch(1);
+    var hook = Thread.ofPlatform().unstarted(() -> {
+      interrupted.set(true);
+      System.err.println("\nbench: stopping: the load, the rhythm and every process bench started");
+      bench.stop();
+      try {
+        printed.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      bench.close();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    var report = new AtomicReference<BenchReport>();
+    try {
+      report.set(bench.run());
+      System.out.print(json ? java.nio.file.Files.readString(report.get().json()) + "\n" : report.get().text());
+      System.out.flush();
+    } finally {
+      bench.close();
+      printed.countDown();
+    }
+    if (interrupted.get()) {
+      return RunCommand.KEEP_RUNNING;
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    var trouble = report.get().batonTrouble();
+    if (report.get().batonFailures() > 0 || trouble.isPresent()) {
+      System.err.println("baton bench: the baton scenario " + (report.get().batonFailures() > 0
+          ? "failed " + report.get().batonFailures() + " requests" : "had trouble: " + trouble.get()));
+      return Main.FAILED;
+    }
+    return 0;
+  }
+
+  private boolean wantsReusePort() {
+    return scenarios.isEmpty() || scenarios.stream().anyMatch(s -> s.trim().startsWith("reuseport"));
+  }
+
+  private boolean wantsNamespace() {
+    return !shortRun && !noNetns && config == null && !NetworkNamespace.inside() && wantsReusePort()
+        && NetworkNamespace.unavailableBecause().isEmpty();
+  }
+
+  BenchPlan plan(boolean migrateSettable) {
+    int n = concurrency != null ? concurrency : shortRun ? 8 : 50;
+    if (n < 1) {
+      throw new IllegalArgumentException("--concurrency must be at least 1, was " + n);
+    }
+    var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : shortRun ? "per-request" : "c1,per-request,keep-alive";
+    var scenarioList = scenarios.isEmpty() ? (config != null ? "baton" : String.join(",", Scenario.NAMES)) : String.join(",", scenarios);
+    return new BenchPlan(
+        Scenario.parse(scenarioList, migrateSettable && !shortRun, !shortRun),
+        LoadMode.parse(modeList, n),
+        post,
+        duration == null ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30)) : parseDuration("--duration", duration),
+        requests == null ? Long.MAX_VALUE : requests,
+        parseDuration("--rhythm", rhythm),
+        out,
+        Optional.ofNullable(config),
+        !shortRun && !noCrossCheck,
+        appArgs);
+  }
+
+  /** "100ms", "30s", "5m", "1h"; a bare number is seconds. */
+  static Duration parseDuration(String option, String text) {
+    var m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?").matcher(text.trim().toLowerCase(Locale.ROOT));
+    if (!m.matches()) {
+      throw new IllegalArgumentException(option + " " + text + " is not a duration; use e.g. 100ms, 30s, 5m");
+    }
+    double value = Double.parseDouble(m.group(1));
+    var unit = m.group(2) == null ? "s" : m.group(2);
+    double millis = switch (unit) {
+      case "ms" -> value;
+      case "s" -> value * 1000;
+      case "m" -> value * 60_000;
+      default -> value * 3_600_000;
+    };
+    if (option.equals("--duration") && millis < 1) {
+      throw new IllegalArgumentException("--duration must be more than 0, was " + text + "; e.g. 10s");
+    }
+    return Duration.ofNanos((long) (millis * 1e6));
+  }
+}
