@@ -75,6 +75,7 @@ public final class Supervisor implements AutoCloseable {
   private final java.util.ArrayDeque<Status.HistoryEntry> history = new java.util.ArrayDeque<>();
   private int nextNumber = 1;
   private boolean stopping;
+  private volatile boolean started;
   private Config.App lastGood;
   private int crashes;
   private Optional<Instant> restartAt = Optional.empty();
@@ -141,6 +142,7 @@ public final class Supervisor implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+    started = true;
     if (recovered.isPresent()) {
       LOG.info("recovered: {}", recovered.get());
       notifySystemd("READY=1\nSTATUS=recovered; generation " + active.map(g -> g.number).orElse(0) + " active\nMAINPID=" + os.pid());
@@ -1049,7 +1051,10 @@ public final class Supervisor implements AutoCloseable {
       deploySlot.acquireUninterruptibly();
       deploySlot.release();
       closeSockets();
-      journal().delete();
+      if (started) {
+        // A supervisor that never started must leave the journal to the one that will recover.
+        journal().delete();
+      }
       timer.shutdownNow();
       LOG.info("stopped");
       stopped.complete(null);
