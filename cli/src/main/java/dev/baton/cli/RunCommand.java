@@ -1,10 +1,13 @@
 package dev.baton.cli;
 
 import dev.baton.os.Os;
+import dev.baton.supervisor.AgentCheck;
 import dev.baton.supervisor.ConfigException;
+import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;
 import dev.baton.supervisor.Supervisor;
 import java.time.InstantSource;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.Command;
@@ -39,15 +42,26 @@ final class RunCommand implements Callable<Integer> {
       supervisor.stop().join();
     });
     Runtime.getRuntime().addShutdownHook(hook);
+    // Bound before the first generation starts: a token file others can read stops everything here.
+    Optional<RemoteApi> remote = Optional.empty();
+    Optional<AgentCheck> agent = Optional.empty();
     try {
+      remote = supervisor.config().remote().map(r -> RemoteApi.bind(supervisor));
+      agent = supervisor.config().agent().map(a -> AgentCheck.bind(supervisor));
       supervisor.start();
+      remote.ifPresent(RemoteApi::start);
+      agent.ifPresent(AgentCheck::start);
     } catch (StartException e) {
       System.err.println("baton: " + e.getMessage());
+      remote.ifPresent(RemoteApi::close);
+      agent.ifPresent(AgentCheck::close);
       supervisor.stop().join();
       Runtime.getRuntime().removeShutdownHook(hook);
       return Main.FAILED;
     }
     supervisor.stopped().join();
+    remote.ifPresent(RemoteApi::close);
+    agent.ifPresent(AgentCheck::close);
     supervisor.awaitControlReplies(java.time.Duration.ofSeconds(2));
     return bySignal.get() ? KEEP_RUNNING : 0;
   }

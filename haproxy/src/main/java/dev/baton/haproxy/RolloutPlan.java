@@ -1,0 +1,390 @@
+package dev.baton.haproxy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.toml.TomlMapper;
+
+/**
+ * What a rollout does: which HAProxy, which backend, which servers and where their supervisors
+ * are, in what batches, with what canary, to what command. Made from the command line, a rollout
+ * file, or both (the command line wins), and checked whole before anything is touched.
+ *
+ * @param haproxy the Runtime API: a stats socket path or host:port
+ * @param servers in rollout order; the canary, if any, goes first whatever its place here
+ * @param batch how many servers are drained and deployed at once
+ * @param command the new version's argv; empty for each supervisor's configured command
+ * @param env added to the new version's environment
+ * @param tokenFile the bearer token for remote supervisors
+ */
+public record RolloutPlan(
+    String haproxy,
+    String backend,
+    List<Server> servers,
+    int batch,
+    Optional<Canary> canary,
+    Optional<List<String>> command,
+    Map<String, String> env,
+    Optional<Path> tokenFile,
+    Timeouts timeouts) {
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
+
+  /** A server of the backend, by its name in HAProxy, and how to reach its supervisor. */
+  public record Server(String name, String target) {
+    /** "s1=/srv/app/baton.toml", as --server takes it. */
+    public static Server parse(String text) {
+      int eq = text.indexOf('=');
+      if (eq <= 0 || eq == text.length() - 1) {
+        throw new IllegalArgumentException("--server '" + text + "' must be NAME=TARGET, e.g. s1=/srv/app/baton.toml,"
+            + " s2=/srv/app/baton.sock or s3=https://10.0.0.3:7070");
+      }
+      return new Server(text.substring(0, eq), text.substring(eq + 1));
+    }
+  }
+
+  /**
+   * The first server gets the new version alone, at {@code weight}, for {@code bake}; its 5xx and
+   * failed requests are compared with the other servers' before the rest follow.
+   */
+  public record Canary(String server, int weight, Duration bake) {}
+
+  /**
+   * @param haproxy one Runtime API command
+   * @param drain a drained server's sessions and queue to empty
+   * @param deploy one supervisor's deploy, the old generation's drain included
+   * @param health HAProxy's health check to pass after a deploy
+   */
+  public record Timeouts(Duration haproxy, Duration drain, Duration deploy, Duration health) {
+    public static final Timeouts DEFAULT =
+        new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(3), Duration.ofSeconds(60));
+  }
+
+  public RolloutPlan {
+    servers = List.copyOf(servers);
+    command = command.map(List::copyOf);
+    env = Map.copyOf(env);
+    if (haproxy.isBlank()) {
+      throw new IllegalArgumentException("no HAProxy given: pass --haproxy with its stats socket (/run/haproxy/admin.sock)"
+          + " or host:port, or set haproxy in the rollout file");
+    }
+    RuntimeApiAddress.parse(haproxy);
+    if (!NAME.matcher(backend).matches()) {
+      throw new IllegalArgumentException(backend.isEmpty()
+          ? "no backend given: pass --backend NAME (the backend's name in haproxy.cfg)"
+          : "backend '" + backend + "' is not a valid HAProxy name");
+    }
+    if (servers.isEmpty()) {
+      throw new IllegalArgumentException("no servers given: pass --server NAME=TARGET for each server of backend '"
+          + backend + "' to roll out to");
+    }
+    var names = new HashSet<String>();
+    for (var s : servers) {
+      if (!NAME.matcher(s.name()).matches()) {
+        throw new IllegalArgumentException("server name '" + s.name() + "' is not a valid HAProxy name (letters, digits, _ . : -)");
+      }
+      if (!names.add(s.name())) {
+        throw new IllegalArgumentException("server '" + s.name() + "' is given twice");
+      }
+      if (s.target().isBlank()) {
+        throw new IllegalArgumentException("server '" + s.name() + "' has no target");
+      }
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch must be at least 1, was " + batch);
+    }
+    if (canary.isPresent()) {
+      var c = canary.get();
+      if (!names.contains(c.server())) {
+        throw new IllegalArgumentException("--canary " + c.server() + " is not one of the servers given ("
+            + String.join(", ", names) + ")");
+      }
+      if (c.weight() < 1 || c.weight() > 256) {
+        throw new IllegalArgumentException("--canary-weight must be from 1 to 256 (HAProxy's weights), was " + c.weight());
+      }
+      if (c.bake().isNegative() || c.bake().isZero()) {
+        throw new IllegalArgumentException("--canary-bake must be longer than zero");
+      }
+    }
+    if (command.isPresent() && command.get().isEmpty()) {
+      throw new IllegalArgumentException("the command after -- must name a program");
+    }
+  }
+
+  /** The servers in the order they are rolled out: the canary first. */
+  List<List<String>> batches() {
+    var order = new ArrayList<String>();
+    canary.ifPresent(c -> order.add(c.server()));
+    servers.stream().map(Server::name).filter(n -> !order.contains(n)).forEach(order::add);
+    var batches = new ArrayList<List<String>>();
+    int from = 0;
+    if (canary.isPresent()) {
+      batches.add(List.of(order.getFirst()));
+      from = 1;
+    }
+    for (int i = from; i < order.size(); i += batch) {
+      batches.add(List.copyOf(order.subList(i, Math.min(order.size(), i + batch))));
+    }
+    return batches;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * A builder from a rollout file (TOML; see the README), to be completed or overridden by the
+   * command line. Relative paths in it are relative to the file.
+   *
+   * @throws IllegalArgumentException naming the file, and the key, that is wrong
+   */
+  public static Builder read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (NoSuchFileException e) {
+      throw new IllegalArgumentException(file + ": no such rollout file");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
+    }
+    JsonNode root;
+    try {
+      root = new TomlMapper().readTree(text);
+    } catch (JacksonException e) {
+      throw new IllegalArgumentException(file + ": not valid TOML: " + e.getOriginalMessage());
+    }
+    var base = file.toAbsolutePath().getParent();
+    var top = new FileTable(file, "the top level", root);
+    top.allow("haproxy", "backend", "batch", "token_file", "command", "env", "server", "canary", "timeouts");
+    var b = new Builder();
+    top.string("haproxy").ifPresent(b::haproxy);
+    top.string("backend").ifPresent(b::backend);
+    top.integer("batch").ifPresent(b::batch);
+    top.string("token_file").map(base::resolve).ifPresent(b::tokenFile);
+    if (root.has("command")) {
+      b.command(top.strings("command"));
+    }
+    if (root.has("env")) {
+      var env = root.get("env");
+      if (!env.isObject()) {
+        throw top.invalid("env", "must be a table of strings, e.g. env = { KEY = \"value\" }");
+      }
+      for (var e : env.properties()) {
+        if (!e.getValue().isString()) {
+          throw top.invalid("env", "value of '" + e.getKey() + "' must be a string");
+        }
+        b.env.put(e.getKey(), e.getValue().stringValue());
+      }
+    }
+    var servers = root.get("server");
+    if (servers != null) {
+      if (!servers.isArray()) {
+        throw top.invalid("server", "must be an array of tables: [[server]] with name and target");
+      }
+      for (int i = 0; i < servers.size(); i++) {
+        var server = new FileTable(file, "[[server]] #" + (i + 1), servers.get(i));
+        server.allow("name", "target");
+        var name = server.string("name").orElseThrow(() -> server.invalid("name", "is missing, e.g. name = \"s1\""));
+        var target = server.string("target").orElseThrow(() -> server.invalid("target", "is missing, e.g. target = \"/srv/app/baton.toml\""));
+        b.servers.add(new Server(name, target.matches("https?://.*") ? target : base.resolve(target).toString()));
+      }
+    }
+    if (root.has("canary")) {
+      var canary = new FileTable(file, "[canary]", root.get("canary"));
+      canary.allow("server", "weight", "bake");
+      b.canary(canary.string("server").orElseThrow(() -> canary.invalid("server", "is missing, e.g. server = \"s1\"")));
+      canary.integer("weight").ifPresent(b::canaryWeight);
+      canary.string("bake").map(v -> duration(v, "[canary] bake")).ifPresent(b::canaryBake);
+    }
+    if (root.has("timeouts")) {
+      var t = new FileTable(file, "[timeouts]", root.get("timeouts"));
+      t.allow("haproxy", "drain", "deploy", "health");
+      t.string("haproxy").map(v -> duration(v, "[timeouts] haproxy")).ifPresent(b::haproxyTimeout);
+      t.string("drain").map(v -> duration(v, "[timeouts] drain")).ifPresent(b::drainTimeout);
+      t.string("deploy").map(v -> duration(v, "[timeouts] deploy")).ifPresent(b::deployTimeout);
+      t.string("health").map(v -> duration(v, "[timeouts] health")).ifPresent(b::healthTimeout);
+    }
+    return b;
+  }
+
+  /** "250ms", "30s", "2m", "1h", or a bare number of seconds. */
+  public static Duration duration(String text, String what) {
+    var m = Pattern.compile("(\\d{1,9})(ms|s|m|h)?").matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(what + " '" + text + "' is not a duration; write e.g. 500ms, 30s or 2m");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2) == null ? "s" : m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofSeconds(n);
+    };
+  }
+
+  /** Collects a plan; every setter replaces what a rollout file said. */
+  public static final class Builder {
+    private String haproxy = "";
+    private String backend = "";
+    private final List<Server> servers = new ArrayList<>();
+    private int batch = 1;
+    private Optional<String> canary = Optional.empty();
+    private int canaryWeight = 10;
+    private Duration canaryBake = Duration.ofSeconds(30);
+    private Optional<List<String>> command = Optional.empty();
+    private final Map<String, String> env = new LinkedHashMap<>();
+    private Optional<Path> tokenFile = Optional.empty();
+    private Duration haproxyTimeout = Timeouts.DEFAULT.haproxy();
+    private Duration drainTimeout = Timeouts.DEFAULT.drain();
+    private Duration deployTimeout = Timeouts.DEFAULT.deploy();
+    private Duration healthTimeout = Timeouts.DEFAULT.health();
+
+    private Builder() {}
+
+    public Builder haproxy(String address) {
+      this.haproxy = address;
+      return this;
+    }
+
+    public Builder backend(String backend) {
+      this.backend = backend;
+      return this;
+    }
+
+    /** Replaces the servers of a rollout file, if any. */
+    public Builder servers(List<Server> servers) {
+      this.servers.clear();
+      this.servers.addAll(servers);
+      return this;
+    }
+
+    public Builder batch(int batch) {
+      this.batch = batch;
+      return this;
+    }
+
+    public Builder canary(String server) {
+      this.canary = Optional.of(server);
+      return this;
+    }
+
+    public Builder canaryWeight(int weight) {
+      this.canaryWeight = weight;
+      return this;
+    }
+
+    public Builder canaryBake(Duration bake) {
+      this.canaryBake = bake;
+      return this;
+    }
+
+    public Builder command(List<String> argv) {
+      this.command = Optional.of(List.copyOf(argv));
+      return this;
+    }
+
+    public Builder env(Map<String, String> env) {
+      this.env.putAll(env);
+      return this;
+    }
+
+    public Builder tokenFile(Path file) {
+      this.tokenFile = Optional.of(file);
+      return this;
+    }
+
+    public Builder haproxyTimeout(Duration timeout) {
+      this.haproxyTimeout = timeout;
+      return this;
+    }
+
+    public Builder drainTimeout(Duration timeout) {
+      this.drainTimeout = timeout;
+      return this;
+    }
+
+    public Builder deployTimeout(Duration timeout) {
+      this.deployTimeout = timeout;
+      return this;
+    }
+
+    public Builder healthTimeout(Duration timeout) {
+      this.healthTimeout = timeout;
+      return this;
+    }
+
+    /** @throws IllegalArgumentException saying what is missing or wrong */
+    public RolloutPlan build() {
+      return new RolloutPlan(haproxy, backend, servers, batch,
+          canary.map(s -> new Canary(s, canaryWeight, canaryBake)), command, env, tokenFile,
+          new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout));
+    }
+  }
+
+  /** One table of a rollout file, for strict keys and errors that name the file and table. */
+  private record FileTable(Path file, String name, JsonNode node) {
+    void allow(String... keys) {
+      if (!node.isObject()) {
+        throw new IllegalArgumentException(file + ": " + name + " must be a table");
+      }
+      var known = List.of(keys);
+      for (var key : node.propertyNames()) {
+        if (!known.contains(key)) {
+          throw new IllegalArgumentException(file + ": unknown key '" + key + "' in " + name + "; known keys: " + String.join(", ", known));
+        }
+      }
+    }
+
+    Optional<String> string(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      if (!v.isString()) {
+        throw invalid(key, "must be a string in quotes");
+      }
+      return Optional.of(v.stringValue());
+    }
+
+    Optional<Integer> integer(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      if (!v.isIntegralNumber()) {
+        throw invalid(key, "must be a whole number");
+      }
+      return Optional.of(v.intValue());
+    }
+
+    List<String> strings(String key) {
+      var v = node.get(key);
+      if (v == null || !v.isArray() || v.isEmpty()) {
+        throw invalid(key, "must be a non-empty array of strings (argv), e.g. [\"java\", \"-jar\", \"app-v2.jar\"]");
+      }
+      var list = new ArrayList<String>();
+      for (var item : v.values()) {
+        if (!item.isString()) {
+          throw invalid(key, "must contain only strings");
+        }
+        list.add(item.stringValue());
+      }
+      return list;
+    }
+
+    IllegalArgumentException invalid(String key, String problem) {
+      return new IllegalArgumentException(file + ": " + name + " " + key + " " + problem);
+    }
+  }
+}
