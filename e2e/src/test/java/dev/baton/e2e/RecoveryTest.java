@@ -1,0 +1,94 @@
+package dev.baton.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.bench.LoadGenerator;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Losing the supervisor, or upgrading it, costs nothing: the generations hold the listeners too,
+ * and the next supervisor takes them back.
+ */
+class RecoveryTest {
+  @TempDir Path dir;
+
+  @Test
+  void killingTheSupervisorWithSigkillUnderLoadLosesNoRequestAndARestartTakesTheServiceBack() throws Exception {
+    var config = Service.sampleConfig();
+    var first = Service.start(dir, config);
+    var load = LoadGenerator.start(ZeroDowntimeTest.load(first.port()).connectionPerRequest().get("/").connections(8).build());
+    try {
+      var generation = first.status().path("generations").get(0).path("pid").asInt();
+      Service.sleep(500);
+      first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      // Nobody supervises for a while; the generation keeps serving on its copy of the listener.
+      Service.sleep(1000);
+      assertThat(ProcessHandle.of(generation)).isPresent();
+      try (var second = Service.start(dir, config)) {
+        var status = second.status();
+        assertThat(status.path("activeGeneration").asInt()).isEqualTo(1);
+        assertThat(status.path("generations").get(0).path("pid").asInt()).isEqualTo(generation);
+        assertThat(second.logText()).contains("recovered: generation 1 (pid " + generation + ") active");
+        var deployed = second.deploy();
+        assertThat(deployed.path("ok").asBoolean()).as(deployed.toString()).isTrue();
+        assertThat(deployed.path("generation").asInt()).isEqualTo(2);
+        Service.sleep(500);
+        var report = load.stop();
+        System.out.println("kill -9 of the supervisor and a restart: " + report.summary());
+        assertThat(report.failed()).as("%s %s", report.failures(), report.failureMessages()).isZero();
+        assertThat(report.ok()).isGreaterThan(1000);
+      }
+    } finally {
+      load.close();
+      first.close();
+    }
+  }
+
+  @Test
+  void twentyUpgradesUnderLoadLoseNoRequestAndKeepThePid() throws Exception {
+    try (var service = Service.start(dir, Service.sampleConfig())) {
+      var pid = service.status().path("supervisorPid").asInt();
+      assertThat(pid).isEqualTo((int) service.process.pid());
+      var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      // The first through the CLI, as an operator would; the rest straight over the control socket.
+      var upgrade = service.cli("upgrade", "--json");
+      assertThat(upgrade.exit()).as(upgrade.output() + service.logText()).isZero();
+      assertThat(upgrade.output()).contains("\"pid\":" + pid);
+      for (int i = 1; i < 20; i++) {
+        var reply = service.call("upgrade", e -> {});
+        assertThat(reply.path("ok").asBoolean()).as(reply.toString()).isTrue();
+        assertThat(reply.path("pid").asInt()).isEqualTo(pid);
+        service.awaitActive(java.time.Duration.ofSeconds(30));
+        assertThat(service.status().path("supervisorPid").asInt()).isEqualTo(pid);
+      }
+      assertThat(service.deploy().path("ok").asBoolean()).isTrue();
+      var report = load.stop();
+      System.out.println("20 supervisor upgrades: " + report.summary());
+      assertThat(report.failed()).as("%s %s", report.failures(), report.failureMessages()).isZero();
+      assertThat(service.status().path("supervisorPid").asInt()).isEqualTo(pid);
+      assertThat(service.process.isAlive()).isTrue();
+    }
+  }
+
+  @Test
+  void aConfigWhoseListenersChangedIsRefusedAndNothingIsHarmed() throws Exception {
+    var first = Service.start(dir, Service.sampleConfig());
+    try {
+      var generation = first.status().path("generations").get(0).path("pid").asInt();
+      first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      var changed = Service.launch(dir, Service.sampleConfig().replace("name = \"http\"", "name = \"web\""));
+      assertThat(changed.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(changed.process.exitValue()).isEqualTo(1);
+      assertThat(changed.logText()).contains("cannot recover: generation(s) [pid " + generation + "] still run and hold listeners");
+      assertThat(ProcessHandle.of(generation)).isPresent();
+      try (var again = Service.start(dir, Service.sampleConfig())) {
+        assertThat(again.status().path("activeGeneration").asInt()).isEqualTo(1);
+      }
+    } finally {
+      first.close();
+    }
+  }
+}
