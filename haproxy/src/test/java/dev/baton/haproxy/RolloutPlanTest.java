@@ -1,0 +1,107 @@
+package dev.baton.haproxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RolloutPlanTest {
+  @TempDir Path dir;
+
+  @Test
+  void aRolloutFileGivesEverythingAndResolvesPathsAgainstItself() throws Exception {
+    var file = dir.resolve("rollout.toml");
+    Files.writeString(file, """
+        haproxy = "/run/haproxy/admin.sock"
+        backend = "app"
+        batch = 2
+        token_file = "token"
+        command = ["java", "-jar", "app-v2.jar"]
+        env = { MODE = "blue" }
+
+        [[server]]
+        name = "s1"
+        target = "s1/baton.toml"
+
+        [[server]]
+        name = "s2"
+        target = "https://10.0.0.2:7070"
+
+        [canary]
+        server = "s2"
+        weight = 5
+        bake = "1m"
+
+        [timeouts]
+        drain = "90s"
+        """);
+
+    var plan = RolloutPlan.read(file).build();
+
+    assertThat(plan.haproxy()).isEqualTo("/run/haproxy/admin.sock");
+    assertThat(plan.servers()).containsExactly(
+        new RolloutPlan.Server("s1", dir.resolve("s1/baton.toml").toString()),
+        new RolloutPlan.Server("s2", "https://10.0.0.2:7070"));
+    assertThat(plan.tokenFile()).contains(dir.resolve("token"));
+    assertThat(plan.command()).contains(List.of("java", "-jar", "app-v2.jar"));
+    assertThat(plan.env()).containsEntry("MODE", "blue");
+    assertThat(plan.canary()).contains(new RolloutPlan.Canary("s2", 5, Duration.ofMinutes(1)));
+    assertThat(plan.timeouts().drain()).isEqualTo(Duration.ofSeconds(90));
+    assertThat(plan.timeouts().deploy()).isEqualTo(RolloutPlan.Timeouts.DEFAULT.deploy());
+  }
+
+  @Test
+  void theCommandLineOverridesTheFile() throws Exception {
+    var file = dir.resolve("rollout.toml");
+    Files.writeString(file, "haproxy = \"/a.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\ntarget = \"/x.sock\"\n");
+
+    var plan = RolloutPlan.read(file).backend("web").servers(List.of(RolloutPlan.Server.parse("s7=/y.sock"))).build();
+
+    assertThat(plan.backend()).isEqualTo("web");
+    assertThat(plan.servers()).containsExactly(new RolloutPlan.Server("s7", "/y.sock"));
+  }
+
+  @Test
+  void aTypoInTheRolloutFileNamesTheKey() throws Exception {
+    var file = dir.resolve("rollout.toml");
+    Files.writeString(file, "haproxy = \"/a.sock\"\nbakend = \"app\"\n");
+
+    assertThatThrownBy(() -> RolloutPlan.read(file))
+        .hasMessageContaining("unknown key 'bakend' in the top level");
+  }
+
+  @Test
+  void theCanaryGoesFirstAloneAndTheRestFollowInBatches() {
+    var plan = RolloutPlan.builder().haproxy("127.0.0.1:9999").backend("app")
+        .servers(List.of(RolloutPlan.Server.parse("a=/a"), RolloutPlan.Server.parse("b=/b"),
+            RolloutPlan.Server.parse("c=/c"), RolloutPlan.Server.parse("d=/d")))
+        .batch(2).canary("c").build();
+
+    assertThat(plan.batches()).containsExactly(List.of("c"), List.of("a", "b"), List.of("d"));
+  }
+
+  @Test
+  void aCanaryThatIsNotOneOfTheServersIsRefused() {
+    assertThatThrownBy(() -> RolloutPlan.builder().haproxy("/a.sock").backend("app")
+        .servers(List.of(RolloutPlan.Server.parse("s1=/a"))).canary("s2").build())
+        .hasMessageContaining("--canary s2 is not one of the servers given (s1)");
+  }
+
+  @Test
+  void aServerWithoutATargetIsExplained() {
+    assertThatThrownBy(() -> RolloutPlan.Server.parse("s1"))
+        .hasMessageContaining("must be NAME=TARGET");
+  }
+
+  @Test
+  void durationsTakeUnits() {
+    assertThat(RolloutPlan.duration("250ms", "x")).isEqualTo(Duration.ofMillis(250));
+    assertThat(RolloutPlan.duration("30", "x")).isEqualTo(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> RolloutPlan.duration("soon", "--canary-bake")).hasMessageContaining("--canary-bake 'soon' is not a duration");
+  }
+}
