@@ -1,0 +1,227 @@
+package dev.baton.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.app.Listeners;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URISyntaxException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The sample server running as a real process, from the compiled classes, with its listeners
+ * handed over as baton does (through hand_over.py) or bound by itself. Ends the process on close.
+ */
+final class SampleProcess implements AutoCloseable {
+
+  /** How the listeners reach the process. */
+  enum HandOver {
+    /** None: the sample binds 127.0.0.1 itself, on a free port. */
+    NONE,
+    /** One listener at fd 0. */
+    FD0,
+    /** Listeners at fds 3.. with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID. */
+    LISTEN_FDS
+  }
+
+  static final String FLAG = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
+  private static final Duration STARTUP = Duration.ofSeconds(20);
+  private static final Pattern BOUND_PORT = Pattern.compile("=127\\.0\\.0\\.1:(\\d+) \\(bound here\\)");
+
+  final Process process;
+  final List<SocketAddress> addresses = new ArrayList<>();
+  private final BlockingQueue<String> stdout = new LinkedBlockingQueue<>();
+  private final StringBuffer stderr = new StringBuffer();
+
+  private SampleProcess(Process process) {
+    this.process = process;
+  }
+
+  /** Starts the sample and waits until it says it is listening. */
+  static SampleProcess start(HandOver handOver, Map<String, String> env, String... args)
+      throws IOException, InterruptedException {
+    SampleProcess sample = launch(handOver, "inet", "http", List.of(FLAG), env, args);
+    sample.awaitLine("listening on");
+    return sample;
+  }
+
+  static SampleProcess start(String... args) throws IOException, InterruptedException {
+    return start(HandOver.NONE, Map.of(), args);
+  }
+
+  /**
+   * Starts the sample without waiting for anything.
+   *
+   * @param family inet, inet6 or unix, for hand_over.py
+   * @param names the listeners' names, colon-separated
+   */
+  static SampleProcess launch(
+      HandOver handOver,
+      String family,
+      String names,
+      List<String> jvmFlags,
+      Map<String, String> env,
+      String... args)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    if (handOver != HandOver.NONE) {
+      command.addAll(
+          List.of(
+              "python3",
+              resource("hand_over.py").toString(),
+              handOver == HandOver.FD0 ? "fd0" : "listen-fds",
+              family,
+              names));
+    }
+    command.add(ProcessHandle.current().info().command().orElseThrow());
+    // Quick to start and light on 2 cores: these processes serve a few requests each.
+    command.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(jvmFlags);
+    command.addAll(
+        List.of(
+            "-cp",
+            codeSource(SampleServer.class) + ":" + codeSource(Listeners.class),
+            SampleServer.class.getName()));
+    command.addAll(List.of(args));
+    if (handOver == HandOver.NONE) {
+      command.add("--port=0");
+    }
+    ProcessBuilder builder = new ProcessBuilder(command);
+    builder.environment().keySet().removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("SAMPLE_"));
+    builder.environment().putAll(env);
+    SampleProcess sample = new SampleProcess(builder.start());
+    sample.readOutputs();
+    if (handOver != HandOver.NONE) {
+      String first = sample.nextLine(STARTUP);
+      assertThat(first).as("hand_over.py's first line").startsWith("listening ");
+      for (String address : first.substring("listening ".length()).split(" ")) {
+        sample.addresses.add(parse(address));
+      }
+    }
+    return sample;
+  }
+
+  private void readOutputs() {
+    Thread.ofPlatform()
+        .daemon()
+        .start(
+            () -> {
+              try (BufferedReader reader = reader(process.getInputStream())) {
+                reader.lines().forEach(stdout::add);
+              } catch (IOException e) {
+                // the process ended
+              }
+            });
+    Thread.ofPlatform()
+        .daemon()
+        .start(
+            () -> {
+              try (BufferedReader reader = reader(process.getErrorStream())) {
+                reader.lines().forEach(line -> stderr.append(line).append('\n'));
+              } catch (IOException e) {
+                // the process ended
+              }
+            });
+  }
+
+  /** Waits for a stdout line containing text; learns the port from the fallback listening line. */
+  String awaitLine(String text) throws InterruptedException {
+    long deadline = System.nanoTime() + STARTUP.toNanos();
+    while (System.nanoTime() < deadline) {
+      String line = nextLine(Duration.ofNanos(deadline - System.nanoTime()));
+      if (line == null) {
+        break;
+      }
+      Matcher bound = BOUND_PORT.matcher(line);
+      if (line.contains("listening on") && bound.find()) {
+        addresses.add(new InetSocketAddress("127.0.0.1", Integer.parseInt(bound.group(1))));
+      }
+      if (line.contains(text)) {
+        return line;
+      }
+    }
+    throw new AssertionError(
+        "no stdout line with '" + text + "'; alive: " + process.isAlive() + ", stderr: " + stderr);
+  }
+
+  /** The next stdout line, or null if none comes within timeout. */
+  String nextLine(Duration timeout) throws InterruptedException {
+    return stdout.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  SocketAddress address() {
+    return addresses.get(0);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /**
+   * Sends SIGTERM, as baton does to drain a generation. Through the ProcessHandle: {@link
+   * Process#destroy()} also closes our ends of the process's stdout and stderr, and the drain's
+   * log lines would be lost.
+   */
+  void terminate() {
+    process.toHandle().destroy();
+  }
+
+  int awaitExit(Duration timeout) throws InterruptedException {
+    assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .as("sample exited within " + timeout + "; stderr: " + stderr)
+        .isTrue();
+    return process.exitValue();
+  }
+
+  String stderr() {
+    return stderr.toString();
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+
+  private static BufferedReader reader(java.io.InputStream stream) {
+    return new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8));
+  }
+
+  private static SocketAddress parse(String address) {
+    if (address.startsWith("/")) {
+      return UnixDomainSocketAddress.of(address);
+    }
+    int colon = address.lastIndexOf(':');
+    String host = address.substring(0, colon).replace("[", "").replace("]", "");
+    return new InetSocketAddress(host, Integer.parseInt(address.substring(colon + 1)));
+  }
+
+  private static Path resource(String name) {
+    try {
+      return Path.of(SampleProcess.class.getClassLoader().getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Path codeSource(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
