@@ -112,7 +112,12 @@ final class BatonService implements ServiceUnderTest {
    * @throws IllegalArgumentException when it is not running or has no TCP listener
    */
   static BatonService attach(Path configFile, Consumer<JsonNode> events) {
-    var config = Config.load(configFile);
+    Config config;
+    try {
+      config = Config.load(configFile);
+    } catch (dev.baton.supervisor.ConfigException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
     var control = new ControlClient(config.control().socket());
     JsonNode status;
     try {

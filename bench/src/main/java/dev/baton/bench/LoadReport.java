@@ -2,6 +2,7 @@ package dev.baton.bench;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -33,7 +34,7 @@ public final class LoadReport {
 
   // One Optional per kind, so that walking millions of timeline entries allocates nothing.
   private static final List<Optional<FailureKind>> FAILURES =
-      java.util.Arrays.stream(FailureKind.values()).map(Optional::of).toList();
+      Arrays.stream(FailureKind.values()).map(Optional::of).toList();
 
   private final Load load;
   private final long ok;

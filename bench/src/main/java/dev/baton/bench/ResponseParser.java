@@ -1,6 +1,7 @@
 package dev.baton.bench;
 
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Follows one HTTP/1.x response through the bytes as they arrive, in pieces of any size. It keeps
@@ -356,7 +357,7 @@ final class ResponseParser {
 
   private String lineText() {
     int shown = Math.min(lineLength, 80);
-    var text = new String(line, 0, shown, java.nio.charset.StandardCharsets.ISO_8859_1);
+    var text = new String(line, 0, shown, StandardCharsets.ISO_8859_1);
     return shown < lineLength ? text + "…" : text;
   }
 
@@ -369,6 +370,6 @@ final class ResponseParser {
   }
 
   private static byte[] bytes(String lower) {
-    return lower.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    return lower.getBytes(StandardCharsets.US_ASCII);
   }
 }

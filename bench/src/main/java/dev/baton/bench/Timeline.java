@@ -1,5 +1,8 @@
 package dev.baton.bench;
 
+import java.util.Arrays;
+import java.util.Optional;
+
 /**
  * Every request's start, latency and outcome, for plots. Runs reach millions of requests, so each
  * one is a single packed long, kept in fixed chunks that are never copied as the timeline grows.
@@ -35,7 +38,7 @@ final class Timeline {
     }
     int chunk = size >>> CHUNK_BITS;
     if (chunk == chunks.length) {
-      chunks = java.util.Arrays.copyOf(chunks, chunks.length * 2);
+      chunks = Arrays.copyOf(chunks, chunks.length * 2);
     }
     if (chunks[chunk] == null) {
       chunks[chunk] = new long[CHUNK_SIZE];
@@ -66,7 +69,7 @@ final class Timeline {
       visitor.visit(
           entry >>> (LATENCY_BITS + OUTCOME_BITS),
           (entry >>> OUTCOME_BITS) & MAX_LATENCY,
-          outcome == 0 ? java.util.Optional.empty() : LoadReport.failure(KINDS[outcome - 1]));
+          outcome == 0 ? Optional.empty() : LoadReport.failure(KINDS[outcome - 1]));
     }
   }
 }

@@ -241,9 +241,13 @@ final class Worker implements Runnable {
 
   private void onReady(SelectionKey key) {
     Connection c = (Connection) key.attachment();
-    if (!key.isValid() || c.key != key) {
-      return;
+    if (key.isValid() && c.key == key) {
+      advance(c);
     }
+  }
+
+  /** Does what the connection's socket is ready for, if anything. */
+  private void advance(Connection c) {
     switch (c.state) {
       case CONNECTING -> onConnectable(c);
       case WRITING -> send(c);
@@ -360,7 +364,13 @@ final class Worker implements Runnable {
   private void onDeadlines(long now) {
     for (Connection c : connections) {
       if (c.inFlight() && now >= c.deadlineNanos) {
-        fail(c, FailureKind.TIMEOUT, "no response within " + load.timeout().toMillis() + " ms");
+        // This thread may have been starved of CPU while the response sat in the socket: look
+        // before blaming the server.
+        long number = c.requestNumber;
+        advance(c);
+        if (c.inFlight() && c.requestNumber == number) {
+          fail(c, FailureKind.TIMEOUT, "no response within " + load.timeout().toMillis() + " ms");
+        }
       } else if (c.state == Connection.State.PAUSED && now >= c.deadlineNanos) {
         enqueue(c);
       }

@@ -30,8 +30,8 @@ import picocli.CommandLine.Option;
       "",
       "Scenarios: none (the baseline: started once), stop-start (SIGTERM, wait, start), reuseport (a SO_REUSEPORT"
           + " socket per generation; as root also with net.ipv4.tcp_migrate_req=1, in a network namespace of its"
-          + " own), baton (baton run, deploys over its control socket; the full run also measures it without"
-          + " deploys, as baton-steady).",
+          + " own), baton (baton run, deploys over its control socket; beside none, also without deploys, as"
+          + " baton-steady).",
       "Loads: c=1 (one request at a time, a new connection each, like ab -c 1), c=N per-request, c=N keep-alive."
           + " Only loopback (or bench's own network namespace) is loaded.",
       "",
@@ -182,7 +182,8 @@ final class BenchCommand implements Callable<Integer> {
     var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : shortRun ? "per-request" : "c1,per-request,keep-alive";
     var scenarioList = scenarios.isEmpty() ? (config != null ? "baton" : String.join(",", Scenario.NAMES)) : String.join(",", scenarios);
     return new BenchPlan(
-        Scenario.parse(scenarioList, migrateSettable && !shortRun, !shortRun),
+        // baton-steady is there to be compared with the bare baseline: it runs when none does.
+        Scenario.parse(scenarioList, migrateSettable && !shortRun, !shortRun && List.of(scenarioList.split(",")).contains("none")),
         LoadMode.parse(modeList, n),
         post,
         duration == null ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30)) : parseDuration("--duration", duration),
