@@ -2,7 +2,6 @@ package dev.baton.supervisor;
 
 import dev.baton.os.ChildProcess;
 import dev.baton.os.ExitStatus;
-import dev.baton.os.Fd;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -19,9 +18,7 @@ final class Generation {
   final Config.App app;
   final Instant started;
   final ChildProcess process;
-  /** The generation's private probe listener, when readiness has an HTTP probe. */
-  final Optional<Fd> probeFd;
-
+  /** The generation's private probe listener, when readiness has an HTTP probe: only it holds it. */
   final Optional<InetSocketAddress> probeAddress;
 
   /** Identifies the process across a supervisor restart, with the pid: see Os#startTime. */
@@ -53,7 +50,6 @@ final class Generation {
       Config.App app,
       Instant started,
       ChildProcess process,
-      Optional<Fd> probeFd,
       Optional<InetSocketAddress> probeAddress,
       long startTime) {
     this.number = number;
@@ -61,7 +57,6 @@ final class Generation {
     this.app = app;
     this.started = started;
     this.process = process;
-    this.probeFd = probeFd;
     this.probeAddress = probeAddress;
   }
 

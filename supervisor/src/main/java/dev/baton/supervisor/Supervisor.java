@@ -9,6 +9,8 @@ import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
 import dev.baton.os.Signal;
 import dev.baton.os.SpawnSpec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -16,11 +18,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -69,10 +73,10 @@ public final class Supervisor implements AutoCloseable {
   private Optional<Generation> active = Optional.empty();
   private Optional<Generation> deploying = Optional.empty();
   /** Parked generations, oldest first. */
-  private final java.util.ArrayDeque<Generation> parked = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Generation> parked = new ArrayDeque<>();
   /** Every generation that was ever active, in order: what a rollback with nothing parked goes back to. */
   private final List<Generation> promotions = new ArrayList<>();
-  private final java.util.ArrayDeque<Status.HistoryEntry> history = new java.util.ArrayDeque<>();
+  private final ArrayDeque<Status.HistoryEntry> history = new ArrayDeque<>();
   private int nextNumber = 1;
   private boolean stopping;
   private volatile boolean started;
@@ -190,7 +194,7 @@ public final class Supervisor implements AutoCloseable {
     }
     var live = saved.generations().stream()
         .filter(g -> !g.state().equals("exited") && !g.state().equals("failed"))
-        .filter(g -> g.startTime() != 0 && os.startTime(g.pid()).equals(java.util.OptionalLong.of(g.startTime())))
+        .filter(g -> g.startTime() != 0 && os.startTime(g.pid()).equals(OptionalLong.of(g.startTime())))
         .toList();
     if (live.isEmpty()) {
       LOG.info("the state journal names no generation that still runs; starting afresh");
@@ -241,7 +245,7 @@ public final class Supervisor implements AutoCloseable {
           int colon = a.lastIndexOf(':');
           return new InetSocketAddress(InetAddress.getLoopbackAddress(), Integer.parseInt(a.substring(colon + 1)));
         });
-        var generation = new Generation(g.number(), app, g.started(), process, Optional.empty(), probe, g.startTime());
+        var generation = new Generation(g.number(), app, g.started(), process, probe, g.startTime());
         generation.promotedAt = g.promoted();
         generation.readiness = "recovered after a supervisor restart";
         generation.state = switch (g.state()) {
@@ -274,7 +278,7 @@ public final class Supervisor implements AutoCloseable {
   private static boolean isSupervisor(int pid) {
     try {
       return Files.readString(Path.of("/proc", Integer.toString(pid), "cmdline")).contains("dev.baton.cli.Main");
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return false;
     }
   }
@@ -291,7 +295,7 @@ public final class Supervisor implements AutoCloseable {
         g.started, g.promotedAt)).toList();
     try {
       journal().write(new StateJournal.State(os.pid(), nextNumber, ls, gens));
-    } catch (java.io.UncheckedIOException e) {
+    } catch (UncheckedIOException e) {
       LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
     }
   }
@@ -310,7 +314,7 @@ public final class Supervisor implements AutoCloseable {
     try {
       var raw = Files.readString(Path.of("/proc/self/cmdline"));
       argv = List.of(raw.split("\u0000"));
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       deploySlot.release();
       throw new DeployException("cannot read this supervisor's command line: " + e.getMessage());
     }
@@ -702,7 +706,7 @@ public final class Supervisor implements AutoCloseable {
     try {
       var spec = new SpawnSpec(argv, env, app.workdir(), stdin, listenFds);
       var process = os.spawn(spec);
-      generation = new Generation(number, app, clock.instant(), process, probeFd, probeAddress,
+      generation = new Generation(number, app, clock.instant(), process, probeAddress,
           os.startTime(process.pid()).orElse(0));
       generations.add(generation);
       deploying = Optional.of(generation);
