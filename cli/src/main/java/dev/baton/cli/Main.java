@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       DemoCommand.class,
       UpgradeCommand.class,
+      LogsCommand.class,
       RolloutCommand.class, HaproxyConfigCommand.class,
       CommandLine.HelpCommand.class
     },

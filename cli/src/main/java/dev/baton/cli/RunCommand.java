@@ -3,6 +3,7 @@ package dev.baton.cli;
 import dev.baton.os.Os;
 import dev.baton.supervisor.AgentCheck;
 import dev.baton.supervisor.ConfigException;
+import dev.baton.supervisor.LogFile;
 import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;
 import dev.baton.supervisor.Supervisor;
@@ -36,6 +37,18 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
     }
+    if (supervisor.config().logs().json()) {
+      SupervisorLog.useJson();
+    }
+    Optional<LogFile> logFile;
+    try {
+      // Opened before the first generation, so that every line it prints goes to the file.
+      logFile = LogFile.forConfig(supervisor.config());
+    } catch (StartException e) {
+      System.err.println("baton: " + e.getMessage());
+      return Main.FAILED;
+    }
+    reopenOnHangup(logFile);
     var bySignal = new AtomicBoolean();
     var hook = Thread.ofPlatform().unstarted(() -> {
       bySignal.set(true);
@@ -64,5 +77,30 @@ final class RunCommand implements Callable<Integer> {
     agent.ifPresent(AgentCheck::close);
     supervisor.awaitControlReplies(java.time.Duration.ofSeconds(2));
     return bySignal.get() ? KEEP_RUNNING : 0;
+  }
+
+  /**
+   * SIGHUP reopens the log file, as logrotate expects (nginx does the same). It no longer stops the
+   * supervisor, which is the JVM's default for SIGHUP: a stray hangup must not drain the service.
+   */
+  private static void reopenOnHangup(Optional<LogFile> logFile) {
+    var log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
+        if (logFile.isEmpty()) {
+          log.info("SIGHUP: there is no [logs] file to reopen");
+          return;
+        }
+        try {
+          logFile.get().reopen();
+          log.info("SIGHUP: reopened {}", logFile.get().path());
+        } catch (java.io.UncheckedIOException e) {
+          log.warn("SIGHUP: {}; writing on to the file already open", e.getMessage());
+        }
+      });
+    } catch (IllegalArgumentException e) {
+      // The JVM runs with -Xrs or SIGHUP is ignored: `baton logs --reopen` still works.
+      log.debug("SIGHUP not handled: {}", e.getMessage());
+    }
   }
 }

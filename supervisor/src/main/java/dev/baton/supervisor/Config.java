@@ -34,7 +34,8 @@ public record Config(
     Optional<Bake> bake,
     Optional<Warmup> warmup,
     Optional<Remote> remote,
-    Optional<Agent> agent) {
+    Optional<Agent> agent,
+    Logs logs) {
 
   /** How each generation is started. {@code command} is argv: it never goes through a shell. */
   public record App(List<String> command, Map<String, String> env, Path workdir) {
@@ -93,6 +94,14 @@ public record Config(
   /** The HAProxy agent-check responder: "drain" while this host deploys, "up"/"ready" with weight otherwise. */
   public record Agent(InetSocketAddress address, int weight) {}
 
+  /**
+   * Where the generations' output goes: without {@code file}, into the supervisor's own log as
+   * before; with it, appended to that file, which is rotated once it would pass {@code maxSize}
+   * bytes or has been written for {@code rotateEvery}, keeping {@code keep} rotated files (app.log.1
+   * the newest). {@code json} writes the supervisor's own log as JSON lines.
+   */
+  public record Logs(Optional<Path> file, long maxSize, Optional<Duration> rotateEvery, int keep, boolean json) {}
+
   public static Config load(Path file) {
     String text;
     try {
@@ -116,7 +125,7 @@ public record Config(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new Table(file, text, "", root);
-    top.allow("app", "listen", "readiness", "drain", "restart", "control", "park", "bake", "warmup", "remote", "agent");
+    top.allow("app", "listen", "readiness", "drain", "restart", "control", "park", "bake", "warmup", "remote", "agent", "logs");
 
     var appTable = top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
     appTable.allow("command", "env", "workdir");
@@ -254,7 +263,21 @@ public record Config(
       return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
     });
 
-    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, park, bake, warmup, remote, agent);
+    var logsTable = top.table("logs").orElse(Table.empty(file, text, "logs"));
+    logsTable.allow("file", "max_size", "rotate_every", "keep", "json");
+    int keep = logsTable.integer("keep").orElse(5);
+    if (keep < 1 || keep > 1000) {
+      throw logsTable.invalid("keep", "must be from 1 to 1000 rotated files");
+    }
+    var logs =
+        new Logs(
+            logsTable.string("file").map(f -> base.resolve(f).normalize()),
+            logsTable.size("max_size").orElse(100L << 20),
+            logsTable.duration("rotate_every"),
+            keep,
+            logsTable.bool("json").orElse(false));
+
+    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, park, bake, warmup, remote, agent, logs);
   }
 
   /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */
@@ -270,6 +293,22 @@ public record Config(
       case "s" -> Duration.ofSeconds(n);
       case "m" -> Duration.ofMinutes(n);
       default -> Duration.ofHours(n);
+    };
+  }
+
+  /** Parses "100MB", "512KB", "1GB" (powers of 1024, "B" optional) or a bare number of bytes. */
+  public static long parseSize(String text) {
+    var m = java.util.regex.Pattern.compile("(\\d{1,12})\\s*([KMG]i?)?B?", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(text.trim());
+    if (!m.matches()) {
+      throw new IllegalArgumentException("'" + text + "' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    var unit = m.group(2) == null ? "" : m.group(2).substring(0, 1).toUpperCase(java.util.Locale.ROOT);
+    return switch (unit) {
+      case "K" -> n << 10;
+      case "M" -> n << 20;
+      case "G" -> n << 30;
+      default -> n;
     };
   }
 
@@ -373,6 +412,22 @@ public record Config(
           throw new IllegalArgumentException("must be longer than zero");
         }
         return Optional.of(d);
+      } catch (IllegalArgumentException e) {
+        throw invalid(key, e.getMessage());
+      }
+    }
+
+    Optional<Long> size(String key) {
+      var v = node.get(key);
+      if (v == null) {
+        return Optional.empty();
+      }
+      try {
+        long bytes = v.isIntegralNumber() ? v.longValue() : parseSize(v.isString() ? v.stringValue() : v.toString());
+        if (bytes < 1024) {
+          throw new IllegalArgumentException("must be at least 1KB");
+        }
+        return Optional.of(bytes);
       } catch (IllegalArgumentException e) {
         throw invalid(key, e.getMessage());
       }

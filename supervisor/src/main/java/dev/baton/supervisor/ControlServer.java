@@ -80,12 +80,11 @@ public final class ControlServer implements AutoCloseable {
       if (line.isEmpty()) {
         return;
       }
-      JsonNode request;
+      Request request;
       try {
-        request = JSON.readTree(line.get());
-      } catch (JacksonException e) {
-        reply(out, error("malformed control message: not JSON (" + e.getOriginalMessage()
-            + "); send one JSON object per line, e.g. {\"command\":\"status\"}"));
+        request = Request.parse(line.get());
+      } catch (MalformedRequest e) {
+        reply(out, e.reply());
         return;
       }
       handle(request, out);
@@ -107,10 +106,78 @@ public final class ControlServer implements AutoCloseable {
     }
   }
 
-  private void handle(JsonNode request, OutputStream out) throws IOException {
-    var command = request.isObject() && request.get("command") != null && request.get("command").isString()
-        ? request.get("command").stringValue() : "";
-    switch (command) {
+  /** The commands a request may name. */
+  static final List<String> COMMANDS = List.of("deploy", "rollback", "status", "stop", "upgrade", "reopen-logs");
+
+  /**
+   * One request line, read and checked before anything acts on it: a JSON object whose "command"
+   * is known and whose fields have the types that command needs.
+   */
+  record Request(String command, JsonNode fields) {
+
+    /** @throws MalformedRequest naming what is wrong with the line and what to send instead */
+    static Request parse(String line) throws MalformedRequest {
+      JsonNode node;
+      try {
+        node = JSON.readTree(line);
+      } catch (JacksonException e) {
+        throw new MalformedRequest("not JSON (" + abbreviate(String.valueOf(e.getOriginalMessage()), 200)
+            + "); send one JSON object per line, e.g. {\"command\":\"status\"}");
+      }
+      if (node == null || !node.isObject()) {
+        throw new MalformedRequest("a request must be a JSON object, not " + abbreviate(String.valueOf(node))
+            + "; send e.g. {\"command\":\"status\"}");
+      }
+      var command = node.get("command");
+      if (command == null || !command.isString() || !COMMANDS.contains(command.stringValue())) {
+        throw new MalformedRequest("unknown or missing \"command\" in " + abbreviate(node.toString())
+            + "; use one of " + String.join(", ", COMMANDS.stream().map(c -> "\"" + c + "\"").toList()));
+      }
+      try {
+        switch (command.stringValue()) {
+          case "deploy" -> {
+            parseDeploy(node);
+            flag(node, "wait");
+          }
+          case "rollback" -> {
+            flag(node, "wait");
+            var reason = node.get("reason");
+            if (reason != null && !reason.isNull() && !reason.isString()) {
+              throw new IllegalArgumentException("\"reason\" must be a string");
+            }
+          }
+          default -> {}
+        }
+      } catch (IllegalArgumentException e) {
+        throw new MalformedRequest(e.getMessage());
+      }
+      return new Request(command.stringValue(), node);
+    }
+
+    private static void flag(JsonNode node, String key) {
+      var value = node.get(key);
+      if (value != null && !value.isNull() && !value.isBoolean()) {
+        throw new IllegalArgumentException("\"" + key + "\" must be true or false");
+      }
+    }
+  }
+
+  /** A request line that cannot be acted on; {@link #reply()} is what the caller is told. */
+  static final class MalformedRequest extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    MalformedRequest(String problem) {
+      super("malformed control message: " + problem);
+    }
+
+    ObjectNode reply() {
+      return error(getMessage());
+    }
+  }
+
+  private void handle(Request parsed, OutputStream out) throws IOException {
+    var request = parsed.fields();
+    switch (parsed.command()) {
       case "status" -> {
         var reply = ok();
         reply.set("status", JSON.valueToTree(supervisor.status()));
@@ -138,9 +205,34 @@ public final class ControlServer implements AutoCloseable {
         supervisor.stop().join();
         reply(out, ok());
       }
-      default -> reply(out, error("malformed control message: unknown or missing \"command\" in " + abbreviate(request.toString())
-          + "; use one of \"deploy\", \"rollback\", \"status\", \"stop\", \"upgrade\""));
+      case "reopen-logs" -> reopenLogs(out);
+      default -> throw new IllegalStateException("Request.parse let through the unknown command " + parsed.command());
     }
+  }
+
+  private void reopenLogs(OutputStream out) throws IOException {
+    Optional<LogFile> file;
+    try {
+      file = LogFile.forConfig(supervisor.config());
+    } catch (StartException e) {
+      reply(out, error(e.getMessage()));
+      return;
+    }
+    if (file.isEmpty()) {
+      reply(out, error(supervisor.config().file() + " has no [logs] file: the generations' output goes to the"
+          + " supervisor's own log, so there is nothing to reopen"));
+      return;
+    }
+    try {
+      file.get().reopen();
+    } catch (java.io.UncheckedIOException e) {
+      reply(out, error(e.getMessage()));
+      return;
+    }
+    LOG.info("reopened {}", file.get().path());
+    var reply = ok();
+    reply.put("file", file.get().path().toString());
+    reply(out, reply);
   }
 
   private void deploy(JsonNode request, OutputStream out) throws IOException {
@@ -264,7 +356,11 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private static String abbreviate(String s) {
-    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    return abbreviate(s, 80);
+  }
+
+  private static String abbreviate(String s, int max) {
+    return s.length() <= max ? s : s.substring(0, max - 3) + "...";
   }
 
   @Override

@@ -1,0 +1,293 @@
+package dev.baton.supervisor;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The service's log file ({@code [logs] file}): every generation's output, a whole line at a time,
+ * each line stamped with its time and its generation: {@code 2025-06-01T12:00:00.123+02:00 gen 3 |
+ * text} ({@code !} for stderr).
+ *
+ * <p>One lock ({@link #lock}) covers writing, rotating and reopening, and each batch of lines goes
+ * out in one write(2) on a file opened with O_APPEND: lines from different generations never
+ * interleave mid-line, and a rotation or a reopen falls only between lines.
+ *
+ * <p>Rotation is by size or by age, whichever comes first: app.log becomes app.log.1, app.log.1
+ * becomes app.log.2, and so on up to {@code keep}; the oldest is dropped. It happens at a write,
+ * so a service that prints nothing keeps its file. {@link #reopen()} (SIGHUP, {@code baton logs
+ * --reopen}) lets logrotate move or truncate the file instead.
+ */
+public final class LogFile implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(LogFile.class);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneId.systemDefault());
+
+  private static final java.util.regex.Pattern LINE = java.util.regex.Pattern.compile("\\S+ gen (\\d{1,9}) [|!] ");
+
+  /** A supervisor per process: the file its config names, opened once, shared by every generation. */
+  private static final ConcurrentHashMap<Path, LogFile> OPEN = new ConcurrentHashMap<>();
+
+  private static volatile Optional<LogFile> ofThisProcess = Optional.empty();
+
+  private final Path path;
+  private final long maxSize;
+  private final Optional<Duration> rotateEvery;
+  private final int keep;
+  private final InstantSource clock;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  // Guarded by lock.
+  private FileChannel channel;
+  private long size;
+  private Optional<Instant> rotateAt;
+  private Instant retryRotationAt = Instant.MIN;
+
+  private LogFile(Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+    this.path = path;
+    this.maxSize = maxSize;
+    this.rotateEvery = rotateEvery;
+    this.keep = keep;
+    this.clock = clock;
+  }
+
+  /**
+   * Opens (or appends to) a log file with these rotation settings.
+   *
+   * @throws UncheckedIOException when the file cannot be opened, with its path and what to do
+   */
+  static LogFile open(Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+    var file = new LogFile(path, maxSize, rotateEvery, keep, clock);
+    file.lock.lock();
+    try {
+      file.openLocked();
+    } finally {
+      file.lock.unlock();
+    }
+    return file;
+  }
+
+  /**
+   * The log file {@code config} names, opened on the first call and the same object after that; it
+   * becomes the file every generation of this process writes to ({@link #ofThisProcess()}). Empty
+   * when the config has no {@code [logs] file}: output then goes to the supervisor's own log.
+   *
+   * @throws StartException when the file cannot be opened
+   */
+  public static Optional<LogFile> forConfig(Config config) {
+    var logs = config.logs();
+    if (logs.file().isEmpty()) {
+      return Optional.empty();
+    }
+    LogFile file;
+    try {
+      file = OPEN.computeIfAbsent(logs.file().get(),
+          p -> open(p, logs.maxSize(), logs.rotateEvery(), logs.keep(), InstantSource.system()));
+    } catch (UncheckedIOException e) {
+      throw new StartException(e.getMessage());
+    }
+    ofThisProcess = Optional.of(file);
+    return Optional.of(file);
+  }
+
+  /** The file opened by {@link #forConfig}, where GenerationOutput writes; empty if none is. */
+  static Optional<LogFile> ofThisProcess() {
+    return ofThisProcess;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  /** The files a log is kept in, oldest first: app.log.KEEP … app.log.1, app.log; only those that exist. */
+  public static List<Path> oldestFirst(Path path, int keep) {
+    var files = new java.util.ArrayList<Path>();
+    for (int i = keep; i >= 1; i--) {
+      var rotated = path.resolveSibling(path.getFileName() + "." + i);
+      if (Files.exists(rotated)) {
+        files.add(rotated);
+      }
+    }
+    if (Files.exists(path)) {
+      files.add(path);
+    }
+    return files;
+  }
+
+  /** The generation that wrote a line of this file: the N in "TIME gen N | text"; empty for any other line. */
+  public static java.util.OptionalInt generationOf(String line) {
+    var m = LINE.matcher(line);
+    return m.lookingAt() ? java.util.OptionalInt.of(Integer.parseInt(m.group(1))) : java.util.OptionalInt.empty();
+  }
+
+  /**
+   * Appends whole lines of one generation's stdout ({@code mark} "|") or stderr ("!"), all stamped
+   * with the time now. The lines go out together unless a rotation falls between them.
+   */
+  void append(int generation, String mark, List<String> lines) {
+    if (lines.isEmpty()) {
+      return;
+    }
+    var prefix = " gen " + generation + " " + mark + " ";
+    lock.lock();
+    try {
+      var now = clock.instant();
+      var stamp = TIME.format(now);
+      var batch = new ByteArrayOutputStream();
+      for (var line : lines) {
+        var bytes = (stamp + prefix + line + "\n").getBytes(StandardCharsets.UTF_8);
+        if (rotationDueLocked(now, batch.size() + bytes.length)) {
+          writeLocked(batch);
+          rotateLocked(now);
+        }
+        batch.writeBytes(bytes);
+      }
+      writeLocked(batch);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Closes the file and opens {@link #path} again: after logrotate has moved it away (a new file is
+   * created) or truncated it (writing goes on at its new end). If it cannot be opened, the old file
+   * stays in use.
+   *
+   * @throws UncheckedIOException when the file cannot be opened, with its path and what to do
+   */
+  public void reopen() {
+    lock.lock();
+    try {
+      var old = channel;
+      openLocked();
+      closeQuietly(old);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      closeQuietly(channel);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * A rotation is due before {@code pending} more bytes when they would take a file that has
+   * something in it past max_size, or when the file is old enough. An empty file takes any line,
+   * however long: a line is never split.
+   */
+  private boolean rotationDueLocked(Instant now, long pending) {
+    boolean tooBig = size > 0 && size + pending > maxSize;
+    boolean tooOld = size > 0 && rotateAt.isPresent() && !now.isBefore(rotateAt.get());
+    return tooBig || tooOld;
+  }
+
+  /** Writes and empties the batch. */
+  private void writeLocked(ByteArrayOutputStream batch) {
+    if (batch.size() == 0) {
+      return;
+    }
+    var buffer = ByteBuffer.wrap(batch.toByteArray());
+    batch.reset();
+    try {
+      while (buffer.hasRemaining()) {
+        size += channel.write(buffer);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(path + ": cannot write: " + e.getMessage()
+          + "; check the disk and the file's permissions", e);
+    }
+  }
+
+  /**
+   * app.log.(keep-1) → app.log.keep, …, app.log → app.log.1, then a new app.log. Our channel stays
+   * open across the renames (they don't touch an open file), so if any step fails the lines keep
+   * going to the current file, and the next try waits a minute rather than fail at every line.
+   */
+  private void rotateLocked(Instant now) {
+    if (now.isBefore(retryRotationAt)) {
+      return;
+    }
+    var old = channel;
+    try {
+      for (int i = keep - 1; i >= 1; i--) {
+        if (Files.exists(rotated(i))) {
+          Files.move(rotated(i), rotated(i + 1), StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+      try {
+        Files.move(path, rotated(1), StandardCopyOption.REPLACE_EXISTING);
+      } catch (NoSuchFileException e) {
+        // Moved away already (by logrotate, without a reopen): a new file all the same.
+      }
+      openLocked();
+      closeQuietly(old);
+      rotateAt = rotateEvery.map(now::plus);
+    } catch (IOException | UncheckedIOException e) {
+      retryRotationAt = now.plus(Duration.ofMinutes(1));
+      LOG.warn("{}: cannot rotate ({}); writing on to the same file and trying again in a minute;"
+          + " check that its directory is writable", path, e.getMessage());
+    }
+  }
+
+  private Path rotated(int n) {
+    return path.resolveSibling(path.getFileName() + "." + n);
+  }
+
+  /** Opens {@link #path} for appending; on failure the current channel, if any, stays as it was. */
+  private void openLocked() {
+    FileChannel opened = null;
+    try {
+      opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      // Age counts from the file's creation, so that a supervisor restart does not reset it.
+      var born = Files.readAttributes(path, BasicFileAttributes.class).creationTime().toInstant();
+      size = opened.size();
+      rotateAt = rotateEvery.map(born::plus);
+      channel = opened;
+    } catch (IOException e) {
+      if (opened != null) {
+        closeQuietly(opened);
+      }
+      throw new UncheckedIOException(path + ": cannot open the log file: " + e.getMessage()
+          + "; check that its directory exists and is writable, or change [logs] file", e);
+    }
+  }
+
+  private static void closeQuietly(FileChannel c) {
+    try {
+      c.close();
+    } catch (IOException e) {
+      // Nothing is buffered in a FileChannel: every byte was written already.
+    }
+  }
+
+  @Override
+  public String toString() {
+    return path.toString();
+  }
+}
