@@ -17,6 +17,13 @@ import java.nio.channels.ServerSocketChannel;
  */
 public final class Listener {
 
+  /**
+   * The name of the supervisor's private probe listener in {@code LISTEN_FDNAMES}: only this
+   * generation holds it, so the supervisor's health probe and warm-up reach this generation and no
+   * other.
+   */
+  static final String PROBE = "baton-probe";
+
   private final String name;
   private final ServerSocketChannel channel;
   private final SocketAddress address;
@@ -32,6 +39,15 @@ public final class Listener {
   /** The listener's name from {@code LISTEN_FDNAMES}, {@code "unknown"} when not named. */
   public String name() {
     return name;
+  }
+
+  /**
+   * Whether this is the supervisor's private probe listener ({@code baton-probe}). It must accept
+   * even while the app is paused: the supervisor probes a new generation's health, and warms it
+   * up, on it before it takes public traffic, and keeps probing it after promotion.
+   */
+  public boolean probe() {
+    return name.equals(PROBE);
   }
 
   /** The channel to accept on, in blocking mode; closing it stops this process accepting. */
