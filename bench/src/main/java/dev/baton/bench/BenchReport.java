@@ -141,7 +141,9 @@ public final class BenchReport {
       step(t, "ready", reloads, Reload::readyMs);
       step(t, "promoted", reloads, Reload::promotedMs);
       step(t, "drained", reloads, Reload::drainedMs);
-      step(t, "traffic moved", reloads, r2 -> r2.ok() ? OptionalDouble.of(r2.switchMs()) : OptionalDouble.empty());
+      // A stop-start moves traffic the moment it asks (SIGTERM): nothing to time.
+      step(t, "traffic moved", reloads, r2 -> r2.ok() && r2.switchNanos() != r2.askedNanos()
+          ? OptionalDouble.of(r2.switchMs()) : OptionalDouble.empty());
     }
   }
 

@@ -140,7 +140,9 @@ public record Load(
 
   @Override
   public String toString() {
-    return method + " " + path + " to " + target
+    var host = target.getAddress() instanceof Inet6Address
+        ? "[" + target.getAddress().getHostAddress() + "]" : target.getAddress().getHostAddress();
+    return method + " " + path + " to " + host + ":" + target.getPort()
         + (keepAlive ? ", keep-alive" : ", a connection per request")
         + (body.length > 0 ? ", " + body.length + " B body" : "")
         + ", c=" + connections + " on " + threads + (threads == 1 ? " thread" : " threads")

@@ -166,7 +166,7 @@ class LoadGeneratorTest {
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(3));
       report.forEachRequest((startMicros, latencyMicros, failure) -> {
         assertThat(failure).contains(FailureKind.TIMEOUT);
-        assertThat(latencyMicros).isBetween(200_000L, 400_000L);
+        assertThat(latencyMicros).as("never before the timeout").isBetween(200_000L, 1_500_000L);
       });
     }
   }
@@ -284,7 +284,7 @@ class LoadGeneratorTest {
       var report = LoadGenerator.run(Load.to(server.address()).connections(2).duration(Duration.ofMillis(300)).build());
       var elapsed = Duration.ofNanos(System.nanoTime() - start);
 
-      assertThat(elapsed).isBetween(Duration.ofMillis(300), Duration.ofSeconds(2));
+      assertThat(elapsed).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
       assertThat(report.duration()).isBetween(Duration.ofMillis(300), elapsed);
       assertThat(report.requests()).isPositive().isEqualTo(server.requests());
       assertThat(report.failed()).isZero();
@@ -300,7 +300,7 @@ class LoadGeneratorTest {
       long start = System.nanoTime();
       var report = generator.stop();
 
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(4));
       assertThat(report.requests()).isGreaterThanOrEqualTo(100).isEqualTo(server.requests());
       assertThat(report.failed()).isZero();
       assertThat(report.duration()).isLessThan(Duration.ofSeconds(30));
