@@ -138,6 +138,9 @@ final class RolloutCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
     }
+    // Ctrl-C mid-rollout: leave every server ready rather than drained, and say what was left.
+    var hook = Thread.ofPlatform().unstarted(rollout::abandon);
+    Runtime.getRuntime().addShutdownHook(hook);
     try {
       var report = rollout.run(this::print);
       finished(report);
@@ -152,6 +155,8 @@ final class RolloutCommand implements Callable<Integer> {
       }
       System.err.println("baton: " + e.getMessage());
       return Main.FAILED;
+    } finally {
+      Runtime.getRuntime().removeShutdownHook(hook);
     }
   }
 

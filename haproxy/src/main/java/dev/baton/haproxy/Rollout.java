@@ -10,7 +10,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import tools.jackson.databind.JsonNode;
@@ -62,6 +66,12 @@ public final class Rollout {
   /** Each server's weight before the rollout; set by preflight. */
   private final Map<String, Integer> weights = new ConcurrentHashMap<>();
 
+  /** Set once preflight passed: from then on, servers may be drained, and restore() has weights to restore. */
+  private final AtomicBoolean touched = new AtomicBoolean();
+
+  /** Set once run() returned or threw: nothing is left to restore. */
+  private final AtomicBoolean finished = new AtomicBoolean();
+
   private Instant started = Instant.EPOCH;
   private Consumer<RolloutEvent> progress = e -> {};
 
@@ -108,7 +118,28 @@ public final class Rollout {
   public RolloutReport run(Consumer<RolloutEvent> progress) {
     this.started = clock.instant();
     this.progress = progress;
+    try {
+      return runChecked();
+    } finally {
+      finished.set(true);
+    }
+  }
+
+  /**
+   * For a rollout cut short from outside (Ctrl-C): sets every server ready with its weight from
+   * before, without rolling anything back, so that the fleet is left serving. Does nothing when the
+   * rollout never touched a server, or is over.
+   */
+  public void abandon() {
+    if (touched.get() && !finished.get()) {
+      emit("", "abort", "interrupted; every server is set ready, and none is rolled back");
+      restore();
+    }
+  }
+
+  private RolloutReport runChecked() {
     preflight();
+    touched.set(true);
     var batches = plan.batches();
     emit("", "plan", plan.servers().size() + " server(s) of backend " + plan.backend() + " in " + batches.size()
         + " batch(es): " + batches.stream().map(b -> String.join("+", b)).collect(Collectors.joining(", "))
@@ -221,9 +252,9 @@ public final class Rollout {
     if (batch.size() == 1) {
       return List.of(move(batch.getFirst(), action, reason));
     }
-    var results = new LinkedHashMap<String, java.util.concurrent.CompletableFuture<RolloutReport.HostReport>>();
+    var results = new LinkedHashMap<String, CompletableFuture<RolloutReport.HostReport>>();
     for (var server : batch) {
-      var future = new java.util.concurrent.CompletableFuture<RolloutReport.HostReport>();
+      var future = new CompletableFuture<RolloutReport.HostReport>();
       Thread.ofVirtual().name("rollout-" + server).start(() -> {
         try {
           future.complete(move(server, action, reason));
@@ -238,7 +269,7 @@ public final class Rollout {
     results.forEach((server, future) -> {
       try {
         reports.add(future.join());
-      } catch (java.util.concurrent.CompletionException e) {
+      } catch (CompletionException e) {
         failures.add(e.getCause().getMessage());
       }
     });
@@ -266,7 +297,7 @@ public final class Rollout {
       // Marked down the moment the new generation is promoted, before the deploy's reply (which
       // waits for the old generation's drain): an agent-check that heard "drain" during the deploy
       // answers "ready" once it is over, and HAProxy must then still wait for its health check.
-      var heldAt = new java.util.concurrent.atomic.AtomicReference<Instant>();
+      var heldAt = new AtomicReference<Instant>();
       Consumer<JsonNode> events = event -> {
         relay(server).accept(event);
         var name = event.path("event").asString("");

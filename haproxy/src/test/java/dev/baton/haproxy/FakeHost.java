@@ -22,6 +22,7 @@ final class FakeHost implements Host {
   Optional<HostException> deployFailure = Optional.empty();
   Optional<HostException> unreachable = Optional.empty();
   boolean newVersionFailsHealthCheck;
+  Runnable beforeDeploy = () -> {};
   int deploys;
   int rollbacks;
 
@@ -56,6 +57,7 @@ final class FakeHost implements Host {
       throw e;
     });
     deploys++;
+    beforeDeploy.run();
     if (deployFailure.isPresent()) {
       throw deployFailure.get();
     }

@@ -216,4 +216,20 @@ class RolloutTest {
     assertThat(events).anyMatch(e -> e.server().equals("s1") && e.step().equals("drain") && e.detail().contains("set to drain again"));
     assertThat(haproxy.commands.stream().filter(c -> c.equals("set server app/s1 state drain")).count()).isEqualTo(3);
   }
+
+  @Test
+  void aRolloutCutShortFromOutsideLeavesEveryServerReady() {
+    var rollout = new Rollout(plan().build(), haproxy, new LinkedHashMap<>(hosts), clock(), d -> now = now.plus(d));
+    var statesWhenAbandoned = new ArrayList<String>();
+    hosts.get("s2").beforeDeploy = () -> {
+      assertThat(haproxy.server("s2").admin).as("s2 is drained while it deploys").isEqualTo("drain");
+      rollout.abandon();
+      haproxy.servers.forEach((name, s) -> statesWhenAbandoned.add(name + "=" + s.admin));
+    };
+
+    rollout.run(events::add);
+
+    assertThat(statesWhenAbandoned).containsExactly("s1=ready", "s2=ready", "s3=ready");
+    assertThat(events).anyMatch(e -> e.step().equals("abort") && e.detail().contains("interrupted"));
+  }
 }
