@@ -17,10 +17,13 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +46,7 @@ public final class LogFile implements AutoCloseable {
   private static final DateTimeFormatter TIME =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSXXX").withZone(ZoneId.systemDefault());
 
-  private static final java.util.regex.Pattern LINE = java.util.regex.Pattern.compile("\\S+ gen (\\d{1,9}) [|!] ");
+  private static final Pattern LINE = Pattern.compile("\\S+ gen (\\d{1,9}) [|!] ");
 
   /** A supervisor per process: the file its config names, opened once, shared by every generation. */
   private static final ConcurrentHashMap<Path, LogFile> OPEN = new ConcurrentHashMap<>();
@@ -121,7 +124,7 @@ public final class LogFile implements AutoCloseable {
 
   /** The files a log is kept in, oldest first: app.log.KEEP … app.log.1, app.log; only those that exist. */
   public static List<Path> oldestFirst(Path path, int keep) {
-    var files = new java.util.ArrayList<Path>();
+    var files = new ArrayList<Path>();
     for (int i = keep; i >= 1; i--) {
       var rotated = path.resolveSibling(path.getFileName() + "." + i);
       if (Files.exists(rotated)) {
@@ -135,9 +138,9 @@ public final class LogFile implements AutoCloseable {
   }
 
   /** The generation that wrote a line of this file: the N in "TIME gen N | text"; empty for any other line. */
-  public static java.util.OptionalInt generationOf(String line) {
+  public static OptionalInt generationOf(String line) {
     var m = LINE.matcher(line);
-    return m.lookingAt() ? java.util.OptionalInt.of(Integer.parseInt(m.group(1))) : java.util.OptionalInt.empty();
+    return m.lookingAt() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
   }
 
   /**
