@@ -162,6 +162,7 @@ public final class Rollout {
           emit(canary.get().server(), "weight", "restored to " + weights.get(canary.get().server()) + ": the canary passed");
         }
       }
+      verify(reports);
     } catch (RuntimeException failure) {
       throw abort(failure);
     }
@@ -341,6 +342,21 @@ public final class Rollout {
       var message = server + " (" + step + "): " + e.getMessage();
       emit(server, "failed", step + ": " + e.getMessage());
       throw new IllegalStateException(message, e);
+    }
+  }
+
+  /**
+   * Checks that each server still runs the generation the rollout promoted there: a supervisor with
+   * a [bake] rolls a generation back on its own when its probe fails, after the deploy returned.
+   */
+  private void verify(List<RolloutReport.HostReport> reports) {
+    for (var report : reports) {
+      int active = hosts.get(report.server()).status().path("activeGeneration").asInt(-1);
+      if (active != report.generation()) {
+        throw new IllegalStateException(report.server() + " (verify): its supervisor no longer runs generation "
+            + report.generation() + " but " + (active < 0 ? "none" : "generation " + active)
+            + " (rolled back by its [bake]? see baton status there)");
+      }
     }
   }
 

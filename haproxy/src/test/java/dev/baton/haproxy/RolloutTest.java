@@ -232,4 +232,13 @@ class RolloutTest {
     assertThat(statesWhenAbandoned).containsExactly("s1=ready", "s2=ready", "s3=ready");
     assertThat(events).anyMatch(e -> e.step().equals("abort") && e.detail().contains("interrupted"));
   }
+
+  @Test
+  void aServerWhoseSupervisorRolledBackOnItsOwnFailsTheRollout() {
+    hosts.get("s3").beforeDeploy = () -> hosts.get("s1").generation = 7;
+
+    assertThatThrownBy(() -> rollOut(plan().build()))
+        .hasMessageContaining("s1 (verify): its supervisor no longer runs generation 2 but generation 7");
+    assertEveryServerReadyAtFullWeight();
+  }
 }
