@@ -81,6 +81,7 @@ public final class Bench implements AutoCloseable {
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot create the output directory " + plan.out() + ": " + e.getMessage());
     }
+    Plot.warmUp();
     return new Bench(plan, progress, sample, NetworkNamespace.current());
   }
 
@@ -277,7 +278,7 @@ public final class Bench implements AutoCloseable {
           .map(r -> (r.switchNanos() - generator.startNanos()) / 1e9).toList(), title, plan.out().resolve(name));
       plot = Optional.of(name);
     } catch (IOException | RuntimeException e) {
-      progress.accept(scenario + ": no plot: " + e);
+      progress.accept(scenario + ": no plot: " + e + (e.getStackTrace().length > 0 ? " at " + e.getStackTrace()[0] : ""));
     }
     var measurement = Measurement.of(scenario, mode, report, reloads, generator.startNanos(), plot);
     progress.accept(scenario + ": " + mode.name() + ": " + report.summary()

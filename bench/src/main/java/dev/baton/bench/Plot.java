@@ -31,6 +31,21 @@ final class Plot {
 
   private Plot() {}
 
+  /**
+   * Draws a tiny chart in memory. Java2D registers shutdown hooks the first time it draws, which it
+   * cannot do once Ctrl-C has started the JVM's shutdown; drawing once at the start keeps the plots
+   * of a partial report.
+   */
+  static void warmUp() {
+    var chart = new XYChartBuilder().width(40).height(30).build();
+    chart.addSeries("warm-up", List.of(0.0, 1.0), List.of(1.0, 2.0));
+    try {
+      javax.imageio.ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", new java.io.ByteArrayOutputStream());
+    } catch (IOException e) {
+      // In memory: cannot happen; and a plot that later fails says so itself.
+    }
+  }
+
   static void write(LoadReport report, List<Double> reloadSeconds, String title, Path png) throws IOException {
     double seconds = Math.max(1e-3, report.duration().toNanos() / 1e9);
     double slice = seconds / SLICES;
