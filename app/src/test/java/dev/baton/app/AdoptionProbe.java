@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
  * stops accepting, and shows that stdout still works after that.
  */
 public final class AdoptionProbe {
+  private AdoptionProbe() {}
+
   public static void main(String[] args) throws Exception {
     try (Listeners listeners = Listeners.adopt()) {
       System.out.println("adopted " + listeners + " on java " + Runtime.version().feature());

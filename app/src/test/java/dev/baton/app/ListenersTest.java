@@ -57,8 +57,9 @@ class ListenersTest {
   void fallbackMessageSaysWhyListenFdsWasIgnored() throws IOException {
     InetSocketAddress fallback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
 
-    try (Listeners ignored =
+    try (Listeners listeners =
         Listeners.adoptOr(fallback, Map.of("LISTEN_FDS", "1", "LISTEN_PID", "1"), PID, stderr)) {
+      assertThat(listeners.all()).hasSize(1);
       assertThat(log())
           .startsWith(
               "baton-app: LISTEN_FDS is for pid 1, not this process (pid "
