@@ -241,4 +241,14 @@ class RolloutTest {
         .hasMessageContaining("s1 (verify): its supervisor no longer runs generation 2 but generation 7");
     assertEveryServerReadyAtFullWeight();
   }
+
+  @Test
+  void haproxyGoneMidRolloutIsReportedWithTheCommandsToRunByHand() {
+    hosts.get("s2").beforeDeploy = () -> haproxy.failure = new RuntimeApiException("HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection");
+
+    assertThatThrownBy(() -> rollOut(plan().build()))
+        .hasMessageContaining("s2 (check): HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection")
+        .hasMessageContaining("NOT rolled back: s2 (drain)")
+        .hasMessageContaining("run 'set server app/s2 state ready' on HAProxy's stats socket /run/haproxy/admin.sock");
+  }
 }
