@@ -19,8 +19,11 @@ import java.util.Set;
  * @param hang never adopt, never accept, never get healthy
  * @param startupDelay sleep before adopting and accepting
  * @param healthy whether {@code /healthz} answers 200 (until {@code failHealthAfter})
- * @param failHealthAfter after this long serving, {@code /healthz} answers 500
+ * @param failHealthAfter after this long serving public traffic (under baton: since its promotion),
+ *     {@code /healthz} answers 500
  * @param work how long each request (but {@code /healthz}) takes
+ * @param workCpu units of computation each request (but {@code /healthz}) does, which the JIT
+ *     makes many times faster once compiled: the workload of the warm-up tests
  * @param idleClose during a drain, how long a keep-alive connection must have been idle before it
  *     is closed without a response
  * @param drainTimeout the cap on a drain; connections still open then are cut
@@ -34,6 +37,7 @@ record Options(
     boolean healthy,
     Optional<Duration> failHealthAfter,
     Duration work,
+    int workCpu,
     Duration idleClose,
     Duration drainTimeout) {
 
@@ -46,7 +50,10 @@ record Options(
         --startup-delay=DURATION   sleep before accepting (0)
         --health=ok|fail           what /healthz answers (ok)
         --fail-health-after=DURATION  /healthz answers 500 after serving this long
+                                   (under baton: after its promotion)
         --work=DURATION            time each request takes (0)
+        --work-cpu=N               computation each request does, JIT-sensitive (0); 1 is
+                                   about 1 microsecond compiled
         --idle-close=DURATION      on drain, close keep-alive connections idle this long (2s)
         --drain-timeout=DURATION   cap on a drain (30s)
       Each option can also be set as SAMPLE_<NAME>, e.g. SAMPLE_WORK=500ms.
@@ -62,6 +69,7 @@ record Options(
           "health",
           "fail-health-after",
           "work",
+          "work-cpu",
           "idle-close",
           "drain-timeout");
   private static final Set<String> SWITCHES = Set.of("hang");
@@ -112,6 +120,7 @@ record Options(
             ? Optional.of(v.duration("fail-health-after", Duration.ZERO))
             : Optional.empty(),
         v.duration("work", Duration.ZERO),
+        v.integer("work-cpu", 0, 0, 1_000_000),
         v.duration("idle-close", Duration.ofSeconds(2)),
         v.duration("drain-timeout", Duration.ofSeconds(30)));
   }

@@ -2,16 +2,16 @@ package dev.baton.sample;
 
 import static java.util.stream.Collectors.joining;
 
+import dev.baton.app.Baton;
 import dev.baton.app.Listener;
 import dev.baton.app.Listeners;
+import dev.baton.app.NioAcceptor;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,20 +20,29 @@ import java.util.concurrent.ConcurrentHashMap;
  * The sample service: a small HTTP/1.1 server that says which generation and pid answered, used by
  * the demo, the benchmark and the end-to-end tests.
  *
- * <p>It adopts every listener baton hands over (fd 0 and LISTEN_FDS), accepts on one platform
- * thread per listener and serves each connection on a virtual thread. On SIGTERM it drains: it
- * stops accepting by closing its own fds of the listeners (the sockets live on in the supervisor),
- * serves every connection it accepted, and exits 0 when none is left.
+ * <p>It adopts every listener baton hands over (fd 0 and LISTEN_FDS), accepts on them with baton-app's
+ * {@link NioAcceptor} and serves each connection on a virtual thread. Under baton it speaks
+ * BATON_CONTROL: it starts paused when told to (answering only on its private probe listener),
+ * says READY once up, and is paused and resumed by the supervisor, which is how it gets parked for
+ * an instant rollback. On SIGTERM it drains: it stops accepting and closes its own fds of the
+ * listeners (the sockets live on in the supervisor), serves every connection it accepted, and
+ * exits 0 when none is left.
  */
 public final class SampleServer {
 
   private final Options options;
   private final String identity;
   private final Set<HttpConnection> open = ConcurrentHashMap.newKeySet();
-  private final List<Thread> acceptors = new ArrayList<>();
   private volatile boolean draining;
-  private Listeners listeners;
-  private long startNanos;
+  /** Whether start-up is done: /healthz answers 503 before, so no probe finds it ready early. */
+  private volatile boolean up;
+  /**
+   * When it first took public traffic (its first resume), for --fail-health-after; 0 before. Under
+   * baton that is the promotion, so a version "turns bad N s after promotion".
+   */
+  private volatile long servingSinceNanos;
+  private volatile Listeners listeners;
+  private volatile NioAcceptor acceptor;
 
   private SampleServer(Options options) {
     this.options = options;
@@ -71,66 +80,68 @@ public final class SampleServer {
     listeners =
         Listeners.adoptOr(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()));
     // From here on SIGTERM drains instead of exiting at once. The hook has the JVM to itself
-    // until it halts: the acceptors and connections keep running meanwhile.
+    // until it halts: the acceptor and connections keep running meanwhile.
     Runtime.getRuntime().addShutdownHook(new Thread(this::drain, "drain"));
-    startNanos = System.nanoTime();
-    for (Listener listener : listeners.all()) {
-      // A platform thread: a blocking accept on a virtual thread would set O_NONBLOCK on the
-      // socket, which is shared with the other generations.
-      Thread acceptor = new Thread(() -> accept(listener), "accept " + listener.name());
-      acceptors.add(acceptor);
-      acceptor.start();
+    // Paused but for the probe listener until told otherwise: under baton a new generation takes
+    // no public traffic before the supervisor has checked it and resumes it at promotion.
+    acceptor = NioAcceptor.start(listeners.all(), this::accepted);
+    Baton baton = Baton.connect(new Baton.Acceptor() {
+      @Override
+      public void pause() {
+        acceptor.pause();
+        log("paused: not accepting, " + open.size() + " connections open");
+      }
+
+      @Override
+      public void resume() {
+        resumeAccepting();
+        log("resumed: accepting");
+      }
+    });
+    if (!baton.startPaused()) {
+      resumeAccepting();
     }
-    log("listening on " + listeners.all().stream().map(Listener::toString).collect(joining(", ")));
+    log("listening on " + listeners.all().stream().map(Listener::toString).collect(joining(", "))
+        + (baton.startPaused() ? "; paused until the supervisor resumes it, but on the probe" : ""));
+    up = true;
+    baton.ready();
   }
 
-  private void accept(Listener listener) {
-    boolean tcp = !(listener.address() instanceof UnixDomainSocketAddress);
-    while (true) {
-      SocketChannel channel;
+  private void resumeAccepting() {
+    if (servingSinceNanos == 0) {
+      servingSinceNanos = System.nanoTime();
+    }
+    acceptor.resume();
+  }
+
+  private void accepted(Listener listener, SocketChannel channel) {
+    if (!(listener.address() instanceof UnixDomainSocketAddress)) {
       try {
-        channel = listener.channel().accept();
-      } catch (ClosedChannelException e) {
-        return; // the drain closed our fd of the listener
-      } catch (IOException e) {
-        if (!listener.channel().isOpen()) {
-          return;
-        }
-        // Out of fds, say: keep the thread, slow down, and let the queue wait.
-        System.err.println("baton-sample: accept on " + listener + " failed: " + e);
-        sleepQuietly(100);
-        continue;
-      }
-      try {
-        if (tcp) {
-          channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        }
+        channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
       } catch (IOException e) {
         // a connection reset already; its thread will find out
       }
-      // Registered before its thread starts, so that a drain counts it from the first moment.
-      HttpConnection connection = new HttpConnection(this, channel);
-      open.add(connection);
-      Thread.startVirtualThread(connection);
     }
+    // Registered before its thread starts, so that a drain counts it from the first moment.
+    HttpConnection connection = new HttpConnection(this, channel);
+    open.add(connection);
+    Thread.startVirtualThread(connection);
   }
 
   /** Runs in the shutdown hook, on SIGTERM or SIGINT. */
   private void drain() {
     long begin = System.nanoTime();
     draining = true;
+    // Returns once its thread has ended: a connection accepted in the last instant is registered.
+    if (acceptor != null) {
+      acceptor.close();
+    }
     try {
-      listeners.close();
+      if (listeners != null) {
+        listeners.close();
+      }
     } catch (IOException e) {
       System.err.println("baton-sample: closing the listeners failed: " + e);
-    }
-    for (Thread acceptor : acceptors) {
-      // A connection accepted in the last instant is registered once its acceptor has ended.
-      try {
-        acceptor.join(1000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
     }
     log("draining: stopped accepting, " + open.size() + " connections open");
     long deadline = begin + options.drainTimeout().toNanos();
@@ -157,14 +168,17 @@ public final class SampleServer {
     String method = head.method();
     if (method.equals("GET") || method.equals("HEAD")) {
       if (head.path().equals("/healthz")) {
+        if (!up) {
+          return new Response(503, "starting");
+        }
         return healthy() ? new Response(200, "ok") : new Response(500, "fail");
       }
       Thread.sleep(options.work());
-      return new Response(200, identity + "\n");
+      return new Response(200, identity + work() + "\n");
     }
     if (method.equals("POST")) {
       Thread.sleep(options.work());
-      return new Response(200, identity + " read " + bodyBytes + "\n");
+      return new Response(200, identity + " read " + bodyBytes + work() + "\n");
     }
     return new Response(405, "method not allowed\n", "Allow: GET, HEAD, POST\r\n");
   }
@@ -182,11 +196,17 @@ public final class SampleServer {
     open.remove(connection);
   }
 
+  /** The CPU work of --work-cpu, with its result in the body so the JIT cannot drop it. */
+  private String work() {
+    return options.workCpu() == 0 ? "" : " work " + CpuWork.run(options.workCpu());
+  }
+
   private boolean healthy() {
+    long since = servingSinceNanos;
     return options.healthy()
         && options
             .failHealthAfter()
-            .map(after -> System.nanoTime() - startNanos < after.toNanos())
+            .map(after -> since == 0 || System.nanoTime() - since < after.toNanos())
             .orElse(true);
   }
 

@@ -39,6 +39,7 @@ class OptionsTest {
                 "--fail-health-after=1m",
                 "--work",
                 "20ms",
+                "--work-cpu=400",
                 "--idle-close=3s",
                 "--drain-timeout=10s"),
             Map.of("BATON_GENERATION", "12"));
@@ -54,6 +55,7 @@ class OptionsTest {
                 false,
                 java.util.Optional.of(Duration.ofMinutes(1)),
                 Duration.ofMillis(20),
+                400,
                 Duration.ofSeconds(3),
                 Duration.ofSeconds(10)));
   }
