@@ -74,6 +74,12 @@ final class AppControl implements AutoCloseable {
       }
       var session = new AppSession(generation.get(), connection, reader);
       generation.get().attach(session);
+      // Said once attached: the app waits for it before it accepts, so that a probe can never find
+      // it ready while the supervisor does not yet know it must be resumed at promotion.
+      synchronized (connection) {
+        connection.output().write("OK\n".getBytes(StandardCharsets.US_ASCII));
+        connection.output().flush();
+      }
       LOG.info("{} connected to BATON_CONTROL: it can be paused and parked", generation.get());
       session.serve();
     } catch (IOException | RuntimeException e) {

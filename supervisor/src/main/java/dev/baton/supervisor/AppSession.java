@@ -14,7 +14,8 @@ import java.util.concurrent.TimeoutException;
  * One generation's BATON_CONTROL connection: the app library's side of park and resume.
  *
  * <p>The protocol is a line of ASCII per message. The app says {@code HELLO <generation>} first,
- * then {@code READY} and {@code STATUS <text>} as it likes. The supervisor says {@code PAUSE},
+ * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with {@code OK}
+ * once the session is attached (or {@code ERROR <why>} and closes). The supervisor says {@code PAUSE},
  * {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor of its can
  * accept another connection, and {@code RESUMED} once it accepts again.
  */
