@@ -189,6 +189,8 @@ final class Libc {
   private static final MethodHandle PIDFD_GETFD =
       errnoCall("pidfd_getfd", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
+  private static final MethodHandle CLOSE_RANGE =
+      errnoCall("close_range", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle EXECVE = errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
   private static final MethodHandle WAITID =
       errnoCall("waitid", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
@@ -488,6 +490,11 @@ final class Libc {
       pollfd.set(JAVA_SHORT, 4, (short) 1); // POLLIN
       check(what, e -> (int) POLL.invokeExact(e, pollfd, 1L, -1));
     }
+  }
+
+  /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC): every descriptor from {@code first} up. */
+  static void closeOnExecFrom(int first, String what) {
+    check(what, e -> (int) CLOSE_RANGE.invokeExact(e, first, -1, 4));
   }
 
   /** execve(2): returns only by throwing. */

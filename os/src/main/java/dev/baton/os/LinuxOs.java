@@ -498,6 +498,9 @@ final class LinuxOs implements Os {
   public void exec(List<String> argv, Map<String, String> env) {
     try (var arena = Arena.ofConfined()) {
       var program = resolve(argv.getFirst(), env.getOrDefault("PATH", DEFAULT_PATH), Path.of("").toAbsolutePath());
+      // The JDK opens some sockets (an HTTP server's, say) without close-on-exec; the new program
+      // must find every port free to bind again.
+      Libc.closeOnExecFrom(3, "close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
       Libc.execve(arena.allocateFrom(program), cStrings(arena, argv), cStrings(arena, environment(env)), "execve(" + program + ")");
     }
   }
