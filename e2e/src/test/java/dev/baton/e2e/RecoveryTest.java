@@ -49,7 +49,13 @@ class RecoveryTest {
 
   @Test
   void twentyUpgradesUnderLoadLoseNoRequestAndKeepThePid() throws Exception {
-    try (var service = Service.start(dir, Service.sampleConfig())) {
+    // With the remote API and the agent-check on: their ports must be free again after each exec.
+    var token = dir.resolve("token");
+    java.nio.file.Files.writeString(token, "s3cret-token-for-tests\n");
+    java.nio.file.Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    var extra = "[remote]\naddress = \"127.0.0.1:" + freePort() + "\"\ntoken_file = \"" + token + "\"\n"
+        + "[agent]\naddress = \"127.0.0.1:" + freePort() + "\"\n";
+    try (var service = Service.start(dir, Service.sampleConfig(extra))) {
       var pid = service.status().path("supervisorPid").asInt();
       assertThat(pid).isEqualTo((int) service.process.pid());
       var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
@@ -89,6 +95,12 @@ class RecoveryTest {
       }
     } finally {
       first.close();
+    }
+  }
+
+  private static int freePort() throws java.io.IOException {
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
     }
   }
 }
