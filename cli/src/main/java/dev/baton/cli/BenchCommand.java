@@ -36,16 +36,17 @@ import picocli.CommandLine.Option;
           + " Only loopback (or bench's own network namespace) is loaded.",
       "",
       "Examples:",
-      "  baton bench --short                               # about 20 s: the CI check",
-      "  baton bench --duration 30s --out bench-report     # every scenario and load, with wrk and ab beside",
+      "  baton bench --short                    # ~20 s: the CI check",
+      "  baton bench --duration 30s --out DIR   # all scenarios and loads; wrk, ab",
       "  baton bench --scenarios baton --requests 1000000 --duration 10m",
-      "  baton bench -c baton.toml --keepalive             # your running service, deployed at the rhythm"
+      "  baton bench -c baton.toml --keepalive  # your running service"
     },
     footerHeading = "%nExit status:%n",
     footer = {
       "  0  done, and the baton scenario failed no request",
-      "  1  the baton scenario failed requests or deploys (or could not run); the report says which",
-      "  2  bad usage: an unknown scenario, a zero duration, too much concurrency, a target not listening"
+      "  1  the baton scenario failed requests or deploys, or could not run",
+      "  2  bad usage: unknown scenario, zero duration, concurrency over ulimit -n,",
+      "     a target not listening"
     })
 final class BenchCommand implements Callable<Integer> {
   @Option(names = "--short", description = "the CI run: about 20 s in all, 4 s per scenario, per-request load only")
