@@ -153,12 +153,17 @@ final class ControlConnection {
         if (closed) {
           throw new IOException("closed");
         }
-        write(connected, "HELLO " + generation);
-        if (readySent) {
-          write(connected, "READY");
-        }
-        if (status != null) {
-          write(connected, status);
+        try {
+          write(connected, "HELLO " + generation);
+          if (readySent) {
+            write(connected, "READY");
+          }
+          if (status != null) {
+            write(connected, status);
+          }
+        } catch (IOException e) {
+          // The supervisor may have refused us and closed before we spoke (EPIPE): serve() still
+          // reads why, or sees the end of the stream and reconnects.
         }
         channel = connected;
       }

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -65,9 +66,14 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
   /** Held while checking {@link #paused} and accepting; pause() takes it to set the flag. */
   private final ReentrantLock lock = new ReentrantLock();
 
+  /** Signalled when the connections of a batch have all been handed to the handler. */
+  private final Condition handed = lock.newCondition();
+
   // Guarded by lock.
   private boolean paused = true;
   private boolean closed;
+  /** Connections accepted and not yet handed to the handler. */
+  private int unhanded;
 
   private NioAcceptor(List<Listener> listeners, Handler handler, Selector selector) {
     this.listeners = listeners;
@@ -100,7 +106,10 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
     return acceptor;
   }
 
-  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  /**
+   * Stops accepting on every listener but the probe. Returns once not one more connection will be
+   * accepted, and every one accepted before has been handed to the handler.
+   */
   @Override
   public void pause() {
     setPaused(true);
@@ -130,10 +139,26 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
           key.interestOps(pause ? 0 : SelectionKey.OP_ACCEPT);
         }
       }
+      awaitHandedLocked();
     } finally {
       lock.unlock();
     }
     selector.wakeup();
+  }
+
+  /** Waits until what was accepted has been handed over; a handler that pauses does not wait. */
+  private void awaitHandedLocked() {
+    boolean interrupted = false;
+    while (unhanded > 0 && Thread.currentThread() != thread) {
+      try {
+        handed.await();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**
@@ -186,15 +211,23 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
             }
             failed |= acceptLocked(key, listener, accepted, from);
           }
+          unhanded = accepted.size();
         } finally {
           lock.unlock();
         }
-        // Handed over outside the lock, so a slow handler never holds up a pause.
+        // Handed over outside the lock, so that the handler may call pause() or resume().
         for (int i = 0; i < accepted.size(); i++) {
           hand(from.get(i), accepted.get(i));
         }
         accepted.clear();
         from.clear();
+        lock.lock();
+        try {
+          unhanded = 0;
+          handed.signalAll();
+        } finally {
+          lock.unlock();
+        }
         if (failed) {
           // Out of fds, say: slow down and let the queue wait rather than spin.
           Thread.sleep(100);
@@ -205,6 +238,13 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      lock.lock();
+      try {
+        unhanded = 0; // nobody will hand them now; a pause() waiting for them must not hang
+        handed.signalAll();
+      } finally {
+        lock.unlock();
+      }
       try {
         selector.close();
       } catch (IOException e) {
