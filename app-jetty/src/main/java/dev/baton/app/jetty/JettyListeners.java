@@ -1,0 +1,164 @@
+package dev.baton.app.jetty;
+
+import dev.baton.app.Baton;
+import dev.baton.app.Listener;
+import dev.baton.app.Listeners;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.IdleTimeout;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * The handed-over listeners as Jetty 12 connectors, paused and resumed together: baton-app's
+ * adapter for Jetty.
+ *
+ * <pre>{@code
+ * Server server = new Server();
+ * JettyListeners jetty = JettyListeners.addTo(server, Listeners.adoptOr(new InetSocketAddress(8080)));
+ * server.setHandler(app);
+ * server.start();
+ * Baton baton = Baton.connect(jetty);
+ * if (!baton.startPaused()) jetty.resume();
+ * baton.ready();
+ * }</pre>
+ *
+ * <p>Each listener gets a {@link ServerConnector} that accepts on the listener's own channel and
+ * starts <b>paused</b>, except the supervisor's probe listener, which always accepts. A paused
+ * connector accepts not one more connection (see {@link ListenerConnector}); the connections it
+ * accepted before are served as usual. TCP listeners only: Jetty serves Unix sockets through
+ * another connector.
+ */
+public final class JettyListeners implements Baton.Acceptor {
+
+  /** A keep-alive connection idle this long while draining is closed: its client is not sending. */
+  static final Duration IDLE_CLOSE = Duration.ofSeconds(1);
+
+  private final List<ListenerConnector> connectors;
+  private final HttpConfiguration configuration;
+
+  private JettyListeners(List<ListenerConnector> connectors, HttpConfiguration configuration) {
+    this.connectors = List.copyOf(connectors);
+    this.configuration = configuration;
+  }
+
+  /** Adds a connector per listener to the server, with a default {@link HttpConfiguration}. */
+  public static JettyListeners addTo(Server server, Listeners listeners) throws IOException {
+    return addTo(server, listeners, new HttpConfiguration());
+  }
+
+  /**
+   * Adds an HTTP/1.1 connector per listener to the server, before it starts.
+   *
+   * @throws IllegalArgumentException if a listener is not a TCP socket
+   */
+  public static JettyListeners addTo(
+      Server server, Listeners listeners, HttpConfiguration configuration) throws IOException {
+    List<ListenerConnector> connectors = new ArrayList<>();
+    for (Listener listener : listeners.all()) {
+      if (!(listener.address() instanceof InetSocketAddress)) {
+        throw new IllegalArgumentException(
+            "baton-app-jetty: listener "
+                + listener
+                + " is not a TCP socket; Jetty's ServerConnector serves TCP only, so give this"
+                + " service a TCP [[listen]] address");
+      }
+      ListenerConnector connector =
+          new ListenerConnector(
+              server,
+              listener,
+              /* paused= */ !listener.probe(),
+              new HttpConnectionFactory(configuration));
+      server.addConnector(connector);
+      connectors.add(connector);
+    }
+    return new JettyListeners(connectors, configuration);
+  }
+
+  /** The connectors, one per listener, in the listeners' order. */
+  public List<ServerConnector> connectors() {
+    return List.copyOf(connectors);
+  }
+
+  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  @Override
+  public void pause() {
+    for (ListenerConnector connector : connectors) {
+      if (!connector.listener().probe()) {
+        connector.pause();
+      }
+    }
+  }
+
+  /** Accepts on every listener again. */
+  @Override
+  public void resume() {
+    for (ListenerConnector connector : connectors) {
+      connector.resume();
+    }
+  }
+
+  /**
+   * Drains without losing a request: stops accepting on every listener, the probe's too; answers
+   * each further request on a kept-alive connection with {@code Connection: close}, so that its
+   * client opens the next one elsewhere; and closes connections that stay idle for a second, since
+   * closing one a client is sending on would lose that request. Completes once no connection is
+   * left, or at the timeout; then stop the server, which closes what is left.
+   */
+  public CompletableFuture<Void> drain(Duration timeout) {
+    for (ListenerConnector connector : connectors) {
+      connector.pause();
+    }
+    configuration.setPersistentConnectionsEnabled(false);
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Thread waiter =
+        new Thread(
+            () -> {
+              while (open() > 0 && System.nanoTime() - deadline < 0) {
+                closeIdle();
+                try {
+                  Thread.sleep(20);
+                } catch (InterruptedException e) {
+                  break;
+                }
+              }
+              drained.complete(null);
+            },
+            "drain " + connectors);
+    waiter.setDaemon(true);
+    waiter.start();
+    return drained;
+  }
+
+  private int open() {
+    int open = 0;
+    for (ListenerConnector connector : connectors) {
+      open += connector.getConnectedEndPoints().size();
+    }
+    return open;
+  }
+
+  private void closeIdle() {
+    for (ListenerConnector connector : connectors) {
+      for (EndPoint endPoint : connector.getConnectedEndPoints()) {
+        if (endPoint instanceof IdleTimeout
+            && ((IdleTimeout) endPoint).getIdleFor() >= IDLE_CLOSE.toMillis()) {
+          endPoint.close();
+        }
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JettyListeners " + connectors;
+  }
+}
