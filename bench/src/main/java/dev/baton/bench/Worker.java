@@ -276,7 +276,7 @@ final class Worker implements Runnable {
         if (c.parser.completeAtEof()) {
           complete(c);
         } else {
-          fail(c, c.bytesRead == 0 ? FailureKind.RESET : FailureKind.SHORT, "EOF");
+          fail(c, c.bytesRead == 0 ? FailureKind.RESET : FailureKind.SHORT, "the server closed the connection");
         }
         return;
       }
