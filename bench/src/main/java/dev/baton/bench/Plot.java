@@ -24,6 +24,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  */
 final class Plot {
   private static final int SLICES = 600;
+  private static final int MAX_RELOAD_LINES = 200;
   /** Failures drawn per slice: enough to show a storm's shape, few enough to keep the file small. */
   private static final int FAILURE_POINTS_PER_SLICE = 12;
   /** The y axis is logarithmic; a sub-10 µs latency is drawn at 10 µs. */
@@ -107,8 +108,12 @@ final class Plot {
       s.setMarker(SeriesMarkers.CROSS);
       s.setMarkerColor(new Color(220, 20, 20));
     }
-    for (double at : reloadSeconds) {
-      chart.addAnnotation(new AnnotationLine(at, /* isVertical= */ true, /* isValueInScreenSpace= */ false));
+    // Past a few hundred, lines would paint the whole plot orange: then only the marks at the foot.
+    boolean lines = reloadSeconds.size() <= MAX_RELOAD_LINES;
+    if (lines) {
+      for (double at : reloadSeconds) {
+        chart.addAnnotation(new AnnotationLine(at, /* isVertical= */ true, /* isValueInScreenSpace= */ false));
+      }
     }
     if (!reloadSeconds.isEmpty()) {
       // The lines have no legend entry of their own: a marker series at the foot names them.
@@ -116,7 +121,8 @@ final class Plot {
       for (int i = 0; i < reloadSeconds.size(); i++) {
         ticks.add(FLOOR_MS);
       }
-      var s = chart.addSeries("reload (" + reloadSeconds.size() + ", orange lines)", reloadSeconds, ticks);
+      var s = chart.addSeries("reload (" + reloadSeconds.size() + (lines ? ", orange lines)" : ", marks at the foot)"),
+          reloadSeconds, ticks);
       s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
       s.setMarker(SeriesMarkers.TRIANGLE_UP);
       s.setMarkerColor(new Color(255, 150, 0));
