@@ -1,0 +1,118 @@
+package dev.baton.app.netty;
+
+import dev.baton.app.Baton;
+import dev.baton.app.Listener;
+import dev.baton.app.Listeners;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ServerChannel;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The handed-over listeners as Netty NIO server channels, paused and resumed together: baton-app's
+ * adapter for Netty 4.2.
+ *
+ * <pre>{@code
+ * ServerBootstrap bootstrap = new ServerBootstrap().group(group).childHandler(initializer);
+ * NettyListeners netty = NettyListeners.register(bootstrap, Listeners.adoptOr(new InetSocketAddress(8080)));
+ * Baton baton = Baton.connect(netty);
+ * if (!baton.startPaused()) netty.resume();
+ * baton.ready();
+ * }</pre>
+ *
+ * <p>Each listener becomes a {@code NioServerSocketChannel} made from the listener's own channel and
+ * registered, not bound: it is bound already. Each starts <b>paused</b>, except the supervisor's
+ * probe listener, which always accepts. A paused channel accepts not one more connection (see
+ * {@link ListenerChannel}); the connections it accepted go on as usual. TCP listeners only.
+ */
+public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
+
+  private final List<ListenerChannel> channels;
+
+  private NettyListeners(List<ListenerChannel> channels) {
+    this.channels = List.copyOf(channels);
+  }
+
+  /**
+   * Registers a server channel per listener with the bootstrap's group, children handled by its
+   * child handler and options; the bootstrap itself is left as it was. Returns once registered.
+   *
+   * @throws IllegalArgumentException if a listener is not a TCP socket
+   */
+  public static NettyListeners register(ServerBootstrap bootstrap, Listeners listeners)
+      throws InterruptedException {
+    List<ListenerChannel> channels = new ArrayList<>();
+    for (Listener listener : listeners.all()) {
+      if (!(listener.address() instanceof InetSocketAddress)) {
+        throw new IllegalArgumentException(
+            "baton-app-netty: listener "
+                + listener
+                + " is not a TCP socket; NioServerSocketChannel serves TCP only, so give this"
+                + " service a TCP [[listen]] address");
+      }
+      boolean paused = !listener.probe();
+      ListenerChannel channel = new ListenerChannel(listener, paused);
+      // Auto-read off: registering an already bound channel would otherwise start accepting.
+      bootstrap
+          .clone()
+          .channelFactory((ChannelFactory<ServerChannel>) () -> channel)
+          .option(ChannelOption.AUTO_READ, !paused)
+          .register()
+          .sync();
+      channels.add(channel);
+    }
+    return new NettyListeners(channels);
+  }
+
+  /** The server channels, one per listener, in the listeners' order. */
+  public List<Channel> channels() {
+    return List.copyOf(channels);
+  }
+
+  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  @Override
+  public void pause() {
+    for (ListenerChannel channel : channels) {
+      if (!channel.listener().probe()) {
+        inEventLoop(channel, channel::pauseInEventLoop);
+      }
+    }
+  }
+
+  /** Accepts on every listener again. */
+  @Override
+  public void resume() {
+    for (ListenerChannel channel : channels) {
+      inEventLoop(channel, channel::resumeInEventLoop);
+    }
+  }
+
+  /**
+   * Stops accepting on every listener, the probe's too, by closing this process's channels: the
+   * first step of a drain. The sockets live on in the supervisor, and connections not yet accepted
+   * wait in their queues for the next generation. Connections accepted before are left open.
+   */
+  @Override
+  public void close() {
+    for (ListenerChannel channel : channels) {
+      channel.close().syncUninterruptibly();
+    }
+  }
+
+  private static void inEventLoop(Channel channel, Runnable action) {
+    if (channel.eventLoop().inEventLoop()) {
+      action.run();
+    } else {
+      channel.eventLoop().submit(action).syncUninterruptibly();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "NettyListeners " + channels;
+  }
+}
