@@ -42,10 +42,15 @@ final class Service implements AutoCloseable {
 
   /** The sample service's argv: a small, quick-starting JVM. */
   static String sampleCommand(String... args) {
+    return toml(sampleArgv(args));
+  }
+
+  /** The same argv as a list, for {@code deploy -- argv}. */
+  static List<String> sampleArgv(String... args) {
     var words = new ArrayList<>(List.of(JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
         "-XX:-UsePerfData", "-jar", SAMPLE_JAR.toString()));
     words.addAll(List.of(args));
-    return toml(words);
+    return words;
   }
 
   static String toml(List<String> words) {
@@ -148,6 +153,14 @@ final class Service implements AutoCloseable {
 
   JsonNode deploy() {
     return deploy(List.of());
+  }
+
+  /** Rolls back and returns the supervisor's final reply; each step's event goes to {@code events}. */
+  JsonNode rollback(Consumer<JsonNode> events) {
+    return call("rollback", event -> {
+      generationPids.add(event.path("pid").asInt());
+      events.accept(event);
+    });
   }
 
   /** Runs the `baton` CLI as its own process; returns exit status and output. */

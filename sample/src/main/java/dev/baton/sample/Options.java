@@ -21,6 +21,8 @@ import java.util.Set;
  * @param healthy whether {@code /healthz} answers 200 (until {@code failHealthAfter})
  * @param failHealthAfter after this long serving public traffic (under baton: since its promotion),
  *     {@code /healthz} answers 500
+ * @param failAfter after this long serving public traffic (under baton: since its promotion),
+ *     every request answers 500, {@code /healthz} included: a version that turns bad
  * @param work how long each request (but {@code /healthz}) takes
  * @param workCpu units of computation each request (but {@code /healthz}) does, which the JIT
  *     makes many times faster once compiled: the workload of the warm-up tests
@@ -36,6 +38,7 @@ record Options(
     Duration startupDelay,
     boolean healthy,
     Optional<Duration> failHealthAfter,
+    Optional<Duration> failAfter,
     Duration work,
     int workCpu,
     Duration idleClose,
@@ -50,6 +53,8 @@ record Options(
         --startup-delay=DURATION   sleep before accepting (0)
         --health=ok|fail           what /healthz answers (ok)
         --fail-health-after=DURATION  /healthz answers 500 after serving this long
+                                   (under baton: after its promotion)
+        --fail-after=DURATION      every request answers 500 after serving this long
                                    (under baton: after its promotion)
         --work=DURATION            time each request takes (0)
         --work-cpu=N               computation each request does, JIT-sensitive (0); 1 is
@@ -68,6 +73,7 @@ record Options(
           "startup-delay",
           "health",
           "fail-health-after",
+          "fail-after",
           "work",
           "work-cpu",
           "idle-close",
@@ -118,6 +124,9 @@ record Options(
         v.health(),
         values.containsKey("fail-health-after")
             ? Optional.of(v.duration("fail-health-after", Duration.ZERO))
+            : Optional.empty(),
+        values.containsKey("fail-after")
+            ? Optional.of(v.duration("fail-after", Duration.ZERO))
             : Optional.empty(),
         v.duration("work", Duration.ZERO),
         v.integer("work-cpu", 0, 0, 1_000_000),

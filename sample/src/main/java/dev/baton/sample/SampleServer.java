@@ -12,7 +12,9 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -166,6 +168,9 @@ public final class SampleServer {
   /** The answer to one request: the application part of the sample. */
   Response answer(RequestHead head, long bodyBytes) throws InterruptedException {
     String method = head.method();
+    if (turnedBad()) {
+      return new Response(500, "this version turned bad, as --fail-after asks\n");
+    }
     if (method.equals("GET") || method.equals("HEAD")) {
       if (head.path().equals("/healthz")) {
         if (!up) {
@@ -202,12 +207,17 @@ public final class SampleServer {
   }
 
   private boolean healthy() {
+    return options.healthy() && !servedLongerThan(options.failHealthAfter());
+  }
+
+  private boolean turnedBad() {
+    return servedLongerThan(options.failAfter());
+  }
+
+  /** Whether it has taken public traffic for longer than this; false when there is no limit. */
+  private boolean servedLongerThan(Optional<Duration> limit) {
     long since = servingSinceNanos;
-    return options.healthy()
-        && options
-            .failHealthAfter()
-            .map(after -> since == 0 || System.nanoTime() - since < after.toNanos())
-            .orElse(true);
+    return limit.isPresent() && since != 0 && System.nanoTime() - since >= limit.get().toNanos();
   }
 
   private void log(String message) {
