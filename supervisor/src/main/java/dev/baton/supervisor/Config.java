@@ -5,6 +5,7 @@ import dev.baton.os.Signal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -137,7 +138,7 @@ public record Config(
         new App(
             command,
             appTable.stringMap("env"),
-            base.resolve(appTable.string("workdir").orElse(".")).normalize());
+            appTable.path("workdir", base).orElse(base.normalize()));
 
     var listeners = new ArrayList<Listen>();
     var names = new HashSet<String>();
@@ -208,7 +209,7 @@ public record Config(
 
     var controlTable = top.table("control").orElse(Table.empty(file, text, "control"));
     controlTable.allow("socket");
-    var control = new Control(base.resolve(controlTable.string("socket").orElse("baton.sock")).normalize());
+    var control = new Control(controlTable.path("socket", base).orElse(base.resolve("baton.sock").normalize()));
 
     var parkTable = top.table("park").orElse(Table.empty(file, text, "park"));
     parkTable.allow("max", "ttl");
@@ -249,10 +250,10 @@ public record Config(
 
     var remote = top.table("remote").map(t -> {
       t.allow("address", "token_file", "tls_keystore", "tls_password_file");
-      var tokenFile = t.string("token_file").map(base::resolve)
+      var tokenFile = t.path("token_file", base)
           .orElseThrow(() -> t.missing("token_file", "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
       return new Remote(t.tcpAddress("address", "127.0.0.1:7070"), tokenFile,
-          t.string("tls_keystore").map(base::resolve), t.string("tls_password_file").map(base::resolve));
+          t.path("tls_keystore", base), t.path("tls_password_file", base));
     });
     var agent = top.table("agent").map(t -> {
       t.allow("address", "weight");
@@ -271,7 +272,7 @@ public record Config(
     }
     var logs =
         new Logs(
-            logsTable.string("file").map(f -> base.resolve(f).normalize()),
+            logsTable.path("file", base),
             logsTable.size("max_size").orElse(100L << 20),
             logsTable.duration("rotate_every"),
             keep,
@@ -280,20 +281,26 @@ public record Config(
     return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, park, bake, warmup, remote, agent, logs);
   }
 
-  /** Parses "250ms", "10s", "2m", "1h" or a bare number of seconds. */
+  /** Parses "250ms", "10s", "2m", "1h", "1d" or a bare number of seconds. */
   public static Duration parseDuration(String text) {
-    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h)?").matcher(text.trim());
+    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)?").matcher(text.trim());
     if (!m.matches()) {
       throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");
     }
-    long n = Long.parseLong(m.group(1));
     var unit = m.group(2) == null ? "s" : m.group(2);
-    return switch (unit) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      default -> Duration.ofHours(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (unit) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } catch (ArithmeticException | NumberFormatException e) {
+      // Found by ConfigFuzzTest: "9223372036854775807h" overflowed into an ArithmeticException.
+      throw new IllegalArgumentException("'" + text + "' is longer than any duration baton can wait; write e.g. \"10s\"");
+    }
   }
 
   /** Parses "100MB", "512KB", "1GB" (powers of 1024, "B" optional) or a bare number of bytes. */
@@ -311,6 +318,9 @@ public record Config(
       default -> n;
     };
   }
+
+  /** The longest duration a setting may have: ten years, far inside what Duration's nanoseconds hold. */
+  private static final Duration LONGEST = Duration.ofDays(3650);
 
   /** One TOML table, with the text it came from so that errors can name a line. */
   private record Table(Path file, String text, String path, JsonNode node) {
@@ -367,6 +377,18 @@ public record Config(
       return Optional.of(v.stringValue());
     }
 
+    /** A path relative to {@code base}, the config's directory. */
+    Optional<Path> path(String key, Path base) {
+      return string(key).map(text -> {
+        try {
+          return base.resolve(text).normalize();
+        } catch (InvalidPathException e) {
+          // Found by ConfigFuzzTest: a NUL in a path escaped as an InvalidPathException.
+          throw invalid(key, "is not a usable path (" + e.getReason() + ")");
+        }
+      });
+    }
+
     InetSocketAddress tcpAddress(String key, String fallback) {
       var text = string(key).orElse(fallback);
       try {
@@ -398,6 +420,10 @@ public record Config(
       if (!v.isIntegralNumber()) {
         throw invalid(key, "must be a whole number");
       }
+      if (!v.canConvertToInt()) {
+        // Found by ConfigFuzzTest: intValue() threw for numbers past 32 bits.
+        throw invalid(key, "is far too large a number (" + v + ")");
+      }
       return Optional.of(v.intValue());
     }
 
@@ -410,6 +436,10 @@ public record Config(
         var d = v.isIntegralNumber() ? Duration.ofSeconds(v.longValue()) : parseDuration(v.isString() ? v.stringValue() : v.toString());
         if (d.isZero() || d.isNegative()) {
           throw new IllegalArgumentException("must be longer than zero");
+        }
+        if (d.compareTo(LONGEST) > 0) {
+          // A longer one parses but overflows toMillis() or toNanos() where a timer is set.
+          throw new IllegalArgumentException("must be at most " + LONGEST.toDays() + "d");
         }
         return Optional.of(d);
       } catch (IllegalArgumentException e) {

@@ -151,4 +151,45 @@ class ConfigTest {
     assertThat(Config.parseDuration("10")).isEqualTo(Duration.ofSeconds(10));
     assertThat(Config.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
   }
+
+  @Test
+  void withoutLogsTheGenerationsOutputStaysInTheSupervisorsLog() {
+    var logs = parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n").logs();
+    assertThat(logs.file()).isEmpty();
+    assertThat(logs.maxSize()).isEqualTo(100L << 20);
+    assertThat(logs.rotateEvery()).isEmpty();
+    assertThat(logs.keep()).isEqualTo(5);
+    assertThat(logs.json()).isFalse();
+  }
+
+  @Test
+  void logsTakeAFileBesideTheConfigASizeAnAgeAndACount() {
+    var logs = parse("""
+        [app]
+        command = ["x"]
+        [[listen]]
+        address = "127.0.0.1:1"
+        [logs]
+        file = "log/app.log"
+        max_size = "512KB"
+        rotate_every = "1d"
+        keep = 12
+        json = true
+        """).logs();
+    assertThat(logs.file()).contains(Path.of("/srv/app/log/app.log"));
+    assertThat(logs.maxSize()).isEqualTo(512L << 10);
+    assertThat(logs.rotateEvery()).contains(Duration.ofDays(1));
+    assertThat(logs.keep()).isEqualTo(12);
+    assertThat(logs.json()).isTrue();
+    assertThat(Config.parseSize("1GB")).isEqualTo(1L << 30);
+    assertThat(Config.parseSize("2048")).isEqualTo(2048);
+  }
+
+  @Test
+  void aLogSizeThatIsNoSizeNamesTheKeyAndTheLine() {
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nmax_size = \"lots\"\n"))
+        .hasMessage("/srv/app/baton.toml:6: [logs] max_size 'lots' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nkeep = 0\n"))
+        .hasMessage("/srv/app/baton.toml:6: [logs] keep must be from 1 to 1000 rotated files");
+  }
 }
