@@ -1,0 +1,71 @@
+package dev.baton.examples;
+
+import dev.baton.app.Baton;
+import dev.baton.app.Listeners;
+import dev.baton.app.NioAcceptor;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A plain-NIO app under baton, on baton-app's own {@link NioAcceptor} and nothing else: {@code java
+ * -cp ... dev.baton.examples.NioExample [port]}.
+ */
+public final class NioExample {
+  private NioExample() {}
+
+  public static void main(String[] args) throws Exception {
+    Listeners listeners = Listeners.adoptOr(Reply.fallback(args));
+    Set<NioHttpConnection> open = ConcurrentHashMap.newKeySet();
+    // A thread per connection, as blocking I/O on Java 17 has it.
+    ExecutorService threads = Executors.newCachedThreadPool();
+    NioAcceptor acceptor =
+        NioAcceptor.start(
+            listeners.all(),
+            (listener, channel) -> {
+              NioHttpConnection connection = new NioHttpConnection(channel, open);
+              open.add(connection);
+              threads.execute(connection);
+            });
+    Baton baton = Baton.connect(acceptor);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  drain(acceptor, open);
+                  baton.close();
+                  Reply.log("drained; exiting");
+                  // 0 rather than the 143 of a SIGTERM'd JVM: the drain was asked for and done.
+                  Runtime.getRuntime().halt(0);
+                },
+                "drain"));
+    if (!baton.startPaused()) {
+      acceptor.resume();
+    }
+    baton.ready();
+    Reply.log("serving on " + listeners);
+  }
+
+  /**
+   * Stops accepting, answers each further request with {@code Connection: close}, and closes the
+   * connections that stay idle for a second: closing one a client is sending on would lose that
+   * request. Returns once none is left, or after {@link Reply#DRAIN}.
+   */
+  private static void drain(NioAcceptor acceptor, Set<NioHttpConnection> open) {
+    acceptor.close();
+    NioHttpConnection.draining = true;
+    long deadline = System.nanoTime() + Reply.DRAIN.toNanos();
+    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
+      long now = System.nanoTime();
+      for (NioHttpConnection connection : open) {
+        connection.closeIfIdle(now, NioHttpConnection.IDLE_CLOSE_NANOS);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+}
