@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The issue's log integrity scenario: generations that print numbered lines as fast as a shell
@@ -134,6 +136,42 @@ class LogIntegrityTest {
     assertThat(viaCli.lines().toList()).as("baton logs --generation 12").isEqualTo(byGeneration.get(12));
     assertThat(Files.readAllLines(dir.resolve("follow-7.out"))).as("baton logs -f --generation 7, across rotations")
         .isEqualTo(byGeneration.get(7));
+  }
+
+  @Test
+  @Timeout(value = 2, unit = TimeUnit.MINUTES)
+  void withJsonTheSupervisorsOwnLogIsOneJsonObjectPerLineAndAGenerationsLineSaysWhoWroteIt() throws Exception {
+    var config = """
+        [app]
+        command = %s
+
+        [[listen]]
+        address = "127.0.0.1:0"
+
+        [readiness]
+        alive = "300ms"
+
+        [logs]
+        json = true
+        """.formatted(Service.toml(List.of("/bin/sh", "-c", "echo hello from $BATON_GENERATION; exec sleep 600")));
+    try (var service = Service.start(dir, config)) {
+      var stop = service.cli("stop");
+      assertThat(stop.exit()).as(stop.output()).isZero();
+      assertThat(service.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    }
+    var lines = Files.readAllLines(dir.resolve("supervisor.log"));
+    assertThat(lines).isNotEmpty();
+    var json = JsonMapper.builder().build();
+    var events = new ArrayList<JsonNode>();
+    for (var line : lines) {
+      events.add(json.readTree(line)); // throws, failing the test, on a line that is not JSON
+    }
+    assertThat(events).allSatisfy(e -> assertThat(e.path("level").isString()).as("%s", e).isTrue());
+    assertThat(events).anySatisfy(e -> {
+      assertThat(e.path("formattedMessage").asString()).isEqualTo("gen 1 | hello from 1");
+      assertThat(e.path("kvpList").toString()).contains("\"generation\":\"1\"").contains("\"stream\":\"stdout\"");
+    });
+    assertThat(events).anySatisfy(e -> assertThat(e.path("formattedMessage").asString()).isEqualTo("stopped"));
   }
 
   private static void hangUp(long pid) throws IOException, InterruptedException {
