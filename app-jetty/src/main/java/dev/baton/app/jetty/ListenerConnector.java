@@ -23,8 +23,11 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * it returns nothing more is accepted. While paused, the listener's selection key has no interest,
  * so a paused connector does not wake up for every connection the active generation takes.
  *
- * <p>Not Jetty's own {@code setAccepting(false)}: with no acceptor threads it closes the listening
- * channel (Jetty 12.1), which would give up this process's fd of the shared socket for good.
+ * <p>Not Jetty's own {@code setAccepting(false)}: with no acceptor threads it cancels the selection
+ * key later, on the selector's thread, so a connection may still be accepted after it returns; and
+ * a {@code setAccepting(true)} before that cancel is flushed fails to register the listener again
+ * and closes it (Jetty 12.1), which gives up this process's fd of the shared socket for good. That
+ * is how this class's first version failed its tests.
  */
 final class ListenerConnector extends ServerConnector {
 
