@@ -23,7 +23,7 @@ public final class TomcatExample {
     tomcat.setBaseDir(Files.createTempDirectory("tomcat-example").toString());
     Context context = tomcat.addContext("", null);
     Tomcat.addServlet(context, "answer", new Answer());
-    context.addServletMappingDecoded("/", "answer");
+    context.addServletMappingDecoded("/", "answer", /* jspWildCard= */ false);
     TomcatListeners connectors = TomcatListeners.create(listeners);
     connectors.connectors().forEach(tomcat.getService()::addConnector);
     tomcat.start();

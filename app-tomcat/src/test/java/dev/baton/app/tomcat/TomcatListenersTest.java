@@ -42,7 +42,7 @@ class TomcatListenersTest {
             response.getWriter().print("ok\n");
           }
         });
-    context.addServletMappingDecoded("/*", "ok");
+    context.addServletMappingDecoded("/*", "ok", /* jspWildCard= */ false);
     connectors = TomcatListeners.create(listeners);
     connectors.connectors().forEach(tomcat.getService()::addConnector);
     tomcat.start();
