@@ -49,7 +49,7 @@ def server_seconds():
 
 
 def wait_until_quiet():
-    for _ in range(600):
+    for _ in range(1800):
         before = busy_seconds()
         time.sleep(1)
         if busy_seconds() - before < 0.1 * os.cpu_count():
