@@ -54,7 +54,7 @@ final class Service implements AutoCloseable {
   }
 
   static String toml(List<String> words) {
-    return "[" + String.join(", ", words.stream().map(w -> "\"" + w.replace("\\", "\\\\").replace("\"", "\\\"") + "\"").toList()) + "]";
+    return "[" + String.join(", ", words.stream().map(w -> "\"" + w.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"").toList()) + "]";
   }
 
   /** The sample behind one loopback listener, ready by its HTTP probe. */

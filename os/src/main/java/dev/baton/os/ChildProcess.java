@@ -1,6 +1,5 @@
 package dev.baton.os;
 
-import java.io.InputStream;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -18,9 +17,9 @@ public interface ChildProcess {
   CompletableFuture<ExitStatus> exit();
 
   /** The read end of the process's stdout pipe; EOF once every holder of the write end is gone. */
-  InputStream stdout();
+  PipeInput stdout();
 
-  InputStream stderr();
+  PipeInput stderr();
 
   /** The stdout and stderr pipes as /proc names them, "pipe:[456]": their identity for recovery. */
   java.util.List<String> outputPipes();

@@ -11,7 +11,7 @@ import java.util.Objects;
  * An InputStream over read(2), for pipes and stream sockets. It blocks in native code, so read it
  * from a platform thread: a virtual thread would pin its carrier for as long as the read waits.
  */
-final class FdInputStream extends InputStream {
+final class FdInputStream extends PipeInput {
   private static final int CHUNK = 16 * 1024;
 
   private final SharedFd fd;
@@ -25,6 +25,24 @@ final class FdInputStream extends InputStream {
   FdInputStream(SharedFd fd, boolean ownsFd) {
     this.fd = fd;
     this.ownsFd = ownsFd;
+  }
+
+  @Override
+  public void awaitReadable() throws IOException {
+    int n = fd.acquire();
+    if (n < 0 || closed) {
+      if (n >= 0) {
+        fd.release();
+      }
+      return;
+    }
+    try {
+      Libc.awaitReadable(n, "poll(" + fd + ")");
+    } catch (NativeException e) {
+      throw new IOException(e.getMessage(), e);
+    } finally {
+      fd.release();
+    }
   }
 
   @Override

@@ -2,7 +2,6 @@ package dev.baton.os;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.util.concurrent.CompletableFuture;
 
@@ -14,13 +13,13 @@ import java.util.concurrent.CompletableFuture;
 final class LinuxChildProcess implements ChildProcess {
   private final int pid;
   private final SharedFd pidfd;
-  private final InputStream stdout;
-  private final InputStream stderr;
+  private final PipeInput stdout;
+  private final PipeInput stderr;
   private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
 
   private final java.util.List<String> outputPipes;
 
-  LinuxChildProcess(int pid, int pidfd, InputStream stdout, InputStream stderr, java.util.List<String> outputPipes) {
+  LinuxChildProcess(int pid, int pidfd, PipeInput stdout, PipeInput stderr, java.util.List<String> outputPipes) {
     this.pid = pid;
     this.outputPipes = java.util.List.copyOf(outputPipes);
     this.pidfd = new SharedFd(pidfd);
@@ -87,12 +86,12 @@ final class LinuxChildProcess implements ChildProcess {
   }
 
   @Override
-  public InputStream stdout() {
+  public PipeInput stdout() {
     return stdout;
   }
 
   @Override
-  public InputStream stderr() {
+  public PipeInput stderr() {
     return stderr;
   }
 

@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -477,8 +476,8 @@ final class LinuxOs implements Os {
     return new LinuxChildProcess(
         pid,
         pidfd,
-        stdout.<InputStream>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(InputStream.nullInputStream()),
-        stderr.<InputStream>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(InputStream.nullInputStream()),
+        stdout.<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(PipeInput.empty()),
+        stderr.<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(PipeInput.empty()),
         List.of(stdout.map(this::link).orElse(""), stderr.map(this::link).orElse("")));
   }
 

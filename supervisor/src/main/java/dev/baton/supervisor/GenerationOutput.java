@@ -1,8 +1,13 @@
 package dev.baton.supervisor;
 
+import dev.baton.os.PipeInput;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,13 +35,29 @@ final class GenerationOutput implements Runnable {
 
   private static final int CHUNK = 16 * 1024;
 
+  /**
+   * Readers hold it shared from a read(2) until its lines are passed on; an upgrade takes it
+   * exclusively, so that at execve no byte is between the pipe and the log. Readers wait for data
+   * in poll(2), outside it, which takes nothing from the pipe.
+   */
+  private static final ReentrantReadWriteLock HANDOVER = new ReentrantReadWriteLock();
+
+  /** Set by {@link #freeze()}: readers stop before their next read. Guarded by THAW. */
+  private static boolean frozen;
+
+  private static final Object THAW = new Object();
+  private static final Set<GenerationOutput> RUNNING = ConcurrentHashMap.newKeySet();
+
   private final int generation;
   private final Consumer<String> remember;
-  private final InputStream stream;
+  private final PipeInput stream;
   private final String mark;
   private final Optional<LogFile> file;
 
-  GenerationOutput(int generation, Consumer<String> remember, InputStream stream, String mark, Optional<LogFile> file) {
+  /** The start of a line whose newline has not come yet. Guarded by HANDOVER. */
+  private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+
+  GenerationOutput(int generation, Consumer<String> remember, PipeInput stream, String mark, Optional<LogFile> file) {
     this.generation = generation;
     this.remember = remember;
     this.stream = stream;
@@ -46,44 +67,122 @@ final class GenerationOutput implements Runnable {
 
   /** Starts copying both streams of the generation, into the file opened by {@link LogFile#forConfig}, if any. */
   static void start(Generation generation) {
-    start(generation, LogFile.ofThisProcess());
+    start(generation, List.of(), LogFile.ofThisProcess());
+  }
+
+  /**
+   * Starts copying both streams; {@code carried} is what the previous program had read of each
+   * (stdout, stderr) without its newline yet, handed over through the state journal.
+   */
+  static void start(Generation generation, List<String> carried, Optional<LogFile> file) {
+    var g = generation.number;
+    var out = new GenerationOutput(g, generation::remember, generation.process.stdout(), "|", file);
+    var err = new GenerationOutput(g, generation::remember, generation.process.stderr(), "!", file);
+    if (carried.size() == 2) {
+      out.partial.writeBytes(carried.get(0).getBytes(StandardCharsets.ISO_8859_1));
+      err.partial.writeBytes(carried.get(1).getBytes(StandardCharsets.ISO_8859_1));
+    }
+    Thread.ofPlatform().daemon().name("gen-" + g + "-stdout").start(out);
+    Thread.ofPlatform().daemon().name("gen-" + g + "-stderr").start(err);
   }
 
   static void start(Generation generation, Optional<LogFile> file) {
-    var g = generation.number;
-    Thread.ofPlatform().daemon().name("gen-" + g + "-stdout")
-        .start(new GenerationOutput(g, generation::remember, generation.process.stdout(), "|", file));
-    Thread.ofPlatform().daemon().name("gen-" + g + "-stderr")
-        .start(new GenerationOutput(g, generation::remember, generation.process.stderr(), "!", file));
+    start(generation, List.of(), file);
+  }
+
+  /**
+   * Stops every reader between two reads and returns, per generation, the partial line each
+   * stream holds (stdout's, stderr's; bytes as ISO-8859-1 text), for the state journal. The readers
+   * stay stopped until {@link #thaw()}: this is for the moment just before execve.
+   */
+  static Map<Integer, List<String>> freeze() {
+    synchronized (THAW) {
+      frozen = true;
+    }
+    HANDOVER.writeLock().lock();
+    var carried = new HashMap<Integer, String[]>();
+    for (var reader : RUNNING) {
+      var pair = carried.computeIfAbsent(reader.generation, g -> new String[] {"", ""});
+      pair[reader.mark.equals("|") ? 0 : 1] = reader.partial.toString(StandardCharsets.ISO_8859_1);
+    }
+    var result = new HashMap<Integer, List<String>>();
+    carried.forEach((g, pair) -> result.put(g, List.of(pair)));
+    return result;
+  }
+
+  /** Undoes {@link #freeze()} when the execve failed and this program carries on. */
+  static void thaw() {
+    if (HANDOVER.writeLock().isHeldByCurrentThread()) {
+      HANDOVER.writeLock().unlock();
+    }
+    synchronized (THAW) {
+      frozen = false;
+      THAW.notifyAll();
+    }
   }
 
   @Override
   public void run() {
+    RUNNING.add(this);
     var chunk = new byte[CHUNK];
-    var partial = new ByteArrayOutputStream();
     var lines = new ArrayList<String>();
     try (stream) {
-      for (int n = stream.read(chunk); n != -1; n = stream.read(chunk)) {
-        int from = 0;
-        for (int i = 0; i < n; i++) {
-          if (chunk[i] == '\n') {
-            partial.write(chunk, from, i - from);
-            lines.add(line(partial));
-            from = i + 1;
+      while (true) {
+        stream.awaitReadable();
+        awaitThaw();
+        HANDOVER.readLock().lock();
+        try {
+          if (isFrozen()) {
+            continue;
           }
+          int n = stream.read(chunk);
+          if (n == -1) {
+            if (partial.size() > 0) {
+              lines.add(line(partial)); // its last words, without a newline
+              pass(lines);
+            }
+            return;
+          }
+          int from = 0;
+          for (int i = 0; i < n; i++) {
+            if (chunk[i] == '\n') {
+              partial.write(chunk, from, i - from);
+              lines.add(line(partial));
+              from = i + 1;
+            }
+          }
+          partial.write(chunk, from, n - from);
+          if (partial.size() >= MAX_LINE) {
+            lines.add(line(partial));
+          }
+          pass(lines);
+        } finally {
+          HANDOVER.readLock().unlock();
         }
-        partial.write(chunk, from, n - from);
-        if (partial.size() >= MAX_LINE) {
-          lines.add(line(partial));
-        }
-        pass(lines);
-      }
-      if (partial.size() > 0) {
-        lines.add(line(partial)); // its last words, without a newline
-        pass(lines);
       }
     } catch (IOException e) {
       LOG.warn("gen {}: output lost after a read error: {}", generation, e.getMessage());
+    } finally {
+      RUNNING.remove(this);
+    }
+  }
+
+  private static boolean isFrozen() {
+    synchronized (THAW) {
+      return frozen;
+    }
+  }
+
+  private static void awaitThaw() {
+    synchronized (THAW) {
+      while (frozen) {
+        try {
+          THAW.wait();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

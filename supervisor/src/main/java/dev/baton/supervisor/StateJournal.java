@@ -31,6 +31,7 @@ final class StateJournal {
       Map<String, String> env,
       String workdir,
       List<String> outputPipes,
+      List<String> pendingOutput,
       Optional<String> probeAddress,
       Instant started,
       Optional<Instant> promoted) {}

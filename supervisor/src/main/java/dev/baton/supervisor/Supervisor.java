@@ -255,7 +255,7 @@ public final class Supervisor implements AutoCloseable {
           default -> GenerationState.STARTING;
         };
         generations.add(generation);
-        GenerationOutput.start(generation);
+        GenerationOutput.start(generation, g.pendingOutput(), LogFile.ofThisProcess());
         generation.process.exit().whenComplete((status, error) -> onExit(generation, status));
         switch (generation.state) {
           case ACTIVE -> {
@@ -284,6 +284,11 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void journalLocked() {
+    journalLocked(Map.of());
+  }
+
+  /** {@code carried}: per generation, the partial lines its output readers hold (an upgrade's). */
+  private void journalLocked(Map<Integer, List<String>> carried) {
     if (listeners == null) {
       return;
     }
@@ -291,7 +296,7 @@ public final class Supervisor implements AutoCloseable {
         new StateJournal.ListenerEntry(b.config().name(), b.config().address().toString(), os.link(b.fd()))).toList();
     var gens = generations.stream().filter(g -> g.state.isLive()).map(g -> new StateJournal.GenerationEntry(
         g.number, g.pid(), g.startTime, g.state.label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
-        g.process.outputPipes(), g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()),
+        g.process.outputPipes(), carried.getOrDefault(g.number, List.of()), g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()),
         g.started, g.promotedAt)).toList();
     try {
       journal().write(new StateJournal.State(os.pid(), nextNumber, ls, gens));
@@ -323,7 +328,8 @@ public final class Supervisor implements AutoCloseable {
       if (stopping) {
         throw new DeployException("the supervisor is stopping; it takes no upgrade");
       }
-      journalLocked();
+      // Readers stop between two reads; what they hold of an unfinished line goes in the journal.
+      journalLocked(GenerationOutput.freeze());
       LOG.info("upgrading: re-executing {} as pid {}", argv.getFirst(), os.pid());
       beforeExec.run();
       System.out.flush();
@@ -332,6 +338,7 @@ public final class Supervisor implements AutoCloseable {
       env.put("BATON_UPGRADED_FROM", Integer.toString(os.pid()));
       os.exec(argv, env);
     } catch (NativeException e) {
+      GenerationOutput.thaw();
       throw new DeployException("upgrade failed, this supervisor keeps running: " + e.getMessage());
     } finally {
       lock.unlock();

@@ -8,6 +8,7 @@ import dev.baton.os.NativeException;
 import dev.baton.os.NotifyMessage;
 import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
+import dev.baton.os.PipeInput;
 import dev.baton.os.Signal;
 import dev.baton.os.SpawnSpec;
 import dev.baton.os.UnixConnection;
@@ -210,13 +211,13 @@ final class FakeOs implements Os {
     }
 
     @Override
-    public InputStream stdout() {
-      return InputStream.nullInputStream();
+    public PipeInput stdout() {
+      return PipeInput.empty();
     }
 
     @Override
-    public InputStream stderr() {
-      return InputStream.nullInputStream();
+    public PipeInput stderr() {
+      return PipeInput.empty();
     }
 
     @Override

@@ -3,7 +3,7 @@ package dev.baton.supervisor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.io.InputStream;
+import dev.baton.os.PipeInput;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,12 +19,15 @@ class GenerationOutputTest {
   @TempDir Path dir;
 
   /** A pipe that hands out exactly these pieces, one per read, as a real pipe may. */
-  private static InputStream pieces(String... pieces) {
+  private static PipeInput pieces(String... pieces) {
     var queue = new ArrayDeque<byte[]>();
     for (var p : pieces) {
       queue.add(p.getBytes(StandardCharsets.UTF_8));
     }
-    return new InputStream() {
+    return new PipeInput() {
+      @Override
+      public void awaitReadable() {}
+
       @Override
       public int read() {
         throw new UnsupportedOperationException();
@@ -46,7 +49,7 @@ class GenerationOutputTest {
     };
   }
 
-  private List<String> copy(InputStream in, List<String> remembered) throws IOException {
+  private List<String> copy(PipeInput in, List<String> remembered) throws IOException {
     var log = dir.resolve("app.log");
     try (var file = LogFile.open(log, 1 << 20, Optional.empty(), 5, InstantSource.system())) {
       new GenerationOutput(4, remembered::add, in, "|", Optional.of(file)).run();
