@@ -87,6 +87,7 @@ class LoadGeneratorTest {
 
     assertThat(report.requests()).isEqualTo(50);
     assertThat(report.failed(FailureKind.REFUSED)).isEqualTo(50);
+    assertThat(report.failureMessages()).as("the first few only").hasSize(Tally.MESSAGES);
     assertThat(report.failureMessages().getFirst()).startsWith("REFUSED after 0 bytes on request ").contains("refused");
   }
 
