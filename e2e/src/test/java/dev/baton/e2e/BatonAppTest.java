@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -116,6 +117,35 @@ class BatonAppTest {
   }
 
   @Test
+  void aRollbackRightAfterASupervisorUpgradeWaitsForTheParkedGenerationToReconnect() throws Exception {
+    try (var service = Service.start(dir, Service.sampleConfig())) {
+      var load = LoadGenerator.start(
+          ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      RollbackTest.deployAndExpectTheOldOneParked(service);
+      var parked = BadVersionTest.generation(service.status(), 1).path("pid").asInt();
+      // Stopped, the parked generation cannot reconnect until it is continued, a second after the
+      // new supervisor is up: a rollback meanwhile must wait for it, not fail or drain it.
+      signal("STOP", parked);
+      var upgrade = service.call("upgrade", e -> {});
+      assertThat(upgrade.path("ok").asBoolean()).as(upgrade.toString()).isTrue();
+      service.awaitActive(Duration.ofSeconds(30));
+      var continued = CompletableFuture.runAsync(() -> {
+        Service.sleep(1000);
+        signal("CONT", parked);
+      });
+
+      var rollback = service.rollback(e -> {});
+      continued.join();
+      Service.sleep(500);
+      LoadReport report = load.stop();
+
+      assertThat(rollback.path("ok").asBoolean()).as(rollback + "\n" + service.logText()).isTrue();
+      assertThat(rollback.path("generation").asInt()).isEqualTo(1);
+      assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
+    }
+  }
+
+  @Test
   void afterTheSupervisorIsKilledAndRestartedTheParkedGenerationReconnectsAndARollbackResumesIt() throws Exception {
     var config = Service.sampleConfig();
     var first = Service.start(dir, config);
@@ -143,6 +173,18 @@ class BatonAppTest {
     } finally {
       load.close();
       first.close();
+    }
+  }
+
+  private static void signal(String name, int pid) {
+    try {
+      var kill = new ProcessBuilder("kill", "-" + name, Integer.toString(pid)).inheritIO().start();
+      assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -%s %d", name, pid).isTrue();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 

@@ -591,7 +591,7 @@ public final class Supervisor implements AutoCloseable {
     }
     var resumed = target.get();
     try {
-      resumed.session().orElseThrow().resume(SESSION_TIMEOUT);
+      awaitSession(resumed).resume(SESSION_TIMEOUT);
     } catch (DeployException e) {
       lock.lock();
       try {
@@ -631,6 +631,20 @@ public final class Supervisor implements AutoCloseable {
           new DeployEvent("drained", bad.number, bad.pid(), since(t0), "generation " + bad.number + " " + status));
     });
     return new Deployed(resumed.number, resumed.pid(), retired);
+  }
+
+  /**
+   * A parked generation's BATON_CONTROL session. It had one when it was parked, but right after a
+   * supervisor restart or upgrade the app may not have reconnected yet (baton-app retries every
+   * 150 ms), so wait for it a while. Counted in sleeps, not by the clock, which tests may stop.
+   */
+  private static AppSession awaitSession(Generation generation) {
+    for (int i = 0; i < SESSION_TIMEOUT.toMillis() / 20 && generation.session().isEmpty()
+        && !generation.process.exit().isDone(); i++) {
+      sleep(Duration.ofMillis(20));
+    }
+    return generation.session().orElseThrow(() -> new DeployException(generation
+        + " has not reconnected to BATON_CONTROL within " + SESSION_TIMEOUT.toMillis() + " ms, so it cannot be resumed"));
   }
 
   /** Keeps probing a freshly promoted generation; rolls it back on its own when it turns bad. */
