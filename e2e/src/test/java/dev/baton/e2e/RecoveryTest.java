@@ -33,7 +33,8 @@ class RecoveryTest {
         var status = second.status();
         assertThat(status.path("activeGeneration").asInt()).isEqualTo(1);
         assertThat(status.path("generations").get(0).path("pid").asInt()).isEqualTo(generation);
-        assertThat(second.logText()).contains("recovered: generation 1 (pid " + generation + ") active");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+            .until(() -> second.logText().contains("recovered: generation 1 (pid " + generation + ") active"));
         var deployed = second.deploy();
         assertThat(deployed.path("ok").asBoolean()).as(deployed.toString()).isTrue();
         assertThat(deployed.path("generation").asInt()).isEqualTo(2);
