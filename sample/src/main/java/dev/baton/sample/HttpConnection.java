@@ -83,7 +83,7 @@ final class HttpConnection implements Runnable {
       }
       Response response = server.answer(head, bodyBytes);
       // Decided after the answer, which may take a while: a drain that began meanwhile closes.
-      boolean keepOpen = head.keepsConnection() && !server.draining();
+      boolean keepOpen = head.keepsConnection() && !server.lettingConnectionsGo();
       String connection = keepOpen ? (head.http10() ? "keep-alive" : "") : "close";
       put(response.bytes(connection, /* withBody= */ !head.method().equals("HEAD")));
       if (!keepOpen) {

@@ -36,6 +36,7 @@ public final class SampleServer {
   private final String identity;
   private final Set<HttpConnection> open = ConcurrentHashMap.newKeySet();
   private volatile boolean draining;
+  private volatile boolean parked;
   /** Whether start-up is done: /healthz answers 503 before, so no probe finds it ready early. */
   private volatile boolean up;
   /**
@@ -91,11 +92,17 @@ public final class SampleServer {
       @Override
       public void pause() {
         acceptor.pause();
-        log("paused: not accepting, " + open.size() + " connections open");
+        // Parked: the kept-alive connections must move to the new generation too, or a client
+        // that pools connections (HAProxy does) would keep talking to the old version. So they
+        // are let go as in a drain, but the process stays, warm, for a rollback.
+        parked = true;
+        Thread.startVirtualThread(() -> closeIdleWhile(() -> parked));
+        log("paused: not accepting, " + open.size() + " connections open, each closed after its next answer or when idle");
       }
 
       @Override
       public void resume() {
+        parked = false;
         resumeAccepting();
         log("resumed: accepting");
       }
@@ -147,14 +154,7 @@ public final class SampleServer {
     }
     log("draining: stopped accepting, " + open.size() + " connections open");
     long deadline = begin + options.drainTimeout().toNanos();
-    long idleNanos = options.idleClose().toNanos();
-    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
-      long now = System.nanoTime();
-      for (HttpConnection connection : open) {
-        connection.closeIfIdleFor(idleNanos, now);
-      }
-      sleepQuietly(10);
-    }
+    closeIdleWhile(() -> System.nanoTime() - deadline < 0);
     long millis = (System.nanoTime() - begin) / 1_000_000;
     if (open.isEmpty()) {
       log("drained in " + millis + " ms; exiting");
@@ -163,6 +163,22 @@ public final class SampleServer {
     }
     // Exit 0 rather than the 143 a SIGTERM'd JVM reports: the drain was asked for and done.
     Runtime.getRuntime().halt(0);
+  }
+
+  /**
+   * Closes each connection once it has waited idle for a next request for --idle-close, while
+   * {@code condition} holds and connections remain: closing a connection the moment it is idle
+   * would race with a client that is sending on it right then.
+   */
+  private void closeIdleWhile(java.util.function.BooleanSupplier condition) {
+    long idleNanos = options.idleClose().toNanos();
+    while (!open.isEmpty() && condition.getAsBoolean()) {
+      long now = System.nanoTime();
+      for (HttpConnection connection : open) {
+        connection.closeIfIdleFor(idleNanos, now);
+      }
+      sleepQuietly(10);
+    }
   }
 
   /** The answer to one request: the application part of the sample. */
@@ -193,8 +209,9 @@ public final class SampleServer {
     return !options.work().isZero();
   }
 
-  boolean draining() {
-    return draining;
+  /** Whether each connection is to be closed after its next answer: draining, or parked. */
+  boolean lettingConnectionsGo() {
+    return draining || parked;
   }
 
   void closed(HttpConnection connection) {
