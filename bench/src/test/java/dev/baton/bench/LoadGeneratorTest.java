@@ -361,8 +361,10 @@ class LoadGeneratorTest {
       var report = LoadGenerator.run(load(server, true).connections(2).threads(2).requests(300).timelineLimit(100).build());
 
       assertThat(report.ok()).isEqualTo(300);
-      assertThat(report.timelineSize()).isEqualTo(100);
-      assertThat(report.timelineDropped()).isEqualTo(200);
+      // The limit is shared out between the workers, and a worker that happens to send fewer
+      // requests than its share leaves part of it unused: at most the limit, never more.
+      assertThat(report.timelineSize()).isBetween(50L, 100L);
+      assertThat(report.timelineSize() + report.timelineDropped()).isEqualTo(300);
     }
   }
 
