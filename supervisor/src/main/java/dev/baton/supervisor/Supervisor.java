@@ -818,9 +818,13 @@ public final class Supervisor implements AutoCloseable {
       boolean notified = !readiness.notifyReady() || generation.notifiedReady.isDone();
       if (notified && !probed) {
         var remaining = Duration.between(now, deadline);
-        lastStatus = HttpProbe.get(generation.probeAddress.orElseThrow(), readiness.http().orElseThrow(),
+        int code = HttpProbe.get(generation.probeAddress.orElseThrow(), readiness.http().orElseThrow(),
             remaining.compareTo(Duration.ofSeconds(2)) < 0 ? remaining : Duration.ofSeconds(2));
-        probed = lastStatus >= 200 && lastStatus < 300;
+        // The error names the last answer there was: a probe cut short by the deadline has none.
+        if (code > 0) {
+          lastStatus = code;
+        }
+        probed = code >= 200 && code < 300;
       }
       boolean aged = !byDelay || !now.isBefore(generation.started.plus(readiness.alive()));
       if (notified && probed && aged) {
