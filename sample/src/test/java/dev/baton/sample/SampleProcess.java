@@ -82,7 +82,7 @@ final class SampleProcess implements AutoCloseable {
       command.addAll(
           List.of(
               "python3",
-              resource("hand_over.py").toString(),
+              HAND_OVER.toString(),
               handOver == HandOver.FD0 ? "fd0" : "listen-fds",
               family,
               names));
@@ -209,13 +209,8 @@ final class SampleProcess implements AutoCloseable {
     return new InetSocketAddress(host, Integer.parseInt(address.substring(colon + 1)));
   }
 
-  private static Path resource(String name) {
-    try {
-      return Path.of(SampleProcess.class.getClassLoader().getResource(name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+  /** The hand-over shim is baton-app's test fixture; one copy serves both modules' tests. */
+  private static final Path HAND_OVER = Path.of("../app/src/test/resources/hand_over.py").toAbsolutePath().normalize();
 
   private static Path codeSource(Class<?> type) {
     try {
