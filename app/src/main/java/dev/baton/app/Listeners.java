@@ -6,6 +6,7 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.ProtocolFamily;
 import java.net.SocketAddress;
+import java.net.SocketOption;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channel;
@@ -76,11 +77,29 @@ public final class Listeners implements AutoCloseable {
     return adoptOr(fallback, System.getenv(), ProcessHandle.current().pid(), System.err);
   }
 
+  /**
+   * As {@link #adoptOr(SocketAddress)}, setting {@code options} on the socket it binds itself, e.g.
+   * {@code StandardSocketOptions.SO_REUSEPORT} to run beside older copies of the app on one port.
+   * Adopted sockets are left as their owner made them.
+   */
+  @SafeVarargs
+  public static Listeners adoptOr(SocketAddress fallback, SocketOption<Boolean>... options)
+      throws IOException {
+    return adoptOr(
+        fallback, System.getenv(), ProcessHandle.current().pid(), System.err, options);
+  }
+
   static Listeners adopt(Map<String, String> env, long pid, PrintStream log) throws IOException {
     return adopt(ListenFds.from(env, pid), log);
   }
 
-  static Listeners adoptOr(SocketAddress fallback, Map<String, String> env, long pid, PrintStream log)
+  @SafeVarargs
+  static Listeners adoptOr(
+      SocketAddress fallback,
+      Map<String, String> env,
+      long pid,
+      PrintStream log,
+      SocketOption<Boolean>... options)
       throws IOException {
     ListenFds fds = ListenFds.from(env, pid);
     Listeners adopted = adopt(fds, log);
@@ -89,6 +108,9 @@ public final class Listeners implements AutoCloseable {
     }
     ServerSocketChannel channel = ServerSocketChannel.open(family(fallback));
     try {
+      for (SocketOption<Boolean> option : options) {
+        channel.setOption(option, true);
+      }
       channel.bind(fallback, BACKLOG);
     } catch (IOException | RuntimeException e) {
       channel.close();

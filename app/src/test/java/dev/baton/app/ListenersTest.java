@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -84,6 +85,20 @@ class ListenersTest {
     try (Listeners listeners = Listeners.adoptOr(fallback, Map.of(), PID, stderr)) {
       assertThat(log()).contains("bound " + dir.resolve("app.sock") + " itself");
       assertAccepts(listeners.all().get(0), fallback);
+    }
+  }
+
+  @Test
+  void fallbacksWithSoReusePortShareAPort() throws IOException {
+    InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+    try (Listeners first = Listeners.adoptOr(any, Map.of(), PID, stderr, StandardSocketOptions.SO_REUSEPORT)) {
+      InetSocketAddress taken = (InetSocketAddress) first.all().get(0).address();
+
+      try (Listeners second =
+          Listeners.adoptOr(taken, Map.of(), PID, stderr, StandardSocketOptions.SO_REUSEPORT)) {
+        assertThat(second.all().get(0).channel().getOption(StandardSocketOptions.SO_REUSEPORT)).isTrue();
+        assertThat(second.all().get(0).address()).isEqualTo(taken);
+      }
     }
   }
 

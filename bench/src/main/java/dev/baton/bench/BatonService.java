@@ -49,11 +49,10 @@ final class BatonService implements ServiceUnderTest {
     this.events = events;
   }
 
-  /** The supervisor's config for the sample: one loopback listener on {@code port}, ready by its probe. */
+  /** The supervisor's config for the sample: one loopback listener on {@code port}, ready as the sample says. */
   static String sampleConfig(Sample sample, int port, List<String> options) {
-    var argv = sample.argv(options.toArray(String[]::new));
     return """
-        # Written by baton bench: the bundled sample under a real supervisor.
+        # Written by baton bench: the bundled %s sample under a real supervisor.
         [app]
         command = %s
 
@@ -62,15 +61,19 @@ final class BatonService implements ServiceUnderTest {
         address = "127.0.0.1:%d"
 
         [readiness]
-        http = "/healthz"
-        timeout = "30s"
-
+        %s
         [drain]
         timeout = "15s"
 
         [control]
         socket = "baton.sock"
-        """.formatted(toml(argv), port);
+        """.formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
+  }
+
+  /** The java launcher of this JVM, which runs the supervisor and the JVM sample. */
+  static Path java() {
+    return ProcessHandle.current().info().command().map(Path::of)
+        .orElse(Path.of(System.getProperty("java.home"), "bin", "java"));
   }
 
   private static String toml(List<String> words) {
@@ -93,8 +96,8 @@ final class BatonService implements ServiceUnderTest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + config, e);
     }
-    var argv = List.of(sample.java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-        "-Xms16m", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+    var argv = List.of(java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+        "-Xms16m", "-Xmx48m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         "dev.baton.cli.Main", "run", "-c", config.toString());
     var child = children.start("baton run", argv, java.util.Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));

@@ -70,7 +70,7 @@ public final class Bench implements AutoCloseable {
       throw new IllegalArgumentException("concurrency " + connections + " needs more file descriptors than the limit of "
           + limit + " (ulimit -n) allows; raise it (ulimit -n " + (connections + 1024) + ") or lower --concurrency");
     }
-    Optional<Sample> sample = plan.config().isPresent() ? Optional.empty() : Optional.of(Sample.locate());
+    Optional<Sample> sample = plan.config().isPresent() ? Optional.empty() : Optional.of(Sample.locate(plan.sample()));
     if (plan.config().isPresent()) {
       try (var service = BatonService.attach(plan.config().get(), e -> {})) {
         requireListening(service.address(), plan.config().get().toString());
@@ -199,14 +199,14 @@ public final class Bench implements AutoCloseable {
 
   private String describe(Scenario scenario) {
     return switch (scenario) {
-      case NONE -> " (the sample, started once: the baseline)";
+      case NONE -> " (the " + plan.sample() + " sample, started once: the baseline)";
       case STOP_START -> " (SIGTERM, wait, start: the sample binds its own port)";
-      case REUSEPORT -> " (a SO_REUSEPORT socket per generation, tcp_migrate_req="
+      case REUSEPORT -> " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req="
           + namespace.map(ns -> "0").orElse(NetworkNamespace.migrateReq() + ", this host's") + ")";
-      case REUSEPORT_MIGRATE -> " (a SO_REUSEPORT socket per generation, tcp_migrate_req=1 in netns "
+      case REUSEPORT_MIGRATE -> " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req=1 in netns "
           + namespace.map(NetworkNamespace::name).orElse("?") + ")";
       case BATON_STEADY -> " (baton run, no deploys)";
-      case BATON -> plan.config().map(c -> " (your service of " + c + ")").orElse(" (baton run with the sample)");
+      case BATON -> plan.config().map(c -> " (your service of " + c + ")").orElse(" (baton run with the " + plan.sample() + " sample)");
     };
   }
 

@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param out where the report, the JSON and the plots go
  * @param config a running service to bench instead of the bundled sample (the {@code baton} scenario only)
  * @param crossCheck also run wrk and ab when they are installed
+ * @param sample which bundled sample is replaced
  * @param appOptions extra options for the sample, e.g. --work=1ms
  */
 public record BenchPlan(
@@ -29,6 +30,7 @@ public record BenchPlan(
     Path out,
     Optional<Path> config,
     boolean crossCheck,
+    SampleKind sample,
     List<String> appOptions) {
 
   public BenchPlan {

@@ -78,7 +78,8 @@ public final class BenchReport {
     var t = new StringBuilder();
     t.append(String.format(Locale.ROOT, "baton bench, %s, %d s%s%n", started, Duration.between(started, finished).toSeconds(),
         partial ? ", STOPPED EARLY: partial report" : ""));
-    t.append(String.format(Locale.ROOT, "%s, %s per load%s, a reload every %d ms (back to back when slower)%s%n",
+    t.append(String.format(Locale.ROOT, "%s, %s, %s per load%s, a reload every %d ms (back to back when slower)%s%n",
+        plan.config().map(c -> "your service of " + c).orElse("the " + plan.sample() + " sample"),
         plan.post() ? "POST / with 512 B" : "GET /", seconds(plan.duration()),
         plan.requests() == Long.MAX_VALUE ? "" : String.format(Locale.ROOT, " or %,d requests", plan.requests()),
         plan.rhythm().toMillis(),
@@ -233,6 +234,7 @@ public final class BenchReport {
     p.put("requests", plan.requests());
     p.put("rhythmMs", plan.rhythm().toMillis());
     p.put("config", plan.config().map(Path::toString).orElse(null));
+    p.put("sample", plan.config().isPresent() ? null : plan.sample().label());
     p.put("cpus", Runtime.getRuntime().availableProcessors());
     var base = results.stream().filter(r -> r.scenario() == Scenario.NONE).findFirst();
     var scenarios = root.putArray("scenarios");

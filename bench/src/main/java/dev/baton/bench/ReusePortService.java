@@ -1,6 +1,5 @@
 package dev.baton.bench;
 
-import dev.baton.os.ListenAddress;
 import java.io.Writer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,10 +15,8 @@ import java.util.concurrent.CompletableFuture;
  * once it listens the old one is sent SIGTERM. Every such socket has its own accept queue, and
  * closing it resets what is queued there, unless {@code net.ipv4.tcp_migrate_req} moves it.
  *
- * <p>Bench binds each generation's socket and hands it over as LISTEN_FDS, then closes its own
- * copy, so the generation holds the only reference, as if it had bound it. The socket joins the
- * port's group at spawn rather than once the JVM is up, so a few connections wait in a starting
- * generation's queue: latency a self-binding app would not add.
+ * <p>Each generation binds its socket itself ({@code --reuse-port}) once it is up, as apps that
+ * replace themselves this way do, so no connection waits in the queue of one still starting.
  */
 final class ReusePortService implements ServiceUnderTest {
   private static final Duration DRAIN = Duration.ofSeconds(15);
@@ -38,7 +35,9 @@ final class ReusePortService implements ServiceUnderTest {
     this.dir = dir;
     this.log = log;
     this.address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    this.options = List.copyOf(options);
+    var own = new java.util.ArrayList<>(options);
+    own.addAll(List.of("--port=" + port, "--reuse-port"));
+    this.options = List.copyOf(own);
   }
 
   static ReusePortService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
@@ -49,13 +48,7 @@ final class ReusePortService implements ServiceUnderTest {
   }
 
   private SampleGeneration spawn(int number) {
-    var os = children.os();
-    var fd = os.listen(new ListenAddress.Tcp(address, /* reusePort= */ true), 4096);
-    try {
-      return SampleGeneration.start(children, sample, number, options, List.of(fd), dir, log);
-    } finally {
-      os.close(fd);
-    }
+    return SampleGeneration.start(children, sample, number, options, List.of(), dir, log);
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.io.Writer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -43,12 +44,13 @@ final class SampleGeneration {
     if (!listener.isEmpty()) {
       argv.addAll(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
     }
-    argv.addAll(sample.argv(options.toArray(String[]::new)));
-    var env = listener.isEmpty()
-        ? Map.of("BATON_GENERATION", Integer.toString(number))
-        // As baton does for java commands: baton-app needs sun.nio.ch to adopt fd 3 as a channel.
-        : Map.of("BATON_GENERATION", Integer.toString(number), "LISTEN_FDS", "1", "LISTEN_FDNAMES", "http",
-            "JDK_JAVA_OPTIONS", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED");
+    argv.addAll(sample.argv(options));
+    var env = new HashMap<String, String>();
+    env.put("BATON_GENERATION", Integer.toString(number));
+    if (!listener.isEmpty()) {
+      env.putAll(Map.of("LISTEN_FDS", "1", "LISTEN_FDNAMES", "http"));
+      env.putAll(sample.adoptionEnv());
+    }
     var child = children.start("gen " + number, argv, env, dir, listener, log, line -> {
       if (line.contains(Sample.LISTENING)) {
         listening.complete(System.nanoTime());

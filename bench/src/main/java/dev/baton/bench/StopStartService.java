@@ -32,8 +32,9 @@ final class StopStartService implements ServiceUnderTest {
     this.dir = dir;
     this.log = log;
     this.address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    this.options = new java.util.ArrayList<>(appOptions);
-    this.options.add("--port=" + port);
+    var own = new java.util.ArrayList<>(appOptions);
+    own.add("--port=" + port);
+    this.options = List.copyOf(own);
   }
 
   static StopStartService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {

@@ -37,7 +37,7 @@ class ScenarioTest {
   @Test
   void aZeroDurationIsRefusedBeforeAnythingStarts() {
     assertThatThrownBy(() -> new BenchPlan(List.of(Scenario.NONE), List.of(LoadMode.one()), false, Duration.ZERO,
-        Long.MAX_VALUE, Duration.ofMillis(100), Path.of("out"), Optional.empty(), false, List.of()))
+        Long.MAX_VALUE, Duration.ofMillis(100), Path.of("out"), Optional.empty(), false, SampleKind.JVM, List.of()))
         .hasMessageContaining("--duration must be more than 0");
   }
 
@@ -45,7 +45,7 @@ class ScenarioTest {
   void withARunningServiceOnlyTheBatonScenarioApplies() {
     assertThatThrownBy(() -> new BenchPlan(List.of(Scenario.STOP_START, Scenario.BATON), List.of(LoadMode.one()), false,
         Duration.ofSeconds(1), Long.MAX_VALUE, Duration.ofMillis(100), Path.of("out"), Optional.of(Path.of("baton.toml")),
-        false, List.of()))
+        false, SampleKind.JVM, List.of()))
         .hasMessageContaining("only the baton scenario");
   }
 }

@@ -5,6 +5,7 @@ import dev.baton.bench.BenchPlan;
 import dev.baton.bench.BenchReport;
 import dev.baton.bench.LoadMode;
 import dev.baton.bench.NetworkNamespace;
+import dev.baton.bench.SampleKind;
 import dev.baton.bench.Scenario;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,7 @@ import picocli.CommandLine.Option;
       "  baton bench --short                    # ~20 s: the CI check",
       "  baton bench --duration 30s --out DIR   # all scenarios and loads; wrk, ab",
       "  baton bench --scenarios baton --requests 1000000 --duration 10m",
+      "  baton bench --sample light            # an app that starts in milliseconds",
       "  baton bench -c baton.toml --keepalive  # your running service"
     },
     footerHeading = "%nExit status:%n",
@@ -86,6 +88,11 @@ final class BenchCommand implements Callable<Integer> {
       description = "bench your running service instead of the bundled sample: loads its listener and deploys it"
           + " over its control socket (the baton scenario only); it is left running")
   Path config;
+
+  @Option(names = "--sample", paramLabel = "KIND",
+      description = "which bundled sample to replace: jvm (a JVM starts in each reload) or light (python3 -S,"
+          + " starts in milliseconds) (default: ${DEFAULT-VALUE})", defaultValue = "jvm")
+  String sample;
 
   @Option(names = "--app-arg", paramLabel = "ARG", description = "an option for the sample, e.g. --app-arg=--work=1ms")
   List<String> appArgs = new ArrayList<>();
@@ -193,6 +200,7 @@ final class BenchCommand implements Callable<Integer> {
         out,
         Optional.ofNullable(config),
         !shortRun && !noCrossCheck,
+        SampleKind.parse(sample),
         appArgs);
   }
 

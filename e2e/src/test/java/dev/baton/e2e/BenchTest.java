@@ -69,6 +69,27 @@ class BenchTest {
   }
 
   @Test
+  void theLightSampleIsReplacedAtTheRhythmWithNoFailedRequestUnderBaton() throws Exception {
+    var out = dir.resolve("report");
+    var run = baton(dir, "bench", "--short", "--sample", "light", "--out", out.toString());
+    var report = JsonMapper.builder().build().readTree(out.resolve("report.json").toFile());
+    assertThat(report.path("plan").path("sample").asString()).isEqualTo("light");
+
+    var baton = scenario(report, "baton");
+    var load = baton.path("loads").get(0);
+    assertThat(baton.path("error").isNull()).as("baton scenario error: %s\n%s", baton.path("error"), run.output()).isTrue();
+    assertThat(load.path("failed").asLong()).as("baton: %s", load).isZero();
+    // 4 s at a reload every 100 ms: a sample that starts in milliseconds keeps the rhythm, or nearly.
+    assertThat(load.path("reloads").asInt()).as("deploys during the load").isGreaterThanOrEqualTo(10);
+    assertThat(load.path("failedReloads").asInt()).isZero();
+    assertThat(scenario(report, "stop-start").path("failed").asLong()).as("the negative control").isPositive();
+    var reusePort = scenario(report, "reuseport");
+    assertThat(reusePort.path("error").isNull()).as("reuseport: %s", reusePort.path("error")).isTrue();
+    assertThat(reusePort.path("loads").get(0).path("reloads").asInt()).isGreaterThanOrEqualTo(10);
+    assertThat(run.exit()).as(run.output()).isZero();
+  }
+
+  @Test
   void theShortDemoExitsZeroAndReportsNoFailedRequest() throws Exception {
     var run = baton(dir, "demo", "--short");
     assertThat(run.exit()).as(run.output()).isZero();
@@ -81,6 +102,10 @@ class BenchTest {
     var unknown = baton(dir, "bench", "--scenarios", "none,blue-green");
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.output()).contains("unknown scenario 'blue-green'");
+
+    var sample = baton(dir, "bench", "--sample", "go");
+    assertThat(sample.exit()).isEqualTo(2);
+    assertThat(sample.output()).contains("unknown sample 'go'; use one of jvm, light");
 
     var zero = baton(dir, "bench", "--duration", "0");
     assertThat(zero.exit()).isEqualTo(2);

@@ -289,6 +289,17 @@ final class Libc {
 
   /** Runs {@code call}, again while it fails with EINTR; throws for any other errno. */
   private static long check(String what, ErrnoCall call) {
+    return checkUnless(NO_ERRNO, what, call);
+  }
+
+  /** No errno is this: for {@link #checkUnless} when every failure throws. */
+  private static final int NO_ERRNO = -1;
+
+  /**
+   * As {@link #check}, but returns -1 when it fails with {@code expected}: an answer, not an error,
+   * and one that comes often enough (a group that already exited) not to build an exception for.
+   */
+  private static long checkUnless(int expected, String what, ErrnoCall call) {
     var slot = ERRNO_SLOT.get();
     while (true) {
       long result = invoke(() -> call.invoke(slot));
@@ -296,6 +307,9 @@ final class Libc {
         return result;
       }
       int errno = (int) ERRNO.get(slot, 0L);
+      if (errno == expected) {
+        return -1;
+      }
       if (errno != EINTR) {
         throw error(what, errno);
       }
@@ -447,15 +461,7 @@ final class Libc {
 
   /** kill(2); false when no such process (group) exists. */
   static boolean kill(int pid, int signal, String what) {
-    try {
-      check(what, e -> (int) KILL.invokeExact(e, pid, signal));
-      return true;
-    } catch (NativeException e) {
-      if (e.errno() == ESRCH) {
-        return false;
-      }
-      throw e;
-    }
+    return checkUnless(ESRCH, what, e -> (int) KILL.invokeExact(e, pid, signal)) != -1;
   }
 
   static int pidfdOpen(int pid, String what) {
@@ -464,16 +470,11 @@ final class Libc {
 
   /** pidfd_send_signal(2); false when the process has already exited. */
   static boolean pidfdSendSignal(int pidfd, int signal, String what) {
-    try {
-      check(
-          what, e -> (int) PIDFD_SEND_SIGNAL.invokeExact(e, pidfd, signal, MemorySegment.NULL, 0));
-      return true;
-    } catch (NativeException e) {
-      if (e.errno() == ESRCH) {
-        return false;
-      }
-      throw e;
-    }
+    return checkUnless(
+            ESRCH,
+            what,
+            e -> (int) PIDFD_SEND_SIGNAL.invokeExact(e, pidfd, signal, MemorySegment.NULL, 0))
+        != -1;
   }
 
   /** pidfd_getfd(2): a duplicate, close-on-exec, of descriptor {@code fd} of the pidfd's process. */

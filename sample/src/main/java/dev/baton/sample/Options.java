@@ -15,6 +15,7 @@ import java.util.Set;
  *
  * @param generation {@code BATON_GENERATION}, {@code "0"} outside baton
  * @param port the fallback port on 127.0.0.1 when no listener is handed over
+ * @param reusePort bind the fallback port with SO_REUSEPORT, beside other copies of the sample
  * @param exitAtStart exit at once with this code
  * @param hang never adopt, never accept, never get healthy
  * @param startupDelay sleep before adopting and accepting
@@ -33,6 +34,7 @@ import java.util.Set;
 record Options(
     String generation,
     int port,
+    boolean reusePort,
     OptionalInt exitAtStart,
     boolean hang,
     Duration startupDelay,
@@ -48,6 +50,7 @@ record Options(
       """
       usage: java -jar baton-sample.jar [--option=value ...]
         --port=N                   fallback port on 127.0.0.1 outside baton (8080)
+        --reuse-port               bind that port with SO_REUSEPORT, beside other copies
         --exit-at-start=CODE       exit at once with CODE
         --hang                     never accept, never get healthy
         --startup-delay=DURATION   sleep before accepting (0)
@@ -68,6 +71,7 @@ record Options(
   private static final Set<String> NAMES =
       Set.of(
           "port",
+          "reuse-port",
           "exit-at-start",
           "hang",
           "startup-delay",
@@ -78,7 +82,7 @@ record Options(
           "work-cpu",
           "idle-close",
           "drain-timeout");
-  private static final Set<String> SWITCHES = Set.of("hang");
+  private static final Set<String> SWITCHES = Set.of("hang", "reuse-port");
 
   /**
    * @throws IllegalArgumentException with a message naming the option, when an option is unknown or
@@ -116,6 +120,7 @@ record Options(
     return new Options(
         env.getOrDefault("BATON_GENERATION", "0"),
         v.integer("port", 8080, 0, 65535),
+        v.bool("reuse-port"),
         values.containsKey("exit-at-start")
             ? OptionalInt.of(v.integer("exit-at-start", 0, 0, 255))
             : OptionalInt.empty(),

@@ -80,8 +80,11 @@ public final class SampleServer {
   }
 
   private void start() throws IOException {
+    InetSocketAddress fallback = new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port());
     listeners =
-        Listeners.adoptOr(new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port()));
+        options.reusePort()
+            ? Listeners.adoptOr(fallback, StandardSocketOptions.SO_REUSEPORT)
+            : Listeners.adoptOr(fallback);
     // From here on SIGTERM drains instead of exiting at once. The hook has the JVM to itself
     // until it halts: the acceptor and connections keep running meanwhile.
     Runtime.getRuntime().addShutdownHook(new Thread(this::drain, "drain"));

@@ -16,6 +16,7 @@ class OptionsTest {
 
     assertThat(options.generation()).isEqualTo("0");
     assertThat(options.port()).isEqualTo(8080);
+    assertThat(options.reusePort()).isFalse();
     assertThat(options.exitAtStart()).isEmpty();
     assertThat(options.hang()).isFalse();
     assertThat(options.startupDelay()).isZero();
@@ -32,6 +33,7 @@ class OptionsTest {
         Options.parse(
             List.of(
                 "--port=9000",
+                "--reuse-port",
                 "--exit-at-start=3",
                 "--hang",
                 "--startup-delay=250",
@@ -50,6 +52,7 @@ class OptionsTest {
             new Options(
                 "12",
                 9000,
+                true,
                 java.util.OptionalInt.of(3),
                 true,
                 Duration.ofMillis(250),

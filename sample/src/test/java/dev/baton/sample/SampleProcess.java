@@ -23,8 +23,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The sample server running as a real process, from the compiled classes, with its listeners
- * handed over as baton does (through hand_over.py) or bound by itself. Ends the process on close.
+ * The sample server running as a real process, from the compiled classes or, for the light sample,
+ * under python3, with its listeners handed over as baton does (through hand_over.py) or bound by
+ * itself. Ends the process on close.
  */
 final class SampleProcess implements AutoCloseable {
 
@@ -40,7 +41,9 @@ final class SampleProcess implements AutoCloseable {
 
   static final String FLAG = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
   private static final Duration STARTUP = Duration.ofSeconds(20);
-  private static final Pattern BOUND_PORT = Pattern.compile("=127\\.0\\.0\\.1:(\\d+) \\(bound here\\)");
+  /** The port of a fallback listener, as the JVM sample and the light sample say it. */
+  private static final Pattern BOUND_PORT =
+      Pattern.compile("(?:=127\\.0\\.0\\.1:(\\d+) \\(bound here\\)|on 127\\.0\\.0\\.1:(\\d+) \\(http\\)$)");
 
   final Process process;
   final List<SocketAddress> addresses = new ArrayList<>();
@@ -54,9 +57,29 @@ final class SampleProcess implements AutoCloseable {
   /** Starts the sample and waits until it says it is listening. */
   static SampleProcess start(HandOver handOver, Map<String, String> env, String... args)
       throws IOException, InterruptedException {
-    SampleProcess sample = launch(handOver, "inet", "http", List.of(FLAG), env, args);
+    SampleProcess sample = launch(handOver, "inet", "http", jvm(List.of(FLAG)), env, args);
     sample.awaitLine("listening on");
     return sample;
+  }
+
+  /** The JVM sample's argv, from the compiled classes. */
+  static List<String> jvm(List<String> jvmFlags) {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElseThrow());
+    // Quick to start and light on 2 cores: these processes serve a few requests each.
+    command.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+    command.addAll(jvmFlags);
+    command.addAll(
+        List.of(
+            "-cp",
+            codeSource(SampleServer.class) + ":" + codeSource(Listeners.class),
+            SampleServer.class.getName()));
+    return command;
+  }
+
+  /** The light sample's argv, as bench runs it. */
+  static List<String> light() {
+    return List.of("python3", "-S", LIGHT.toString());
   }
 
   static SampleProcess start(String... args) throws IOException, InterruptedException {
@@ -68,12 +91,13 @@ final class SampleProcess implements AutoCloseable {
    *
    * @param family inet, inet6 or unix, for hand_over.py
    * @param names the listeners' names, colon-separated
+   * @param program the sample's argv before {@code args}: {@link #jvm} or {@link #light}
    */
   static SampleProcess launch(
       HandOver handOver,
       String family,
       String names,
-      List<String> jvmFlags,
+      List<String> program,
       Map<String, String> env,
       String... args)
       throws IOException, InterruptedException {
@@ -87,17 +111,9 @@ final class SampleProcess implements AutoCloseable {
               family,
               names));
     }
-    command.add(ProcessHandle.current().info().command().orElseThrow());
-    // Quick to start and light on 2 cores: these processes serve a few requests each.
-    command.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-    command.addAll(jvmFlags);
-    command.addAll(
-        List.of(
-            "-cp",
-            codeSource(SampleServer.class) + ":" + codeSource(Listeners.class),
-            SampleServer.class.getName()));
+    command.addAll(program);
     command.addAll(List.of(args));
-    if (handOver == HandOver.NONE) {
+    if (handOver == HandOver.NONE && List.of(args).stream().noneMatch(a -> a.startsWith("--port"))) {
       command.add("--port=0");
     }
     ProcessBuilder builder = new ProcessBuilder(command);
@@ -148,7 +164,8 @@ final class SampleProcess implements AutoCloseable {
       }
       Matcher bound = BOUND_PORT.matcher(line);
       if (line.contains("listening on") && bound.find()) {
-        addresses.add(new InetSocketAddress("127.0.0.1", Integer.parseInt(bound.group(1))));
+        String port = bound.group(1) != null ? bound.group(1) : bound.group(2);
+        addresses.add(new InetSocketAddress("127.0.0.1", Integer.parseInt(port)));
       }
       if (line.contains(text)) {
         return line;
@@ -211,6 +228,8 @@ final class SampleProcess implements AutoCloseable {
 
   /** The hand-over shim is baton-app's test fixture; one copy serves both modules' tests. */
   private static final Path HAND_OVER = Path.of("../app/src/test/resources/hand_over.py").toAbsolutePath().normalize();
+
+  private static final Path LIGHT = Path.of("src/main/python/light_sample.py").toAbsolutePath();
 
   private static Path codeSource(Class<?> type) {
     try {

@@ -274,7 +274,7 @@ class SampleServerTest {
 
   @Test
   void adoptsNamedListenersAtFd3AndUpThroughListenFds() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http:admin", List.of(SampleProcess.FLAG), Map.of());
+    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http:admin", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
 
     assertThat(sample.awaitLine("listening on"))
         .matches(
@@ -292,7 +292,7 @@ class SampleServerTest {
 
   @Test
   void adoptsAListenerAtFd0AndStillLogsTheDrain() throws Exception {
-    sample = SampleProcess.launch(HandOver.FD0, "inet6", "ignored", List.of(SampleProcess.FLAG), Map.of());
+    sample = SampleProcess.launch(HandOver.FD0, "inet6", "ignored", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
 
     assertThat(sample.awaitLine("listening on")).contains("stdin=[0:0:0:0:0:0:0:1]:").endsWith("(fd 0)");
     try (RawClient client = new RawClient(sample.address())) {
@@ -305,7 +305,7 @@ class SampleServerTest {
 
   @Test
   void adoptsAUnixListener() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "unix", "local", List.of(SampleProcess.FLAG), Map.of());
+    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "unix", "local", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
 
     assertThat(sample.awaitLine("listening on")).contains("local=/").endsWith("local.sock (fd 3)");
     try (RawClient client = new RawClient(sample.address())) {
@@ -315,7 +315,7 @@ class SampleServerTest {
 
   @Test
   void refusesListenFdsWithoutTheJvmFlagNamingTheFlag() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", List.of(), Map.of());
+    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", SampleProcess.jvm(List.of()), Map.of());
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(1);
     assertThat(sample.stderr()).contains("--add-opens java.base/sun.nio.ch=ALL-UNNAMED");
@@ -323,14 +323,14 @@ class SampleServerTest {
 
   @Test
   void exitsAtStartWithTheCodeAsked() throws Exception {
-    sample = SampleProcess.launch(HandOver.NONE, "inet", "", List.of(), Map.of(), "--exit-at-start=3");
+    sample = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--exit-at-start=3");
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(3);
   }
 
   @Test
   void hangsWithoutEverListening() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", List.of(SampleProcess.FLAG), Map.of(), "--hang");
+    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of(), "--hang");
 
     assertThat(sample.nextLine(Duration.ofSeconds(2))).isNull();
     assertThat(sample.process.isAlive()).isTrue();
@@ -346,7 +346,7 @@ class SampleServerTest {
 
   @Test
   void refusesAnUnknownOption() throws Exception {
-    sample = SampleProcess.launch(HandOver.NONE, "inet", "", List.of(), Map.of(), "--colour=red");
+    sample = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--colour=red");
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
     assertThat(sample.stderr()).contains("unknown option --colour").contains("usage:");

@@ -86,6 +86,8 @@ public final class Supervisor implements AutoCloseable {
   private String lastCrash = "";
 
   private ListenerSet listeners;
+  /** The listeners as the journal names them; they never change once bound, so read /proc once. */
+  private List<StateJournal.ListenerEntry> journalListeners;
   private NotifySocket notifySocket;
   private AppControl appControl;
   private ControlServer control;
@@ -292,14 +294,16 @@ public final class Supervisor implements AutoCloseable {
     if (listeners == null) {
       return;
     }
-    var ls = listeners.all().stream().map(b ->
-        new StateJournal.ListenerEntry(b.config().name(), b.config().address().toString(), os.link(b.fd()))).toList();
+    if (journalListeners == null) {
+      journalListeners = listeners.all().stream().map(b ->
+          new StateJournal.ListenerEntry(b.config().name(), b.config().address().toString(), os.link(b.fd()))).toList();
+    }
     var gens = generations.stream().filter(g -> g.state.isLive()).map(g -> new StateJournal.GenerationEntry(
         g.number, g.pid(), g.startTime, g.state.label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
         g.process.outputPipes(), carried.getOrDefault(g.number, List.of()), g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()),
         g.started, g.promotedAt)).toList();
     try {
-      journal().write(new StateJournal.State(os.pid(), nextNumber, ls, gens));
+      journal().write(new StateJournal.State(os.pid(), nextNumber, journalListeners, gens));
     } catch (UncheckedIOException e) {
       LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
     }
