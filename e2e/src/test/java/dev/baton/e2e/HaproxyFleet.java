@@ -34,7 +34,8 @@ final class HaproxyFleet implements AutoCloseable {
   final Path dir;
   final Path token;
   final Path adminSocket;
-  final int frontendPort;
+  /** HAProxy's frontend; chosen as HAProxy starts, so that nothing else has taken it meanwhile. */
+  int frontendPort;
   final List<Service> services = new ArrayList<>();
   final List<Integer> remotePorts = new ArrayList<>();
   private Process haproxy;
@@ -43,7 +44,6 @@ final class HaproxyFleet implements AutoCloseable {
     this.dir = dir;
     this.token = dir.resolve("token");
     this.adminSocket = dir.resolve("admin.sock");
-    this.frontendPort = freePort();
   }
 
   /** Starts {@code size} supervisors of the sample, then HAProxy; returns once every server is up in HAProxy. */
@@ -100,15 +100,24 @@ final class HaproxyFleet implements AutoCloseable {
   }
 
   private void startHaproxy() throws Exception {
-    var args = new ArrayList<>(List.of("haproxy-config", "--backend", "app", "--token-file", token.toString(),
-        "--inter", "300ms", "--listen", "127.0.0.1:" + frontendPort, "--stats-socket", adminSocket.toString()));
-    args.addAll(serverOptions());
-    var generated = baton(args);
-    assertThat(generated.exit()).as(generated.stderr()).isZero();
-    var config = dir.resolve("haproxy.cfg");
-    Files.writeString(config, generated.stdout());
-    haproxy = new ProcessBuilder(HAPROXY.toString(), "-db", "-f", config.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    // A port free a moment ago can be taken before HAProxy binds it: by then the load of earlier
+    // tests may hold it as the local port of a connection. Then pick another.
+    for (int attempt = 1; ; attempt++) {
+      frontendPort = freePort();
+      var args = new ArrayList<>(List.of("haproxy-config", "--backend", "app", "--token-file", token.toString(),
+          "--inter", "300ms", "--listen", "127.0.0.1:" + frontendPort, "--stats-socket", adminSocket.toString()));
+      args.addAll(serverOptions());
+      var generated = baton(args);
+      assertThat(generated.exit()).as(generated.stderr()).isZero();
+      var config = dir.resolve("haproxy.cfg");
+      Files.writeString(config, generated.stdout());
+      haproxy = new ProcessBuilder(HAPROXY.toString(), "-db", "-f", config.toString())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+      if (haproxy.waitFor(300, TimeUnit.MILLISECONDS) && log().contains("Address already in use") && attempt < 3) {
+        continue;
+      }
+      break;
+    }
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() < deadline) {
       assertThat(haproxy.isAlive()).as("haproxy runs: %s", log()).isTrue();
