@@ -13,6 +13,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The sample as a real process: HTTP/1.1 on a real socket, and the drain on a real SIGTERM. */
 @Timeout(60)
@@ -224,9 +226,20 @@ class SampleServerTest {
     assertThat(sample.awaitLine("drained in")).contains("exiting");
   }
 
-  @Test
-  void drainAnswersTheNextRequestOnAKeepAliveConnectionWithConnectionClose() throws Exception {
-    sample = SampleProcess.start("--idle-close=5s");
+  /** The JVM sample, or the light one: the drain is one contract, which bench relies on for both. */
+  private static SampleProcess bound(String which, String... args) throws Exception {
+    if (which.equals("jvm")) {
+      return SampleProcess.start(args);
+    }
+    SampleProcess light = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.light(), Map.of(), args);
+    light.awaitLine("listening on");
+    return light;
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"jvm", "light"})
+  void drainAnswersTheNextRequestOnAKeepAliveConnectionWithConnectionClose(String which) throws Exception {
+    sample = bound(which, "--idle-close=5s");
 
     try (RawClient client = new RawClient(sample.address())) {
       assertThat(client.get("/").status()).isEqualTo(200);
@@ -241,9 +254,10 @@ class SampleServerTest {
     assertThat(sample.awaitExit(Duration.ofSeconds(10))).isZero();
   }
 
-  @Test
-  void drainClosesAnIdleKeepAliveConnectionOnlyOnceItWasIdleForIdleClose() throws Exception {
-    sample = SampleProcess.start("--idle-close=1500ms");
+  @ParameterizedTest
+  @ValueSource(strings = {"jvm", "light"})
+  void drainClosesAnIdleKeepAliveConnectionOnlyOnceItWasIdleForIdleClose(String which) throws Exception {
+    sample = bound(which, "--idle-close=1500ms");
 
     try (RawClient client = new RawClient(sample.address())) {
       assertThat(client.get("/").status()).isEqualTo(200);
