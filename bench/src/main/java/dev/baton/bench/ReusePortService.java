@@ -48,7 +48,7 @@ final class ReusePortService implements ServiceUnderTest {
   }
 
   private SampleGeneration spawn(int number) {
-    return SampleGeneration.start(children, sample, number, options, List.of(), dir, log);
+    return SampleGeneration.start(children, sample, number, options, dir, log);
   }
 
   @Override

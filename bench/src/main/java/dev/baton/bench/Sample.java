@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -15,10 +14,9 @@ import java.util.Optional;
  *
  * @param kind which one
  * @param command the argv before the sample's own options
- * @param adoptionEnv what a process given LISTEN_FDS also needs in its environment
  * @param readiness the supervisor's [readiness] table for it
  */
-record Sample(SampleKind kind, List<String> command, Map<String, String> adoptionEnv, String readiness) {
+record Sample(SampleKind kind, List<String> command, String readiness) {
 
   /** The line the sample prints once it has adopted or bound its listener and accepts. */
   static final String LISTENING = "listening on";
@@ -49,8 +47,7 @@ record Sample(SampleKind kind, List<String> command, Map<String, String> adoptio
 
   /**
    * A small, quick-starting JVM, as the e2e tests run it: C1 only and the serial collector, because
-   * on two cores a JVM start competes with the load for CPU. baton-app needs sun.nio.ch opened to
-   * adopt fds 3 and up; baton adds that for java commands, and so does bench.
+   * on two cores a JVM start competes with the load for CPU.
    */
   private static Sample jvm(Path home) {
     var jar = home.resolve(JAR);
@@ -61,7 +58,6 @@ record Sample(SampleKind kind, List<String> command, Map<String, String> adoptio
     return new Sample(SampleKind.JVM,
         List.of(BatonService.java().toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
             "-XX:-UsePerfData", "-jar", jar.toString()),
-        Map.of("JDK_JAVA_OPTIONS", "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"),
         """
         http = "/healthz"
         timeout = "30s"
@@ -79,7 +75,7 @@ record Sample(SampleKind kind, List<String> command, Map<String, String> adoptio
     }
     var python = python3().orElseThrow(() -> new IllegalArgumentException(
         "the light sample needs python3, and none is on PATH or in /usr/bin; install it (apt-get install python3)"));
-    return new Sample(SampleKind.LIGHT, List.of(python.toString(), "-S", script.toString()), Map.of(),
+    return new Sample(SampleKind.LIGHT, List.of(python.toString(), "-S", script.toString()),
         """
         notify = true
         timeout = "10s"

@@ -1,11 +1,8 @@
 package dev.baton.bench;
 
-import dev.baton.os.Fd;
 import java.io.Writer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -33,25 +30,13 @@ final class SampleGeneration {
     this.listening = listening;
   }
 
-  /**
-   * Starts generation {@code number}: binding its own socket with {@code --port}, or, given {@code
-   * listener}, adopting it as LISTEN_FDS through the same shell shim baton uses for LISTEN_PID.
-   */
-  static SampleGeneration start(Children children, Sample sample, int number, List<String> options,
-      List<Fd> listener, Path dir, Writer log) {
+  /** Starts generation {@code number}, which binds its own socket: {@code options} say which. */
+  static SampleGeneration start(Children children, Sample sample, int number, List<String> options, Path dir,
+      Writer log) {
     var listening = new CompletableFuture<Long>();
-    var argv = new ArrayList<String>();
-    if (!listener.isEmpty()) {
-      argv.addAll(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
-    }
-    argv.addAll(sample.argv(options));
-    var env = new HashMap<String, String>();
-    env.put("BATON_GENERATION", Integer.toString(number));
-    if (!listener.isEmpty()) {
-      env.putAll(Map.of("LISTEN_FDS", "1", "LISTEN_FDNAMES", "http"));
-      env.putAll(sample.adoptionEnv());
-    }
-    var child = children.start("gen " + number, argv, env, dir, listener, log, line -> {
+    var argv = sample.argv(options);
+    var env = Map.of("BATON_GENERATION", Integer.toString(number));
+    var child = children.start("gen " + number, argv, env, dir, List.of(), log, line -> {
       if (line.contains(Sample.LISTENING)) {
         listening.complete(System.nanoTime());
       }

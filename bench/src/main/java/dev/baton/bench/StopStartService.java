@@ -39,7 +39,7 @@ final class StopStartService implements ServiceUnderTest {
 
   static StopStartService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
     var service = new StopStartService(children, sample, dir, log, port, appOptions);
-    service.current = SampleGeneration.start(children, sample, 1, service.options, List.of(), dir, log);
+    service.current = SampleGeneration.start(children, sample, 1, service.options, dir, log);
     service.current.awaitListening();
     return service;
   }
@@ -54,7 +54,7 @@ final class StopStartService implements ServiceUnderTest {
     long asked = System.nanoTime();
     var old = current;
     long drained = old.drain(DRAIN).join();
-    var next = SampleGeneration.start(children, sample, old.number + 1, options, List.of(), dir, log);
+    var next = SampleGeneration.start(children, sample, old.number + 1, options, dir, log);
     current = next;
     Optional<String> failure = Optional.empty();
     OptionalDouble ready = OptionalDouble.empty();
