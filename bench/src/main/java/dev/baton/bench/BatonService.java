@@ -1,7 +1,7 @@
 package dev.baton.bench;
 
 import dev.baton.os.Signal;
-import dev.baton.supervisor.Config;
+import dev.baton.config.Config;
 import dev.baton.supervisor.ControlClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -118,7 +118,7 @@ final class BatonService implements ServiceUnderTest {
     Config config;
     try {
       config = Config.load(configFile);
-    } catch (dev.baton.supervisor.ConfigException e) {
+    } catch (dev.baton.config.ConfigException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     var control = new ControlClient(config.control().socket());

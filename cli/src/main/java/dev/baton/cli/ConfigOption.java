@@ -1,6 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.Config;
+import dev.baton.config.Config;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

@@ -4,7 +4,7 @@ import dev.baton.haproxy.HaproxyConfig;
 import dev.baton.haproxy.Host;
 import dev.baton.haproxy.HostException;
 import dev.baton.haproxy.RolloutPlan;
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.ConfigException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.Config;
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.Config;
+import dev.baton.config.ConfigException;
 import dev.baton.supervisor.ControlClient;
 import dev.baton.supervisor.LogFile;
 import java.io.ByteArrayOutputStream;

@@ -48,7 +48,7 @@ public final class Main {
     return new CommandLine(new Main())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           cmd.getErr().println("baton: " + e.getMessage());
-          return e instanceof dev.baton.supervisor.ConfigException ? USAGE : FAILED;
+          return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
         })
         .execute(args);
   }

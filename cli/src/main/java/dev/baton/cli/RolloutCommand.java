@@ -5,7 +5,7 @@ import dev.baton.haproxy.RolloutEvent;
 import dev.baton.haproxy.RolloutException;
 import dev.baton.haproxy.RolloutPlan;
 import dev.baton.haproxy.RolloutReport;
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.ConfigException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

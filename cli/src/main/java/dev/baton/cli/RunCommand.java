@@ -2,7 +2,7 @@ package dev.baton.cli;
 
 import dev.baton.os.Os;
 import dev.baton.supervisor.AgentCheck;
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.ConfigException;
 import dev.baton.supervisor.LogFile;
 import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;

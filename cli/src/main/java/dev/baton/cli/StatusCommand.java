@@ -1,6 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.ConfigException;
 import dev.baton.supervisor.ControlClient;
 import java.time.Instant;
 import java.time.ZoneId;

@@ -1,6 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.ConfigException;
+import dev.baton.config.ConfigException;
 import dev.baton.supervisor.ControlClient;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -47,7 +47,7 @@ final class UpgradeCommand implements Callable<Integer> {
       return Main.FAILED;
     }
     int pid = reply.path("pid").asInt();
-    long deadline = System.nanoTime() + dev.baton.supervisor.Config.parseDuration(timeout).toNanos();
+    long deadline = System.nanoTime() + dev.baton.config.Config.parseDuration(timeout).toNanos();
     while (System.nanoTime() < deadline) {
       try {
         var status = client.call(ControlClient.request("status"), e -> {});

@@ -1,6 +1,6 @@
 package dev.baton.haproxy;
 
-import dev.baton.supervisor.Config;
+import dev.baton.config.Config;
 import dev.baton.supervisor.ControlClient;
 import java.nio.file.Path;
 import java.time.Duration;

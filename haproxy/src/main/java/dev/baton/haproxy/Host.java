@@ -1,6 +1,6 @@
 package dev.baton.haproxy;
 
-import dev.baton.supervisor.Config;
+import dev.baton.config.Config;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;

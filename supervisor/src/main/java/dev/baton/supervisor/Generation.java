@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.config.Config;
 import dev.baton.os.ChildProcess;
 import dev.baton.os.ExitStatus;
 import java.net.InetSocketAddress;

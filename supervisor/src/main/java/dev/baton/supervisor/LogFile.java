@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.config.Config;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.config.Config;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;

@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.config.Config;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.baton.supervisor;
+package dev.baton.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package dev.baton.supervisor;
+package dev.baton.config;
 
 import dev.baton.os.ListenAddress;
 import dev.baton.os.Signal;

@@ -1,4 +1,4 @@
-package dev.baton.supervisor;
+package dev.baton.config;
 
 /** A config that cannot be used. The message names the file, the line when known, and the fix. */
 public final class ConfigException extends RuntimeException {
