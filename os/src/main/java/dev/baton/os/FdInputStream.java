@@ -90,4 +90,14 @@ final class FdInputStream extends PipeInput {
       fd.close();
     }
   }
+
+  @Override
+  public java.util.Optional<Fd> fd() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public int readNow(byte[] buffer) {
+    throw new UnsupportedOperationException("todo");
+  }
 }

@@ -104,4 +104,14 @@ final class LinuxChildProcess implements ChildProcess {
   public String toString() {
     return "pid " + pid;
   }
+
+  @Override
+  public Fd exitFd() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public java.util.Optional<ExitStatus> reap() {
+    throw new UnsupportedOperationException("todo");
+  }
 }

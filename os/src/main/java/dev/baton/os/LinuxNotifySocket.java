@@ -88,4 +88,14 @@ final class LinuxNotifySocket implements NotifySocket {
   public String toString() {
     return "notify socket " + path;
   }
+
+  @Override
+  public Fd fd() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public java.util.Optional<NotifyMessage> receiveNow() {
+    throw new UnsupportedOperationException("todo");
+  }
 }

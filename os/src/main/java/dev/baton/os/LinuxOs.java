@@ -574,4 +574,14 @@ final class LinuxOs implements Os {
       throw e;
     }
   }
+
+  @Override
+  public Poller poller() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public Map<String, String> environment() {
+    return System.getenv();
+  }
 }

@@ -111,4 +111,19 @@ final class LinuxUnixConnection implements UnixConnection {
   public String toString() {
     return "unix connection " + fd + " to pid " + peer.pid();
   }
+
+  @Override
+  public Fd fd() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public int readNow(byte[] b, int o, int l) {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public int writeNow(byte[] b, int o, int l) {
+    throw new UnsupportedOperationException("todo");
+  }
 }

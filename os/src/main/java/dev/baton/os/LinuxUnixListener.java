@@ -71,4 +71,14 @@ final class LinuxUnixListener implements UnixListener {
   public String toString() {
     return "unix listener " + path;
   }
+
+  @Override
+  public Fd fd() {
+    throw new UnsupportedOperationException("todo");
+  }
+
+  @Override
+  public Optional<UnixConnection> acceptNow() {
+    throw new UnsupportedOperationException("todo");
+  }
 }

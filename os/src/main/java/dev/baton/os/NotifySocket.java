@@ -11,6 +11,12 @@ public interface NotifySocket extends AutoCloseable {
   /** Blocks for the next datagram; empty once the socket is closed. */
   Optional<NotifyMessage> receive();
 
+  /** The socket, for a {@link Poller}. */
+  Fd fd();
+
+  /** Without blocking: the next datagram, or empty when none is queued. */
+  Optional<NotifyMessage> receiveNow();
+
   @Override
   void close();
 }

@@ -87,4 +87,10 @@ public interface Os {
   UnixListener listenUnix(Path path, int mode);
 
   UnixConnection connectUnix(Path path);
+
+  /** A new epoll set for an event loop. */
+  Poller poller();
+
+  /** This process's environment, as it was when the process started. */
+  java.util.Map<String, String> environment();
 }

@@ -9,6 +9,23 @@ public interface UnixConnection extends AutoCloseable {
 
   PeerCredentials peer();
 
+  /** The socket, for a {@link Poller}. */
+  Fd fd();
+
+  /**
+   * Without blocking: reads up to {@code length} bytes into {@code buffer} at {@code offset}.
+   * Returns how many, 0 when nothing is there yet, or -1 at end of stream or on a reset.
+   */
+  int readNow(byte[] buffer, int offset, int length);
+
+  /**
+   * Without blocking: writes up to {@code length} bytes. Returns how many were taken, 0 when the
+   * socket's buffer is full.
+   *
+   * @throws NativeException when the peer is gone (EPIPE, ECONNRESET)
+   */
+  int writeNow(byte[] buffer, int offset, int length);
+
   InputStream input();
 
   OutputStream output();
