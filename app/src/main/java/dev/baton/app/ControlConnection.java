@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -81,12 +82,12 @@ final class ControlConnection {
   void ready() {
     synchronized (this) {
       readySent = true;
-      sendLocked("READY");
+      sendLocked(ControlWord.READY.line());
     }
   }
 
   void status(String text) {
-    String line = "STATUS " + text.replace('\r', ' ').replace('\n', ' ');
+    String line = ControlWord.STATUS.line(text);
     synchronized (this) {
       status = line;
       sendLocked(line);
@@ -154,9 +155,9 @@ final class ControlConnection {
           throw new IOException("closed");
         }
         try {
-          write(connected, "HELLO " + generation);
+          write(connected, ControlWord.HELLO.line(generation));
           if (readySent) {
-            write(connected, "READY");
+            write(connected, ControlWord.READY.line());
           }
           if (status != null) {
             write(connected, status);
@@ -197,37 +198,51 @@ final class ControlConnection {
   }
 
   private void obey(String line) {
-    if (line.equals("OK")) {
-      synchronized (this) {
-        welcomed = true;
+    Optional<ControlWord.Message> message = ControlWord.parse(line);
+    if (!message.isPresent()) {
+      // From a newer supervisor; ignoring it keeps this version working with it.
+      return;
+    }
+    switch (message.get().word()) {
+      case OK -> {
+        synchronized (this) {
+          welcomed = true;
+        }
+        greeted.countDown();
       }
-      greeted.countDown();
-    } else if (line.startsWith("ERROR")) {
-      boolean lateFirstRefusal;
-      synchronized (this) {
-        refused = true;
-        lateFirstRefusal = opened && !welcomed;
+      case ERROR -> refused(message.get().argument());
+      case PAUSE -> {
+        if (run("pause", acceptor::pause)) {
+          send(ControlWord.PAUSED.line());
+        }
       }
-      say(
-          "the supervisor refused this process: "
-              + line.substring("ERROR".length()).trim()
-              + "; pause and resume will not work (connect from the generation's main process, as"
-              + " the same user as the supervisor)");
-      greeted.countDown();
-      if (lateFirstRefusal) {
-        // The app may be waiting, paused, for a RESUME that will never come.
-        run("resume", acceptor::resume);
+      case RESUME -> {
+        if (run("resume", acceptor::resume)) {
+          send(ControlWord.RESUMED.line());
+        }
       }
-    } else if (line.equals("PAUSE")) {
-      if (run("pause", acceptor::pause)) {
-        send("PAUSED");
-      }
-    } else if (line.equals("RESUME")) {
-      if (run("resume", acceptor::resume)) {
-        send("RESUMED");
+      default -> {
+        // DRAIN: the drain signal does it. The rest are the app's own words, not the supervisor's.
       }
     }
-    // Anything else is from a newer supervisor; ignoring it keeps this version working with it.
+  }
+
+  private void refused(String why) {
+    boolean lateFirstRefusal;
+    synchronized (this) {
+      refused = true;
+      lateFirstRefusal = opened && !welcomed;
+    }
+    say(
+        "the supervisor refused this process: "
+            + why.trim()
+            + "; pause and resume will not work (connect from the generation's main process, as"
+            + " the same user as the supervisor)");
+    greeted.countDown();
+    if (lateFirstRefusal) {
+      // The app may be waiting, paused, for a RESUME that will never come.
+      run("resume", acceptor::resume);
+    }
   }
 
   private interface Command {
