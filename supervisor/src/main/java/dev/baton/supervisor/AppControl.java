@@ -1,12 +1,11 @@
 package dev.baton.supervisor;
 
+import dev.baton.app.ControlWord;
 import dev.baton.os.NativeException;
 import dev.baton.os.Os;
 import dev.baton.os.UnixConnection;
-import dev.baton.os.UnixListener;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.function.IntFunction;
 import org.slf4j.Logger;
@@ -15,86 +14,91 @@ import org.slf4j.LoggerFactory;
 /**
  * The socket behind BATON_CONTROL: where generations that use baton-app connect to report
  * readiness and to be paused and resumed. Like the operator's control socket it is mode 0600 and
- * checks the caller's uid; it also checks that the caller is a generation's main process, by pid.
+ * checks the caller's uid; it also checks that the caller is a live generation's main process.
  */
-final class AppControl implements AutoCloseable {
+final class AppControl {
   private static final Logger LOG = LoggerFactory.getLogger(AppControl.class);
 
+  /** BATON_CONTROL lines are words and a short status text; nothing longer is ever needed. */
+  static final int MAX_LINE = 4096;
+
+  /** A connection that has not said HELLO by then is closed. */
+  private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(5);
+
+  private final Loop loop;
   private final Os os;
-  private final UnixListener listener;
+  private final Path path;
+  private final Acceptor acceptor;
   private final IntFunction<Optional<Generation>> generationByPid;
 
-  private AppControl(Os os, UnixListener listener, IntFunction<Optional<Generation>> generationByPid) {
+  private AppControl(Loop loop, Os os, Path path, dev.baton.os.UnixListener listener,
+      IntFunction<Optional<Generation>> generationByPid) {
+    this.loop = loop;
     this.os = os;
-    this.listener = listener;
+    this.path = path;
     this.generationByPid = generationByPid;
+    this.acceptor = new Acceptor(loop, listener, this::greet);
   }
 
-  static AppControl start(Os os, Path path, IntFunction<Optional<Generation>> generationByPid) {
-    UnixListener listener;
+  static AppControl open(Loop loop, Os os, Path path, IntFunction<Optional<Generation>> generationByPid) {
     try {
-      listener = os.listenUnix(path, 0600);
+      var control = new AppControl(loop, os, path, os.listenUnix(path, 0600), generationByPid);
+      control.acceptor.start();
+      return control;
     } catch (NativeException e) {
       throw new StartException("cannot create the app control socket " + path + ": " + e.getMessage());
     }
-    var control = new AppControl(os, listener, generationByPid);
-    Thread.ofPlatform().daemon().name("app-control-accept").start(control::acceptLoop);
-    return control;
   }
 
   Path path() {
-    return listener.path();
-  }
-
-  private void acceptLoop() {
-    for (var c = listener.accept(); c.isPresent(); c = listener.accept()) {
-      var connection = c.get();
-      Thread.ofPlatform().daemon().name("app-control-" + connection.peer().pid()).start(() -> greet(connection));
-    }
+    return path;
   }
 
   private void greet(UnixConnection connection) {
+    var channel = new LineChannel(loop, connection, MAX_LINE, "a BATON_CONTROL connection");
     var peer = connection.peer();
-    try {
-      if (peer.uid() != os.uid() && peer.uid() != 0) {
-        refuse(connection, "uid " + peer.uid() + " is not the supervisor's (" + os.uid() + ")");
+    if (peer.uid() != os.uid() && peer.uid() != 0) {
+      refuse(channel, "uid " + peer.uid() + " is not the supervisor's (" + os.uid() + ")");
+      return;
+    }
+    var generation = generationByPid.apply(peer.pid());
+    if (generation.isEmpty()) {
+      refuse(channel, "pid " + peer.pid() + " is no live generation's main process");
+      return;
+    }
+    var expected = ControlWord.HELLO.line(Integer.toString(generation.get().number));
+    var timeout = loop.after(HELLO_TIMEOUT, () -> {
+      if (!channel.isClosed()) {
+        refuse(channel, generation.get() + " said no HELLO within " + HELLO_TIMEOUT.toMillis() + " ms");
+      }
+    });
+    channel.start(hello -> {
+      timeout.cancel();
+      if (!hello.equals(expected)) {
+        refuse(channel, "expected '" + expected + "' first, got '" + abbreviate(hello) + "'");
         return;
       }
-      var generation = generationByPid.apply(peer.pid());
-      if (generation.isEmpty()) {
-        refuse(connection, "pid " + peer.pid() + " is no live generation's main process");
-        return;
-      }
-      var reader = AppSession.reader(connection);
-      var hello = reader.readLine();
-      var expected = "HELLO " + generation.get().number;
-      if (hello == null || !hello.equals(expected)) {
-        refuse(connection, "expected '" + expected + "' first, got '" + hello + "'");
-        return;
-      }
-      var session = new AppSession(generation.get(), connection, reader);
+      var session = new AppSession(loop, generation.get(), channel);
       generation.get().attach(session);
       // Said once attached: the app waits for it before it accepts, so that a probe can never find
       // it ready while the supervisor does not yet know it must be resumed at promotion.
-      synchronized (connection) {
-        connection.output().write("OK\n".getBytes(StandardCharsets.US_ASCII));
-        connection.output().flush();
-      }
-      LOG.info("{} connected to BATON_CONTROL: it can be paused and parked", generation.get());
+      channel.send(ControlWord.OK.line());
       session.serve();
-    } catch (IOException | RuntimeException e) {
-      connection.close();
-    }
+      LOG.info("{} connected to BATON_CONTROL: it can be paused and parked", generation.get());
+    }, timeout::cancel);
   }
 
-  private static void refuse(UnixConnection connection, String why) throws IOException {
+  private static void refuse(LineChannel channel, String why) {
     LOG.warn("refused a BATON_CONTROL connection: {}", why);
-    connection.output().write(("ERROR " + why + "\n").getBytes(StandardCharsets.US_ASCII));
-    connection.close();
+    channel.send(ControlWord.ERROR.line(why));
+    channel.closeWhenFlushed();
   }
 
-  @Override
-  public void close() {
-    listener.close();
+  private static String abbreviate(String s) {
+    return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+  }
+
+  void close() {
+    acceptor.close();
   }
 }

@@ -1,108 +1,101 @@
 package dev.baton.supervisor;
 
-import dev.baton.os.UnixConnection;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.baton.app.ControlWord;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One generation's BATON_CONTROL connection: the app library's side of park and resume.
  *
  * <p>The protocol is a line of ASCII per message. The app says {@code HELLO <generation>} first,
- * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with {@code OK}
- * once the session is attached (or {@code ERROR <why>} and closes). The supervisor says {@code PAUSE},
- * {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor of its can
+ * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with {@code
+ * OK} once the session is attached (or {@code ERROR <why>} and closes). The supervisor says {@code
+ * PAUSE}, {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor of its can
  * accept another connection, and {@code RESUMED} once it accepts again.
  */
-final class AppSession implements AutoCloseable {
+final class AppSession {
+  /** How long a generation may take to answer PAUSE or RESUME. */
+  static final Duration TIMEOUT = Duration.ofSeconds(5);
+
+  private final Loop loop;
   private final Generation generation;
-  private final UnixConnection connection;
-  private final BufferedReader reader;
+  private final LineChannel channel;
 
-  /** The answer the supervisor waits for; one request at a time, guarded by this. */
-  private CompletableFuture<Void> pending = CompletableFuture.completedFuture(null);
+  /** The one request waiting for its answer: a session carries one at a time. */
+  private Optional<Pending> pending = Optional.empty();
 
-  private String expected = "";
+  private record Pending(ControlWord request, ControlWord answer, CompletableFuture<Void> reply, Loop.Timer timeout) {}
 
-  AppSession(Generation generation, UnixConnection connection, BufferedReader reader) {
+  AppSession(Loop loop, Generation generation, LineChannel channel) {
+    this.loop = loop;
     this.generation = generation;
-    this.connection = connection;
-    this.reader = reader;
+    this.channel = channel;
   }
 
-  static BufferedReader reader(UnixConnection connection) {
-    return new BufferedReader(new InputStreamReader(connection.input(), StandardCharsets.US_ASCII));
-  }
-
-  /** Reads the app's messages until it disconnects; runs on its own platform thread. */
+  /** Reads the app's messages from now on. */
   void serve() {
-    try {
-      for (var line = reader.readLine(); line != null; line = reader.readLine()) {
-        if (line.equals("READY")) {
-          generation.notifiedReady.complete(null);
-        } else if (line.startsWith("STATUS ")) {
-          generation.notifyStatus = line.substring("STATUS ".length());
-        } else {
-          answered(line);
-        }
-      }
-    } catch (IOException e) {
-      // The generation exited or closed the connection; pending requests fail below.
-    } finally {
-      synchronized (this) {
-        pending.completeExceptionally(new IOException(generation + " closed its control connection"));
-      }
-      connection.close();
+    channel.start(this::heard, this::closed);
+  }
+
+  boolean isClosed() {
+    return channel.isClosed();
+  }
+
+  /** PAUSE: completes once the app has stopped accepting on every public listener. */
+  CompletableFuture<Void> pause() {
+    return request(ControlWord.PAUSE, ControlWord.PAUSED);
+  }
+
+  /** RESUME: completes once the app accepts again. */
+  CompletableFuture<Void> resume() {
+    return request(ControlWord.RESUME, ControlWord.RESUMED);
+  }
+
+  private CompletableFuture<Void> request(ControlWord request, ControlWord answer) {
+    pending.ifPresent(p -> fail(p, generation + " was sent " + request + " before it answered " + p.request()));
+    var reply = new CompletableFuture<Void>();
+    if (channel.isClosed()) {
+      reply.completeExceptionally(new DeployException(
+          generation + " could not be sent " + request + ": it closed its control connection"));
+      return reply;
+    }
+    var timeout = loop.after(TIMEOUT, () -> pending.ifPresent(p -> fail(p, generation + " did not answer "
+        + request + " with " + answer + " within " + TIMEOUT.toMillis() + " ms")));
+    pending = Optional.of(new Pending(request, answer, reply, timeout));
+    channel.send(request.line());
+    return reply;
+  }
+
+  private void heard(String line) {
+    var message = ControlWord.parse(line);
+    if (message.isEmpty()) {
+      return; // a word from a newer baton-app: ignored, as the protocol says
+    }
+    var word = message.get().word();
+    if (word == ControlWord.READY) {
+      generation.notifiedReady.complete(null);
+    } else if (word == ControlWord.STATUS) {
+      generation.notifyStatus = message.get().argument();
+    } else if (pending.isPresent() && word == pending.get().answer()) {
+      var p = pending.get();
+      pending = Optional.empty();
+      p.timeout().cancel();
+      p.reply().complete(null);
     }
   }
 
-  private synchronized void answered(String line) {
-    if (line.equals(expected)) {
-      pending.complete(null);
-    }
+  private void closed() {
+    pending.ifPresent(p -> fail(p, generation + " could not be sent " + p.request() + ": it closed its control connection"));
   }
 
-  /** PAUSE: returns once the app has stopped accepting on every public listener. */
-  void pause(Duration timeout) {
-    request("PAUSE", "PAUSED", timeout);
+  private void fail(Pending p, String why) {
+    pending = Optional.empty();
+    p.timeout().cancel();
+    p.reply().completeExceptionally(new DeployException(why));
   }
 
-  /** RESUME: returns once the app accepts again. */
-  void resume(Duration timeout) {
-    request("RESUME", "RESUMED", timeout);
-  }
-
-  private void request(String message, String answer, Duration timeout) {
-    CompletableFuture<Void> reply;
-    synchronized (this) {
-      pending = new CompletableFuture<>();
-      expected = answer;
-      reply = pending;
-    }
-    try {
-      synchronized (connection) {
-        connection.output().write((message + "\n").getBytes(StandardCharsets.US_ASCII));
-        connection.output().flush();
-      }
-      reply.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      throw new DeployException(generation + " did not answer " + message + " with " + answer + " within "
-          + timeout.toMillis() + " ms");
-    } catch (IOException | java.util.concurrent.ExecutionException e) {
-      throw new DeployException(generation + " could not be sent " + message + ": it closed its control connection");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new DeployException("interrupted while waiting for " + generation + " to answer " + message);
-    }
-  }
-
-  @Override
-  public void close() {
-    connection.close();
+  void close() {
+    channel.close();
   }
 }

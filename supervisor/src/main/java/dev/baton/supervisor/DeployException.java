@@ -7,4 +7,12 @@ public final class DeployException extends RuntimeException {
   public DeployException(String message) {
     super(message);
   }
+
+  /** What went wrong, without the CompletionException wrappers of a future. */
+  static String reason(Throwable error) {
+    while (error instanceof java.util.concurrent.CompletionException && error.getCause() != null) {
+      error = error.getCause();
+    }
+    return error.getMessage() == null ? error.toString() : error.getMessage();
+  }
 }

@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One spawned version of the app. Its mutable fields are guarded by the supervisor's lock; the
- * futures complete from the threads that observe the process.
+ * One spawned version of the app. Touched only on the supervisor's loop. Its state changes only
+ * through {@link #moveTo}, which holds every move to {@link GenerationState}'s table.
  */
 final class Generation {
   final int number;
@@ -25,67 +25,87 @@ final class Generation {
   /** Identifies the process across a supervisor restart, with the pid: see Os#startTime. */
   final long startTime;
 
-  /** Completes on READY=1 from this generation's pid on NOTIFY_SOCKET. */
+  /** Completes on READY=1 from this generation's pid on NOTIFY_SOCKET, or READY on BATON_CONTROL. */
   final CompletableFuture<Void> notifiedReady = new CompletableFuture<>();
 
-  // Guarded by Supervisor.lock.
-  GenerationState state = GenerationState.STARTING;
+  /** Completes the first time baton-app says HELLO on BATON_CONTROL: from then on it can be paused. */
+  final CompletableFuture<AppSession> attached = new CompletableFuture<>();
+
+  private GenerationState state;
+  private AppSession session;
   Optional<Instant> readyAt = Optional.empty();
   Optional<Instant> promotedAt = Optional.empty();
-  Optional<Instant> parkedAt = Optional.empty();
   Optional<Instant> exitedAt = Optional.empty();
   Optional<ExitStatus> exitStatus = Optional.empty();
   String readiness = "waiting";
   String reason = "";
-  // Written by the notify and BATON_CONTROL threads, read under the lock for status.
-  volatile String notifyStatus = "";
+  String notifyStatus = "";
 
-  /** Its BATON_CONTROL connection, once baton-app has said HELLO: then it can be paused. */
-  private volatile Optional<AppSession> session = Optional.empty();
+  /** Its stdout and stderr readers: what they hold of an unfinished line travels across an upgrade. */
+  List<GenerationOutput> output = List.of();
 
-  /** The last lines the generation printed, to explain a failure. Guarded by itself. */
+  /** The last lines the generation printed, to explain a failure. */
   private final ArrayDeque<String> lastLines = new ArrayDeque<>();
 
-  Generation(
-      int number,
-      Config.App app,
-      Instant started,
-      ChildProcess process,
-      Optional<InetSocketAddress> probeAddress,
-      long startTime) {
+  Generation(int number, Config.App app, Instant started, ChildProcess process,
+      Optional<InetSocketAddress> probeAddress, long startTime, GenerationState state) {
     this.number = number;
-    this.startTime = startTime;
     this.app = app;
     this.started = started;
     this.process = process;
     this.probeAddress = probeAddress;
+    this.startTime = startTime;
+    this.state = state;
+  }
+
+  GenerationState state() {
+    return state;
+  }
+
+  boolean is(GenerationState s) {
+    return state == s;
+  }
+
+  boolean isLive() {
+    return state.isLive();
+  }
+
+  /** @throws IllegalStateException for a move the lifecycle does not allow */
+  void moveTo(GenerationState next) {
+    if (!state.mayMoveTo(next)) {
+      throw new IllegalStateException(this + " cannot go from " + state.label() + " to " + next.label());
+    }
+    state = next;
+  }
+
+  /** Its newest BATON_CONTROL session that is still connected. */
+  Optional<AppSession> session() {
+    return Optional.ofNullable(session).filter(s -> !s.isClosed());
   }
 
   void attach(AppSession session) {
-    this.session = Optional.of(session);
-  }
-
-  Optional<AppSession> session() {
-    return session;
+    this.session = session;
+    attached.complete(session);
   }
 
   int pid() {
     return process.pid();
   }
 
-  void remember(String line) {
-    synchronized (lastLines) {
-      if (lastLines.size() == 5) {
-        lastLines.removeFirst();
-      }
-      lastLines.addLast(line);
-    }
+  boolean hasExited() {
+    return process.exit().isDone();
   }
 
-  List<String> lastLines() {
-    synchronized (lastLines) {
-      return List.copyOf(lastLines);
+  void remember(String line) {
+    if (lastLines.size() == 5) {
+      lastLines.removeFirst();
     }
+    lastLines.addLast(line);
+  }
+
+  /** "; its last output: a / b", or nothing when it printed nothing: for failure messages. */
+  String lastOutput() {
+    return lastLines.isEmpty() ? "" : "; its last output: " + String.join(" / ", lastLines);
   }
 
   @Override

@@ -15,6 +15,13 @@ import java.time.Duration;
 final class HttpProbe {
   private HttpProbe() {}
 
+  /** How the supervisor probes; unit tests answer in its place. */
+  @FunctionalInterface
+  interface Get {
+    /** The status code, or -1 when there was no well-formed answer in time. */
+    int get(InetSocketAddress address, String path, Duration timeout);
+  }
+
   /** The status code, or -1 when there was no well-formed answer in time. */
   static int get(InetSocketAddress address, String path, Duration timeout) {
     int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));

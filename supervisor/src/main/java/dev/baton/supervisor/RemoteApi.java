@@ -6,7 +6,6 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,9 +26,14 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
+import dev.baton.protocol.Codec;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.MalformedRequest;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.Service;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 
 /**
  * The control socket's commands over HTTP/JSON, so that a rollout run on another host can reach
@@ -132,8 +136,8 @@ public final class RemoteApi implements AutoCloseable {
         LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token", exchange.getRequestMethod(),
             exchange.getRequestURI().getPath(), exchange.getRemoteAddress());
         exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"baton\"");
-        send(exchange, 401, error("missing or wrong bearer token: send 'Authorization: Bearer TOKEN' with the token"
-            + " in this supervisor's [remote] token_file"));
+        send(exchange, 401, new Reply.Failed("missing or wrong bearer token: send 'Authorization: Bearer TOKEN' with the"
+            + " token in this supervisor's [remote] token_file"));
         return;
       }
       var method = exchange.getRequestMethod();
@@ -141,29 +145,25 @@ public final class RemoteApi implements AutoCloseable {
       switch (path) {
         case "/v1/status" -> {
           if (allowed(exchange, "GET")) {
-            var reply = ok();
-            reply.set("status", ControlServer.JSON.valueToTree(supervisor.status()));
-            reply.set("service", service());
-            send(exchange, 200, reply);
+            var bytes = (Codec.encode(new Reply.StatusReply(supervisor.status()), service()) + "\n")
+                .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
           }
         }
-        case "/v1/deploy" -> {
+        case "/v1/deploy", "/v1/rollback" -> {
           if (allowed(exchange, "POST")) {
-            deploy(exchange);
-          }
-        }
-        case "/v1/rollback" -> {
-          if (allowed(exchange, "POST")) {
-            rollback(exchange);
+            deployOrRollback(exchange, path.substring("/v1/".length()));
           }
         }
         case "/v1/stop" -> {
           if (allowed(exchange, "POST")) {
             supervisor.stop().join();
-            send(exchange, 200, ok());
+            send(exchange, 200, new Reply.Ok());
           }
         }
-        default -> send(exchange, 404, error("no such endpoint: " + method + " " + path
+        default -> send(exchange, 404, new Reply.Failed("no such endpoint: " + method + " " + path
             + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
       }
     } catch (IOException | RuntimeException e) {
@@ -185,137 +185,80 @@ public final class RemoteApi implements AutoCloseable {
       return true;
     }
     exchange.getResponseHeaders().set("Allow", method);
-    send(exchange, 405, error(exchange.getRequestURI().getPath() + " takes " + method + ", not " + exchange.getRequestMethod()));
+    send(exchange, 405, new Reply.Failed(exchange.getRequestURI().getPath() + " takes " + method + ", not "
+        + exchange.getRequestMethod()));
     return false;
   }
 
   /** What a load balancer's config needs of this service: the readiness path and the agent-check address. */
-  private ObjectNode service() {
+  private Service service() {
     var config = supervisor.config();
-    var node = ControlServer.JSON.createObjectNode();
-    config.readiness().http().ifPresentOrElse(p -> node.put("readiness_http", p), () -> node.putNull("readiness_http"));
-    config.agent().ifPresentOrElse(a -> node.put("agent", hostPort(a.address())), () -> node.putNull("agent"));
-    return node;
+    return new Service(config.readiness().http(), config.agent().map(a -> hostPort(a.address())));
   }
 
-  private void deploy(HttpExchange exchange) throws IOException {
-    var request = body(exchange);
-    if (request == null) {
-      return;
-    }
-    DeployRequest deployRequest;
-    try {
-      deployRequest = ControlServer.parseDeploy(request);
-    } catch (IllegalArgumentException e) {
-      send(exchange, 400, error("malformed deploy request: " + e.getMessage()));
-      return;
-    }
-    boolean wait = request.path("wait").asBoolean(false);
-    try (var out = stream(exchange)) {
-      try {
-        var deployed = supervisor.deploy(deployRequest, event -> emit(out, event));
-        finish(out, deployed, wait);
-      } catch (DeployException | StartException e) {
-        line(out, error(e.getMessage()));
-      }
-    }
-  }
-
-  private void rollback(HttpExchange exchange) throws IOException {
-    var request = body(exchange);
-    if (request == null) {
-      return;
-    }
-    boolean wait = request.path("wait").asBoolean(false);
-    var reason = request.path("reason").asString("requested over the remote API");
-    try (var out = stream(exchange)) {
-      try {
-        var deployed = supervisor.rollback(event -> emit(out, event), reason);
-        finish(out, deployed, wait);
-      } catch (DeployException e) {
-        line(out, error(e.getMessage()));
-      }
-    }
-  }
-
-  private static void finish(OutputStream out, Supervisor.Deployed deployed, boolean wait) throws IOException {
-    if (wait && deployed.retired().isPresent()) {
-      emit(out, deployed.retired().get().join());
-    }
-    var reply = ok();
-    reply.put("generation", deployed.generation());
-    reply.put("pid", deployed.pid());
-    line(out, reply);
-  }
-
-  /** The request's JSON body, or null once a 400 has been sent. An empty body is {}. */
-  private static JsonNode body(HttpExchange exchange) throws IOException {
+  /**
+   * A chunked 200 of JSON lines: deploy events as they happen, then the reply. The events come from
+   * the supervisor's loop, which must never wait for a slow client, so they are queued here and
+   * written by this exchange's own thread.
+   */
+  private void deployOrRollback(HttpExchange exchange, String command) throws IOException {
     var bytes = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
     if (bytes.length > MAX_BODY) {
-      send(exchange, 413, error("request body over " + MAX_BODY + " bytes"));
-      return null;
+      send(exchange, 413, new Reply.Failed("request body over " + MAX_BODY + " bytes"));
+      return;
     }
-    if (bytes.length == 0) {
-      return ControlServer.JSON.createObjectNode();
-    }
+    Request request;
     try {
-      var node = ControlServer.JSON.readTree(bytes);
-      if (node.isObject()) {
-        return node;
-      }
-    } catch (JacksonException e) {
-      // answered below
+      request = Codec.decodeRequest(command, new String(bytes, StandardCharsets.UTF_8));
+    } catch (MalformedRequest e) {
+      send(exchange, 400, e.reply());
+      return;
     }
-    send(exchange, 400, error("the body must be one JSON object, e.g. {\"argv\":[\"./server\",\"--v2\"],\"wait\":true}"));
-    return null;
-  }
-
-  /** A chunked 200 of JSON lines: events as they happen, then the final reply. */
-  private static OutputStream stream(HttpExchange exchange) throws IOException {
+    var lines = new LinkedBlockingQueue<String>();
+    Consumer<DeployEvent> progress = event -> lines.add(Codec.encode(event));
+    boolean await;
+    CompletableFuture<Supervisor.Deployed> deployed;
+    if (request instanceof Request.Deploy deploy) {
+      await = deploy.await();
+      deployed = supervisor.deploy(deploy, progress);
+    } else if (request instanceof Request.Rollback rollback) {
+      await = rollback.await();
+      deployed = supervisor.rollback(rollback.reason().orElse("requested over the remote API"), progress);
+    } else {
+      throw new IllegalStateException(command + " decoded as " + request);
+    }
+    var reply = deployed.thenCompose(d -> await && d.retired().isPresent()
+            ? d.retired().get().thenApply(event -> {
+              lines.add(Codec.encode(event));
+              return (Reply) new Reply.Done(d.generation(), d.pid());
+            })
+            : CompletableFuture.completedFuture((Reply) new Reply.Done(d.generation(), d.pid())))
+        .exceptionally(e -> new Reply.Failed(DeployException.reason(e)))
+        .thenAccept(r -> lines.add(Codec.encode(r)));
     exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
     exchange.sendResponseHeaders(200, 0);
-    return exchange.getResponseBody();
-  }
-
-  private static void emit(OutputStream out, DeployEvent event) {
-    var node = ControlServer.JSON.createObjectNode();
-    node.put("event", event.step());
-    node.put("generation", event.generation());
-    node.put("pid", event.pid());
-    node.put("elapsed_ms", event.elapsed().toNanos() / 1e6);
-    node.put("detail", event.detail());
+    var out = exchange.getResponseBody();
     try {
-      line(out, node);
+      while (true) {
+        var line = lines.take();
+        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        if (reply.isDone() && lines.isEmpty()) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (IOException e) {
       // The client went away; the deploy goes on regardless, as on the control socket.
     }
   }
 
-  private static void line(OutputStream out, JsonNode node) throws IOException {
-    synchronized (out) {
-      out.write((ControlServer.JSON.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
-      out.flush();
-    }
-  }
-
-  private static void send(HttpExchange exchange, int code, JsonNode body) throws IOException {
-    var bytes = (ControlServer.JSON.writeValueAsString(body) + "\n").getBytes(StandardCharsets.UTF_8);
+  private static void send(HttpExchange exchange, int code, Reply reply) throws IOException {
+    var bytes = (Codec.encode(reply) + "\n").getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", "application/json");
     exchange.sendResponseHeaders(code, bytes.length);
     exchange.getResponseBody().write(bytes);
-  }
-
-  private static ObjectNode ok() {
-    var node = ControlServer.JSON.createObjectNode();
-    node.put("ok", true);
-    return node;
-  }
-
-  private static ObjectNode error(String message) {
-    var node = ControlServer.JSON.createObjectNode();
-    node.put("ok", false);
-    node.put("error", message);
-    return node;
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.os.Os;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What a restarted supervisor needs to take its service back: which generations run, which
@@ -36,9 +38,24 @@ final class StateJournal {
       Instant started,
       Optional<Instant> promoted) {}
 
-  record State(int supervisorPid, int nextNumber, List<ListenerEntry> listeners, List<GenerationEntry> generations) {}
+  record State(int supervisorPid, int nextNumber, List<ListenerEntry> listeners, List<GenerationEntry> generations) {
+
+    /** {@code carried}: per generation, what its output readers hold of an unfinished line. */
+    static State of(int supervisorPid, Generations generations, List<ListenerEntry> listeners,
+        Map<Integer, List<String>> carried) {
+      var entries = generations.live().stream().map(g -> new GenerationEntry(
+          g.number, g.pid(), g.startTime, g.state().label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
+          g.process.outputPipes(), carried.getOrDefault(g.number, List.of()),
+          g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()), g.started, g.promotedAt)).toList();
+      return new State(supervisorPid, generations.nextNumber(), listeners, entries);
+    }
+  }
+
+  private static final JsonMapper JSON = JsonMapper.builder().findAndAddModules().build();
 
   private final Path path;
+  /** The listeners as the journal names them; they never change once bound, so /proc is read once. */
+  private List<ListenerEntry> listeners;
 
   StateJournal(Path path) {
     this.path = path;
@@ -48,10 +65,19 @@ final class StateJournal {
     return path;
   }
 
+  /** {@code carried}: per generation, what its output readers hold of an unfinished line. */
+  void write(Os os, ListenerSet bound, Generations generations, Map<Integer, List<String>> carried) {
+    if (listeners == null) {
+      listeners = bound.all().stream().map(b ->
+          new ListenerEntry(b.config().name(), b.config().address().toString(), os.link(b.fd()))).toList();
+    }
+    write(State.of(os.pid(), generations, listeners, carried));
+  }
+
   void write(State state) {
     var temp = path.resolveSibling(path.getFileName() + ".tmp");
     try {
-      Files.writeString(temp, ControlServer.JSON.writeValueAsString(state));
+      Files.writeString(temp, JSON.writeValueAsString(state));
       Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the state journal " + path, e);
@@ -65,7 +91,7 @@ final class StateJournal {
    */
   Optional<State> read() {
     try {
-      return Optional.of(ControlServer.JSON.readValue(Files.readString(path), State.class));
+      return Optional.of(JSON.readValue(Files.readString(path), State.class));
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException | JacksonException e) {
