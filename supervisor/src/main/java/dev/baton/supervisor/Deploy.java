@@ -77,6 +77,11 @@ final class Deploy {
           if (error == null) {
             return CompletableFuture.completedFuture(deployed);
           }
+          if (supervisor.generations().isActive(generation)) {
+            // Promoted already: what failed came after, and must not take the new version down.
+            LOG.error("after promoting {}: {}", generation, DeployException.reason(error));
+            return CompletableFuture.completedFuture(new Supervisor.Deployed(generation.number, generation.pid(), Optional.empty()));
+          }
           var why = DeployException.reason(error);
           emit(DeployStep.FAILED, generation, why);
           return supervisor.fail(generation, why).<Supervisor.Deployed>thenCompose(v ->

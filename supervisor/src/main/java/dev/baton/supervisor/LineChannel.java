@@ -44,6 +44,9 @@ final class LineChannel {
     this.connection = connection;
     this.maxLine = maxLine;
     this.what = what;
+    // Watched from the start, for nothing until start(): a refusal written before any read still
+    // gets its turn on the loop if the socket's buffer is full.
+    loop.watch(connection.fd(), 0, this::ready);
   }
 
   PeerCredentials peer() {
@@ -55,7 +58,7 @@ final class LineChannel {
     this.onLine = onLine;
     this.onClose = onClose;
     reading = true;
-    loop.watch(connection.fd(), Poller.READABLE, this::ready);
+    watchForWhatIsNeeded();
   }
 
   /** Stops reading (the control socket takes one request a connection); writes go on. */

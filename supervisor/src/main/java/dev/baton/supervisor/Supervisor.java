@@ -178,15 +178,18 @@ public final class Supervisor implements AutoCloseable {
   /** Holds a new or recovered generation: its exit, its output, and its place in the journal. */
   void adopt(Generation generation, List<String> carriedOutput) {
     generations.add(generation);
+    watchExit(generation);
+    generation.output = GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
+    journal();
+  }
+
+  private void watchExit(Generation generation) {
     var exitFd = generation.process.exitFd();
     loop.watch(exitFd, Poller.READABLE, events -> {
       // Unwatched before reap() closes the pidfd; watched again if it has not exited after all.
       loop.unwatch(exitFd);
-      generation.process.reap().ifPresentOrElse(status -> exited(generation, status),
-          () -> loop.watch(exitFd, Poller.READABLE, e -> {}));
+      generation.process.reap().ifPresentOrElse(status -> exited(generation, status), () -> watchExit(generation));
     });
-    generation.output = GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
-    journal();
   }
 
   void deploying(Generation generation) {
