@@ -8,6 +8,7 @@ import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 
 /** Sends a control request and prints its events and reply, for people or as the protocol's JSON lines. */
 final class Replies {
@@ -36,6 +37,16 @@ final class Replies {
       System.out.println("generation " + done.generation() + " is active (pid " + done.pid() + ")");
     }
     return reply instanceof Reply.Failed ? Main.FAILED : 0;
+  }
+
+  /** The reply {@code command} expects; or empty, once the supervisor's refusal (or odd answer) is printed. */
+  static <T extends Reply> Optional<T> expected(Reply reply, Class<T> type, String command) {
+    if (type.isInstance(reply)) {
+      return Optional.of(type.cast(reply));
+    }
+    System.err.println("baton: " + (reply instanceof Reply.Failed failed ? failed.error()
+        : "the supervisor answered " + command + " with " + reply + "; is it a baton of another version?"));
+    return Optional.empty();
   }
 
   static String describe(DeployEvent event) {

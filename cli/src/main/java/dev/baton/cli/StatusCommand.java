@@ -36,15 +36,16 @@ final class StatusCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.UNREACHABLE;
     }
-    if (!(reply instanceof Reply.StatusReply(var status))) {
-      System.err.println("baton: " + (reply instanceof Reply.Failed failed ? failed.error() : "the supervisor answered status with " + reply));
+    var answer = Replies.expected(reply, Reply.StatusReply.class, "status");
+    if (answer.isEmpty()) {
       return Main.FAILED;
     }
+    var status = answer.get().status();
     if (json) {
       System.out.println(Codec.encode(status));
-      return 0;
+    } else {
+      print(status);
     }
-    print(status);
     return 0;
   }
 

@@ -43,10 +43,11 @@ final class UpgradeCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.UNREACHABLE;
     }
-    if (!(reply instanceof Reply.Upgrading(int pid))) {
-      System.err.println("baton: " + (reply instanceof Reply.Failed failed ? failed.error() : "the supervisor answered upgrade with " + reply));
+    var upgrading = Replies.expected(reply, Reply.Upgrading.class, "upgrade");
+    if (upgrading.isEmpty()) {
       return Main.FAILED;
     }
+    int pid = upgrading.get().pid();
     long deadline = System.nanoTime() + dev.baton.config.Config.parseDuration(timeout).toNanos();
     while (System.nanoTime() < deadline) {
       try {
