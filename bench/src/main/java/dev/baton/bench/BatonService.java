@@ -2,7 +2,12 @@ package dev.baton.bench;
 
 import dev.baton.os.Signal;
 import dev.baton.config.Config;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.ControlClient;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.DeployStep;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -12,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
@@ -21,7 +27,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The app under a real supervisor, {@code baton run}, replaced by deploys over its control socket.
@@ -36,12 +41,12 @@ final class BatonService implements ServiceUnderTest {
   private final Optional<Child> supervisor;
   private final InetSocketAddress address;
   private final int supervisorPid;
-  private final Consumer<JsonNode> events;
+  private final Consumer<DeployEvent> events;
   /** Every generation pid seen, so that none survives a supervisor that had to be killed. */
   private final Set<Integer> generationPids = ConcurrentHashMap.newKeySet();
 
   private BatonService(ControlClient control, Optional<Child> supervisor, InetSocketAddress address,
-      int supervisorPid, Consumer<JsonNode> events) {
+      int supervisorPid, Consumer<DeployEvent> events) {
     this.control = control;
     this.supervisor = supervisor;
     this.address = address;
@@ -89,7 +94,7 @@ final class BatonService implements ServiceUnderTest {
    * JVM's class path, with the same JVM options as bin/baton, and waits for its first generation.
    */
   static BatonService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> options,
-      Consumer<JsonNode> events) {
+      Consumer<DeployEvent> events) {
     var config = dir.resolve("baton.toml");
     try {
       Files.writeString(config, sampleConfig(sample, port, options));
@@ -99,12 +104,12 @@ final class BatonService implements ServiceUnderTest {
     var argv = List.of(java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
         "-Xms16m", "-Xmx48m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         "dev.baton.cli.Main", "run", "-c", config.toString());
-    var child = children.start("baton run", argv, java.util.Map.of(), dir, List.of(), log, line -> {});
+    var child = children.start("baton run", argv, Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));
     var status = awaitActive(control, Optional.of(child), Duration.ofSeconds(60));
-    var service = new BatonService(control, Optional.of(child), addressOf(status), status.path("supervisorPid").asInt(), events);
-    for (var generation : status.path("generations")) {
-      service.generationPids.add(generation.path("pid").asInt());
+    var service = new BatonService(control, Optional.of(child), addressOf(status), status.supervisorPid(), events);
+    for (var generation : status.generations()) {
+      service.generationPids.add(generation.pid());
     }
     return service;
   }
@@ -114,7 +119,7 @@ final class BatonService implements ServiceUnderTest {
    *
    * @throws IllegalArgumentException when it is not running or has no TCP listener
    */
-  static BatonService attach(Path configFile, Consumer<JsonNode> events) {
+  static BatonService attach(Path configFile, Consumer<DeployEvent> events) {
     Config config;
     try {
       config = Config.load(configFile);
@@ -122,28 +127,28 @@ final class BatonService implements ServiceUnderTest {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     var control = new ControlClient(config.control().socket());
-    JsonNode status;
+    Status status;
     try {
       status = status(control);
     } catch (ControlClient.ControlException e) {
       throw new IllegalArgumentException(e.getMessage());
     }
-    if (!status.hasNonNull("activeGeneration")) {
+    if (status.activeGeneration().isEmpty()) {
       throw new IllegalArgumentException("the service of " + configFile + " has no active generation to bench;"
           + " deploy one first ('baton deploy -c " + configFile + "')");
     }
-    return new BatonService(control, Optional.empty(), addressOf(status), status.path("supervisorPid").asInt(), events);
+    return new BatonService(control, Optional.empty(), addressOf(status), status.supervisorPid(), events);
   }
 
-  private static JsonNode status(ControlClient control) {
-    var reply = control.call(ControlClient.request("status"), e -> {});
-    if (!reply.path("ok").asBoolean(false)) {
-      throw new IllegalStateException("baton status failed: " + reply.path("error").asString(""));
-    }
-    return reply.path("status");
+  private static Status status(ControlClient control) {
+    return switch (control.call(new Request.GetStatus(), e -> {})) {
+      case Reply.StatusReply(var status) -> status;
+      case Reply.Failed(var error) -> throw new IllegalStateException("baton status failed: " + error);
+      case Reply other -> throw new IllegalStateException("the supervisor answered status with " + other);
+    };
   }
 
-  private static JsonNode awaitActive(ControlClient control, Optional<Child> supervisor, Duration timeout) {
+  private static Status awaitActive(ControlClient control, Optional<Child> supervisor, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (supervisor.isPresent() && !supervisor.get().alive()) {
@@ -152,7 +157,7 @@ final class BatonService implements ServiceUnderTest {
       }
       try {
         var status = status(control);
-        if (status.hasNonNull("activeGeneration")) {
+        if (status.activeGeneration().isPresent()) {
           return status;
         }
       } catch (ControlClient.ControlException e) {
@@ -164,10 +169,10 @@ final class BatonService implements ServiceUnderTest {
         + " s; see the scenario's log");
   }
 
-  private static InetSocketAddress addressOf(JsonNode status) {
-    for (var listener : status.path("listeners")) {
-      var text = listener.path("address").asString("");
-      if (!text.startsWith("unix:") && !listener.path("name").asString("").equals("baton-probe")) {
+  private static InetSocketAddress addressOf(Status status) {
+    for (var listener : status.listeners()) {
+      var text = listener.address();
+      if (!text.startsWith("unix:") && !listener.name().equals("baton-probe")) {
         int colon = text.lastIndexOf(':');
         var host = text.substring(0, colon).replace("[", "").replace("]", "");
         if (host.equals("0.0.0.0")) {
@@ -204,30 +209,30 @@ final class BatonService implements ServiceUnderTest {
       long asked = System.nanoTime();
       var steps = new Steps();
       try {
-        JsonNode reply;
+        Reply reply;
         // The supervisor says "promoted" a moment before it takes the next deploy; a deploy that
         // finds it still busy is asked again, and timed from the attempt that was taken.
         for (int attempt = 0; ; attempt++) {
           long attemptNanos = System.nanoTime();
-          reply = control.call(deployRequest(), event -> {
+          reply = control.call(new Request.Deploy(Optional.empty(), Map.of(), true), event -> {
             long now = System.nanoTime();
             events.accept(event);
-            generationPids.add(event.path("pid").asInt());
+            generationPids.add(event.pid());
             steps.take(event, now, attemptNanos);
-            if (event.path("event").asString("").equals("promoted")) {
+            if (event.step() == DeployStep.PROMOTED) {
               switched.complete(now);
             }
           });
           asked = attemptNanos;
-          if (steps.generation != 0 || reply.path("ok").asBoolean(false) || attempt >= 2000
-              || !reply.path("error").asString("").contains("already in progress")) {
+          if (steps.generation != 0 || !(reply instanceof Reply.Failed(var error)) || attempt >= 2000
+              || !error.contains("already in progress")) {
             break;
           }
           Thread.sleep(2);
         }
         switched.complete(System.nanoTime());
-        if (!reply.path("ok").asBoolean(false)) {
-          steps.failure = Optional.of(reply.path("error").asString("the deploy failed"));
+        if (reply instanceof Reply.Failed(var error)) {
+          steps.failure = Optional.of(error);
         }
         done.complete(steps.reload(switched.join(), asked));
       } catch (RuntimeException | InterruptedException e) {
@@ -246,12 +251,6 @@ final class BatonService implements ServiceUnderTest {
     return done;
   }
 
-  private static tools.jackson.databind.node.ObjectNode deployRequest() {
-    var request = ControlClient.request("deploy");
-    request.put("wait", true);
-    return request;
-  }
-
   /** The steps of one deploy, as its events arrive. */
   private static final class Steps {
     int generation;
@@ -261,19 +260,19 @@ final class BatonService implements ServiceUnderTest {
     OptionalDouble drained = OptionalDouble.empty();
     Optional<String> failure = Optional.empty();
 
-    void take(JsonNode event, long nowNanos, long askedNanos) {
+    void take(DeployEvent event, long nowNanos, long askedNanos) {
       // Timed by bench, from the moment it asked: command to step, the supervisor's own time plus the
       // control socket's, which is what an operator waits.
       var at = OptionalDouble.of((nowNanos - askedNanos) / 1e6);
-      switch (event.path("event").asString("")) {
-        case "spawned" -> {
+      switch (event.step()) {
+        case SPAWNED -> {
           spawned = at;
-          generation = event.path("generation").asInt();
+          generation = event.generation();
         }
-        case "ready" -> ready = at;
-        case "promoted" -> promoted = at;
-        case "drained", "parked" -> drained = drained.isPresent() ? drained : at;
-        case "failed" -> failure = Optional.of(event.path("detail").asString("failed"));
+        case READY -> ready = at;
+        case PROMOTED -> promoted = at;
+        case DRAINED, PARKED -> drained = drained.isPresent() ? drained : at;
+        case FAILED -> failure = Optional.of(event.detail());
         default -> {}
       }
     }

@@ -211,7 +211,7 @@ public final class Bench implements AutoCloseable {
   }
 
   private ServiceUnderTest startService(Scenario scenario, Path dir, Writer log) {
-    Consumer<tools.jackson.databind.JsonNode> events = e -> {};
+    Consumer<dev.baton.protocol.DeployEvent> events = e -> {};
     if (plan.config().isPresent()) {
       return BatonService.attach(plan.config().get(), events);
     }

@@ -1,10 +1,11 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.Request;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,14 +37,7 @@ final class DeployCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    var request = ControlClient.request("deploy");
-    request.put("wait", waitForDrain);
-    if (!command.isEmpty()) {
-      var argv = request.putArray("argv");
-      command.forEach(argv::add);
-    }
-    var envNode = request.putObject("env");
-    env.forEach(envNode::put);
-    return Replies.send(config, request, json);
+    var argv = command.isEmpty() ? Optional.<List<String>>empty() : Optional.of(command);
+    return Replies.send(config, new Request.Deploy(argv, env, waitForDrain), json);
   }
 }

@@ -5,6 +5,8 @@ import dev.baton.haproxy.Host;
 import dev.baton.haproxy.HostException;
 import dev.baton.haproxy.RolloutPlan;
 import dev.baton.config.ConfigException;
+import dev.baton.protocol.Service;
+import dev.baton.protocol.Status;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -15,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import tools.jackson.databind.JsonNode;
 
 @Command(
     name = "haproxy-config",
@@ -65,7 +66,7 @@ final class HaproxyConfigCommand implements Callable<Integer> {
             host.agent().map(a -> a.getAddress().isAnyLocalAddress() ? new InetSocketAddress(hostName, a.getPort()) : a)));
         if (readiness.isEmpty()) {
           readiness = host.config().flatMap(c -> c.readiness().http())
-              .or(() -> host.service().map(s -> s.path("readiness_http")).filter(JsonNode::isString).map(JsonNode::asString));
+              .or(() -> host.service().flatMap(Service::readinessHttp));
         }
       }
       config = new HaproxyConfig(backend, lines, checkPath != null ? checkPath : readiness.orElse("/"),
@@ -82,21 +83,20 @@ final class HaproxyConfigCommand implements Callable<Integer> {
   }
 
   /** The service's first TCP listener (its "http" one if it has one), as HAProxy reaches it. */
-  private static String address(JsonNode status, RolloutPlan.Server server, String hostName) {
-    JsonNode chosen = null;
-    for (var l : status.path("listeners")) {
-      var address = l.path("address").asString("");
-      if (address.startsWith("unix:")) {
+  private static String address(Status status, RolloutPlan.Server server, String hostName) {
+    Status.ListenerStatus chosen = null;
+    for (var l : status.listeners()) {
+      if (l.address().startsWith("unix:")) {
         continue;
       }
-      if (chosen == null || l.path("name").asString("").equals("http")) {
+      if (chosen == null || l.name().equals("http")) {
         chosen = l;
       }
     }
     if (chosen == null) {
       throw new IllegalArgumentException("server " + server.name() + " (" + server.target() + ") has no TCP listener for HAProxy to reach");
     }
-    var address = chosen.path("address").asString();
+    var address = chosen.address();
     int colon = address.lastIndexOf(':');
     var host = address.substring(0, colon);
     return host.equals("0.0.0.0") || host.equals("[::]") ? hostName + address.substring(colon) : address;

@@ -2,7 +2,7 @@ package dev.baton.cli;
 
 import dev.baton.config.Config;
 import dev.baton.config.ConfigException;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.Request;
 import dev.baton.supervisor.LogFile;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -52,7 +52,7 @@ final class LogsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     if (reopen) {
-      int code = Replies.send(config, ControlClient.request("reopen-logs"), false);
+      int code = Replies.send(config, new Request.ReopenLogs(), false);
       if (code == 0) {
         System.out.println("reopened the log file");
       }

@@ -1,6 +1,7 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.Request;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,9 +29,6 @@ final class RollbackCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    var request = ControlClient.request("rollback");
-    request.put("wait", waitForDrain);
-    request.put("reason", reason);
-    return Replies.send(config, request, json);
+    return Replies.send(config, new Request.Rollback(Optional.of(reason), waitForDrain), json);
   }
 }

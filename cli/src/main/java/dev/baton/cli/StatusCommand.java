@@ -1,15 +1,19 @@
 package dev.baton.cli;
 
 import dev.baton.config.ConfigException;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.Codec;
+import dev.baton.protocol.ControlClient;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.Status;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import tools.jackson.databind.JsonNode;
 
 @Command(name = "status", description = "Show each generation (number, state, pid, command, start, readiness) and each listener.")
 final class StatusCommand implements Callable<Integer> {
@@ -22,9 +26,9 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    JsonNode reply;
+    Reply reply;
     try {
-      reply = new ControlClient(config.load().control().socket()).call(ControlClient.request("status"), e -> {});
+      reply = new ControlClient(config.load().control().socket()).call(new Request.GetStatus(), e -> {});
     } catch (ConfigException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
@@ -32,55 +36,53 @@ final class StatusCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.UNREACHABLE;
     }
-    if (!reply.path("ok").asBoolean(false)) {
-      System.err.println("baton: " + reply.path("error").asString(""));
+    var answer = Replies.expected(reply, Reply.StatusReply.class, "status");
+    if (answer.isEmpty()) {
       return Main.FAILED;
     }
-    var status = reply.get("status");
+    var status = answer.get().status();
     if (json) {
-      System.out.println(status.toPrettyString());
-      return 0;
-    }
-    System.out.println("supervisor pid " + status.path("supervisorPid").asInt()
-        + (status.path("activeGeneration").isNull() || status.path("activeGeneration").isMissingNode()
-            ? ", no active generation" : ", active generation " + status.path("activeGeneration").asInt())
-        + (status.path("deploying").asBoolean() ? ", deploy in progress" : ""));
-    if (status.hasNonNull("crashLoop")) {
-      System.out.println("crash-looping: " + status.get("crashLoop").asString());
-    }
-    System.out.println();
-    System.out.printf("%-5s %-9s %-8s %-12s %-50s %s%n", "GEN", "STATE", "PID", "STARTED", "READINESS", "COMMAND");
-    for (var g : status.path("generations")) {
-      var line = String.format("%-5d %-9s %-8d %-12s %-50s %s", g.path("number").asInt(), g.path("state").asString(),
-          g.path("pid").asInt(), time(g.path("started")), g.path("readiness").asString(),
-          String.join(" ", g.path("command").valueStream().map(JsonNode::asString).toList()));
-      System.out.println(line);
-      var why = g.path("exit").asString("") + (g.path("reason").asString("").isEmpty() ? "" : " — " + g.path("reason").asString());
-      if (!why.isBlank()) {
-        System.out.println("      " + why.strip());
-      }
-    }
-    if (!status.path("parked").isEmpty()) {
-      System.out.println("parked for rollback: generation(s) " + status.path("parked").valueStream().map(JsonNode::asString).toList());
-    }
-    System.out.println();
-    System.out.printf("%-12s %-28s %-11s %s%n", "LISTENER", "ADDRESS", "PASS", "FD");
-    for (var l : status.path("listeners")) {
-      System.out.printf("%-12s %-28s %-11s %d%n", l.path("name").asString(), l.path("address").asString(),
-          l.path("pass").asString(), l.path("fd").asInt());
-    }
-    if (!status.path("history").isEmpty()) {
-      System.out.println();
-      System.out.printf("%-12s %-9s %-5s %-9s %s%n", "AT", "KIND", "GEN", "REPLACED", "REASON");
-      for (var h : status.path("history")) {
-        System.out.printf("%-12s %-9s %-5d %-9s %s%n", time(h.path("at")), h.path("kind").asString(), h.path("generation").asInt(),
-            h.path("replaced").isNumber() ? h.path("replaced").asString() : "-", h.path("reason").asString());
-      }
+      System.out.println(Codec.encode(status));
+    } else {
+      print(status);
     }
     return 0;
   }
 
-  private static String time(JsonNode instant) {
-    return instant.isString() ? TIME.format(Instant.parse(instant.asString())) : "";
+  private static void print(Status status) {
+    System.out.println("supervisor pid " + status.supervisorPid()
+        + status.activeGeneration().map(g -> ", active generation " + g).orElse(", no active generation")
+        + (status.deploying() ? ", deploy in progress" : ""));
+    status.crashLoop().ifPresent(why -> System.out.println("crash-looping: " + why));
+    System.out.println();
+    System.out.printf("%-5s %-9s %-8s %-12s %-50s %s%n", "GEN", "STATE", "PID", "STARTED", "READINESS", "COMMAND");
+    for (var g : status.generations()) {
+      System.out.printf("%-5d %-9s %-8d %-12s %-50s %s%n", g.number(), g.state(), g.pid(), time(g.started()), g.readiness(),
+          String.join(" ", g.command()));
+      var why = g.exit().orElse("") + (g.reason().isEmpty() ? "" : " — " + g.reason());
+      if (!why.isBlank()) {
+        System.out.println("      " + why.strip());
+      }
+    }
+    if (!status.parked().isEmpty()) {
+      System.out.println("parked for rollback: generation(s) " + status.parked());
+    }
+    System.out.println();
+    System.out.printf("%-12s %-28s %-11s %s%n", "LISTENER", "ADDRESS", "PASS", "FD");
+    for (var l : status.listeners()) {
+      System.out.printf("%-12s %-28s %-11s %d%n", l.name(), l.address(), l.pass(), l.fd());
+    }
+    if (!status.history().isEmpty()) {
+      System.out.println();
+      System.out.printf("%-12s %-9s %-5s %-9s %s%n", "AT", "KIND", "GEN", "REPLACED", "REASON");
+      for (var h : status.history()) {
+        System.out.printf("%-12s %-9s %-5d %-9s %s%n", time(h.at()), h.kind().name().toLowerCase(Locale.ROOT), h.generation(),
+            h.replaced().map(String::valueOf).orElse("-"), h.reason());
+      }
+    }
+  }
+
+  private static String time(Instant instant) {
+    return TIME.format(instant);
   }
 }

@@ -1,6 +1,6 @@
 package dev.baton.cli;
 
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.Request;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -15,7 +15,7 @@ final class StopCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    int code = Replies.send(config, ControlClient.request("stop"), json);
+    int code = Replies.send(config, new Request.Stop(), json);
     if (code == 0 && !json) {
       System.out.println("stopped");
     }

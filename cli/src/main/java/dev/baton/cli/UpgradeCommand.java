@@ -1,13 +1,14 @@
 package dev.baton.cli;
 
 import dev.baton.config.ConfigException;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.ControlClient;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import tools.jackson.databind.JsonNode;
 
 @Command(
     name = "upgrade",
@@ -35,30 +36,30 @@ final class UpgradeCommand implements Callable<Integer> {
       return Main.USAGE;
     }
     long start = System.nanoTime();
-    JsonNode reply;
+    Reply reply;
     try {
-      reply = client.call(ControlClient.request("upgrade"), e -> {});
+      reply = client.call(new Request.Upgrade(), e -> {});
     } catch (ControlClient.ControlException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.UNREACHABLE;
     }
-    if (!reply.path("ok").asBoolean(false)) {
-      System.err.println("baton: " + reply.path("error").asString(""));
+    var upgrading = Replies.expected(reply, Reply.Upgrading.class, "upgrade");
+    if (upgrading.isEmpty()) {
       return Main.FAILED;
     }
-    int pid = reply.path("pid").asInt();
+    int pid = upgrading.get().pid();
     long deadline = System.nanoTime() + dev.baton.config.Config.parseDuration(timeout).toNanos();
     while (System.nanoTime() < deadline) {
       try {
-        var status = client.call(ControlClient.request("status"), e -> {});
-        var s = status.path("status");
-        if (s.path("supervisorPid").asInt() == pid && s.hasNonNull("activeGeneration")) {
+        if (client.call(new Request.GetStatus(), e -> {}) instanceof Reply.StatusReply(var s)
+            && s.supervisorPid() == pid && s.activeGeneration().isPresent()) {
           long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
+          int active = s.activeGeneration().get();
           if (json) {
-            System.out.println("{\"ok\":true,\"pid\":" + pid + ",\"ms\":" + ms + ",\"activeGeneration\":" + s.path("activeGeneration").asInt() + "}");
+            // Not a protocol message: the CLI's own summary, in the protocol's key style.
+            System.out.println("{\"ok\":true,\"pid\":" + pid + ",\"ms\":" + ms + ",\"active_generation\":" + active + "}");
           } else {
-            System.out.println("upgraded in " + ms + " ms: supervisor pid " + pid + " unchanged, generation "
-                + s.path("activeGeneration").asInt() + " still active");
+            System.out.println("upgraded in " + ms + " ms: supervisor pid " + pid + " unchanged, generation " + active + " still active");
           }
           return 0;
         }

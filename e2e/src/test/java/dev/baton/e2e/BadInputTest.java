@@ -37,7 +37,7 @@ class BadInputTest {
   @BeforeEach
   void startServiceUnderLoad() throws IOException {
     service = Service.start(dir, Service.sampleConfig().replace("timeout = \"20s\"", "timeout = \"3s\""));
-    activeBefore = service.status().path("activeGeneration").asInt();
+    activeBefore = service.status().path("active_generation").asInt();
     load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
   }
 
@@ -50,7 +50,7 @@ class BadInputTest {
         LoadReport report = load.stop();
         assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
         assertThat(report.ok()).isGreaterThan(100);
-        assertThat(service.status().path("activeGeneration").asInt()).isEqualTo(activeBefore);
+        assertThat(service.status().path("active_generation").asInt()).isEqualTo(activeBefore);
       }
     } finally {
       service.close();

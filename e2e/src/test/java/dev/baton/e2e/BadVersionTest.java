@@ -42,7 +42,7 @@ class BadVersionTest {
       assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
       assertThat(report.ok()).isGreaterThan(100);
       var status = service.status();
-      assertThat(status.path("activeGeneration").asInt()).isEqualTo(1);
+      assertThat(status.path("active_generation").asInt()).isEqualTo(1);
       assertThat(generation(status, 2).path("promoted").isNull()).as("generation 2 promoted").isTrue();
       // It started paused and was never resumed: not one public connection reached it.
       var log = service.logText();
@@ -106,7 +106,7 @@ class BadVersionTest {
       assertThat(outside.get()).as("failed requests outside the bad window").isZero();
       assertThat(report.failed(FailureKind.NON_2XX)).as("failed requests that were answered 500, of %s", report.failures())
           .isEqualTo(report.failed());
-      assertThat(status.path("activeGeneration").asInt()).isEqualTo(1);
+      assertThat(status.path("active_generation").asInt()).isEqualTo(1);
       assertThat(generation(status, 2).path("reason").asString()).startsWith("rolled back: bake failed");
     }
   }

@@ -76,7 +76,7 @@ class BatonAppTest {
 
       assertThat(helloAsNobody(socket)).isEqualTo("ERROR uid 65534 is not the supervisor's (0)\n");
       assertThat(service.logText()).contains("refused a BATON_CONTROL connection: uid 65534");
-      assertThat(service.status().path("activeGeneration").asInt()).isEqualTo(1);
+      assertThat(service.status().path("active_generation").asInt()).isEqualTo(1);
     }
   }
 

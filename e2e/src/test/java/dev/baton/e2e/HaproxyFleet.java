@@ -165,7 +165,7 @@ final class HaproxyFleet implements AutoCloseable {
   /** The active generation's command on server i, as its supervisor reports it. */
   List<String> activeCommand(int i) {
     var status = services.get(i).status();
-    int active = status.path("activeGeneration").asInt();
+    int active = status.path("active_generation").asInt();
     for (var g : status.path("generations")) {
       if (g.path("number").asInt() == active) {
         return g.path("command").valueStream().map(JsonNode::asString).toList();

@@ -53,7 +53,7 @@ class HaproxyRolloutFailureTest {
   private void assertFleetUntouched(HaproxyFleet fleet) {
     fleet.assertEveryServerReadyAndUp();
     for (var service : fleet.services) {
-      assertThat(service.status().path("activeGeneration").asInt()).as(service.dir + " never deployed").isEqualTo(1);
+      assertThat(service.status().path("active_generation").asInt()).as(service.dir + " never deployed").isEqualTo(1);
     }
   }
 
@@ -212,7 +212,7 @@ class HaproxyRolloutFailureTest {
       var without = client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString());
 
       assertThat(withToken.statusCode()).isEqualTo(200);
-      assertThat(withToken.body()).contains("\"activeGeneration\":1").contains("\"readiness_http\":\"/healthz\"");
+      assertThat(withToken.body()).contains("\"active_generation\":1").contains("\"readiness_http\":\"/healthz\"");
       assertThat(without.statusCode()).isEqualTo(401);
     }
   }

@@ -31,7 +31,7 @@ class RecoveryTest {
       assertThat(ProcessHandle.of(generation)).isPresent();
       try (var second = Service.start(dir, config)) {
         var status = second.status();
-        assertThat(status.path("activeGeneration").asInt()).isEqualTo(1);
+        assertThat(status.path("active_generation").asInt()).isEqualTo(1);
         assertThat(status.path("generations").get(0).path("pid").asInt()).isEqualTo(generation);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
             .until(() -> second.logText().contains("recovered: generation 1 (pid " + generation + ") active"));
@@ -59,7 +59,7 @@ class RecoveryTest {
     var extra = "[remote]\naddress = \"127.0.0.1:" + freePort() + "\"\ntoken_file = \"" + token + "\"\n"
         + "[agent]\naddress = \"127.0.0.1:" + freePort() + "\"\n";
     try (var service = Service.start(dir, Service.sampleConfig(extra))) {
-      var pid = service.status().path("supervisorPid").asInt();
+      var pid = service.status().path("supervisor_pid").asInt();
       assertThat(pid).isEqualTo((int) service.process.pid());
       var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
       // The first through the CLI, as an operator would; the rest straight over the control socket.
@@ -71,13 +71,13 @@ class RecoveryTest {
         assertThat(reply.path("ok").asBoolean()).as(reply.toString()).isTrue();
         assertThat(reply.path("pid").asInt()).isEqualTo(pid);
         service.awaitActive(java.time.Duration.ofSeconds(30));
-        assertThat(service.status().path("supervisorPid").asInt()).isEqualTo(pid);
+        assertThat(service.status().path("supervisor_pid").asInt()).isEqualTo(pid);
       }
       assertThat(service.deploy().path("ok").asBoolean()).isTrue();
       var report = load.stop();
       System.out.println("20 supervisor upgrades: " + report.summary());
       assertThat(report.failed()).as("%s %s", report.failures(), report.failureMessages()).isZero();
-      assertThat(service.status().path("supervisorPid").asInt()).isEqualTo(pid);
+      assertThat(service.status().path("supervisor_pid").asInt()).isEqualTo(pid);
       assertThat(service.process.isAlive()).isTrue();
     }
   }
@@ -94,7 +94,7 @@ class RecoveryTest {
       assertThat(changed.logText()).contains("cannot recover: generation(s) [pid " + generation + "] still run and hold listeners");
       assertThat(ProcessHandle.of(generation)).isPresent();
       try (var again = Service.start(dir, Service.sampleConfig())) {
-        assertThat(again.status().path("activeGeneration").asInt()).isEqualTo(1);
+        assertThat(again.status().path("active_generation").asInt()).isEqualTo(1);
       }
     } finally {
       first.close();

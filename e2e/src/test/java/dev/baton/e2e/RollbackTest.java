@@ -70,7 +70,7 @@ class RollbackTest {
 
       assertThat(result.exit()).as(result.output()).isEqualTo(1);
       assertThat(result.output()).contains("nothing to roll back to: generation 1 is the only one this supervisor has run");
-      assertThat(service.status().path("activeGeneration").asInt()).isEqualTo(1);
+      assertThat(service.status().path("active_generation").asInt()).isEqualTo(1);
     }
   }
 
@@ -112,7 +112,7 @@ class RollbackTest {
 
   /** Deploys the config's command and checks that the generation it replaced was parked. */
   static void deployAndExpectTheOldOneParked(Service service) {
-    int before = service.status().path("activeGeneration").asInt();
+    int before = service.status().path("active_generation").asInt();
     var reply = service.deploy();
     assertThat(reply.path("ok").asBoolean()).as("deploy: %s", reply).isTrue();
     var status = service.status();

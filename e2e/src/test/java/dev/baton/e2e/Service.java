@@ -109,7 +109,7 @@ final class Service implements AutoCloseable {
       }
       try {
         var status = status();
-        if (status.hasNonNull("activeGeneration")) {
+        if (status.hasNonNull("active_generation")) {
           return;
         }
       } catch (ControlClient.ControlException e) {

@@ -49,7 +49,7 @@ class ZeroDowntimeTest {
       var report = load.stop();
       System.out.println("conn-per-request, 50 redeploys of the Java sample: " + report.summary());
       assertNoFailures(report, service);
-      assertThat(service.status().path("activeGeneration").asInt()).isEqualTo(51);
+      assertThat(service.status().path("active_generation").asInt()).isEqualTo(51);
     }
   }
 

@@ -1,15 +1,17 @@
 package dev.baton.haproxy;
 
 import dev.baton.config.Config;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.ControlClient;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.Status;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /** A supervisor on this machine, over its control socket: what `baton deploy` does. */
 final class ControlSocketHost implements Host {
@@ -36,31 +38,23 @@ final class ControlSocketHost implements Host {
   }
 
   @Override
-  public JsonNode status() {
-    return call(ControlClient.request("status"), timeout, e -> {}).get("status");
+  public Status status() {
+    return call(new Request.GetStatus(), "status", Reply.StatusReply.class, timeout, e -> {}).status();
   }
 
   @Override
-  public JsonNode deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<JsonNode> events) {
-    var request = ControlClient.request("deploy");
-    request.put("wait", true);
-    argv.ifPresent(words -> words.forEach(request.putArray("argv")::add));
-    var envNode = request.putObject("env");
-    env.forEach(envNode::put);
-    return call(request, timeout, events);
+  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
+    return call(new Request.Deploy(argv, env, true), "deploy", Reply.Done.class, timeout, events);
   }
 
   @Override
-  public JsonNode rollback(String reason, Duration timeout, Consumer<JsonNode> events) {
-    var request = ControlClient.request("rollback");
-    request.put("wait", true);
-    request.put("reason", reason);
-    return call(request, timeout, events);
+  public Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events) {
+    return call(new Request.Rollback(Optional.of(reason), true), "rollback", Reply.Done.class, timeout, events);
   }
 
-  private JsonNode call(ObjectNode request, Duration limit, Consumer<JsonNode> events) {
-    var command = request.path("command").asString();
-    JsonNode reply;
+  private <T extends Reply> T call(Request request, String command, Class<T> expected, Duration limit,
+      Consumer<DeployEvent> events) {
+    Reply reply;
     try {
       reply = TimeLimit.call(limit, () -> new ControlClient(socket).call(request, events),
           () -> new HostException("the supervisor at " + target + " did not finish '" + command + "' within "
@@ -68,11 +62,7 @@ final class ControlSocketHost implements Host {
     } catch (ControlClient.ControlException e) {
       throw new HostException(e.getMessage(), true);
     }
-    if (!reply.path("ok").asBoolean(false)) {
-      throw new HostException("the supervisor at " + target + " refused '" + command + "': "
-          + reply.path("error").asString("no reason given"), false);
-    }
-    return reply;
+    return HostException.expect(reply, expected, target, command);
   }
 
   @Override

@@ -1,6 +1,10 @@
 package dev.baton.haproxy;
 
 import dev.baton.config.Config;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Service;
+import dev.baton.protocol.Status;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -11,11 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import tools.jackson.databind.JsonNode;
 
 /**
  * One server's baton supervisor, as a rollout reaches it: over its control socket on this machine,
- * or over its remote API from another. Replies are the control protocol's JSON, the same either way.
+ * or over its remote API from another. Either way it speaks the control protocol.
  */
 public interface Host {
 
@@ -23,25 +26,25 @@ public interface Host {
   String target();
 
   /**
-   * The supervisor's status: the {@code "status"} object of its reply.
+   * The supervisor's status.
    *
    * @throws HostException when it cannot be reached in time or refuses
    */
-  JsonNode status();
+  Status status();
 
   /**
    * Deploys a new generation: {@code argv} or the config's command, with {@code env} merged over
    * the config's. Waits for the old generation to be drained or parked, so that nothing the load
    * balancer still holds points at it. Each step goes to {@code events} as it happens.
    *
-   * @return the final reply, with the new generation's number and pid
+   * @return the new generation's number and pid
    * @throws HostException when the deploy failed (the supervisor's reason), or the supervisor could
    *     not be reached or did not finish within {@code timeout}
    */
-  JsonNode deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<JsonNode> events);
+  Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events);
 
   /** Makes the previous generation active again, as {@code baton rollback} does; waits like deploy. */
-  JsonNode rollback(String reason, Duration timeout, Consumer<JsonNode> events);
+  Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events);
 
   /** The config of a supervisor given by its config file; empty for a socket or a URL. */
   default Optional<Config> config() {
@@ -52,7 +55,7 @@ public interface Host {
    * What a remote supervisor says of its own HAProxy-facing settings (its readiness path and agent
    * address); empty for a local one, whose config says it.
    */
-  default Optional<JsonNode> service() {
+  default Optional<Service> service() {
     return Optional.empty();
   }
 

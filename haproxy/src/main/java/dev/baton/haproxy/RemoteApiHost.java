@@ -1,8 +1,16 @@
 package dev.baton.haproxy;
 
+import dev.baton.protocol.Codec;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.ServerMessage;
+import dev.baton.protocol.Service;
+import dev.baton.protocol.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
@@ -15,9 +23,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * A supervisor on another host, over its remote API: HTTP/JSON with a bearer token, TLS when the
@@ -25,14 +30,12 @@ import tools.jackson.databind.json.JsonMapper;
  * deploy answers with JSON lines, the control socket's events and then its reply.
  */
 final class RemoteApiHost implements Host {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private final String target;
   private final URI base;
   private final String token;
   private final Duration timeout;
   private final HttpClient client;
-  private volatile Optional<JsonNode> service = Optional.empty();
+  private volatile Optional<Service> service = Optional.empty();
 
   RemoteApiHost(String target, URI base, String token, Duration timeout) {
     this.target = target;
@@ -50,52 +53,45 @@ final class RemoteApiHost implements Host {
   }
 
   @Override
-  public Optional<JsonNode> service() {
+  public Optional<Service> service() {
     return service;
   }
 
   @Override
-  public Optional<java.net.InetSocketAddress> agent() {
-    return service.map(s -> s.path("agent")).filter(JsonNode::isString).map(a -> {
-      var text = a.asString();
+  public Optional<InetSocketAddress> agent() {
+    return service.flatMap(Service::agent).map(text -> {
       int colon = text.lastIndexOf(':');
-      return new java.net.InetSocketAddress(text.substring(0, colon).replaceAll("^\\[|\\]$", ""),
+      return new InetSocketAddress(text.substring(0, colon).replaceAll("^\\[|\\]$", ""),
           Integer.parseInt(text.substring(colon + 1)));
     });
   }
 
   @Override
-  public JsonNode status() {
+  public Status status() {
     var request = request("/v1/status").timeout(timeout).GET().build();
-    var reply = lines(request, timeout, "status", e -> {});
-    if (reply.has("service")) {
-      service = Optional.of(reply.get("service"));
-    }
-    return reply.get("status");
+    var answer = lines(request, timeout, "status", e -> {});
+    var status = HostException.expect(answer.reply(), Reply.StatusReply.class, target, "status").status();
+    service = Codec.decodeService(answer.line());
+    return status;
   }
 
   @Override
-  public JsonNode deploy(Optional<List<String>> argv, Map<String, String> env, Duration limit, Consumer<JsonNode> events) {
-    var body = JSON.createObjectNode();
-    body.put("wait", true);
-    argv.ifPresent(words -> words.forEach(body.putArray("argv")::add));
-    var envNode = body.putObject("env");
-    env.forEach(envNode::put);
-    return lines(post("/v1/deploy", body), limit, "deploy", events);
+  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration limit, Consumer<DeployEvent> events) {
+    var answer = lines(post("/v1/deploy", new Request.Deploy(argv, env, true)), limit, "deploy", events);
+    return HostException.expect(answer.reply(), Reply.Done.class, target, "deploy");
   }
 
   @Override
-  public JsonNode rollback(String reason, Duration limit, Consumer<JsonNode> events) {
-    var body = JSON.createObjectNode();
-    body.put("wait", true);
-    body.put("reason", reason);
-    return lines(post("/v1/rollback", body), limit, "rollback", events);
+  public Reply.Done rollback(String reason, Duration limit, Consumer<DeployEvent> events) {
+    var answer = lines(post("/v1/rollback", new Request.Rollback(Optional.of(reason), true)), limit, "rollback", events);
+    return HostException.expect(answer.reply(), Reply.Done.class, target, "rollback");
   }
 
-  private HttpRequest post(String path, JsonNode body) {
+  /** The request as its body; the path names the command, and the remote API ignores the body's. */
+  private HttpRequest post(String path, Request body) {
     return request(path)
         .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)))
+        .POST(HttpRequest.BodyPublishers.ofString(Codec.encode(body)))
         .build();
   }
 
@@ -105,19 +101,17 @@ final class RemoteApiHost implements Host {
         .header("Accept", "application/x-ndjson, application/json");
   }
 
+  /** The final line of an answer, as it came (for what only the remote API says) and decoded. */
+  private record Answer(Reply reply, String line) {}
+
   /** Sends the request; events before the final line go to {@code events}; the final line is returned. */
-  private JsonNode lines(HttpRequest request, Duration limit, String command, Consumer<JsonNode> events) {
-    JsonNode reply = TimeLimit.call(limit, () -> send(request, command, events),
+  private Answer lines(HttpRequest request, Duration limit, String command, Consumer<DeployEvent> events) {
+    return TimeLimit.call(limit, () -> send(request, command, events),
         () -> new HostException("the supervisor at " + target + " did not finish '" + command + "' within "
             + limit.toSeconds() + " s; check that host and its supervisor's log", true));
-    if (!reply.path("ok").asBoolean(false)) {
-      throw new HostException("the supervisor at " + target + " refused '" + command + "': "
-          + reply.path("error").asString("no reason given"), false);
-    }
-    return reply;
   }
 
-  private JsonNode send(HttpRequest request, String command, Consumer<JsonNode> events) {
+  private Answer send(HttpRequest request, String command, Consumer<DeployEvent> events) {
     HttpResponse<Stream<String>> response;
     try {
       response = client.send(request, HttpResponse.BodyHandlers.ofLines());
@@ -136,27 +130,27 @@ final class RemoteApiHost implements Host {
       Thread.currentThread().interrupt();
       throw new HostException("interrupted while talking to " + target, true);
     }
+    int code = response.statusCode();
     try (var lines = response.body()) {
-      JsonNode last = null;
+      Answer last = null;
       for (var it = lines.iterator(); it.hasNext(); ) {
         var line = it.next();
         if (line.isBlank()) {
           continue;
         }
-        var node = parse(line, response.statusCode());
-        if (node.has("event")) {
-          events.accept(node);
-        } else {
-          last = node;
+        switch (decode(line, code)) {
+          case DeployEvent event -> events.accept(event);
+          case Reply reply -> last = new Answer(reply, line);
         }
       }
       if (last == null) {
-        throw new HostException("the supervisor at " + target + " answered '" + command + "' with HTTP "
-            + response.statusCode() + " and no reply; check its log", true);
+        throw new HostException("the supervisor at " + target + " answered '" + command + "' with HTTP " + code
+            + " and no reply; check its log", true);
       }
-      if (response.statusCode() == 401) {
-        throw new HostException("the supervisor at " + target + " refused the bearer token (HTTP 401): "
-            + last.path("error").asString("") + "; pass --token-file with the token of that host's [remote] token_file", false);
+      if (code == 401) {
+        var why = last.reply() instanceof Reply.Failed failed ? failed.error() : "";
+        throw new HostException("the supervisor at " + target + " refused the bearer token (HTTP 401): " + why
+            + "; pass --token-file with the token of that host's [remote] token_file", false);
       }
       return last;
     } catch (UncheckedIOException e) {
@@ -165,13 +159,13 @@ final class RemoteApiHost implements Host {
     }
   }
 
-  private JsonNode parse(String line, int status) {
+  private ServerMessage decode(String line, int status) {
     try {
-      return JSON.readTree(line);
-    } catch (JacksonException e) {
+      return Codec.decodeMessage(line);
+    } catch (IllegalArgumentException e) {
       throw new HostException("the supervisor at " + target + " answered HTTP " + status + " with something that is"
-          + " not JSON: '" + (line.length() > 80 ? line.substring(0, 77) + "..." : line) + "'; is " + target
-          + " a baton remote API?", true);
+          + " not the control protocol: '" + (line.length() > 80 ? line.substring(0, 77) + "..." : line) + "'; is "
+          + target + " a baton remote API?", true);
     }
   }
 

@@ -1,5 +1,10 @@
 package dev.baton.haproxy;
 
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.DeployStep;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Status;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -17,7 +22,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
-import tools.jackson.databind.JsonNode;
 
 /**
  * A deploy across the servers of one HAProxy backend, a batch at a time. For each server:
@@ -226,17 +230,17 @@ public final class Rollout {
           + " the number of serving servers");
     }
     for (var server : plan.servers()) {
-      JsonNode status;
+      Status status;
       try {
         status = hosts.get(server.name()).status();
       } catch (HostException e) {
         throw notStarted("server " + server.name() + ": " + e.getMessage());
       }
-      if (!status.hasNonNull("activeGeneration")) {
+      if (status.activeGeneration().isEmpty()) {
         throw notStarted("server " + server.name() + "'s supervisor (" + hosts.get(server.name()).target()
             + ") has no active generation; fix it first (baton status there)");
       }
-      if (status.path("deploying").asBoolean(false)) {
+      if (status.deploying()) {
         throw notStarted("server " + server.name() + "'s supervisor (" + hosts.get(server.name()).target()
             + ") is deploying already; wait for it, then start the rollout again");
       }
@@ -299,19 +303,19 @@ public final class Rollout {
       // waits for the old generation's drain): an agent-check that heard "drain" during the deploy
       // answers "ready" once it is over, and HAProxy must then still wait for its health check.
       var heldAt = new AtomicReference<Instant>();
-      Consumer<JsonNode> events = event -> {
+      Consumer<DeployEvent> events = event -> {
         relay(server).accept(event);
-        var name = event.path("event").asString("");
-        if ((name.equals("promoted") || name.equals("resumed")) && heldAt.get() == null) {
+        var promoted = event.step() == DeployStep.PROMOTED || event.step() == DeployStep.RESUMED;
+        if (promoted && heldAt.get() == null) {
           try {
-            holdForCheck(server, event.path("generation").asInt());
+            holdForCheck(server, event.generation());
             heldAt.set(clock.instant());
           } catch (RuntimeException e) {
             // Tried again after the reply; the deploy itself must not fail for it.
           }
         }
       };
-      JsonNode reply;
+      Reply.Done reply;
       if (action == Action.DEPLOY) {
         reply = host.deploy(plan.command(), plan.env(), plan.timeouts().deploy(), events);
         moved.add(server);
@@ -320,9 +324,9 @@ public final class Rollout {
         moved.remove(server);
       }
       var deployed = since(t1);
-      int generation = reply.path("generation").asInt();
+      int generation = reply.generation();
       emit(server, action == Action.DEPLOY ? "deployed" : "rolled-back", "generation " + generation + " (pid "
-          + reply.path("pid").asInt() + ") is active on " + host.target() + " after " + millis(deployed));
+          + reply.pid() + ") is active on " + host.target() + " after " + millis(deployed));
 
       step = "check";
       if (heldAt.get() == null) {
@@ -351,7 +355,7 @@ public final class Rollout {
    */
   private void verify(List<RolloutReport.HostReport> reports) {
     for (var report : reports) {
-      int active = hosts.get(report.server()).status().path("activeGeneration").asInt(-1);
+      int active = hosts.get(report.server()).status().activeGeneration().orElse(-1);
       if (active != report.generation()) {
         throw new IllegalStateException(report.server() + " (verify): its supervisor no longer runs generation "
             + report.generation() + " but " + (active < 0 ? "none" : "generation " + active)
@@ -371,10 +375,10 @@ public final class Rollout {
     emit(server, "check", "marked down in HAProxy until its own health check passes against generation " + generation);
   }
 
-  private Consumer<JsonNode> relay(String server) {
+  private Consumer<DeployEvent> relay(String server) {
     return event -> emit(server, "supervisor", String.format(Locale.ROOT, "%-9s generation %d pid %d %+.1f ms  %s",
-        event.path("event").asString(""), event.path("generation").asInt(), event.path("pid").asInt(),
-        event.path("elapsed_ms").asDouble(), event.path("detail").asString("")));
+        event.step().name().toLowerCase(Locale.ROOT), event.generation(), event.pid(), event.elapsed().toNanos() / 1e6,
+        event.detail()));
   }
 
   /**

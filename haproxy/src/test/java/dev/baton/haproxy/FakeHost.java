@@ -1,19 +1,21 @@
 package dev.baton.haproxy;
 
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.DeployKind;
+import dev.baton.protocol.DeployStep;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Status;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /** A supervisor that deploys instantly: its version is its command, and "bad" versions fail 5xx. */
 final class FakeHost implements Host {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
-
   private final String name;
   private final FakeHaproxy haproxy;
   private final Deque<List<String>> previous = new ArrayDeque<>();
@@ -37,22 +39,20 @@ final class FakeHost implements Host {
   }
 
   @Override
-  public JsonNode status() {
+  public Status status() {
     unreachable.ifPresent(e -> {
       throw e;
     });
-    var status = JSON.createObjectNode();
-    status.put("activeGeneration", generation);
-    status.put("deploying", false);
-    var g = status.putArray("generations").addObject();
-    g.put("number", generation);
-    g.put("state", "active");
-    command.forEach(g.putArray("command")::add);
-    return status;
+    var started = Instant.EPOCH.plusSeconds(generation);
+    var active = new Status.GenerationStatus(generation, "active", pid(), command, started, Optional.of(started),
+        Optional.of(started), Optional.empty(), "READY from baton-app", Optional.empty(), "");
+    return new Status(1, Optional.of(generation), false, Optional.empty(), List.of(), List.of(active),
+        List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3)),
+        List.of(new Status.HistoryEntry(started, DeployKind.DEPLOY, generation, Optional.of(generation - 1), "")));
   }
 
   @Override
-  public JsonNode deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<JsonNode> events) {
+  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
     unreachable.ifPresent(e -> {
       throw e;
     });
@@ -68,7 +68,7 @@ final class FakeHost implements Host {
   }
 
   @Override
-  public JsonNode rollback(String reason, Duration timeout, Consumer<JsonNode> events) {
+  public Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events) {
     unreachable.ifPresent(e -> {
       throw e;
     });
@@ -78,24 +78,19 @@ final class FakeHost implements Host {
     return reply();
   }
 
-  private void become(List<String> argv, Consumer<JsonNode> events) {
+  private void become(List<String> argv, Consumer<DeployEvent> events) {
     generation++;
     command = argv;
     haproxy.server(name).bad = argv.contains("bad");
-    var event = JSON.createObjectNode();
-    event.put("event", "promoted");
-    event.put("generation", generation);
-    event.put("pid", 1000 + generation);
-    event.put("elapsed_ms", 1.0);
-    event.put("detail", "replaces generation " + (generation - 1));
-    events.accept(event);
+    events.accept(new DeployEvent(DeployStep.PROMOTED, generation, pid(), Duration.ofMillis(1),
+        "replaces generation " + (generation - 1)));
   }
 
-  private JsonNode reply() {
-    var reply = JSON.createObjectNode();
-    reply.put("ok", true);
-    reply.put("generation", generation);
-    reply.put("pid", 1000 + generation);
-    return reply;
+  private Reply.Done reply() {
+    return new Reply.Done(generation, pid());
+  }
+
+  private int pid() {
+    return 1000 + generation;
   }
 }

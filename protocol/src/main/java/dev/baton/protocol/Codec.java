@@ -286,7 +286,7 @@ public final class Codec {
         throw new IllegalArgumentException("a reply needs \"ok\"");
       }
       if (!ok) {
-        return new Reply.Failed(error == null ? "the supervisor gave no reason" : error);
+        return new Reply.Failed(error);
       }
       if (status != null) {
         return new Reply.StatusReply(status);
@@ -318,8 +318,7 @@ public final class Codec {
       if (event == null) {
         throw new IllegalArgumentException("an event needs a step in \"event\"");
       }
-      return new DeployEvent(event, generation, pid, Duration.ofNanos(Math.round(elapsedMs * 1e6)),
-          detail == null ? "" : detail);
+      return new DeployEvent(event, generation, pid, Duration.ofNanos(Math.round(elapsedMs * 1e6)), detail);
     }
   }
 }

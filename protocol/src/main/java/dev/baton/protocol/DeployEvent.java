@@ -13,6 +13,7 @@ public record DeployEvent(DeployStep step, int generation, int pid, Duration ela
   public DeployEvent {
     Objects.requireNonNull(step, "step");
     Objects.requireNonNull(elapsed, "elapsed");
-    Objects.requireNonNull(detail, "detail");
+    // Often an exception's message, which may be null; a line of JSON says "" then.
+    detail = Objects.requireNonNullElse(detail, "");
   }
 }

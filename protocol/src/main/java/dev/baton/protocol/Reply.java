@@ -11,7 +11,8 @@ public sealed interface Reply extends ServerMessage {
   /** The request was refused or failed; {@code error} says why and what to do. */
   record Failed(String error) implements Reply {
     public Failed {
-      Objects.requireNonNull(error, "error");
+      // Often an exception's message, which may be null.
+      error = Objects.requireNonNullElse(error, "the supervisor gave no reason");
     }
   }
 

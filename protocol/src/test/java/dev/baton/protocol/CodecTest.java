@@ -101,6 +101,12 @@ class CodecTest {
   }
 
   @Test
+  void anExceptionsNullMessageStillMakesALine() {
+    assertThat(Codec.encode(new DeployEvent(DeployStep.FAILED, 2, 9, Duration.ZERO, null))).endsWith(",\"detail\":\"\"}");
+    assertThat(Codec.encode(new Reply.Failed(null))).isEqualTo("{\"ok\":false,\"error\":\"the supervisor gave no reason\"}");
+  }
+
+  @Test
   void aDeployCannotNameAnEmptyCommand() {
     assertThatThrownBy(() -> new Request.Deploy(Optional.of(List.of()), Map.of(), false))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must name a program");
