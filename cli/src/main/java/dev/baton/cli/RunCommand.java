@@ -75,7 +75,6 @@ final class RunCommand implements Callable<Integer> {
     supervisor.stopped().join();
     remote.ifPresent(RemoteApi::close);
     agent.ifPresent(AgentCheck::close);
-    supervisor.awaitControlReplies(java.time.Duration.ofSeconds(2));
     return bySignal.get() ? KEEP_RUNNING : 0;
   }
 

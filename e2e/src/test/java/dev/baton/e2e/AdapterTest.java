@@ -6,7 +6,6 @@ import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import dev.baton.os.Os;
 import dev.baton.os.Signal;
-import dev.baton.supervisor.ControlClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -207,7 +206,7 @@ class AdapterTest {
 
   static Call call(Service service, String command) {
     var events = new ArrayList<JsonNode>();
-    var reply = new ControlClient(service.dir.resolve("baton.sock")).call(ControlClient.request(command), events::add);
+    var reply = Wire.call(service.dir.resolve("baton.sock"), Wire.request(command), events::add);
     return new Call(reply, events);
   }
 

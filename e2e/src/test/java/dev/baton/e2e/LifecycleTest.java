@@ -71,8 +71,7 @@ class LifecycleTest {
         var ready = notify.receive().orElseThrow();
         assertThat(ready.fields()).containsEntry("READY", "1").containsEntry("MAINPID", Long.toString(process.pid()));
         assertThat(ready.pid()).isEqualTo((int) process.pid());
-        var reply = new dev.baton.supervisor.ControlClient(dir.resolve("baton.sock"))
-            .call(dev.baton.supervisor.ControlClient.request("deploy"), e -> {});
+        var reply = Wire.call(dir.resolve("baton.sock"), Wire.request("deploy"), e -> {});
         assertThat(reply.path("ok").asBoolean()).isTrue();
         var again = notify.receive().orElseThrow();
         assertThat(again.pid()).isEqualTo((int) process.pid());

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.os.Os;
 import dev.baton.os.Signal;
-import dev.baton.supervisor.ControlClient;
+import dev.baton.protocol.ControlClient;
+import dev.baton.protocol.Request;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,8 +122,7 @@ final class Service implements AutoCloseable {
   }
 
   JsonNode call(String command, Consumer<JsonNode> events) {
-    var reply = new ControlClient(dir.resolve("baton.sock")).call(ControlClient.request(command), events);
-    return reply;
+    return Wire.call(dir.resolve("baton.sock"), Wire.request(command), events);
   }
 
   JsonNode status() {
@@ -142,13 +142,8 @@ final class Service implements AutoCloseable {
 
   /** Deploys the config's command (or argv) and returns the supervisor's final reply. */
   JsonNode deploy(List<String> argv) {
-    var request = ControlClient.request("deploy");
-    if (!argv.isEmpty()) {
-      var array = request.putArray("argv");
-      argv.forEach(array::add);
-    }
-    var reply = new ControlClient(dir.resolve("baton.sock")).call(request, event -> generationPids.add(event.path("pid").asInt()));
-    return reply;
+    var request = new Request.Deploy(argv.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(argv), java.util.Map.of(), false);
+    return Wire.call(dir.resolve("baton.sock"), request, event -> generationPids.add(event.path("pid").asInt()));
   }
 
   JsonNode deploy() {

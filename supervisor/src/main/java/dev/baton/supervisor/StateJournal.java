@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -51,7 +53,11 @@ final class StateJournal {
     }
   }
 
-  private static final JsonMapper JSON = JsonMapper.builder().findAndAddModules().build();
+  /** snake_case, as every JSON document baton writes. */
+  private static final JsonMapper JSON = JsonMapper.builder()
+      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+      .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .build();
 
   private final Path path;
   /** The listeners as the journal names them; they never change once bound, so /proc is read once. */
