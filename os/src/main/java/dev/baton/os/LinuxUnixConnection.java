@@ -97,7 +97,7 @@ final class LinuxUnixConnection implements UnixConnection {
   private int acquireOpen(String what) {
     int n = fd.acquire();
     if (n < 0) {
-      throw Libc.error(what, Libc.EBADF);
+      throw Native.error(what, Libc.EBADF);
     }
     return n;
   }

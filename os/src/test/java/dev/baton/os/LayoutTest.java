@@ -29,7 +29,7 @@ class LayoutTest {
 
   @Test
   void errnoBecomesItsNameAndDescription() {
-    var e = Libc.error("bind(127.0.0.1:8080)", Libc.EADDRINUSE);
+    var e = Native.error("bind(127.0.0.1:8080)", Libc.EADDRINUSE);
 
     assertThat(e).hasMessage("bind(127.0.0.1:8080) failed: EADDRINUSE (Address already in use)");
     assertThat(e.errno()).isEqualTo(98);
