@@ -1,10 +1,5 @@
 package dev.baton.os;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
-
 import static dev.baton.os.Native.check;
 import static dev.baton.os.Native.checkOr;
 import static dev.baton.os.Native.checkUnless;
@@ -12,6 +7,9 @@ import static dev.baton.os.Native.errnoCall;
 import static dev.baton.os.Native.invoke;
 import static dev.baton.os.Native.plainCall;
 import static dev.baton.os.Native.variadicErrnoCall;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -36,7 +34,6 @@ final class Libc {
   static final int ENOENT = 2;
   static final int ESRCH = 3;
   static final int EINTR = 4;
-  static final int ECHILD = 10;
   static final int EBADF = 9;
   static final int EADDRINUSE = 98;
   static final int ECONNABORTED = 103;
@@ -65,20 +62,6 @@ final class Libc {
   static final int O_RDONLY = 0;
   static final int O_CLOEXEC = 0x80000;
   static final int F_DUPFD_CLOEXEC = 1030;
-
-  // sys/wait.h, signal.h
-  static final int P_PIDFD = 3;
-  static final int WEXITED = 4;
-  static final int CLD_EXITED = 1;
-
-  /**
-   * siginfo_t as waitid(2) fills it for a child: si_signo@0, si_errno@4, si_code@8, then the
-   * union's _sigchld: si_pid@16, si_uid@20, si_status@24. Only si_code and si_status are read.
-   */
-  static final long SIGINFO_SIZE = 128;
-
-  static final long SIGINFO_CODE = 8;
-  static final long SIGINFO_STATUS = 24;
 
   /** struct iovec. */
   static final StructLayout IOVEC =
@@ -137,6 +120,7 @@ final class Libc {
   }
 
   // ---- Downcall handles -------------------------------------------------------------------
+  // Those without "private" are shared with LibcEvents, which makes the non-blocking calls.
 
   private static final MethodHandle SOCKET =
       errnoCall("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
@@ -146,7 +130,7 @@ final class Libc {
       errnoCall("getsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle BIND = errnoCall("bind", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle LISTEN = errnoCall("listen", JAVA_INT, JAVA_INT, JAVA_INT);
-  private static final MethodHandle ACCEPT4 =
+  static final MethodHandle ACCEPT4 =
       errnoCall("accept4", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
   private static final MethodHandle CONNECT =
       errnoCall("connect", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
@@ -154,15 +138,15 @@ final class Libc {
       errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
-  private static final MethodHandle READ =
+  static final MethodHandle READ =
       errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
-  private static final MethodHandle SEND =
+  static final MethodHandle SEND =
       errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
   private static final MethodHandle SENDTO =
       errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle SENDMSG =
+  static final MethodHandle SENDMSG =
       errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle RECVMSG =
+  static final MethodHandle RECVMSG =
       errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIPE2 = errnoCall("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle CHMOD = errnoCall("chmod", JAVA_INT, ADDRESS, JAVA_INT);
@@ -173,15 +157,12 @@ final class Libc {
       errnoCall("pidfd_send_signal", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIDFD_GETFD =
       errnoCall("pidfd_getfd", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-  private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
   private static final MethodHandle CLOSE_RANGE =
       errnoCall("close_range", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle EXECVE = errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
-  private static final MethodHandle WAITID =
-      errnoCall("waitid", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
 
   /** fcntl is variadic: the third argument must be passed as a variadic one. */
-  private static final MethodHandle FCNTL =
+  static final MethodHandle FCNTL =
       variadicErrnoCall("fcntl", 2, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
 
   private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
@@ -255,14 +236,6 @@ final class Libc {
     checkOr(EINTR, Native.NO_ERRNO, "close(fd=" + fd + ")", e -> (int) CLOSE.invokeExact(e, fd));
   }
 
-  static long read(int fd, MemorySegment buffer, long length, String what) {
-    return check(what, e -> (long) READ.invokeExact(e, fd, buffer, length));
-  }
-
-  static long send(int fd, MemorySegment buffer, long length, int flags, String what) {
-    return check(what, e -> (long) SEND.invokeExact(e, fd, buffer, length, flags));
-  }
-
   static long sendto(int fd, MemorySegment buffer, int flags, MemorySegment address, String what) {
     return check(
         what,
@@ -270,14 +243,6 @@ final class Libc {
             (long)
                 SENDTO.invokeExact(
                     e, fd, buffer, buffer.byteSize(), flags, address, (int) address.byteSize()));
-  }
-
-  static long sendmsg(int fd, MemorySegment message, int flags, String what) {
-    return check(what, e -> (long) SENDMSG.invokeExact(e, fd, message, flags));
-  }
-
-  static long recvmsg(int fd, MemorySegment message, int flags, String what) {
-    return check(what, e -> (long) RECVMSG.invokeExact(e, fd, message, flags));
   }
 
   /** pipe2(O_CLOEXEC): returns {read end, write end}. */
@@ -321,17 +286,6 @@ final class Libc {
     return (int) check(what, e -> (int) PIDFD_GETFD.invokeExact(e, pidfd, fd, 0));
   }
 
-  /** Blocks until {@code fd} is readable, or hung up: for a pidfd, until its process has exited. */
-  static void awaitReadable(int fd, String what) {
-    try (var arena = Arena.ofConfined()) {
-      // struct pollfd { int fd; short events; short revents; }
-      var pollfd = arena.allocate(8, 4);
-      pollfd.set(JAVA_INT, 0, fd);
-      pollfd.set(JAVA_SHORT, 4, (short) 1); // POLLIN
-      check(what, e -> (int) POLL.invokeExact(e, pollfd, 1L, -1));
-    }
-  }
-
   /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC): every descriptor from {@code first} up. */
   static void closeOnExecFrom(int first, String what) {
     check(what, e -> (int) CLOSE_RANGE.invokeExact(e, first, -1, 4));
@@ -340,9 +294,5 @@ final class Libc {
   /** execve(2): returns only by throwing. */
   static void execve(MemorySegment path, MemorySegment argv, MemorySegment envp, String what) {
     check(what, e -> (int) EXECVE.invokeExact(e, path, argv, envp));
-  }
-
-  static void waitid(int idType, int id, MemorySegment siginfo, int options, String what) {
-    check(what, e -> (int) WAITID.invokeExact(e, idType, id, siginfo, options));
   }
 }

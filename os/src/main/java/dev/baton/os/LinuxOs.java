@@ -304,7 +304,7 @@ final class LinuxOs implements Os {
 
   @Override
   public Poller poller() {
-    throw new UnsupportedOperationException("todo");
+    return new LinuxPoller();
   }
 
   @Override
