@@ -21,7 +21,6 @@ final class LibcSpawn {
   static final short POSIX_SPAWN_SETPGROUP = 0x02;
   static final short POSIX_SPAWN_SETSIGDEF = 0x04;
   static final short POSIX_SPAWN_SETSIGMASK = 0x08;
-  static final short POSIX_SPAWN_SETSID = 0x80;
 
   // Opaque glibc types, allocated by us and filled by their *_init functions.
   static final long POSIX_SPAWN_FILE_ACTIONS_SIZE = 80;

@@ -111,7 +111,7 @@ final class LinuxSpawn {
 
   /**
    * The JVM blocks and handles signals of its own; a generation starts from a clean slate: nothing
-   * blocked, every disposition the default, and its own session.
+   * blocked, every disposition the default, and its own process group.
    */
   private static void startClean(MemorySegment attr, Arena arena) {
     var empty = arena.allocate(LibcSpawn.SIGSET_SIZE, 8);
@@ -124,9 +124,12 @@ final class LinuxSpawn {
     var all = arena.allocate(LibcSpawn.SIGSET_SIZE, 8);
     all.fill((byte) 0xff);
     LibcSpawn.spawnattrSetsigdefault(attr, all);
-    // A new session makes the child a process group leader, so signalGroup(pid) reaches its whole
-    // tree, and the supervisor's terminal (Ctrl-C) no longer does.
-    int flags = LibcSpawn.POSIX_SPAWN_SETSIGMASK | LibcSpawn.POSIX_SPAWN_SETSIGDEF | LibcSpawn.POSIX_SPAWN_SETSID;
+    // A process group of its own (pgid = pid) in our session; see Os#spawn for why not a session.
+    LibcSpawn.spawnattrSetpgroup(attr, 0);
+    int flags =
+        LibcSpawn.POSIX_SPAWN_SETSIGMASK
+            | LibcSpawn.POSIX_SPAWN_SETSIGDEF
+            | LibcSpawn.POSIX_SPAWN_SETPGROUP;
     LibcSpawn.spawnattrSetflags(attr, (short) flags);
   }
 

@@ -160,13 +160,21 @@ class SpawnTest {
     assertThat(Reaping.awaitExit(child).success()).isTrue();
   }
 
+  /** Its own group, for kill(-pgid); our session, so autogroup scheduling weighs it with us. */
   @Test
-  void childLeadsANewSessionAndProcessGroup() throws Exception {
+  void childLeadsAProcessGroupOfItsOwnInOurSession() throws Exception {
     var child = spawn(List.of("sleep", "60"), List.of());
 
     var stat = statAfterComm(child.pid());
+    var ours = statAfterComm(os.pid());
     assertThat(stat[2]).as("pgrp").isEqualTo(Integer.toString(child.pid()));
-    assertThat(stat[3]).as("session").isEqualTo(Integer.toString(child.pid()));
+    assertThat(stat[3]).as("session").isEqualTo(ours[3]);
+    assertThat(stat[2]).as("pgrp, not ours").isNotEqualTo(ours[2]);
+    var autogroup = Path.of("/proc/self/autogroup"); // only on kernels built with autogroups
+    if (Files.exists(autogroup)) {
+      assertThat(Files.readString(Path.of("/proc/" + child.pid() + "/autogroup")))
+          .isEqualTo(Files.readString(autogroup));
+    }
   }
 
   @Test
