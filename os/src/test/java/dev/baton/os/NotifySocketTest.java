@@ -80,9 +80,7 @@ class NotifySocketTest {
         var poller = os.poller()) {
       assertThat(notify.receiveNow()).as("nothing queued").isEmpty();
       poller.watch(notify.fd(), Poller.READABLE, 3);
-      var env =
-          Map.of("PATH", System.getenv("PATH"), "HOME", System.getProperty("user.home"),
-              "NOTIFY_SOCKET", path.toString());
+      var env = Map.of("PATH", System.getenv("PATH"), "NOTIFY_SOCKET", path.toString());
 
       var child =
           os.spawn(
