@@ -34,10 +34,17 @@ final class FdOutputStream extends OutputStream {
       var data = arena.allocate(Math.max(length, 1));
       MemorySegment.copy(bytes, offset, data, ValueLayout.JAVA_BYTE, 0, length);
       // send(2) on a stream socket may take fewer bytes than offered; loop until all are out.
+      // A socket accepted for the event loop is non-blocking: wait in poll(2) where it is full.
       long sent = 0;
       while (sent < length) {
-        sent +=
-            Libc.send(n, data.asSlice(sent), length - sent, Libc.MSG_NOSIGNAL, "send(" + fd + ")");
+        long taken =
+            LibcEvents.sendNow(
+                n, data.asSlice(sent), length - sent, Libc.MSG_NOSIGNAL, "send(" + fd + ")");
+        if (taken < 0) {
+          LibcEvents.poll(n, LibcEvents.POLLOUT, -1, "poll(" + fd + ")");
+        } else {
+          sent += taken;
+        }
       }
     } catch (NativeException e) {
       throw new IOException(e.getMessage(), e);

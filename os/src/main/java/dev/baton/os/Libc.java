@@ -1,24 +1,28 @@
 package dev.baton.os;
 
+import static dev.baton.os.Native.check;
+import static dev.baton.os.Native.checkOr;
+import static dev.baton.os.Native.checkUnless;
+import static dev.baton.os.Native.errnoCall;
+import static dev.baton.os.Native.invoke;
+import static dev.baton.os.Native.plainCall;
+import static dev.baton.os.Native.variadicErrnoCall;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /**
  * The glibc functions baton calls, as FFM downcall handles, with typed wrappers that turn a failed
  * call into a {@link NativeException} naming the call and its errno. Constants and sizes are those
- * of Linux x86-64 with glibc.
+ * of Linux x86-64 with glibc. posix_spawn's family is in {@link LibcSpawn}, the event loop's calls
+ * (epoll, eventfd, and the non-blocking ones) in {@link LibcEvents}.
  *
  * <p>Every wrapper retries on EINTR: a signal aimed at the JVM must never fail a baton operation.
  * close(2) is the exception, because Linux releases the descriptor even when it reports EINTR.
@@ -30,7 +34,6 @@ final class Libc {
   static final int ENOENT = 2;
   static final int ESRCH = 3;
   static final int EINTR = 4;
-  static final int ECHILD = 10;
   static final int EBADF = 9;
   static final int EADDRINUSE = 98;
   static final int ECONNABORTED = 103;
@@ -59,30 +62,6 @@ final class Libc {
   static final int O_RDONLY = 0;
   static final int O_CLOEXEC = 0x80000;
   static final int F_DUPFD_CLOEXEC = 1030;
-
-  // spawn.h (glibc): POSIX_SPAWN_SETSID exists since glibc 2.26.
-  static final short POSIX_SPAWN_SETSIGDEF = 0x04;
-  static final short POSIX_SPAWN_SETSIGMASK = 0x08;
-  static final short POSIX_SPAWN_SETSID = 0x80;
-
-  // sys/wait.h, signal.h
-  static final int P_PIDFD = 3;
-  static final int WEXITED = 4;
-  static final int CLD_EXITED = 1;
-
-  // Opaque glibc types, allocated by us and filled by their *_init functions.
-  static final long POSIX_SPAWN_FILE_ACTIONS_SIZE = 80;
-  static final long POSIX_SPAWNATTR_SIZE = 336;
-  static final long SIGSET_SIZE = 128;
-
-  /**
-   * siginfo_t as waitid(2) fills it for a child: si_signo@0, si_errno@4, si_code@8, then the
-   * union's _sigchld: si_pid@16, si_uid@20, si_status@24. Only si_code and si_status are read.
-   */
-  static final long SIGINFO_SIZE = 128;
-
-  static final long SIGINFO_CODE = 8;
-  static final long SIGINFO_STATUS = 24;
 
   /** struct iovec. */
   static final StructLayout IOVEC =
@@ -141,17 +120,7 @@ final class Libc {
   }
 
   // ---- Downcall handles -------------------------------------------------------------------
-
-  private static final Linker LINKER = Linker.nativeLinker();
-  private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO = CALL_STATE.varHandle(PathElement.groupElement("errno"));
-
-  /**
-   * Where each thread's downcalls leave errno. errno must be captured by the linker right after the
-   * call: by the time Java code runs again, the JVM may have made calls of its own that change it.
-   */
-  private static final ThreadLocal<MemorySegment> ERRNO_SLOT =
-      ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CALL_STATE));
+  // Those without "private" are shared with LibcEvents, which makes the non-blocking calls.
 
   private static final MethodHandle SOCKET =
       errnoCall("socket", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
@@ -161,7 +130,7 @@ final class Libc {
       errnoCall("getsockopt", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle BIND = errnoCall("bind", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle LISTEN = errnoCall("listen", JAVA_INT, JAVA_INT, JAVA_INT);
-  private static final MethodHandle ACCEPT4 =
+  static final MethodHandle ACCEPT4 =
       errnoCall("accept4", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT);
   private static final MethodHandle CONNECT =
       errnoCall("connect", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
@@ -169,15 +138,15 @@ final class Libc {
       errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
-  private static final MethodHandle READ =
+  static final MethodHandle READ =
       errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
-  private static final MethodHandle SEND =
+  static final MethodHandle SEND =
       errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
   private static final MethodHandle SENDTO =
       errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle SENDMSG =
+  static final MethodHandle SENDMSG =
       errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle RECVMSG =
+  static final MethodHandle RECVMSG =
       errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIPE2 = errnoCall("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle CHMOD = errnoCall("chmod", JAVA_INT, ADDRESS, JAVA_INT);
@@ -188,158 +157,16 @@ final class Libc {
       errnoCall("pidfd_send_signal", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIDFD_GETFD =
       errnoCall("pidfd_getfd", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-  private static final MethodHandle POLL = errnoCall("poll", JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
   private static final MethodHandle CLOSE_RANGE =
       errnoCall("close_range", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle EXECVE = errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
-  private static final MethodHandle WAITID =
-      errnoCall("waitid", JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
 
   /** fcntl is variadic: the third argument must be passed as a variadic one. */
-  private static final MethodHandle FCNTL =
-      LINKER.downcallHandle(
-          symbol("fcntl"),
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
-          Linker.Option.captureCallState("errno"),
-          Linker.Option.firstVariadicArg(2));
+  static final MethodHandle FCNTL =
+      variadicErrnoCall("fcntl", 2, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
 
   private static final MethodHandle GETPID = plainCall("getpid", JAVA_INT);
   private static final MethodHandle GETUID = plainCall("getuid", JAVA_INT);
-  private static final MethodHandle STRERRORNAME_NP =
-      plainCall("strerrorname_np", ADDRESS, JAVA_INT);
-  private static final MethodHandle STRERRORDESC_NP =
-      plainCall("strerrordesc_np", ADDRESS, JAVA_INT);
-
-  // The posix_spawn family returns an error number instead of setting errno.
-  private static final MethodHandle POSIX_SPAWN =
-      plainCall("posix_spawn", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
-  private static final MethodHandle FILE_ACTIONS_INIT =
-      plainCall("posix_spawn_file_actions_init", JAVA_INT, ADDRESS);
-  private static final MethodHandle FILE_ACTIONS_DESTROY =
-      plainCall("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
-  private static final MethodHandle FILE_ACTIONS_ADDCHDIR =
-      plainCall("posix_spawn_file_actions_addchdir_np", JAVA_INT, ADDRESS, ADDRESS);
-  private static final MethodHandle FILE_ACTIONS_ADDOPEN =
-      plainCall(
-          "posix_spawn_file_actions_addopen",
-          JAVA_INT,
-          ADDRESS,
-          JAVA_INT,
-          ADDRESS,
-          JAVA_INT,
-          JAVA_INT);
-  private static final MethodHandle FILE_ACTIONS_ADDDUP2 =
-      plainCall("posix_spawn_file_actions_adddup2", JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
-  private static final MethodHandle FILE_ACTIONS_ADDCLOSEFROM =
-      plainCall("posix_spawn_file_actions_addclosefrom_np", JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle SPAWNATTR_INIT =
-      plainCall("posix_spawnattr_init", JAVA_INT, ADDRESS);
-  private static final MethodHandle SPAWNATTR_DESTROY =
-      plainCall("posix_spawnattr_destroy", JAVA_INT, ADDRESS);
-  private static final MethodHandle SPAWNATTR_SETFLAGS =
-      plainCall("posix_spawnattr_setflags", JAVA_INT, ADDRESS, JAVA_SHORT);
-  private static final MethodHandle SPAWNATTR_SETSIGMASK =
-      plainCall("posix_spawnattr_setsigmask", JAVA_INT, ADDRESS, ADDRESS);
-  private static final MethodHandle SPAWNATTR_SETSIGDEFAULT =
-      plainCall("posix_spawnattr_setsigdefault", JAVA_INT, ADDRESS, ADDRESS);
-  private static final MethodHandle SIGEMPTYSET = plainCall("sigemptyset", JAVA_INT, ADDRESS);
-
-  private static MemorySegment symbol(String name) {
-    return LINKER
-        .defaultLookup()
-        .find(name)
-        .orElseThrow(
-            () ->
-                new UnsatisfiedLinkError(
-                    "libc has no " + name + "; baton needs glibc 2.36 or later"));
-  }
-
-  private static MethodHandle errnoCall(String name, MemoryLayout result, MemoryLayout... args) {
-    return LINKER.downcallHandle(
-        symbol(name), FunctionDescriptor.of(result, args), Linker.Option.captureCallState("errno"));
-  }
-
-  private static MethodHandle plainCall(String name, MemoryLayout result, MemoryLayout... args) {
-    return LINKER.downcallHandle(symbol(name), FunctionDescriptor.of(result, args));
-  }
-
-  /** A downcall that returns -1 and sets errno on failure; its first argument is the errno slot. */
-  @FunctionalInterface
-  private interface ErrnoCall {
-    long invoke(MemorySegment errnoSlot) throws Throwable;
-  }
-
-  /**
-   * Any downcall; invokeExact declares Throwable, though a downcall throws no checked exception.
-   */
-  @FunctionalInterface
-  private interface Downcall<T> {
-    T invoke() throws Throwable;
-  }
-
-  private static <T> T invoke(Downcall<T> call) {
-    try {
-      return call.invoke();
-    } catch (RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IllegalStateException("downcall failed", t);
-    }
-  }
-
-  /** Runs {@code call}, again while it fails with EINTR; throws for any other errno. */
-  private static long check(String what, ErrnoCall call) {
-    return checkUnless(NO_ERRNO, what, call);
-  }
-
-  /** No errno is this: for {@link #checkUnless} when every failure throws. */
-  private static final int NO_ERRNO = -1;
-
-  /**
-   * As {@link #check}, but returns -1 when it fails with {@code expected}: an answer, not an error,
-   * and one that comes often enough (a group that already exited) not to build an exception for.
-   */
-  private static long checkUnless(int expected, String what, ErrnoCall call) {
-    var slot = ERRNO_SLOT.get();
-    while (true) {
-      long result = invoke(() -> call.invoke(slot));
-      if (result != -1) {
-        return result;
-      }
-      int errno = (int) ERRNO.get(slot, 0L);
-      if (errno == expected) {
-        return -1;
-      }
-      if (errno != EINTR) {
-        throw error(what, errno);
-      }
-    }
-  }
-
-  /** For the posix_spawn family, which return an error number rather than setting errno. */
-  private static void checkReturned(String what, Downcall<Integer> call) {
-    int error = invoke(call);
-    if (error != 0) {
-      throw error(what, error);
-    }
-  }
-
-  static NativeException error(String what, int errno) {
-    var name = cString(invoke(() -> (MemorySegment) STRERRORNAME_NP.invokeExact(errno)));
-    var description = cString(invoke(() -> (MemorySegment) STRERRORDESC_NP.invokeExact(errno)));
-    return new NativeException(
-        what,
-        errno,
-        name.isEmpty() ? "errno " + errno : name,
-        description.isEmpty() ? "unknown error" : description);
-  }
-
-  /** A C string that glibc keeps for the life of the process, or "" for NULL. */
-  private static String cString(MemorySegment pointer) {
-    return pointer.equals(MemorySegment.NULL)
-        ? ""
-        : pointer.reinterpret(Long.MAX_VALUE).getString(0);
-  }
 
   // ---- Typed wrappers ---------------------------------------------------------------------
 
@@ -406,22 +233,7 @@ final class Libc {
 
   /** close(2), never retried: on Linux the descriptor is gone even when close reports EINTR. */
   static void close(int fd) {
-    var slot = ERRNO_SLOT.get();
-    int result = invoke(() -> (int) CLOSE.invokeExact(slot, fd));
-    if (result == -1) {
-      int errno = (int) ERRNO.get(slot, 0L);
-      if (errno != EINTR) {
-        throw error("close(fd=" + fd + ")", errno);
-      }
-    }
-  }
-
-  static long read(int fd, MemorySegment buffer, long length, String what) {
-    return check(what, e -> (long) READ.invokeExact(e, fd, buffer, length));
-  }
-
-  static long send(int fd, MemorySegment buffer, long length, int flags, String what) {
-    return check(what, e -> (long) SEND.invokeExact(e, fd, buffer, length, flags));
+    checkOr(EINTR, Native.NO_ERRNO, "close(fd=" + fd + ")", e -> (int) CLOSE.invokeExact(e, fd));
   }
 
   static long sendto(int fd, MemorySegment buffer, int flags, MemorySegment address, String what) {
@@ -431,14 +243,6 @@ final class Libc {
             (long)
                 SENDTO.invokeExact(
                     e, fd, buffer, buffer.byteSize(), flags, address, (int) address.byteSize()));
-  }
-
-  static long sendmsg(int fd, MemorySegment message, int flags, String what) {
-    return check(what, e -> (long) SENDMSG.invokeExact(e, fd, message, flags));
-  }
-
-  static long recvmsg(int fd, MemorySegment message, int flags, String what) {
-    return check(what, e -> (long) RECVMSG.invokeExact(e, fd, message, flags));
   }
 
   /** pipe2(O_CLOEXEC): returns {read end, write end}. */
@@ -482,17 +286,6 @@ final class Libc {
     return (int) check(what, e -> (int) PIDFD_GETFD.invokeExact(e, pidfd, fd, 0));
   }
 
-  /** Blocks until {@code fd} is readable, or hung up: for a pidfd, until its process has exited. */
-  static void awaitReadable(int fd, String what) {
-    try (var arena = Arena.ofConfined()) {
-      // struct pollfd { int fd; short events; short revents; }
-      var pollfd = arena.allocate(8, 4);
-      pollfd.set(JAVA_INT, 0, fd);
-      pollfd.set(JAVA_SHORT, 4, (short) 1); // POLLIN
-      check(what, e -> (int) POLL.invokeExact(e, pollfd, 1L, -1));
-    }
-  }
-
   /** close_range(first, ~0, CLOSE_RANGE_CLOEXEC): every descriptor from {@code first} up. */
   static void closeOnExecFrom(int first, String what) {
     check(what, e -> (int) CLOSE_RANGE.invokeExact(e, first, -1, 4));
@@ -501,81 +294,5 @@ final class Libc {
   /** execve(2): returns only by throwing. */
   static void execve(MemorySegment path, MemorySegment argv, MemorySegment envp, String what) {
     check(what, e -> (int) EXECVE.invokeExact(e, path, argv, envp));
-  }
-
-  static void waitid(int idType, int id, MemorySegment siginfo, int options, String what) {
-    check(what, e -> (int) WAITID.invokeExact(e, idType, id, siginfo, options));
-  }
-
-  // ---- posix_spawn ------------------------------------------------------------------------
-
-  static void fileActionsInit(MemorySegment actions) {
-    checkReturned(
-        "posix_spawn_file_actions_init", () -> (int) FILE_ACTIONS_INIT.invokeExact(actions));
-  }
-
-  static void fileActionsDestroy(MemorySegment actions) {
-    checkReturned(
-        "posix_spawn_file_actions_destroy", () -> (int) FILE_ACTIONS_DESTROY.invokeExact(actions));
-  }
-
-  static void addChdir(MemorySegment actions, MemorySegment path, String what) {
-    checkReturned(what, () -> (int) FILE_ACTIONS_ADDCHDIR.invokeExact(actions, path));
-  }
-
-  static void addOpen(MemorySegment actions, int fd, MemorySegment path, int flags, String what) {
-    checkReturned(what, () -> (int) FILE_ACTIONS_ADDOPEN.invokeExact(actions, fd, path, flags, 0));
-  }
-
-  static void addDup2(MemorySegment actions, int fd, int target, String what) {
-    checkReturned(what, () -> (int) FILE_ACTIONS_ADDDUP2.invokeExact(actions, fd, target));
-  }
-
-  static void addClosefrom(MemorySegment actions, int from, String what) {
-    checkReturned(what, () -> (int) FILE_ACTIONS_ADDCLOSEFROM.invokeExact(actions, from));
-  }
-
-  static void spawnattrInit(MemorySegment attr) {
-    checkReturned("posix_spawnattr_init", () -> (int) SPAWNATTR_INIT.invokeExact(attr));
-  }
-
-  static void spawnattrDestroy(MemorySegment attr) {
-    checkReturned("posix_spawnattr_destroy", () -> (int) SPAWNATTR_DESTROY.invokeExact(attr));
-  }
-
-  static void spawnattrSetflags(MemorySegment attr, short flags) {
-    checkReturned(
-        "posix_spawnattr_setflags", () -> (int) SPAWNATTR_SETFLAGS.invokeExact(attr, flags));
-  }
-
-  static void spawnattrSetsigmask(MemorySegment attr, MemorySegment sigset) {
-    checkReturned(
-        "posix_spawnattr_setsigmask", () -> (int) SPAWNATTR_SETSIGMASK.invokeExact(attr, sigset));
-  }
-
-  static void spawnattrSetsigdefault(MemorySegment attr, MemorySegment sigset) {
-    checkReturned(
-        "posix_spawnattr_setsigdefault",
-        () -> (int) SPAWNATTR_SETSIGDEFAULT.invokeExact(attr, sigset));
-  }
-
-  static void sigemptyset(MemorySegment sigset) {
-    checkReturned("sigemptyset", () -> (int) SIGEMPTYSET.invokeExact(sigset));
-  }
-
-  /** posix_spawn(3): returns the child's pid. Errors from the child's exec come back here too. */
-  static int posixSpawn(
-      MemorySegment path,
-      MemorySegment actions,
-      MemorySegment attr,
-      MemorySegment argv,
-      MemorySegment envp,
-      String what) {
-    try (var arena = Arena.ofConfined()) {
-      var pid = arena.allocate(JAVA_INT);
-      checkReturned(
-          what, () -> (int) POSIX_SPAWN.invokeExact(pid, path, actions, attr, argv, envp));
-      return pid.get(JAVA_INT, 0);
-    }
   }
 }

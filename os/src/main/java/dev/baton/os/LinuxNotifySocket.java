@@ -42,15 +42,9 @@ final class LinuxNotifySocket implements NotifySocket {
       if (n < 0) {
         return Optional.empty();
       }
-      Msghdr.Ancillary ancillary;
-      String text;
-      try (var arena = Arena.ofConfined()) {
-        var data = arena.allocate(MAX_MESSAGE);
-        var control = arena.allocate(Msghdr.RECEIVE_CONTROL_SIZE, 8);
-        var msg = Msghdr.of(arena, data, control);
-        int count = (int) Libc.recvmsg(n, msg, Libc.MSG_CMSG_CLOEXEC, "recvmsg(" + path + ")");
-        text = new String(data.asSlice(0, count).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
-        ancillary = Msghdr.ancillary(msg, control);
+      Datagram datagram;
+      try {
+        datagram = receiveOne(n, 0);
       } catch (NativeException e) {
         if (fd.isClosed()) {
           return Optional.empty();
@@ -59,15 +53,57 @@ final class LinuxNotifySocket implements NotifySocket {
       } finally {
         fd.release();
       }
-      // sd_notify may pass descriptors (FDSTORE=1). baton keeps none, and each one kept would leak.
-      ancillary.fds().forEach(received -> Libc.close(received.value()));
       if (fd.isClosed()) {
         return Optional.empty(); // close() shut the socket down, so recvmsg returned 0 bytes
       }
-      if (ancillary.sender().isPresent()) {
-        var sender = ancillary.sender().get();
-        return Optional.of(new NotifyMessage(sender.pid(), sender.uid(), text));
+      if (datagram.message().isPresent()) {
+        return datagram.message();
       }
+    }
+  }
+
+  /** As {@link #receive()}, with MSG_DONTWAIT: datagrams without credentials are skipped too. */
+  @Override
+  public Optional<NotifyMessage> receiveNow() {
+    while (true) {
+      int n = fd.acquire();
+      if (n < 0) {
+        return Optional.empty();
+      }
+      Datagram datagram;
+      try {
+        datagram = receiveOne(n, LibcEvents.MSG_DONTWAIT);
+      } finally {
+        fd.release();
+      }
+      if (!datagram.received() || datagram.message().isPresent()) {
+        return datagram.message();
+      }
+    }
+  }
+
+  /** What one recvmsg found; {@code received} is false when MSG_DONTWAIT found nothing. */
+  private record Datagram(boolean received, Optional<NotifyMessage> message) {}
+
+  private Datagram receiveOne(int n, int flags) {
+    try (var arena = Arena.ofConfined()) {
+      var data = arena.allocate(MAX_MESSAGE);
+      var control = arena.allocate(Msghdr.RECEIVE_CONTROL_SIZE, 8);
+      var msg = Msghdr.of(arena, data, control);
+      // MSG_CMSG_CLOEXEC: a descriptor in flight must not leak into a generation spawned meanwhile.
+      int count =
+          (int)
+              LibcEvents.recvmsgNow(
+                  n, msg, Libc.MSG_CMSG_CLOEXEC | flags, "recvmsg(" + path + ")");
+      if (count < 0) {
+        return new Datagram(false, Optional.empty());
+      }
+      var text = new String(data.asSlice(0, count).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+      var ancillary = Msghdr.ancillary(msg, control);
+      // sd_notify may pass descriptors (FDSTORE=1). baton keeps none, and each one kept would leak.
+      ancillary.fds().forEach(received -> Libc.close(received.value()));
+      return new Datagram(
+          true, ancillary.sender().map(sender -> new NotifyMessage(sender.pid(), sender.uid(), text)));
     }
   }
 
@@ -91,11 +127,10 @@ final class LinuxNotifySocket implements NotifySocket {
 
   @Override
   public Fd fd() {
-    throw new UnsupportedOperationException("todo");
-  }
-
-  @Override
-  public java.util.Optional<NotifyMessage> receiveNow() {
-    throw new UnsupportedOperationException("todo");
+    int n = fd.current();
+    if (n < 0) {
+      throw new IllegalStateException(this + " is closed");
+    }
+    return new Fd(n);
   }
 }

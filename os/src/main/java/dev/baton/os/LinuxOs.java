@@ -1,27 +1,20 @@
 package dev.baton.os;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /** {@link Os} on Linux x86-64 with glibc 2.36 or later, through the FFM API. */
 final class LinuxOs implements Os {
@@ -29,9 +22,6 @@ final class LinuxOs implements Os {
 
   /** Backlog of Unix listeners: the control socket sees a handful of CLI calls at a time. */
   private static final int UNIX_BACKLOG = 128;
-
-  /** What execvp(3) searches when the environment has no PATH. */
-  private static final String DEFAULT_PATH = "/usr/bin:/bin";
 
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
@@ -161,7 +151,7 @@ final class LinuxOs implements Os {
       Libc.close(probe);
     }
     if (live) {
-      throw Libc.error(what, Libc.EADDRINUSE); // the owner has seen one empty connection: harmless
+      throw Native.error(what, Libc.EADDRINUSE); // the owner has seen one empty connection: harmless
     }
     try {
       Files.deleteIfExists(path);
@@ -192,282 +182,26 @@ final class LinuxOs implements Os {
     Libc.close(fd.value());
   }
 
-  /**
-   * Reads the kernel's TCP tables for a LISTEN socket on {@code port}, then looks for the process
-   * holding that socket's inode among /proc/PID/fd. Processes we may not inspect are skipped.
-   */
   @Override
   public Optional<String> portOwner(int port) {
-    var sockets = listeningSocketInodes(port);
-    if (sockets.isEmpty()) {
-      return Optional.empty();
-    }
-    // Lowest pid first: a socket shared with children is usually the parent's.
-    for (int pid : pids()) {
-      try (DirectoryStream<Path> fds =
-          Files.newDirectoryStream(Path.of("/proc", Integer.toString(pid), "fd"))) {
-        for (var fd : fds) {
-          if (sockets.contains(linkTarget(fd))) {
-            var comm = Files.readString(Path.of("/proc", Integer.toString(pid), "comm")).strip();
-            return Optional.of("pid " + pid + " (" + comm + ")");
-          }
-        }
-      } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-        // Gone, or not ours to look at: best effort.
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** An fd's link, or "" when it was closed while we looked: a busy process opens and closes many. */
-  private static String linkTarget(Path fd) {
-    try {
-      return Files.readSymbolicLink(fd).toString();
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  /** "socket:[inode]" for each LISTEN socket on the port, as /proc/PID/fd links name them. */
-  private static Set<String> listeningSocketInodes(int port) {
-    var sockets = new HashSet<String>();
-    for (var table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
-      List<String> lines;
-      try {
-        lines = Files.readAllLines(Path.of(table));
-      } catch (IOException e) {
-        continue; // no IPv6 in this kernel
-      }
-      // "sl local_address rem_address st ... uid timeout inode": the port is hex, LISTEN is 0A.
-      for (var line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-        var fields = line.strip().split("\\s+");
-        if (fields.length < 10) {
-          continue;
-        }
-        var local = fields[1];
-        var localPort = local.substring(local.lastIndexOf(':') + 1);
-        if (localPort.equals(String.format("%04X", port))
-            && fields[3].equals("0A")
-            && !fields[9].equals("0")) {
-          sockets.add("socket:[" + fields[9] + "]");
-        }
-      }
-    }
-    return sockets;
-  }
-
-  private static List<Integer> pids() {
-    var pids = new ArrayList<Integer>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-      for (var entry : entries) {
-        pids.add(Integer.parseInt(entry.getFileName().toString()));
-      }
-    } catch (IOException | NumberFormatException e) {
-      // best effort
-    }
-    pids.sort(Comparator.naturalOrder());
-    return pids;
+    return Proc.portOwner(port);
   }
 
   // ---- Processes ------------------------------------------------------------------------------
 
-  /**
-   * posix_spawn with the descriptors arranged by file actions in the child, between its fork and
-   * its exec. Targets are 0 (stdin), 1 and 2 (the new pipes) and 3.. (the listeners).
-   *
-   * <p>A source may already have a target's number: with listeners at fds 4 and 3 passed in that
-   * order, "dup2(4, 3); dup2(3, 4)" would give the child the same socket twice. So every source is
-   * first copied, in the parent, to a close-on-exec number above all targets, and the child dup2s
-   * from those copies; no dup2 can then overwrite a source still to be read.
-   *
-   * <p>closefrom(3 + n) then closes everything above the targets, the copies included. The JVM
-   * holds dozens of descriptors (jars, epoll, sockets), and not all of them are close-on-exec; a
-   * generation must get exactly the descriptors the spec names and nothing else.
-   */
   @Override
   public ChildProcess spawn(SpawnSpec spec) {
-    var argv0 = spec.argv().getFirst();
-    var workdir = spec.workdir().toAbsolutePath();
-    if (!Files.isDirectory(workdir)) {
-      // posix_spawn would report this as a bare ENOENT, as if the program were missing.
-      throw Libc.error("posix_spawn(" + argv0 + "): chdir(" + workdir + ")", Libc.ENOENT);
-    }
-    var program = resolve(argv0, spec.env().getOrDefault("PATH", DEFAULT_PATH), workdir);
-    String what = "posix_spawn(" + argv0 + ")";
-    // The listeners, then the read ends of the child's own output pipes (see SpawnSpec).
-    int firstFree = spec.stderrReadFd() + 1;
-
-    var parentCopies = new ArrayList<Integer>(); // closed in the parent once the child has them
-    var readEnds = new ArrayList<Integer>(); // kept on success, closed on failure
-    boolean spawned = false;
-    try (var arena = Arena.ofConfined()) {
-      int[] stdout = Libc.pipe("pipe2(stdout of " + argv0 + ")");
-      readEnds.add(stdout[0]);
-      parentCopies.add(stdout[1]);
-      int[] stderr = Libc.pipe("pipe2(stderr of " + argv0 + ")");
-      readEnds.add(stderr[0]);
-      parentCopies.add(stderr[1]);
-
-      var actions = arena.allocate(Libc.POSIX_SPAWN_FILE_ACTIONS_SIZE, 8);
-      var attr = arena.allocate(Libc.POSIX_SPAWNATTR_SIZE, 8);
-      Libc.fileActionsInit(actions);
-      Libc.spawnattrInit(attr);
-      int pid;
-      try {
-        Libc.addChdir(actions, arena.allocateFrom(workdir.toString()), "addchdir(" + workdir + ")");
-        if (spec.stdin().isPresent()) {
-          int copy = copyAbove(spec.stdin().get().value(), firstFree, parentCopies);
-          Libc.addDup2(actions, copy, 0, "adddup2(stdin)");
-        } else {
-          Libc.addOpen(actions, 0, arena.allocateFrom("/dev/null"), Libc.O_RDONLY, "addopen(0)");
-        }
-        Libc.addDup2(actions, copyAbove(stdout[1], firstFree, parentCopies), 1, "adddup2(1)");
-        Libc.addDup2(actions, copyAbove(stderr[1], firstFree, parentCopies), 2, "adddup2(2)");
-        for (int i = 0; i < spec.listenFds().size(); i++) {
-          int copy = copyAbove(spec.listenFds().get(i).value(), firstFree, parentCopies);
-          Libc.addDup2(actions, copy, 3 + i, "adddup2(" + (3 + i) + ")");
-        }
-        Libc.addDup2(actions, copyAbove(stdout[0], firstFree, parentCopies), spec.stdoutReadFd(), "adddup2(stdout read end)");
-        Libc.addDup2(actions, copyAbove(stderr[0], firstFree, parentCopies), spec.stderrReadFd(), "adddup2(stderr read end)");
-        Libc.addClosefrom(actions, firstFree, "addclosefrom(" + firstFree + ")");
-        startClean(attr, arena);
-        var argv = cStrings(arena, spec.argv());
-        var envp = cStrings(arena, environment(spec.env()));
-        pid = Libc.posixSpawn(arena.allocateFrom(program), actions, attr, argv, envp, what);
-      } finally {
-        Libc.fileActionsDestroy(actions);
-        Libc.spawnattrDestroy(attr);
-      }
-
-      int pidfd;
-      try {
-        pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
-      } catch (NativeException e) {
-        // A child we can't hold through a pidfd would run unmanaged: don't leave it running.
-        Libc.kill(pid, Signal.KILL.number(), "kill(pid " + pid + ")");
-        throw e;
-      }
-      spawned = true;
-      var pipes = List.of(link(new Fd(stdout[0])), link(new Fd(stderr[0])));
-      return new LinuxChildProcess(
-          pid,
-          pidfd,
-          new FdInputStream(new SharedFd(stdout[0]), /* ownsFd= */ true),
-          new FdInputStream(new SharedFd(stderr[0]), /* ownsFd= */ true),
-          pipes);
-    } finally {
-      // The child has its own copies now; ours would keep the pipes from ever reaching EOF.
-      parentCopies.forEach(Libc::close);
-      if (!spawned) {
-        readEnds.forEach(Libc::close);
-      }
-    }
-  }
-
-  /**
-   * The JVM blocks and handles signals of its own; a generation starts from a clean slate: nothing
-   * blocked, every disposition the default, and its own session.
-   */
-  private static void startClean(MemorySegment attr, Arena arena) {
-    var empty = arena.allocate(Libc.SIGSET_SIZE, 8);
-    Libc.sigemptyset(empty);
-    Libc.spawnattrSetsigmask(attr, empty);
-    // Every bit set, not sigfillset: sigfillset leaves out glibc's internal signals 32 and 33
-    // (SIGCANCEL, SIGSETXID), and for those posix_spawn then sets SIG_IGN in the child, which
-    // survives exec (ProcessBuilder's children show SigIgn 0000000180000000). With them in the set,
-    // the child resets them to SIG_DFL like the rest.
-    var all = arena.allocate(Libc.SIGSET_SIZE, 8);
-    all.fill((byte) 0xff);
-    Libc.spawnattrSetsigdefault(attr, all);
-    // A new session makes the child a process group leader, so signalGroup(pid) reaches its whole
-    // tree, and the supervisor's terminal (Ctrl-C) no longer does.
-    int flags = Libc.POSIX_SPAWN_SETSIGMASK | Libc.POSIX_SPAWN_SETSIGDEF | Libc.POSIX_SPAWN_SETSID;
-    Libc.spawnattrSetflags(attr, (short) flags);
-  }
-
-  /** A close-on-exec copy of {@code fd} numbered {@code min} or higher, remembered for closing. */
-  private static int copyAbove(int fd, int min, List<Integer> copies) {
-    int copy = Libc.dupCloexec(fd, min, "fcntl(fd=" + fd + ", F_DUPFD_CLOEXEC, " + min + ")");
-    copies.add(copy);
-    return copy;
-  }
-
-  /**
-   * argv[0] as execvp would find it, but on the PATH of the child's environment: posix_spawnp would
-   * search the supervisor's own PATH instead. A relative PATH entry is taken from the child's
-   * working directory, where the exec happens.
-   */
-  private static String resolve(String argv0, String path, Path workdir) {
-    if (argv0.contains("/")) {
-      return argv0;
-    }
-    for (var dir : path.split(":", -1)) {
-      var candidate = workdir.resolve(dir).resolve(argv0);
-      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-        return candidate.toString();
-      }
-    }
-    throw Libc.error("posix_spawn(" + argv0 + ")", Libc.ENOENT);
-  }
-
-  private static List<String> environment(Map<String, String> env) {
-    return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).sorted().toList();
-  }
-
-  /** A NULL-terminated array of C strings, as argv and envp are. */
-  private static MemorySegment cStrings(Arena arena, List<String> strings) {
-    var array = arena.allocate(ADDRESS, strings.size() + 1); // zeroed: the last slot is the NULL
-    for (int i = 0; i < strings.size(); i++) {
-      array.setAtIndex(ADDRESS, i, arena.allocateFrom(strings.get(i)));
-    }
-    return array;
+    return LinuxSpawn.spawn(spec);
   }
 
   @Override
   public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
-    var fds = Path.of("/proc", Integer.toString(pid), "fd");
-    var numbers = new ArrayList<Integer>();
-    try (DirectoryStream<Path> entries = Files.newDirectoryStream(fds)) {
-      for (var entry : entries) {
-        if (linkTarget(entry).equals(link)) {
-          numbers.add(Integer.parseInt(entry.getFileName().toString()));
-        }
-      }
-    } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-      return Optional.empty();
-    }
-    numbers.sort(Comparator.naturalOrder());
-    for (int fd : numbers) {
-      if (forReading && !openForReading(pid, fd)) {
-        continue;
-      }
-      int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
-      try {
-        return Optional.of(new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")")));
-      } finally {
-        Libc.close(pidfd);
-      }
-    }
-    return Optional.empty();
-  }
-
-  /** /proc/PID/fdinfo/FD "flags:" is octal; O_ACCMODE 0 is O_RDONLY. */
-  private static boolean openForReading(int pid, int fd) {
-    try {
-      for (var line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "fdinfo", Integer.toString(fd)))) {
-        if (line.startsWith("flags:")) {
-          return (Integer.parseInt(line.substring(6).trim(), 8) & 3) == 0;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      // Gone: not a candidate.
-    }
-    return false;
+    return Proc.takeFd(pid, link, forReading);
   }
 
   @Override
   public String link(Fd fd) {
-    return linkTarget(Path.of("/proc/self/fd", Integer.toString(fd.value())));
+    return Proc.link(fd);
   }
 
   @Override
@@ -483,24 +217,17 @@ final class LinuxOs implements Os {
 
   @Override
   public java.util.OptionalLong startTime(int pid) {
-    try {
-      var stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-      // Fields after the parenthesised command name; starttime is field 22 of stat(5).
-      var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return java.util.OptionalLong.of(Long.parseLong(fields[19]));
-    } catch (IOException | RuntimeException e) {
-      return java.util.OptionalLong.empty();
-    }
+    return Proc.startTime(pid);
   }
 
   @Override
   public void exec(List<String> argv, Map<String, String> env) {
     try (var arena = Arena.ofConfined()) {
-      var program = resolve(argv.getFirst(), env.getOrDefault("PATH", DEFAULT_PATH), Path.of("").toAbsolutePath());
+      var program = LinuxSpawn.resolve(argv.getFirst(), env.getOrDefault("PATH", LinuxSpawn.DEFAULT_PATH), Path.of("").toAbsolutePath());
       // The JDK opens some sockets (an HTTP server's, say) without close-on-exec; the new program
       // must find every port free to bind again.
       Libc.closeOnExecFrom(3, "close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
-      Libc.execve(arena.allocateFrom(program), cStrings(arena, argv), cStrings(arena, environment(env)), "execve(" + program + ")");
+      Libc.execve(arena.allocateFrom(program), LinuxSpawn.cStrings(arena, argv), LinuxSpawn.cStrings(arena, LinuxSpawn.environment(env)), "execve(" + program + ")");
     }
   }
 
@@ -577,7 +304,7 @@ final class LinuxOs implements Os {
 
   @Override
   public Poller poller() {
-    throw new UnsupportedOperationException("todo");
+    return new LinuxPoller();
   }
 
   @Override

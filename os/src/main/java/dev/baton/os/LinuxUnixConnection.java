@@ -8,12 +8,16 @@ import java.io.OutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A connected AF_UNIX stream socket. Closing one of its streams only half-closes (output) or ends
  * that stream (input); {@link #close()} releases the socket and wakes any thread blocked in it.
  */
 final class LinuxUnixConnection implements UnixConnection {
+  /** The most one readNow or writeNow moves: a socket's buffer is about this size. */
+  private static final int CHUNK = 64 * 1024;
+
   private final SharedFd fd;
   private final PeerCredentials peer;
   private final InputStream input;
@@ -64,10 +68,20 @@ final class LinuxUnixConnection implements UnixConnection {
     try (var arena = Arena.ofConfined()) {
       var buffer = arena.allocateFrom(JAVA_BYTE, data);
       var msg = Msghdr.of(arena, buffer, Msghdr.rights(arena, fds));
-      long sent = Libc.sendmsg(n, msg, Libc.MSG_NOSIGNAL, what);
+      long sent;
+      while ((sent = LibcEvents.sendmsgNow(n, msg, Libc.MSG_NOSIGNAL, what)) < 0) {
+        awaitReady(n, LibcEvents.POLLOUT); // accepted by acceptNow(), so non-blocking
+      }
       // The descriptors went with the first byte; a short write leaves only plain data to send.
       while (sent < data.length) {
-        sent += Libc.send(n, buffer.asSlice(sent), data.length - sent, Libc.MSG_NOSIGNAL, what);
+        long taken =
+            LibcEvents.sendNow(
+                n, buffer.asSlice(sent), data.length - sent, Libc.MSG_NOSIGNAL, what);
+        if (taken < 0) {
+          awaitReady(n, LibcEvents.POLLOUT);
+        } else {
+          sent += taken;
+        }
       }
     } finally {
       fd.release();
@@ -86,7 +100,10 @@ final class LinuxUnixConnection implements UnixConnection {
       var control = arena.allocate(Msghdr.RECEIVE_CONTROL_SIZE, 8);
       var msg = Msghdr.of(arena, data.asSlice(0, buffer.length), control);
       // MSG_CMSG_CLOEXEC: received descriptors must not leak into the next spawned generation.
-      int count = (int) Libc.recvmsg(n, msg, Libc.MSG_CMSG_CLOEXEC, what);
+      int count;
+      while ((count = (int) LibcEvents.recvmsgNow(n, msg, Libc.MSG_CMSG_CLOEXEC, what)) < 0) {
+        awaitReady(n, LibcEvents.POLLIN);
+      }
       MemorySegment.copy(data, JAVA_BYTE, 0, buffer, 0, count);
       return new Received(count, Msghdr.ancillary(msg, control).fds());
     } finally {
@@ -97,7 +114,7 @@ final class LinuxUnixConnection implements UnixConnection {
   private int acquireOpen(String what) {
     int n = fd.acquire();
     if (n < 0) {
-      throw Libc.error(what, Libc.EBADF);
+      throw Native.error(what, Libc.EBADF);
     }
     return n;
   }
@@ -112,18 +129,63 @@ final class LinuxUnixConnection implements UnixConnection {
     return "unix connection " + fd + " to pid " + peer.pid();
   }
 
+  /** Where a blocking call meets EAGAIN on a socket that acceptNow() made non-blocking. */
+  private void awaitReady(int n, short events) {
+    LibcEvents.poll(n, events, -1, "poll(" + fd + ")");
+  }
+
   @Override
   public Fd fd() {
-    throw new UnsupportedOperationException("todo");
+    int n = fd.current();
+    if (n < 0) {
+      throw new IllegalStateException(this + " is closed");
+    }
+    return new Fd(n);
   }
 
   @Override
-  public int readNow(byte[] b, int o, int l) {
-    throw new UnsupportedOperationException("todo");
+  public int readNow(byte[] buffer, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, buffer.length);
+    if (length == 0) {
+      return 0;
+    }
+    int n = fd.acquire();
+    if (n < 0) {
+      return -1;
+    }
+    try (var arena = Arena.ofConfined()) {
+      var data = arena.allocate(Math.min(length, CHUNK));
+      long count = LibcEvents.recvNow(n, data, data.byteSize(), "recv(" + fd + ", MSG_DONTWAIT)");
+      if (count == -LibcEvents.EAGAIN) {
+        return 0;
+      }
+      if (count <= 0) {
+        return -1; // EOF, or ECONNRESET: the peer is gone either way
+      }
+      MemorySegment.copy(data, JAVA_BYTE, 0, buffer, offset, (int) count);
+      return (int) count;
+    } finally {
+      fd.release();
+    }
   }
 
   @Override
-  public int writeNow(byte[] b, int o, int l) {
-    throw new UnsupportedOperationException("todo");
+  public int writeNow(byte[] buffer, int offset, int length) {
+    Objects.checkFromIndexSize(offset, length, buffer.length);
+    if (length == 0) {
+      return 0;
+    }
+    String what = "send(" + fd + ", MSG_DONTWAIT)";
+    int n = acquireOpen(what);
+    try (var arena = Arena.ofConfined()) {
+      var data = arena.allocate(Math.min(length, CHUNK));
+      MemorySegment.copy(buffer, offset, data, JAVA_BYTE, 0, (int) data.byteSize());
+      long taken =
+          LibcEvents.sendNow(
+              n, data, data.byteSize(), LibcEvents.MSG_DONTWAIT | Libc.MSG_NOSIGNAL, what);
+      return (int) Math.max(taken, 0);
+    } finally {
+      fd.release();
+    }
   }
 }

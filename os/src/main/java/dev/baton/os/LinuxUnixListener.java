@@ -8,12 +8,21 @@ import java.util.Optional;
 
 /**
  * A listening AF_UNIX stream socket; {@link #close()} wakes a blocked accept and removes the file.
+ *
+ * <p>The socket is non-blocking from the start, for {@link #acceptNow()}; the blocking {@link
+ * #accept()} waits in poll(2) instead, which close()'s shutdown wakes just as it woke accept4.
  */
 final class LinuxUnixListener implements UnixListener {
   private final Path path;
   private final SharedFd fd;
 
   LinuxUnixListener(Path path, int fd) {
+    try {
+      LibcEvents.setNonBlocking(fd, "fcntl(unix:" + path + ", F_SETFL, O_NONBLOCK)");
+    } catch (RuntimeException e) {
+      Libc.close(fd);
+      throw e;
+    }
     this.path = path;
     this.fd = new SharedFd(fd);
   }
@@ -24,8 +33,9 @@ final class LinuxUnixListener implements UnixListener {
   }
 
   /**
-   * Blocks in accept4(2). Blocking in native code pins a virtual thread's carrier, so call this
-   * from a platform thread.
+   * Blocks in poll(2) until a connection is queued, then takes it with accept4(2); the connection
+   * is a blocking one. Blocking in native code pins a virtual thread's carrier, so call this from a
+   * platform thread.
    */
   @Override
   public Optional<UnixConnection> accept() {
@@ -36,24 +46,63 @@ final class LinuxUnixListener implements UnixListener {
       }
       int connection;
       try {
-        connection = Libc.accept4(n, Libc.SOCK_CLOEXEC, "accept4(" + path + ")");
+        connection = LibcEvents.accept(n, Libc.SOCK_CLOEXEC, "accept4(" + path + ")");
+        if (connection == -LibcEvents.EAGAIN) {
+          LibcEvents.poll(n, LibcEvents.POLLIN, -1, "poll(" + path + ")");
+        }
       } catch (NativeException e) {
         if (fd.isClosed()) {
           return Optional.empty(); // close() shut the socket down: accept4 fails with EINVAL
-        }
-        if (e.errno() == Libc.ECONNABORTED) {
-          continue; // the client gave up while queued; wait for the next one
         }
         throw e;
       } finally {
         fd.release();
       }
-      try {
-        return Optional.of(new LinuxUnixConnection(connection));
-      } catch (RuntimeException e) {
-        Libc.close(connection);
-        throw e;
+      if (connection >= 0) {
+        return Optional.of(connection(connection));
       }
+      // EAGAIN, now readable; or ECONNABORTED: the client gave up while queued. Either way, again.
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The connection is non-blocking, but its blocking calls still work: they wait in poll(2).
+   */
+  @Override
+  public Optional<UnixConnection> acceptNow() {
+    while (true) {
+      int n = fd.acquire();
+      if (n < 0) {
+        return Optional.empty();
+      }
+      int connection;
+      try {
+        connection =
+            LibcEvents.accept(
+                n,
+                Libc.SOCK_CLOEXEC | LibcEvents.SOCK_NONBLOCK,
+                "accept4(" + path + ", SOCK_NONBLOCK)");
+      } finally {
+        fd.release();
+      }
+      if (connection == -LibcEvents.EAGAIN) {
+        return Optional.empty();
+      }
+      if (connection >= 0) {
+        return Optional.of(connection(connection));
+      }
+      // ECONNABORTED: the client gave up while queued; the next one may be there.
+    }
+  }
+
+  private static UnixConnection connection(int connection) {
+    try {
+      return new LinuxUnixConnection(connection);
+    } catch (RuntimeException e) {
+      Libc.close(connection);
+      throw e;
     }
   }
 
@@ -74,11 +123,10 @@ final class LinuxUnixListener implements UnixListener {
 
   @Override
   public Fd fd() {
-    throw new UnsupportedOperationException("todo");
-  }
-
-  @Override
-  public Optional<UnixConnection> acceptNow() {
-    throw new UnsupportedOperationException("todo");
+    int n = fd.current();
+    if (n < 0) {
+      throw new IllegalStateException(this + " is closed");
+    }
+    return new Fd(n);
   }
 }

@@ -36,8 +36,20 @@ public interface Os {
   void close(Fd fd);
 
   /**
-   * Starts a process in its own session (its pid is its process group), with an empty signal mask
-   * and default dispositions, the chosen descriptors at 0 and 3.., and every other descriptor closed.
+   * Starts a process in a process group of its own (its pgid is its pid) inside this process's
+   * session, with an empty signal mask and default dispositions, the chosen descriptors at 0 and
+   * 3.., and every other descriptor closed.
+   *
+   * <p>Why a process group and not a session: with kernel.sched_autogroup_enabled=1 (the default
+   * wherever the kernel is built with autogroups), the CPU scheduler shares time between sessions
+   * first and processes second. A generation leading a session of its own was a scheduling group of
+   * its own, and under contention drew a full share beside the supervisor's session and every other
+   * one on the machine: two generations during a deploy, two extra shares. In the supervisor's
+   * session, the supervisor and all its generations share one group, as the processes of one
+   * systemd service share its cgroup. The process group keeps what the session gave: kill(-pgid)
+   * (a drain's SIGKILL, the final cleanup) still reaches the generation's whole tree, and since the
+   * group is not the terminal's foreground group, Ctrl-C on {@code baton run} reaches only the
+   * supervisor, which then stops its generations itself.
    *
    * @throws NativeException when the process cannot be started (ENOENT for a missing command)
    */

@@ -42,6 +42,14 @@ final class SharedFd {
     }
   }
 
+  /**
+   * The descriptor without holding it, for registering with a poller; -1 once closed. Only the
+   * thread that will close it may rely on the number staying valid.
+   */
+  synchronized int current() {
+    return closed ? -1 : fd;
+  }
+
   synchronized boolean isClosed() {
     return closed;
   }

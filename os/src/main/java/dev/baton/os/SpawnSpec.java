@@ -18,6 +18,13 @@ import java.util.Optional;
  * #stdoutReadFd()} and {@link #stderrReadFd()}, right after the listeners. A pipe with a reader
  * never fails a write with EPIPE: if the supervisor dies, the app keeps running, and the next
  * supervisor takes the read ends back with pidfd_getfd and finds every line still in the pipe.
+ *
+ * <p>The process leads a new process group in the supervisor's session, not a session of its own.
+ * Under autogroup scheduling (kernel.sched_autogroup_enabled=1) each session is one group for the
+ * CPU scheduler, so a generation in a session of its own would draw a CPU share of its own beside
+ * its supervisor's instead of sharing the service's one. Its own process group is enough
+ * for kill(-pgid) to reach every process it starts, and keeps it out of the terminal's foreground
+ * group, so Ctrl-C goes to the supervisor alone.
  */
 public record SpawnSpec(
     List<String> argv, Map<String, String> env, Path workdir, Optional<Fd> stdin, List<Fd> listenFds) {

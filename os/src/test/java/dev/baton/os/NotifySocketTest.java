@@ -63,7 +63,58 @@ class NotifySocketTest {
       assertThat(message.uid()).isEqualTo(os.uid());
       assertThat(message.fields())
           .containsExactly(Map.entry("READY", "1"), Map.entry("STATUS", "up"));
-      assertThat(child.exit().get(10, TimeUnit.SECONDS).success()).isTrue();
+      assertThat(Reaping.awaitExit(child).success()).isTrue();
+    }
+  }
+
+  @Test
+  void receiveNowFindsAChildsReadyThroughAPollerWithItsPid() throws Exception {
+    var path = dir.resolve("notify.sock");
+    var script =
+        """
+        import os, socket
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+        """;
+    try (var notify = os.openNotifySocket(path);
+        var poller = os.poller()) {
+      assertThat(notify.receiveNow()).as("nothing queued").isEmpty();
+      poller.watch(notify.fd(), Poller.READABLE, 3);
+      var env = Map.of("PATH", System.getenv("PATH"), "NOTIFY_SOCKET", path.toString());
+
+      var child =
+          os.spawn(
+              new SpawnSpec(
+                  List.of("python3", "-c", script), env, dir, Optional.empty(), List.of()));
+
+      try {
+        var tokens = new long[1];
+        assertThat(poller.poll(tokens, new int[1], 30_000)).isEqualTo(1);
+        assertThat(tokens[0]).isEqualTo(3);
+        var message = notify.receiveNow().orElseThrow();
+        assertThat(message.pid()).isEqualTo(child.pid());
+        assertThat(message.uid()).isEqualTo(os.uid());
+        assertThat(message.text()).isEqualTo("READY=1");
+        assertThat(notify.receiveNow()).isEmpty();
+      } finally {
+        child.signal(Signal.KILL);
+        Reaping.awaitExit(child);
+      }
+    }
+  }
+
+  @Test
+  void receiveNowTakesQueuedDatagramsInOrder() {
+    var path = dir.resolve("notify.sock");
+    try (var notify = os.openNotifySocket(path)) {
+      os.sendNotify(path.toString(), "STATUS=one");
+      os.sendNotify(path.toString(), "STATUS=two");
+
+      assertThat(notify.receiveNow().orElseThrow().text()).isEqualTo("STATUS=one");
+      var second = notify.receiveNow().orElseThrow();
+      assertThat(second.text()).isEqualTo("STATUS=two");
+      assertThat(second.pid()).isEqualTo(os.pid());
+      assertThat(notify.receiveNow()).isEmpty();
     }
   }
 

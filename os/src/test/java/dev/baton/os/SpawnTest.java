@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,7 +36,7 @@ class SpawnTest {
   void cleanUp() {
     for (var child : children) {
       child.signal(Signal.KILL);
-      child.exit().orTimeout(10, TimeUnit.SECONDS).join();
+      Reaping.awaitExit(child);
     }
     listeners.forEach(os::close);
   }
@@ -70,6 +69,14 @@ class SpawnTest {
     return fd;
   }
 
+  private static TreeSet<String> fdsOf(int pid) throws IOException {
+    var fds = new TreeSet<String>();
+    try (var entries = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+      entries.forEach(fd -> fds.add(fd.getFileName().toString()));
+    }
+    return fds;
+  }
+
   private static String link(String path) throws IOException {
     return Files.readSymbolicLink(Path.of(path)).toString();
   }
@@ -91,39 +98,18 @@ class SpawnTest {
   // posix_spawn returns once the child has exec'd, so /proc shows the program's own state at once.
 
   @Test
-  void anAdoptedProcessIsHeldAndItsOutputTakenBack() throws Exception {
-    var os = Os.linux();
-    var child = spawn(List.of("/bin/sh", "-c", "echo before; exec sleep 30"), List.of());
-    // A second holder, as a restarted supervisor would be: it reads what the child prints next.
-    var pipes = child.outputPipes();
-    var stdout = os.takeFd(child.pid(), pipes.get(0), /* forReading= */ true).orElseThrow();
-    var stderr = os.takeFd(child.pid(), pipes.get(1), /* forReading= */ true).orElseThrow();
-    assertThat(os.link(stdout)).isEqualTo(pipes.get(0));
-    var adopted = os.adopt(child.pid(), java.util.Optional.of(stdout), java.util.Optional.of(stderr));
-    assertThat(adopted.pid()).isEqualTo(child.pid());
-    assertThat(adopted.outputPipes()).isEqualTo(pipes);
-    assertThat(os.takeFd(child.pid(), "socket:[1]", false)).isEmpty();
-    assertThat(os.startTime(child.pid())).isPresent();
-    assertThat(adopted.signal(Signal.TERM)).isTrue();
-    // Both holders see the exit; only the one whose waitid reaps it learns the status.
-    var statuses = List.of(child.exit().get(10, java.util.concurrent.TimeUnit.SECONDS),
-        adopted.exit().get(10, java.util.concurrent.TimeUnit.SECONDS));
-    assertThat(statuses).containsExactlyInAnyOrder(ExitStatus.killed(15), ExitStatus.unknown());
-  }
-
-  @Test
   void childHasExactlyStdioAndTheListenersAndNothingElseLeaks() throws Exception {
     var first = listen();
     var second = listen();
 
     var child = spawn(List.of("sleep", "60"), List.of(first, second));
 
-    var fds = new TreeSet<String>();
-    try (var entries = Files.list(Path.of("/proc/" + child.pid() + "/fd"))) {
-      entries.forEach(fd -> fds.add(fd.getFileName().toString()));
-    }
     // 5 and 6: the read ends of its own stdout and stderr, which keep them writable if we die.
-    assertThat(fds).containsExactly("0", "1", "2", "3", "4", "5", "6");
+    // Waited for, as the dynamic loader of the program briefly holds libc open at 7; a leak stays.
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () -> assertThat(fdsOf(child.pid())).containsExactly("0", "1", "2", "3", "4", "5", "6"));
     assertThat(link("/proc/" + child.pid() + "/fd/5")).isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
     assertThat(link("/proc/" + child.pid() + "/fd/6")).isEqualTo(link("/proc/" + child.pid() + "/fd/2"));
     assertThat(link("/proc/" + child.pid() + "/fd/0")).isEqualTo("/dev/null");
@@ -141,7 +127,14 @@ class SpawnTest {
 
     var child = spawn(List.of("sleep", "60"), env, Optional.empty(), List.of());
 
-    var environ = Files.readString(Path.of("/proc/" + child.pid() + "/environ"));
+    // posix_spawn returns once the kernel has swapped in the new program's memory, which is a
+    // moment before it records where the environment lies: until then, environ reads empty.
+    var environ =
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(
+                () -> Files.readString(Path.of("/proc/" + child.pid() + "/environ")),
+                text -> !text.isEmpty());
     var seen = Arrays.stream(environ.split("\0")).collect(Collectors.toSet());
     var expected =
         env.entrySet().stream()
@@ -164,16 +157,24 @@ class SpawnTest {
     var out = new String(child.stdout().readAllBytes(), UTF_8);
 
     assertThat(out).isEqualTo("from the spec\n" + workdir.toRealPath() + "\n");
-    assertThat(child.exit().get(10, TimeUnit.SECONDS).success()).isTrue();
+    assertThat(Reaping.awaitExit(child).success()).isTrue();
   }
 
+  /** Its own group, for kill(-pgid); our session, so autogroup scheduling weighs it with us. */
   @Test
-  void childLeadsANewSessionAndProcessGroup() throws Exception {
+  void childLeadsAProcessGroupOfItsOwnInOurSession() throws Exception {
     var child = spawn(List.of("sleep", "60"), List.of());
 
     var stat = statAfterComm(child.pid());
+    var ours = statAfterComm(os.pid());
     assertThat(stat[2]).as("pgrp").isEqualTo(Integer.toString(child.pid()));
-    assertThat(stat[3]).as("session").isEqualTo(Integer.toString(child.pid()));
+    assertThat(stat[3]).as("session").isEqualTo(ours[3]);
+    assertThat(stat[2]).as("pgrp, not ours").isNotEqualTo(ours[2]);
+    var autogroup = Path.of("/proc/self/autogroup"); // only on kernels built with autogroups
+    if (Files.exists(autogroup)) {
+      assertThat(Files.readString(Path.of("/proc/" + child.pid() + "/autogroup")))
+          .isEqualTo(Files.readString(autogroup));
+    }
   }
 
   @Test
@@ -214,7 +215,7 @@ class SpawnTest {
       var reader = new BufferedReader(new InputStreamReader(client.getInputStream(), UTF_8));
       assertThat(reader.readLine()).isEqualTo("hello from the child");
     }
-    assertThat(child.exit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+    assertThat(Reaping.awaitExit(child)).isEqualTo(ExitStatus.exited(0));
   }
 
   /**
@@ -250,33 +251,6 @@ class SpawnTest {
   }
 
   @Test
-  void exitStatusReportsTheExitCode() throws Exception {
-    var child = spawn(List.of("/bin/sh", "-c", "exit 7"), List.of());
-
-    var status = child.exit().get(10, TimeUnit.SECONDS);
-
-    assertThat(status).isEqualTo(ExitStatus.exited(7));
-    assertThat(status.success()).isFalse();
-  }
-
-  @Test
-  void exitStatusReportsTheSignalThatKilledTheChild() throws Exception {
-    var child = spawn(List.of("sleep", "60"), List.of());
-
-    assertThat(child.signal(Signal.TERM)).isTrue();
-
-    assertThat(child.exit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(15));
-  }
-
-  @Test
-  void signalReturnsFalseOnceTheChildHasExited() throws Exception {
-    var child = spawn(List.of("/bin/sh", "-c", "exit 0"), List.of());
-    child.exit().get(10, TimeUnit.SECONDS);
-
-    assertThat(child.signal(Signal.TERM)).isFalse();
-  }
-
-  @Test
   void signalGroupKillsAGrandchildInTheSameGroup() throws Exception {
     var child = spawn(List.of("/bin/sh", "-c", "sleep 300 & echo $!; wait"), List.of());
     var reader = new BufferedReader(new InputStreamReader(child.stdout(), UTF_8));
@@ -287,7 +261,7 @@ class SpawnTest {
 
     assertThat(os.signalGroup(child.pid(), Signal.KILL)).isTrue();
 
-    assertThat(child.exit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.killed(9));
+    assertThat(Reaping.awaitExit(child)).isEqualTo(ExitStatus.killed(9));
     await().atMost(Duration.ofSeconds(10)).until(() -> isDead(grandchild));
   }
 
@@ -303,7 +277,7 @@ class SpawnTest {
   @Test
   void signalGroupReturnsFalseWhenTheGroupIsGone() throws Exception {
     var child = spawn(List.of("/bin/sh", "-c", "exit 0"), List.of());
-    child.exit().get(10, TimeUnit.SECONDS);
+    Reaping.awaitExit(child);
 
     assertThat(os.signalGroup(child.pid(), Signal.TERM)).isFalse();
   }
@@ -368,7 +342,7 @@ class SpawnTest {
             List.of());
 
     assertThat(new String(child.stderr().readAllBytes(), UTF_8)).isEqualTo("");
-    assertThat(child.exit().get(10, TimeUnit.SECONDS)).isEqualTo(ExitStatus.exited(0));
+    assertThat(Reaping.awaitExit(child)).isEqualTo(ExitStatus.exited(0));
     assertThat(new String(child.stdout().readAllBytes(), UTF_8))
         .isEqualTo("found on the PATH of the child\n");
   }
@@ -381,7 +355,7 @@ class SpawnTest {
 
     assertThat(lines).hasSize(20000).startsWith("1").endsWith("20000");
     assertThat(child.stdout().read()).isEqualTo(-1);
-    assertThat(child.exit().get(10, TimeUnit.SECONDS).success()).isTrue();
+    assertThat(Reaping.awaitExit(child).success()).isTrue();
   }
 
   @Test
@@ -401,7 +375,7 @@ class SpawnTest {
       var child = spawn(List.of("/bin/sh", "-c", "exit 0"), List.of(listener));
       child.stdout().readAllBytes();
       child.stderr().readAllBytes();
-      child.exit().get(10, TimeUnit.SECONDS);
+      Reaping.awaitExit(child);
     }
 
     await()
