@@ -33,6 +33,7 @@ final class Child {
     this.name = name;
     this.process = process;
     this.os = os;
+    Reaper.watch(os, process);
     var out = pump(process.stdout(), name + " | ", log, lines);
     var err = pump(process.stderr(), name + " ! ", log, lines);
     this.outputDone = CompletableFuture.allOf(out, err);

@@ -65,6 +65,7 @@ final class Loop {
   private long nextOrder;
   private volatile Thread thread;
   private volatile boolean running = true;
+  private volatile boolean finished;
 
   /** Runs blocking work; nothing on the loop waits for it but its posted result. */
   private final Executor blocking;
@@ -123,7 +124,8 @@ final class Loop {
 
   /** Runs {@code task} on this loop and completes with its result; at once when already on it. */
   <T> CompletableFuture<T> call(Supplier<CompletableFuture<T>> task) {
-    if (inLoop()) {
+    // Once the loop has ended nothing else touches the state, so the caller may.
+    if (inLoop() || finished) {
       return task.get();
     }
     var result = new CompletableFuture<T>();
@@ -174,6 +176,7 @@ final class Loop {
       service.shutdownNow();
     }
     poller.close();
+    finished = true;
   }
 
   /** Starts {@link #run()} on a platform thread of its own. */

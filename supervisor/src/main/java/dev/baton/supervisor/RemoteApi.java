@@ -54,6 +54,8 @@ import java.util.function.Consumer;
 public final class RemoteApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteApi.class);
   private static final int MAX_BODY = 1 << 20;
+  /** Marks the reply among the queued lines; no encoded JSON line starts with a NUL. */
+  private static final String LAST = "\u0000";
   private static final Set<PosixFilePermission> OWNER_ONLY =
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
@@ -227,23 +229,25 @@ public final class RemoteApi implements AutoCloseable {
     } else {
       throw new IllegalStateException(command + " decoded as " + request);
     }
-    var reply = deployed.thenCompose(d -> await && d.retired().isPresent()
+    // The reply is the last line: once it is queued, the writer below ends.
+    deployed.thenCompose(d -> await && d.retired().isPresent()
             ? d.retired().get().thenApply(event -> {
               lines.add(Codec.encode(event));
               return (Reply) new Reply.Done(d.generation(), d.pid());
             })
             : CompletableFuture.completedFuture((Reply) new Reply.Done(d.generation(), d.pid())))
         .exceptionally(e -> new Reply.Failed(DeployException.reason(e)))
-        .thenAccept(r -> lines.add(Codec.encode(r)));
+        .thenAccept(r -> lines.add(LAST + Codec.encode(r)));
     exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
     exchange.sendResponseHeaders(200, 0);
     var out = exchange.getResponseBody();
     try {
       while (true) {
         var line = lines.take();
-        out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        boolean last = line.startsWith(LAST);
+        out.write(((last ? line.substring(LAST.length()) : line) + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
-        if (reply.isDone() && lines.isEmpty()) {
+        if (last) {
           return;
         }
       }
