@@ -47,8 +47,8 @@ public final class Supervisor implements AutoCloseable {
   private final Os os;
   private final InstantSource clock;
   private final Generations generations = new Generations();
-  private final Retire retire = new Retire(this);
-  private final CrashRestart crashRestart = new CrashRestart(this);
+  private final Retire retire;
+  private final CrashRestart crashRestart;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   /** How generations are probed over HTTP; unit tests answer in its place. */
@@ -71,6 +71,9 @@ public final class Supervisor implements AutoCloseable {
     this.os = os;
     this.clock = clock;
     this.lastGood = config.app();
+    // After config: both read it in their constructors.
+    this.retire = new Retire(this);
+    this.crashRestart = new CrashRestart(this);
   }
 
   /**
