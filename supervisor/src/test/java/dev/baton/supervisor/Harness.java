@@ -97,6 +97,7 @@ final class Harness {
   /** Opens (binds or recovers) without a first deploy; returns whether a running service was taken back. */
   boolean open(String toml) {
     config = config(toml);
+    execed = Optional.empty();
     supervisor = new Supervisor(config, os, clock);
     supervisor.probe = (address, path, timeout) -> os.probe(address, path);
     boolean recovered = supervisor.open(Runnable::run);
