@@ -190,4 +190,22 @@ class AppControlTest {
     assertThat(h.deployed().retired().orElseThrow().join().step()).isEqualTo(DeployStep.PARKED);
     assertThat(process.heard).containsExactly("OK", "OK", "PAUSE");
   }
+
+  @Test
+  void aNewGenerationThatDoesNotAnswerResumeIsNotPromoted() {
+    h.start();
+    h.apps(p -> {
+      p.answersResume = false;
+      p.connectControl();
+      p.batonReady();
+    });
+    var deployed = h.deploy();
+    assertThat(h.os.process(1).heard).containsExactly("OK", "RESUME");
+    h.advance(AppSession.TIMEOUT);
+    assertThat(deployed).isCompletedExceptionally();
+    assertThat(h.events.getLast().detail())
+        .isEqualTo("generation 2 (pid 1001) did not answer RESUME with RESUMED within 5000 ms");
+    assertThat(h.os.process(1).signals).containsExactly(Signal.KILL);
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
 }

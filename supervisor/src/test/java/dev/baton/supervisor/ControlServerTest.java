@@ -231,4 +231,34 @@ class ControlServerTest {
     h.advanceMillis(100);
     assertThat(Harness.messages(caller)).singleElement().isInstanceOf(Reply.StatusReply.class);
   }
+
+  @Test
+  void aReplyLargerThanTheCallersBufferIsWrittenAsTheCallerReads() {
+    h.start();
+    var caller = h.connect(Harness.OPERATOR_PID, FakeOs.UID);
+    caller.capacity = 64;
+    caller.send(dev.baton.protocol.Codec.encode(new Request.GetStatus()));
+    int turns = 0;
+    for (h.drive(); !caller.isClosedByPeer(); h.drive()) {
+      caller.lines(); // reads what is there, making room
+      assertThat(++turns).as("turns to read the reply").isLessThan(1000);
+    }
+    assertThat(turns).isGreaterThan(5);
+    assertThat(Harness.messages(caller)).containsExactly(new Reply.StatusReply(h.status()));
+  }
+
+  @Test
+  void aRefusalIsDeliveredInFullEvenToACallerThatReadsSlowly() {
+    h.start();
+    var caller = h.connect(Harness.OPERATOR_PID, 1001);
+    caller.capacity = 64;
+    caller.send(dev.baton.protocol.Codec.encode(new Request.GetStatus()));
+    for (int turn = 0; turn < 100 && !caller.isClosedByPeer(); turn++) {
+      h.drive();
+      caller.lines();
+    }
+    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("uid 1001 may not control this supervisor,"
+        + " which runs as uid 1000; run baton as uid 1000 or as root"));
+    assertThat(caller.isClosedByPeer()).isTrue();
+  }
 }

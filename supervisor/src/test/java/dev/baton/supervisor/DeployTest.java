@@ -298,4 +298,16 @@ class DeployTest {
     assertThat(h.os.openFds()).containsExactly("fd=" + squatter.fd().value() + " socket:[" + dir.resolve("baton.sock") + "]");
     assertThat(h.os.processes).isEmpty();
   }
+
+  @Test
+  void statusKeepsTheLastTwentyGenerationsAndPromotions() {
+    h.start();
+    for (int i = 0; i < 25; i++) {
+      h.deployed();
+    }
+    assertThat(h.status().generations()).extracting(Status.GenerationStatus::number)
+        .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(7, 26).boxed().toList());
+    assertThat(h.status().history()).hasSize(Generations.HISTORY);
+    assertThat(h.status().history().getFirst().generation()).isEqualTo(7);
+  }
 }

@@ -83,9 +83,6 @@ final class FakeOs implements Os {
   /** Every execve that "succeeded". */
   final List<Execed> execs = new ArrayList<>();
 
-  /** Descriptors the supervisor closed, in order. */
-  final List<Fd> closed = new ArrayList<>();
-
   /** Misuses of descriptors: each is a bug in the supervisor. */
   final List<String> violations = new ArrayList<>();
 
@@ -146,7 +143,6 @@ final class FakeOs implements Os {
       violations.add("close(" + fd + "), which is not open");
       return;
     }
-    closed.add(fd);
     for (var poller : pollers) {
       if (!poller.isClosed() && poller.watches(fd)) {
         violations.add("close(" + fd + ") of " + file.link() + " while a poller still watches it");
@@ -386,12 +382,6 @@ final class FakeOs implements Os {
   /** The {@code index}th process spawned, from 0. */
   FakeProcess process(int index) {
     return processes.get(index);
-  }
-
-  /** The newest process of generation {@code number}. */
-  FakeProcess generation(int number) {
-    return processes.reversed().stream().filter(p -> p.generation() == number).findFirst()
-        .orElseThrow(() -> new AssertionError("no process of generation " + number + " was spawned"));
   }
 
   FakePoller lastPoller() {

@@ -205,4 +205,49 @@ class RollbackTest {
         + " still active");
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
   }
+
+  @Test
+  void afterACrashARollbackResumesTheParkedGenerationAndTheRestartIsNotNeeded() {
+    h.batonApps();
+    h.start(ParkTest.PARK);
+    h.deployed();
+    h.os.process(1).exitWith(1);
+    h.drive();
+    assertThat(h.status().activeGeneration()).isEmpty();
+    var rolledBack = h.rollback("v2 crashed");
+    assertThat(rolledBack.join().generation()).isEqualTo(1);
+    assertThat(rolledBack.join().retired()).isEmpty();
+    h.advance(Duration.ofSeconds(1));
+    assertThat(h.os.processes).as("no restart: a generation is active").hasSize(2);
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.status().crashLoop()).isEmpty();
+  }
+
+  @Test
+  void aRollbackStillWaitingWhenTheDeployEndsRunsEvenIfOneBeforeItGaveUp() {
+    h.start(Harness.BASE.replace("timeout = \"400ms\"", "timeout = \"10m\""));
+    h.apps(p -> {});
+    h.deploy();
+    var gaveUp = h.rollback("first");
+    h.advance(Duration.ofMinutes(1));
+    var waiting = h.rollback("second");
+    h.advance(Duration.ofMinutes(1));
+    assertThat(gaveUp).isCompletedExceptionally();
+    h.os.process(1).ready(); // the deploy ends at 2 min
+    h.drive();
+    assertThat(h.status().activeGeneration()).contains(2);
+    assertThat(waiting).as("the slot is free: the second rollback runs").isCompleted();
+    assertThat(h.status().history().getLast().kind()).isEqualTo(DeployKind.ROLLBACK);
+  }
+
+  @Test
+  void aRollbackAfterTheActiveGenerationCrashedGoesBackToTheOneBeforeIt() {
+    h.start();
+    h.deploy(List.of("/bin/true", "v2")).join();
+    h.os.process(1).exitWith(1); // v2 crashes; a restart is due in 50 ms
+    h.drive();
+    var rolledBack = h.rollback("v2 crashes");
+    assertThat(rolledBack.join().generation()).isEqualTo(3);
+    assertThat(h.os.process(2).spec.argv()).as("v1's command, not the crashed v2's").endsWith("/bin/sh", "-c", "exec app");
+  }
 }
