@@ -310,4 +310,14 @@ class DeployTest {
     assertThat(h.status().history()).hasSize(Generations.HISTORY);
     assertThat(h.status().history().getFirst().generation()).isEqualTo(7);
   }
+
+  @Test
+  void theProcessGroupIsKilledBeforeTheGenerationIsReapedWhileItsPidCannotBeRecycled() {
+    h.start();
+    h.deployed(); // generation 1 drains and exits
+    h.apps(p -> p.exitWith(3));
+    h.deploy(); // generation 2 exits before it is ready
+    assertThat(h.os.groupSignals).contains("1000:KILL", "1002:KILL");
+    assertThat(h.os.groupSignalsAfterReap).isEmpty();
+  }
 }

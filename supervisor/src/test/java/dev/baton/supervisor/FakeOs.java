@@ -77,6 +77,9 @@ final class FakeOs implements Os {
   /** Every kill(-pgid) as "pgid:SIGNAL", whether anything was left in the group or not. */
   final List<String> groupSignals = new ArrayList<>();
 
+  /** Group signals sent once the leader was reaped: its pid was free, a new setsid() process could have it. */
+  final List<String> groupSignalsAfterReap = new ArrayList<>();
+
   /** What the supervisor told systemd through its NOTIFY_SOCKET. */
   final List<String> toSystemd = new ArrayList<>();
 
@@ -275,6 +278,9 @@ final class FakeOs implements Os {
   @Override
   public boolean signalGroup(int pgid, Signal signal) {
     groupSignals.add(pgid + ":" + signal);
+    if (processes.stream().anyMatch(p -> p.pid == pgid && p.gone && p.parent == pid)) {
+      groupSignalsAfterReap.add(pgid + ":" + signal);
+    }
     var leader = running(pgid);
     leader.ifPresent(p -> p.deliver(signal));
     return leader.isPresent();
@@ -374,8 +380,7 @@ final class FakeOs implements Os {
     return -1;
   }
 
-  /** A process that runs, and so holds its files. */
-  private Optional<FakeProcess> running(int pid) {
+  private Optional<FakeProcess> running(int pid) { // runs, so holds its files
     return processes.stream().filter(p -> p.pid == pid && p.status.isEmpty()).findFirst();
   }
 
@@ -388,7 +393,7 @@ final class FakeOs implements Os {
     return pollers.getLast();
   }
 
-  static InetSocketAddress loopback(int port) {
+  static InetSocketAddress loopback(int port) { // 127.0.0.1:port
     return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
   }
 }
