@@ -1,55 +1,182 @@
 package dev.baton.supervisor;
 
 import dev.baton.os.ChildProcess;
-import dev.baton.os.ExitStatus;
 import dev.baton.os.Fd;
 import dev.baton.os.ListenAddress;
 import dev.baton.os.NativeException;
-import dev.baton.os.NotifyMessage;
 import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
+import dev.baton.os.PeerCredentials;
 import dev.baton.os.PipeInput;
+import dev.baton.os.Poller;
 import dev.baton.os.Signal;
 import dev.baton.os.SpawnSpec;
 import dev.baton.os.UnixConnection;
 import dev.baton.os.UnixListener;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.OptionalLong;
 import java.util.function.Consumer;
 
 /**
- * The operating system as the supervisor's unit tests script it: processes are futures, signals
- * are recorded, and each spawned "app" behaves as {@link #app} says.
+ * The operating system as the supervisor's unit tests script it, on one thread and without a real
+ * process, socket or wait. Descriptors are numbers in a table of {@link FakeFile}s; the {@link
+ * FakePoller} reports what they are ready for; processes ({@link FakeProcess}) exit when the test
+ * says so or a signal ends them; Unix sockets carry bytes between the supervisor and the test, which
+ * connects with {@link #connect} to speak the control protocol or to play baton-app.
+ *
+ * <p>It outlives a supervisor: {@link #crashSupervisor()} and {@link #exec} close every descriptor
+ * the supervisor held, as the kernel would, while the generations and the files they hold stay, so a
+ * new supervisor on the same fake can take them back.
+ *
+ * <p>It also checks the supervisor's manners: closing a descriptor that is not open, or one a poller
+ * still watches, is written down in {@link #violations}.
  */
 final class FakeOs implements Os {
-  final List<FakeChild> children = new CopyOnWriteArrayList<>();
-  final List<String> groupSignals = new CopyOnWriteArrayList<>();
-  final List<Fd> closed = new CopyOnWriteArrayList<>();
-  final FakeNotifySocket notify = new FakeNotifySocket();
-  private final AtomicInteger nextFd = new AtomicInteger(10);
-  private final AtomicInteger nextPid = new AtomicInteger(1000);
+  /** The uid the supervisor and the generations run as. */
+  static final int UID = 1000;
 
-  /** What each spawned app does; by default it notifies READY=1 and drains on SIGTERM. */
-  volatile Consumer<FakeChild> app = FakeChild::notifyReady;
+  /** What {@link #exec} throws once it has "replaced" the supervisor: execve returns only by failing. */
+  static final class Execed extends Error {
+    private static final long serialVersionUID = 1L;
+    final List<String> argv;
+    final Map<String, String> env;
 
-  volatile Optional<NativeException> listenError = Optional.empty();
+    Execed(List<String> argv, Map<String, String> env) {
+      super("execve(" + argv + ") replaced the supervisor's image");
+      this.argv = List.copyOf(argv);
+      this.env = Map.copyOf(env);
+    }
+  }
+
+  final InstantSource clock;
+  private int pid = 500;
+  private long supervisorStartTime = 77_000;
+  private int nextFd = 3;
+  private int nextPid = 1000;
+  private int nextInode = 100;
+  private long ticks;
+
+  private final Map<Integer, FakeFile> fds = new LinkedHashMap<>();
+  final List<FakeProcess> processes = new ArrayList<>();
+  final Map<Path, FakeSockets.Listener> unixListeners = new HashMap<>();
+  final Map<String, FakeSockets.Notify> notifySockets = new HashMap<>();
+  final List<FakePoller> pollers = new ArrayList<>();
+
+  /** The supervisor's environment as the test sets it. */
+  final Map<String, String> environment = new HashMap<>(Map.of("PATH", "/usr/bin:/bin", "HOME", "/home/baton"));
+
+  /** Every kill(-pgid) as "pgid:SIGNAL", whether anything was left in the group or not. */
+  final List<String> groupSignals = new ArrayList<>();
+
+  /** Group signals sent once the leader was reaped: its pid was free, a new setsid() process could have it. */
+  final List<String> groupSignalsAfterReap = new ArrayList<>();
+
+  /** What the supervisor told systemd through its NOTIFY_SOCKET. */
+  final List<String> toSystemd = new ArrayList<>();
+
+  /** Every execve that "succeeded". */
+  final List<Execed> execs = new ArrayList<>();
+
+  /** Misuses of descriptors: each is a bug in the supervisor. */
+  final List<String> violations = new ArrayList<>();
+
+  /** What each spawned app does at once; by default it says READY=1 on NOTIFY_SOCKET. */
+  Consumer<FakeProcess> app = FakeProcess::ready;
+
+  Optional<NativeException> listenError = Optional.empty();
+  Optional<NativeException> spawnError = Optional.empty();
+  Optional<NativeException> execError = Optional.empty();
+
+  FakeOs(InstantSource clock) {
+    this.clock = clock;
+  }
+
+  // The descriptor table
+
+  long tick() {
+    return ++ticks;
+  }
+
+  Fd open(FakeFile file) {
+    int n = nextFd++;
+    fds.put(n, file);
+    file.touch();
+    return new Fd(n);
+  }
+
+  /** A number for a descriptor some other process holds: unique, never in the supervisor's table. */
+  Fd foreignFd() {
+    return new Fd(nextFd++);
+  }
+
+  FakeFile file(Fd fd) {
+    return fds.get(fd.value());
+  }
+
+  boolean isOpen(Fd fd) {
+    return fds.containsKey(fd.value());
+  }
+
+  /** Every descriptor the supervisor holds, as "fd=N socket:[123]". */
+  List<String> openFds() {
+    return fds.entrySet().stream().map(e -> "fd=" + e.getKey() + " " + e.getValue().link()).toList();
+  }
+
+  private FakeFile required(Fd fd, String call) {
+    var file = fds.get(fd.value());
+    if (file == null) {
+      throw new NativeException(call + "(" + fd + ")", 9, "EBADF", "Bad file descriptor");
+    }
+    return file;
+  }
+
+  @Override
+  public void close(Fd fd) {
+    var file = fds.remove(fd.value());
+    if (file == null) {
+      violations.add("close(" + fd + "), which is not open");
+      return;
+    }
+    for (var poller : pollers) {
+      if (!poller.isClosed() && poller.watches(fd)) {
+        violations.add("close(" + fd + ") of " + file.link() + " while a poller still watches it");
+      }
+    }
+    if (!fds.containsValue(file)) {
+      file.lastClose();
+    }
+  }
+
+  /** The supervisor is gone (killed, or its image replaced): the kernel closes all it held. */
+  private void closeEverything() {
+    for (var n : List.copyOf(fds.keySet())) {
+      var file = fds.remove(n);
+      if (!fds.containsValue(file)) {
+        file.lastClose();
+      }
+    }
+    pollers.forEach(FakePoller::close);
+  }
+
+  // Os
 
   @Override
   public int pid() {
-    return 1;
+    return pid;
   }
 
   @Override
   public int uid() {
-    return 1000;
+    return UID;
   }
 
   @Override
@@ -57,12 +184,21 @@ final class FakeOs implements Os {
     if (listenError.isPresent()) {
       throw listenError.get();
     }
-    return new Fd(nextFd.getAndIncrement());
+    int inode = nextInode++;
+    InetSocketAddress local = null;
+    if (address instanceof ListenAddress.Tcp tcp) {
+      int port = tcp.address().getPort() == 0 ? 40000 + inode : tcp.address().getPort();
+      local = new InetSocketAddress(tcp.address().getAddress(), port);
+    }
+    return open(new FakeSockets.ListenSocket(this, inode, address, local));
   }
 
   @Override
   public InetSocketAddress localAddress(Fd listener) {
-    return new InetSocketAddress(InetAddress.getLoopbackAddress(), 40000 + listener.value());
+    if (required(listener, "getsockname") instanceof FakeSockets.ListenSocket s && s.local != null) {
+      return s.local;
+    }
+    throw new NativeException("getsockname(" + listener + ")", 88, "ENOTSOCK", "not a TCP listener");
   }
 
   @Override
@@ -71,183 +207,193 @@ final class FakeOs implements Os {
   }
 
   @Override
-  public void close(Fd fd) {
-    closed.add(fd);
+  public ChildProcess spawn(SpawnSpec spec) {
+    if (spawnError.isPresent()) {
+      throw spawnError.get();
+    }
+    var held = new ArrayList<FakeFile>();
+    spec.stdin().ifPresent(fd -> held.add(required(fd, "spawn")));
+    spec.listenFds().forEach(fd -> held.add(required(fd, "spawn")));
+    var process = new FakeProcess(this, nextPid++, spec, pid, clock.instant(), held, nextInode);
+    nextInode += 2;
+    processes.add(process);
+    var child = new FakeChild(this, process, reader(process.stdout), reader(process.stderr));
+    app.accept(process);
+    return child;
   }
 
-  @Override
-  public ChildProcess spawn(SpawnSpec spec) {
-    var child = new FakeChild(this, nextPid.getAndIncrement(), spec);
-    children.add(child);
-    Thread.ofVirtual().start(() -> app.accept(child));
-    return child;
+  private PipeInput reader(FakePipe pipe) {
+    return new FakePipe.Reader(this, open(pipe), pipe);
   }
 
   @Override
   public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
-    return Optional.empty();
+    return running(pid).flatMap(p -> p.held.stream()
+            .filter(f -> f.link().equals(link) && (!forReading || f instanceof FakePipe))
+            .findFirst())
+        .map(this::open);
   }
 
   @Override
   public String link(Fd fd) {
-    return "socket:[" + fd.value() + "]";
+    return required(fd, "readlink").link();
   }
 
   @Override
   public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
-    throw new UnsupportedOperationException("adoption is tested against Linux, in e2e");
+    var process = processes.stream().filter(p -> p.pid == pid && !p.gone).findFirst()
+        .orElseThrow(() -> new NativeException("pidfd_open(" + pid + ")", 3, "ESRCH", "No such process"));
+    return new FakeChild(this, process, taken(stdout), taken(stderr));
+  }
+
+  private PipeInput taken(Optional<Fd> fd) {
+    if (fd.isEmpty()) {
+      return PipeInput.empty();
+    }
+    if (!(required(fd.get(), "adopt") instanceof FakePipe pipe)) {
+      throw new IllegalArgumentException(fd.get() + " is no pipe");
+    }
+    return new FakePipe.Reader(this, fd.get(), pipe);
   }
 
   @Override
-  public java.util.OptionalLong startTime(int pid) {
-    return java.util.OptionalLong.empty();
+  public OptionalLong startTime(int pid) {
+    if (pid == this.pid) {
+      return OptionalLong.of(supervisorStartTime);
+    }
+    return processes.stream().filter(p -> p.pid == pid && !p.gone).mapToLong(p -> p.startTime).findFirst();
   }
 
   @Override
-  public void exec(List<String> argv, java.util.Map<String, String> env) {
-    throw new UnsupportedOperationException("exec is tested against Linux, in e2e");
+  public void exec(List<String> argv, Map<String, String> env) {
+    if (execError.isPresent()) {
+      throw execError.get();
+    }
+    var execed = new Execed(argv, env);
+    execs.add(execed);
+    closeEverything(); // every descriptor is close-on-exec
+    throw execed;
   }
 
   @Override
   public boolean signalGroup(int pgid, Signal signal) {
     groupSignals.add(pgid + ":" + signal);
-    children.stream().filter(c -> c.pid == pgid).forEach(c -> c.deliver(signal));
-    return true;
+    if (processes.stream().anyMatch(p -> p.pid == pgid && p.gone && p.parent == pid)) {
+      groupSignalsAfterReap.add(pgid + ":" + signal);
+    }
+    var leader = running(pgid);
+    leader.ifPresent(p -> p.deliver(signal));
+    return leader.isPresent();
   }
 
   @Override
   public NotifySocket openNotifySocket(Path path) {
-    notify.path = path;
-    return notify;
+    if (notifySockets.containsKey(path.toString())) {
+      throw new NativeException("bind(" + path + ")", 98, "EADDRINUSE", "Address already in use");
+    }
+    var socket = new FakeSockets.Notify(this, path);
+    notifySockets.put(path.toString(), socket);
+    return socket;
   }
 
   @Override
-  public void sendNotify(String address, String message) {}
+  public void sendNotify(String address, String message) {
+    toSystemd.add(message);
+  }
 
   @Override
   public UnixListener listenUnix(Path path, int mode) {
-    var closed = new java.util.concurrent.CountDownLatch(1);
-    return new UnixListener() {
-      @Override
-      public Path path() {
-        return path;
-      }
-
-      @Override
-      public Optional<UnixConnection> accept() {
-        try {
-          closed.await();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        return Optional.empty();
-      }
-
-      @Override
-      public void close() {
-        closed.countDown();
-      }
-    };
+    if (unixListeners.containsKey(path)) {
+      throw new NativeException("bind(" + path + ")", 98, "EADDRINUSE", "Address already in use");
+    }
+    var listener = new FakeSockets.Listener(this, path, mode);
+    unixListeners.put(path, listener);
+    return listener;
   }
 
   @Override
   public UnixConnection connectUnix(Path path) {
-    throw new UnsupportedOperationException();
+    return connect(path, pid, UID);
   }
 
-  FakeChild child(int index) {
-    return children.get(index);
+  @Override
+  public Poller poller() {
+    var poller = new FakePoller(this);
+    pollers.add(poller);
+    return poller;
   }
 
-  static final class FakeChild implements ChildProcess {
-    final FakeOs os;
-    final int pid;
-    final SpawnSpec spec;
-    final List<Signal> signals = new CopyOnWriteArrayList<>();
-    final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    /** Whether SIGTERM makes it exit; a stubborn app ignores it and needs SIGKILL. */
-    volatile boolean drainsOnTerm = true;
+  @Override
+  public Map<String, String> environment() {
+    return Map.copyOf(environment);
+  }
 
-    FakeChild(FakeOs os, int pid, SpawnSpec spec) {
-      this.os = os;
-      this.pid = pid;
-      this.spec = spec;
+  // What the test does
+
+  /**
+   * Connects to the Unix listener at {@code path} as process {@code pid} of user {@code uid}: the
+   * supervisor's end waits for acceptNow(), and the caller gets the other end.
+   */
+  FakeSockets.Connection connect(Path path, int pid, int uid) {
+    var listener = unixListeners.get(path);
+    if (listener == null) {
+      throw new NativeException("connect(" + path + ")", 111, "ECONNREFUSED", "Connection refused");
     }
+    var client = FakeSockets.Connection.pair(this, new PeerCredentials(pid, uid, uid), new PeerCredentials(this.pid, UID, UID));
+    listener.queue(client.peer);
+    return client;
+  }
 
-    void notifyReady() {
-      os.notify.queue.add(Optional.of(new NotifyMessage(pid, 1000, "READY=1")));
-    }
-
-    void exitWith(int code) {
-      exit.complete(ExitStatus.exited(code));
-    }
-
-    void deliver(Signal signal) {
-      signals.add(signal);
-      if (signal == Signal.KILL) {
-        exit.complete(ExitStatus.killed(9));
-      } else if (signal == Signal.TERM && drainsOnTerm) {
-        exit.complete(ExitStatus.exited(0));
+  /** The supervisor dies (SIGKILL, OOM): its descriptors close, its children go to init. */
+  void crashSupervisor() {
+    int old = pid;
+    closeEverything();
+    pid = old + 1;
+    supervisorStartTime += 1000;
+    for (var p : processes) {
+      if (p.parent == old) {
+        p.parent = 1;
+        if (p.status.isPresent()) {
+          p.gone = true; // a zombie that init reaps at once
+        }
       }
-    }
-
-    @Override
-    public int pid() {
-      return pid;
-    }
-
-    @Override
-    public boolean signal(Signal signal) {
-      if (exit.isDone()) {
-        return false;
-      }
-      deliver(signal);
-      return true;
-    }
-
-    @Override
-    public CompletableFuture<ExitStatus> exit() {
-      return exit;
-    }
-
-    @Override
-    public PipeInput stdout() {
-      return PipeInput.empty();
-    }
-
-    @Override
-    public PipeInput stderr() {
-      return PipeInput.empty();
-    }
-
-    @Override
-    public List<String> outputPipes() {
-      return List.of("pipe:[" + pid + "1]", "pipe:[" + pid + "2]");
     }
   }
 
-  static final class FakeNotifySocket implements NotifySocket {
-    final LinkedBlockingQueue<Optional<NotifyMessage>> queue = new LinkedBlockingQueue<>();
-    volatile Path path = Path.of("/fake/notify");
-
-    @Override
-    public Path path() {
-      return path;
+  /** Lets every app read and answer what the supervisor said to it; true if any did something. */
+  boolean step() {
+    boolean acted = false;
+    for (var p : List.copyOf(processes)) {
+      acted |= p.step();
     }
+    return acted;
+  }
 
-    @Override
-    public Optional<NotifyMessage> receive() {
-      try {
-        return queue.take();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Optional.empty();
+  /** A probe as the supervisor's HttpProbe would make it: answered by the process holding {@code address}. */
+  int probe(InetSocketAddress address, String path) {
+    for (var p : processes) {
+      if (p.status.isEmpty() && p.probeAddress().equals(Optional.of(address))) {
+        p.probes.add(path);
+        return p.health;
       }
     }
+    return -1;
+  }
 
-    @Override
-    public void close() {
-      queue.add(Optional.empty());
-    }
+  private Optional<FakeProcess> running(int pid) { // runs, so holds its files
+    return processes.stream().filter(p -> p.pid == pid && p.status.isEmpty()).findFirst();
+  }
+
+  /** The {@code index}th process spawned, from 0. */
+  FakeProcess process(int index) {
+    return processes.get(index);
+  }
+
+  FakePoller lastPoller() {
+    return pollers.getLast();
+  }
+
+  static InetSocketAddress loopback(int port) { // 127.0.0.1:port
+    return new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
   }
 }

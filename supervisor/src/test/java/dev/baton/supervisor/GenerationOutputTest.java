@@ -2,79 +2,138 @@ package dev.baton.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.config.Config;
+import dev.baton.os.SpawnSpec;
 import java.io.IOException;
-import dev.baton.os.PipeInput;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.InstantSource;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** A generation's output, read on the loop from a fake pipe into a log file, a whole line at a time. */
 class GenerationOutputTest {
   @TempDir Path dir;
 
-  /** A pipe that hands out exactly these pieces, one per read, as a real pipe may. */
-  private static PipeInput pieces(String... pieces) {
-    var queue = new ArrayDeque<byte[]>();
-    for (var p : pieces) {
-      queue.add(p.getBytes(StandardCharsets.UTF_8));
-    }
-    return new PipeInput() {
-      @Override
-      public void awaitReadable() {}
+  private final ManualClock clock = new ManualClock(Harness.T0);
+  private final FakeOs os = new FakeOs(clock);
+  private Loop loop;
+  private FakePoller poller;
+  private LogFile file;
+  private FakeProcess process;
+  private Generation generation;
+  private List<GenerationOutput> output;
 
-      @Override
-      public int read() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public int read(byte[] b, int off, int len) {
-        if (queue.isEmpty()) {
-          return -1;
-        }
-        var next = queue.removeFirst();
-        int n = Math.min(len, next.length);
-        System.arraycopy(next, 0, b, off, n);
-        if (n < next.length) {
-          queue.addFirst(java.util.Arrays.copyOfRange(next, n, next.length));
-        }
-        return n;
-      }
-    };
+  @BeforeEach
+  void generation() {
+    poller = (FakePoller) os.poller();
+    loop = new Loop(poller, clock, Runnable::run);
+    file = LogFile.open(dir.resolve("app.log"), 1 << 20, Optional.empty(), 5, clock);
+    os.app = p -> {};
+    var child = (FakeChild) os.spawn(new SpawnSpec(List.of("/bin/app"), Map.of(), dir, Optional.empty(), List.of()));
+    process = child.process;
+    generation = new Generation(4, new Config.App(List.of("/bin/app"), Map.of(), dir), Harness.T0, child,
+        Optional.empty(), 0, GenerationState.STARTING);
   }
 
-  private List<String> copy(PipeInput in, List<String> remembered) throws IOException {
-    var log = dir.resolve("app.log");
-    try (var file = LogFile.open(log, 1 << 20, Optional.empty(), 5, InstantSource.system())) {
-      new GenerationOutput(4, remembered::add, in, "|", Optional.of(file)).run();
+  @AfterEach
+  void close() {
+    file.close();
+    assertThat(os.violations).isEmpty();
+  }
+
+  private void start(List<String> carried) {
+    output = GenerationOutput.start(loop, generation, carried, Optional.of(file));
+  }
+
+  private void drive() {
+    for (int i = 0; i < 100; i++) {
+      loop.runOnce(0);
+      if (poller.lastReported() == 0) {
+        return;
+      }
     }
-    return Files.readAllLines(log).stream().map(l -> l.substring(l.indexOf(" gen "))).toList();
+    throw new AssertionError("the loop never settles: " + poller.describe());
+  }
+
+  private List<String> logged() throws IOException {
+    return Files.readAllLines(dir.resolve("app.log")).stream().map(l -> l.substring(l.indexOf(" gen ") + 1)).toList();
   }
 
   @Test
   void aLineSplitAcrossReadsIsWrittenOnceWholeAndTheLastOneEvenWithoutANewline() throws IOException {
-    var lines = copy(pieces("hel", "lo\r\nwor", "ld\nlast words"), new ArrayList<>());
-    assertThat(lines).containsExactly(" gen 4 | hello", " gen 4 | world", " gen 4 | last words");
+    start(List.of());
+    process.print("hel");
+    drive();
+    assertThat(logged()).isEmpty();
+    process.print("lo\r\nwor");
+    drive();
+    process.print("ld\nlast words");
+    drive();
+    assertThat(logged()).containsExactly("gen 4 | hello", "gen 4 | world");
+    process.exitWith(0);
+    drive();
+    assertThat(logged()).containsExactly("gen 4 | hello", "gen 4 | world", "gen 4 | last words");
+  }
+
+  @Test
+  void stdoutAndStderrAreMarkedApart() throws IOException {
+    start(List.of());
+    process.print("to stdout\n");
+    process.printErr("to stderr\n");
+    drive();
+    assertThat(logged()).containsExactly("gen 4 | to stdout", "gen 4 ! to stderr");
   }
 
   @Test
   void anEndlessLineIsPassedOnInPiecesRatherThanHeldInMemory() throws IOException {
+    start(List.of());
     var endless = "z".repeat(3 * GenerationOutput.MAX_LINE);
-    var lines = copy(pieces(endless, "\n"), new ArrayList<>());
-    assertThat(String.join("", lines.stream().map(l -> l.substring(" gen 4 | ".length())).toList())).isEqualTo(endless);
-    assertThat(lines).hasSizeBetween(3, 4);
+    process.print(endless + "\n");
+    drive();
+    assertThat(logged()).containsExactly("gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE),
+        "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE), "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE), "gen 4 | ");
   }
 
   @Test
-  void theLastLinesAreRememberedToExplainAFailure() throws IOException {
-    var remembered = new ArrayList<String>();
-    copy(pieces("1\n2\n3\n4\n5\n6\n7\n"), remembered);
-    assertThat(remembered).endsWith("3", "4", "5", "6", "7");
+  void theLastFiveLinesAreRememberedToExplainAFailure() {
+    start(List.of());
+    process.print("1\n2\n3\n4\n5\n6\n7\n");
+    drive();
+    assertThat(generation.lastOutput()).isEqualTo("; its last output: 3 / 4 / 5 / 6 / 7");
+  }
+
+  @Test
+  void whatALineHoldsBeforeItsNewlineIsItsPartial() {
+    start(List.of());
+    process.print("half a li");
+    process.printErr("err");
+    drive();
+    assertThat(output).extracting(GenerationOutput::partial).containsExactly("half a li", "err");
+  }
+
+  @Test
+  void aReaderStartsFromThePartialLinesItWasHandedAsAfterAnUpgrade() throws IOException {
+    start(List.of("half a li", "err"));
+    process.print("ne\n");
+    process.printErr("or\n");
+    drive();
+    assertThat(logged()).containsExactly("gen 4 | half a line", "gen 4 ! error");
+  }
+
+  @Test
+  void atTheEndOfTheStreamTheReadEndIsUnwatchedAndClosed() {
+    start(List.of());
+    var fds = List.of(generation.process.stdout().fd().orElseThrow(), generation.process.stderr().fd().orElseThrow());
+    process.exitWith(0);
+    drive();
+    assertThat(fds).allSatisfy(fd -> {
+      assertThat(poller.watches(fd)).isFalse();
+      assertThat(os.isOpen(fd)).isFalse();
+    });
   }
 }

@@ -1,0 +1,214 @@
+package dev.baton.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.baton.os.Fd;
+import dev.baton.os.Signal;
+import dev.baton.protocol.Status;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A supervisor that died is replaced by one that takes the running service back from its journal. */
+class RecoveryTest {
+  @TempDir Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void harness() {
+    h = new Harness(dir);
+  }
+
+  @AfterEach
+  void invariants() {
+    h.checkInvariants();
+  }
+
+  /** Generation 1 draining (it ignores TERM), 2 parked, 3 active; then the supervisor dies. */
+  private void threeGenerationsThenACrash() {
+    h.batonApps();
+    h.start(ParkTest.PARK);
+    h.os.process(0).drainsOn = null;
+    h.deployed();
+    h.deployed();
+    assertThat(h.generation(1).state()).isEqualTo("draining");
+    h.crash();
+  }
+
+  private String linkOfListener(int index) {
+    var fd = h.status().listeners().get(index).fd();
+    return h.os.link(new Fd(fd));
+  }
+
+  @Test
+  void activeParkedAndDrainingGenerationsAreTakenBackAsTheyWere() {
+    threeGenerationsThenACrash();
+    h.os.environment.put("NOTIFY_SOCKET", "/run/systemd/notify");
+    h.start(ParkTest.PARK);
+    assertThat(h.os.processes).as("nothing is spawned").hasSize(3);
+    var status = h.status();
+    assertThat(status.supervisorPid()).isEqualTo(501);
+    assertThat(status.activeGeneration()).contains(3);
+    assertThat(status.parked()).containsExactly(2);
+    assertThat(status.generations()).extracting(Status.GenerationStatus::number, Status.GenerationStatus::state)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(1, "draining"), org.assertj.core.groups.Tuple.tuple(2, "parked"),
+            org.assertj.core.groups.Tuple.tuple(3, "active"));
+    assertThat(h.generation(3).readiness()).isEqualTo("recovered after a supervisor restart");
+    assertThat(h.os.toSystemd).containsExactly("READY=1\nSTATUS=recovered; generation 3 active\nMAINPID=501");
+  }
+
+  @Test
+  void theListenersAreTakenBackFromTheGenerationsNotBoundAgain() {
+    h.start();
+    var links = h.os.process(0).spec.listenFds().stream().map(h.os::link).toList();
+    h.crash();
+    h.os.listenError = java.util.Optional.of(new dev.baton.os.NativeException("bind", 98, "EADDRINUSE", "in use"));
+    h.start();
+    assertThat(List.of(linkOfListener(0), linkOfListener(1))).isEqualTo(links);
+    assertThat(h.status().listeners()).extracting(Status.ListenerStatus::address)
+        .containsExactly("127.0.0.1:8080", "127.0.0.1:9090");
+    h.os.listenError = java.util.Optional.empty();
+    h.deployed();
+    assertThat(h.os.process(1).spec.listenFds().stream().map(h.os::link).toList())
+        .as("the next generation gets the very same sockets").isEqualTo(links);
+  }
+
+  @Test
+  void generationNumbersGoOnFromTheJournal() {
+    threeGenerationsThenACrash();
+    h.start(ParkTest.PARK);
+    h.os.process(2).connectControl(); // baton-app reconnects to the new supervisor
+    h.drive();
+    assertThat(h.deployed().generation()).isEqualTo(4);
+    assertThat(h.status().parked()).containsExactly(3);
+  }
+
+  @Test
+  void aDrainingGenerationIsKilledAfterTheGraceAndItsStatusIsUnknownToItsNewParent() {
+    threeGenerationsThenACrash();
+    h.start(ParkTest.PARK);
+    h.advanceMillis(299);
+    assertThat(h.generation(1).state()).isEqualTo("draining");
+    h.advanceMillis(1);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.KILL);
+    assertThat(h.generation(1).state()).isEqualTo("exited");
+    assertThat(h.generation(1).exit()).contains("exited (status unknown: it was adopted after a supervisor restart)");
+  }
+
+  @Test
+  void aRecoveredParkedGenerationIsDrainedAfterItsTtl() {
+    threeGenerationsThenACrash();
+    h.start(ParkTest.PARK);
+    h.advance(java.time.Duration.ofMinutes(1));
+    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
+    assertThat(h.status().parked()).isEmpty();
+  }
+
+  @Test
+  void aRecoveredActiveGenerationThatCrashesIsRestartedWithItsCommand() {
+    h.start();
+    h.deploy(List.of("/bin/true", "v2")).join();
+    h.crash();
+    h.start();
+    h.os.process(1).exitWith(1);
+    h.advanceMillis(50);
+    assertThat(h.generation(2).reason()).isEqualTo("crashed: exited (status unknown: it was adopted after a supervisor restart)");
+    assertThat(h.os.process(2).spec.argv()).endsWith("/bin/true", "v2");
+    assertThat(h.status().activeGeneration()).contains(3);
+  }
+
+  @Test
+  void outputWrittenWhileNoSupervisorRanIsReadByTheNextOne() {
+    h.start();
+    h.crash();
+    h.os.process(0).print("while nobody read\n");
+    h.start();
+    h.os.process(0).print("after\n");
+    h.drive();
+    assertThat(h.live(1).lastOutput()).isEqualTo("; its last output: while nobody read / after");
+  }
+
+  @Test
+  void aGenerationThatClosedItsOutputReadEndsIsStillTakenBack() {
+    h.start();
+    h.crash();
+    h.os.process(0).closeOutputReadEnds();
+    h.start();
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.live(1).process.stdout().fd()).isEmpty();
+  }
+
+  @Test
+  void aGenerationThatWasStillStartingIsKilledItsDeploysCallerIsGone() {
+    h.start();
+    h.apps(p -> {});
+    h.deploy();
+    h.crash();
+    h.start();
+    assertThat(h.os.process(1).signals).containsExactly(Signal.KILL);
+    assertThat(h.generation(2).state()).isEqualTo("failed");
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
+
+  @Test
+  void aJournalWhoseGenerationsAreAllGoneIsDiscardedAndTheServiceStartsAfresh() {
+    h.start();
+    var oldLinks = h.os.process(0).spec.listenFds().stream().map(h.os::link).toList();
+    h.crash();
+    h.os.process(0).exitWith(0);
+    h.start();
+    assertThat(h.os.processes).hasSize(2);
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.status().history()).hasSize(1);
+    assertThat(List.of(linkOfListener(0), linkOfListener(1))).as("bound anew").doesNotContainAnyElementsOf(oldLinks);
+  }
+
+  @Test
+  void aConfigWhoseListenersChangedCannotRecoverAndLeavesNothingOpen() {
+    h.start();
+    h.crash();
+    var oneListener = Harness.BASE.replace("[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:9090\"\n", "");
+    assertThatThrownBy(() -> h.open(oneListener))
+        .isInstanceOf(StartException.class)
+        .hasMessage("cannot recover: generation(s) [pid 1000] still run and hold listeners [http=127.0.0.1:8080,"
+            + " admin=127.0.0.1:9090], but " + dir.resolve("baton.toml") + " now says [http=127.0.0.1:8080]; restore"
+            + " the config, or stop those processes and start again");
+    assertThat(h.os.openFds()).isEmpty();
+    assertThat(h.os.process(0).signals).isEmpty();
+  }
+
+  @Test
+  void aGenerationThatNoLongerHoldsAListenerCannotBeTheDonor() {
+    h.start();
+    h.crash();
+    var process = h.os.process(0);
+    process.held.removeIf(f -> f instanceof FakeSockets.ListenSocket s && s.local.getPort() == 9090);
+    assertThatThrownBy(() -> h.open(Harness.BASE))
+        .isInstanceOf(StartException.class)
+        .hasMessageStartingWith("cannot recover: pid 1000 no longer holds listener 'admin' (socket:[");
+    assertThat(h.os.openFds()).isEmpty();
+  }
+
+  @Test
+  void aJournalThatCannotBeReadStopsTheStart() throws Exception {
+    Files.writeString(dir.resolve("baton.sock.state"), "{not json");
+    assertThatThrownBy(() -> h.open(Harness.BASE))
+        .isInstanceOf(StartException.class)
+        .hasMessageStartingWith("the state journal " + dir.resolve("baton.sock.state") + " cannot be read (")
+        .hasMessageEndingWith("); if no generation of this service is running any more, delete it and start again");
+  }
+
+  @Test
+  void aCleanStopRemovesTheJournalSoTheNextStartIsFresh() {
+    h.start();
+    assertThat(dir.resolve("baton.sock.state")).exists();
+    h.supervisor.stop();
+    h.drive();
+    assertThat(dir.resolve("baton.sock.state")).doesNotExist();
+  }
+}
