@@ -24,15 +24,13 @@ final class Bake {
 
   static void start(Supervisor supervisor, Generation generation, Config.Bake bake) {
     var b = new Bake(supervisor, generation, bake);
+    generation.baking = true;
     supervisor.loop().after(bake.interval(), b::probe);
   }
 
   private void probe() {
     if (!supervisor.generations().isActive(generation)) {
-      return;
-    }
-    if (generation.hasExited()) {
-      failed("bake failed: " + generation + " " + generation.process.exit().join());
+      generation.baking = false;
       return;
     }
     var path = supervisor.config().readiness().http().orElseThrow();
@@ -43,17 +41,20 @@ final class Bake {
       }
       failures = code >= 200 && code < 300 ? 0 : failures + 1;
       if (failures >= bake.failures()) {
-        failed("bake failed: GET " + path + " on " + generation + " answered "
+        generation.baking = false;
+        failed(supervisor, "bake failed: GET " + path + " on " + generation + " answered "
             + (code < 0 ? "nothing" : Integer.toString(code)) + " " + failures + " time(s) in a row");
       } else if (supervisor.loop().now().isBefore(end)) {
         supervisor.loop().after(bake.interval(), this::probe);
       } else {
+        generation.baking = false;
         LOG.info("{} baked for {} without a failed probe", generation, bake.duration());
       }
     });
   }
 
-  private void failed(String why) {
+  /** The baking generation failed a probe too often, or exited: back to the one before it. */
+  static void failed(Supervisor supervisor, String why) {
     LOG.error("{}; rolling back on its own", why);
     supervisor.rollback(why, event -> {}).exceptionally(e -> {
       LOG.error("automatic rollback failed: {}", DeployException.reason(e));

@@ -37,7 +37,10 @@ final class Deploy {
     this.t0 = supervisor.loop().now();
   }
 
-  /** Completes once the new generation is active and the old one parked or draining. */
+  /**
+   * Completes once the new generation is active and the old one parked or draining; {@code reason}
+   * goes in the history with the promotion.
+   */
   static CompletableFuture<Supervisor.Deployed> run(Supervisor supervisor, Config.App app, DeployKind kind,
       String reason, Consumer<DeployEvent> progress) {
     return new Deploy(supervisor, app, kind, reason, progress).run();

@@ -90,6 +90,10 @@ final class DeploySlot {
     return running.whenComplete((v, e) -> {
       taken = false;
       deploying = Optional.empty();
+      // A waiter that gave up is skipped: the next one gets the slot.
+      while (!waiting.isEmpty() && waiting.peekFirst().result().isDone()) {
+        waiting.removeFirst();
+      }
       if (!waiting.isEmpty()) {
         waiting.removeFirst().start().run();
       }

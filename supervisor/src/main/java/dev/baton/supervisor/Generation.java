@@ -41,6 +41,12 @@ final class Generation {
   String reason = "";
   String notifyStatus = "";
 
+  /** While parked: the timer that drains it at {@code [park] ttl}; cancelled when it is resumed. */
+  Optional<Loop.Timer> expiry = Optional.empty();
+
+  /** While it bakes after its promotion: an exit then is a failed bake, not a crash. */
+  boolean baking;
+
   /** Its stdout and stderr readers: what they hold of an unfinished line travels across an upgrade. */
   List<GenerationOutput> output = List.of();
 

@@ -71,6 +71,8 @@ final class Generations {
   void promote(Generation generation, DeployKind kind, String reason, Instant now) {
     var previous = active;
     generation.moveTo(GenerationState.ACTIVE);
+    generation.expiry.ifPresent(Loop.Timer::cancel);
+    generation.expiry = Optional.empty();
     generation.promotedAt = Optional.of(now);
     active = Optional.of(generation);
     parked.remove(generation);
@@ -115,9 +117,12 @@ final class Generations {
     return List.copyOf(parked);
   }
 
-  /** The generation that was active before {@code current}: a rollback's target when nothing is parked. */
-  Optional<Generation> previous(Optional<Generation> current) {
-    return promotions.reversed().stream().filter(g -> current.isEmpty() || g != current.get()).findFirst();
+  /**
+   * The generation promoted before the latest one: a rollback's target when nothing is parked,
+   * whether the latest is still active or has crashed.
+   */
+  Optional<Generation> previous() {
+    return promotions.reversed().stream().skip(1).findFirst();
   }
 
   /** Out of service: no longer active or parked (it drains, or it has exited). */

@@ -93,7 +93,7 @@ final class Recovery {
         }
         case PARKED -> {
           generations.park(generation, Integer.MAX_VALUE);
-          supervisor.loop().after(config.park().ttl(), () -> supervisor.retire().expire(generation));
+          supervisor.retire().expireAfterTtl(generation);
         }
         case DRAINING -> supervisor.retire().killAfter(generation, config.drain().timeout());
         default -> supervisor.retire().kill(generation);

@@ -7,6 +7,7 @@ import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +56,7 @@ final class Retire {
       var evicted = supervisor.generations().park(old, config.park().max());
       supervisor.journal();
       evicted.forEach(this::drain);
-      loop.after(config.park().ttl(), () -> expire(old));
+      expireAfterTtl(old);
       LOG.info("{} parked for rollback", old);
       parked.complete(event(DeployStep.PARKED, old, t0, "generation " + old.number + " parked: alive, warm, not accepting"));
       return null;
@@ -96,9 +97,17 @@ final class Retire {
     generation.process.exit().whenComplete((s, e) -> timer.cancel());
   }
 
+  /** SIGKILL to the generation and its process group; once it is reaped its group is gone already. */
   void kill(Generation generation) {
-    generation.process.signal(Signal.KILL);
-    supervisor.os().signalGroup(generation.pid(), Signal.KILL);
+    if (generation.process.signal(Signal.KILL) || !generation.hasExited()) {
+      supervisor.os().signalGroup(generation.pid(), Signal.KILL);
+    }
+  }
+
+  /** Drains {@code generation} at {@code [park] ttl} from now, unless it is resumed before. */
+  void expireAfterTtl(Generation generation) {
+    generation.expiry.ifPresent(Loop.Timer::cancel);
+    generation.expiry = Optional.of(supervisor.loop().after(config.park().ttl(), () -> expire(generation)));
   }
 
   /** A parked generation kept for {@code [park] ttl} is drained. */

@@ -29,15 +29,15 @@ final class Rollback {
     var current = generations.active();
     var target = generations.newestParked();
     if (target.isEmpty()) {
-      var previous = generations.previous(current);
+      var previous = generations.previous();
       if (previous.isEmpty()) {
         return CompletableFuture.failedFuture(new DeployException("nothing to roll back to: " + current
             .map(g -> "generation " + g.number + " is the only one this supervisor has run")
             .orElse("no generation has been active yet")));
       }
       LOG.info("rollback: nothing parked; starting generation {}'s command again ({})", previous.get().number, reason);
-      return Deploy.run(supervisor, previous.get().app, DeployKind.ROLLBACK,
-          "nothing was parked: started the previous command again", progress);
+      return Deploy.run(supervisor, previous.get().app, DeployKind.ROLLBACK, reason
+          + " (nothing was parked: started generation " + previous.get().number + "'s command again)", progress);
     }
     var resumed = target.get();
     var t0 = supervisor.loop().now();

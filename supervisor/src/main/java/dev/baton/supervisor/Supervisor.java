@@ -190,6 +190,9 @@ public final class Supervisor implements AutoCloseable {
     loop.watch(exitFd, Poller.READABLE, events -> {
       // Unwatched before reap() closes the pidfd; watched again if it has not exited after all.
       loop.unwatch(exitFd);
+      // Whatever the app left behind in its process group goes with it: no orphans. Before the
+      // reap, while the unreaped leader still holds its pid and so the group's id.
+      os.signalGroup(generation.pid(), Signal.KILL);
       generation.process.reap().ifPresentOrElse(status -> exited(generation, status), () -> watchExit(generation));
     });
   }
@@ -199,8 +202,6 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void exited(Generation generation, ExitStatus status) {
-    // Whatever the app left behind in its process group goes with it: no orphans.
-    os.signalGroup(generation.pid(), Signal.KILL);
     generation.exitStatus = Optional.of(status);
     generation.exitedAt = Optional.of(loop.now());
     boolean crashed = generations.isActive(generation);
@@ -218,7 +219,9 @@ public final class Supervisor implements AutoCloseable {
       case EXITED, FAILED -> {}
     }
     generations.retire(generation);
-    if (crashed) {
+    if (crashed && generation.baking) {
+      Bake.failed(this, "bake failed: " + generation + " " + status);
+    } else if (crashed) {
       crashRestart.crashed(generation, status);
     }
     journal();
