@@ -14,6 +14,7 @@ import java.util.List;
  * @param rounds how many times every server gets a slice of every load; ratios are taken per round
  * @param slice how long one slice of load lasts
  * @param placement where bench places each server (or its parent)
+ * @param loadThreads the load generator's selector threads; 0 for bench's default (2, or fewer cores)
  * @param out the report directory
  * @param appOptions options for the sample
  */
@@ -24,6 +25,7 @@ public record SteadyPlan(
     int rounds,
     Duration slice,
     Placement placement,
+    int loadThreads,
     Path out,
     List<String> appOptions) {
 
@@ -42,6 +44,9 @@ public record SteadyPlan(
     if (rounds < 1 || rounds > MAX_ROUNDS) {
       throw new IllegalArgumentException("--rounds must be from 1 to " + MAX_ROUNDS + ", was " + rounds
           + "; a multiple of " + FULL_TURN + " puts every server in every place alike");
+    }
+    if (loadThreads < 0 || loadThreads > 64) {
+      throw new IllegalArgumentException("--load-threads must be from 1 to 64, was " + loadThreads);
     }
     if (slice.toMillis() < 100 || slice.compareTo(MAX_SLICE) > 0) {
       throw new IllegalArgumentException("--slice must be from 100ms to " + MAX_SLICE.toSeconds() + "s, was "

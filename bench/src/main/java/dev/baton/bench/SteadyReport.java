@@ -99,8 +99,9 @@ public final class SteadyReport {
     t.append(String.format(Locale.ROOT, "baton bench --steady, %s, %d s%s%n", started,
         Duration.between(started, finished).toSeconds(), partial ? ", STOPPED EARLY: partial report" : ""));
     t.append(String.format(Locale.ROOT, "the %s sample, %s, %d rounds of %s slices per server and load, the order"
-        + " rotated and flipped every round%n", plan.sample(), plan.post() ? "POST / with 512 B" : "GET /", plan.rounds(),
-        seconds(plan.slice())));
+        + " rotated and flipped every round; load generator threads: %s%n", plan.sample(),
+        plan.post() ? "POST / with 512 B" : "GET /", plan.rounds(), seconds(plan.slice()),
+        plan.loadThreads() > 0 ? plan.loadThreads() : "bench's default"));
     t.append(String.format(Locale.ROOT, "host: %d CPUs, Linux %s, kernel.sched_autogroup_enabled=%s, load average %s at"
         + " the start, %s at the end%n", before.cpus(), before.kernel(),
         before.autogroup().map(on -> on ? "1" : "0").orElse("(none)"), before.loadAverage(), after.loadAverage()));
@@ -124,7 +125,7 @@ public final class SteadyReport {
         + " session %d, %s, cgroup %s%n", plan.placement() == Placement.GROUP
             ? "in a process group of its own in bench's session" : "in a session of its own",
         bench.pid(), bench.sid(), bench.autogroupName(), bench.cgroup()));
-    t.append(String.format(Locale.ROOT, "  %-34s %8s %8s %8s  %-24s %-16s %s%n", "server: the app's process", "pid", "pgid",
+    t.append(String.format(Locale.ROOT, "  %-34s %8s %8s %8s  %-26s %-16s %s%n", "server: the app's process", "pid", "pgid",
         "sid", "session", "autogroup", "cgroup"));
     for (var role : Role.values()) {
       var where = apps.get(role);
@@ -132,7 +133,7 @@ public final class SteadyReport {
         t.append(String.format(Locale.ROOT, "  %-34s (not found)%n", role.title));
         continue;
       }
-      t.append(String.format(Locale.ROOT, "  %-34s %8d %8d %8d  %-24s %-16s %s%n", role.title, where.pid(), where.pgid(),
+      t.append(String.format(Locale.ROOT, "  %-34s %8d %8d %8d  %-26s %-16s %s%n", role.title, where.pid(), where.pgid(),
           where.sid(), session(where), where.autogroupName(), where.cgroup()));
     }
   }
@@ -153,6 +154,10 @@ public final class SteadyReport {
       rates.append(String.format(Locale.ROOT, "   %s %,.0f", role.shortName, results.rate(mode, role).median()));
     }
     t.append(String.format(Locale.ROOT, "%n%s, %d rounds: %,d requests, %,d failed%n", mode.name(), rounds, requests, failed));
+    if (rounds == 0) {
+      t.append("  no round finished under this load\n");
+      return;
+    }
     t.append("  median req/s:").append(rates).append('\n');
     for (var role : Role.values()) {
       results.of(mode, role).firstFailure.ifPresent(f -> t.append("  ").append(role.title).append(", first failure: ")
@@ -256,6 +261,7 @@ public final class SteadyReport {
     p.put("rounds", plan.rounds());
     p.put("sliceMs", plan.slice().toMillis());
     p.put("placement", plan.placement().label());
+    p.put("loadThreads", plan.loadThreads() > 0 ? plan.loadThreads() : null);
     var h = root.putObject("host");
     h.put("cpus", before.cpus());
     h.put("kernel", before.kernel());

@@ -162,13 +162,27 @@ public final class SteadyRun implements AutoCloseable {
       if (stopped) {
         throw new Children.Stopped();
       }
-      var server = SteadyServer.start(role, argv, work, log, port, appMarker(), os);
+      var server = SteadyServer.start(role, argv, environment(), work, log, port, appMarker(), os);
       servers.add(server);
       progress.accept("started " + server + ": " + String.join(" ", argv));
     }
     for (var server : servers) {
       server.awaitReady(READY_TIMEOUT, () -> stopped);
     }
+  }
+
+  /**
+   * The JVM sample adopts LISTEN_FDS through the JDK's inherited-channel code, which needs
+   * sun.nio.ch opened; baton run opens it for a java generation through JDK_JAVA_OPTIONS. Every
+   * server gets the same, so that the JVMs compared run with the same flags.
+   */
+  private Map<String, String> environment() {
+    if (plan.sample() != SampleKind.JVM) {
+      return Map.of();
+    }
+    var opens = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
+    var inherited = System.getenv().getOrDefault("JDK_JAVA_OPTIONS", "");
+    return Map.of("JDK_JAVA_OPTIONS", inherited.contains(opens) ? inherited : (inherited + " " + opens).trim());
   }
 
   private List<String> withPort(int port) {
@@ -238,6 +252,9 @@ public final class SteadyRun implements AutoCloseable {
     var builder = Load.to(server.address()).connections(mode.connections()).duration(plan.slice())
         // Bounded in count as well as time: far more than any loopback server answers in a slice.
         .requests(Math.max(10_000, plan.slice().toMillis() * 2_000)).timeout(REQUEST_TIMEOUT).timelineLimit(0);
+    if (plan.loadThreads() > 0) {
+      builder.threads(plan.loadThreads());
+    }
     if (mode.keepAlive()) {
       builder.keepAlive();
     } else {

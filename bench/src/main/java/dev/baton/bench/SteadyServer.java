@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -72,11 +73,12 @@ final class SteadyServer implements AutoCloseable {
 
   /**
    * Starts {@code argv} (place.py and what it runs) in {@code workdir}, with bench's environment
-   * less anything a supervisor may have handed bench itself.
+   * less anything a supervisor may have handed bench itself, plus {@code extraEnv}.
    *
    * @param appMarker a word of the app's command line, which tells it from its parent's other children
    */
-  static SteadyServer start(Role role, List<String> argv, Path workdir, Path log, int port, String appMarker, Os os) {
+  static SteadyServer start(Role role, List<String> argv, Map<String, String> extraEnv, Path workdir, Path log, int port,
+      String appMarker, Os os) {
     var builder = new ProcessBuilder(argv).directory(workdir.toFile()).redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -85,6 +87,7 @@ final class SteadyServer implements AutoCloseable {
     clean.keySet().removeIf(key -> key.startsWith("LISTEN_") || key.equals("NOTIFY_SOCKET") || key.startsWith("BATON_"));
     env.clear();
     env.putAll(clean);
+    env.putAll(extraEnv);
     try {
       return new SteadyServer(role, builder.start(), port, log, appMarker, os);
     } catch (IOException e) {

@@ -73,9 +73,9 @@ class SteadyTest {
   @Test
   void aPlanOutsideItsBoundsSaysWhatToUse() {
     var modes = List.of(LoadMode.one());
-    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 0, Duration.ofSeconds(1), Placement.GROUP,
+    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 0, Duration.ofSeconds(1), Placement.GROUP, 0,
         Path.of("out"), List.of())).hasMessageContaining("--rounds must be from 1");
-    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 10, Duration.ofMillis(10), Placement.GROUP,
+    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 10, Duration.ofMillis(10), Placement.GROUP, 0,
         Path.of("out"), List.of())).hasMessageContaining("--slice must be from 100ms");
     assertThatThrownBy(() -> Placement.parse("cgroup")).hasMessageContaining("use group").hasMessageContaining("session");
   }

@@ -129,6 +129,9 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--placement", paramLabel = "HOW", description = "--steady: how bench starts each server or its parent: group, in a process group of its own in bench's session, or session, in a session of its own (default: group)")
   String placement;
 
+  @Option(names = "--load-threads", paramLabel = "N", description = "--steady: the load generator's threads (default: 2, or the cores if fewer); with a one-thread app, 1 on 2 cores leaves it a core of its own")
+  Integer loadThreads;
+
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
 
@@ -140,8 +143,8 @@ final class BenchCommand implements Callable<Integer> {
     if (steady) {
       return steady();
     }
-    if (rounds != null || slice != null || placement != null) {
-      System.err.println("baton bench: --rounds, --slice and --placement are for --steady; add --steady, or drop them");
+    if (rounds != null || slice != null || placement != null || loadThreads != null) {
+      System.err.println("baton bench: --rounds, --slice, --placement and --load-threads are for --steady; add --steady, or drop them");
       return Main.USAGE;
     }
     BenchPlan plan;
@@ -271,6 +274,9 @@ final class BenchCommand implements Callable<Integer> {
     if (n < 1) {
       throw new IllegalArgumentException("--concurrency must be at least 1, was " + n);
     }
+    if (loadThreads != null && loadThreads < 1) {
+      throw new IllegalArgumentException("--load-threads must be from 1 to 64, was " + loadThreads);
+    }
     var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : "c1,per-request,keep-alive";
     var sliceLength = slice != null ? parseDuration("--slice", slice) : Duration.ofMillis(shortRun ? 250 : 1000);
     return new SteadyPlan(
@@ -280,6 +286,7 @@ final class BenchCommand implements Callable<Integer> {
         rounds != null ? rounds : shortRun ? 3 : 30,
         sliceLength,
         placement == null ? Placement.GROUP : Placement.parse(placement),
+        loadThreads == null ? 0 : loadThreads,
         out,
         appArgs);
   }

@@ -157,7 +157,7 @@ class BenchTest {
 
     var roundsAlone = baton(dir, "bench", "--rounds", "10");
     assertThat(roundsAlone.exit()).isEqualTo(2);
-    assertThat(roundsAlone.output()).contains("--rounds, --slice and --placement are for --steady");
+    assertThat(roundsAlone.output()).contains("--rounds, --slice, --placement and --load-threads are for --steady");
 
     var sample = baton(dir, "bench", "--sample", "go");
     assertThat(sample.exit()).isEqualTo(2);
