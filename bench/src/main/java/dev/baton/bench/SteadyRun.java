@@ -269,6 +269,10 @@ public final class SteadyRun implements AutoCloseable {
     currentLoad.set(generator);
     var report = generator.report().join();
     currentLoad.set(null);
+    if (stopped) {
+      // A slice cut short is not a slice: it must not stand in a round's ratios.
+      throw new Children.Stopped();
+    }
     if (report.failed() > 0) {
       progress.accept(server.role().title + ", " + mode.name() + ": " + report.failed() + " failed in a slice: "
           + report.failureMessages().stream().findFirst().orElse(report.failures().toString()));
