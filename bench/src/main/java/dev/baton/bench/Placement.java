@@ -13,7 +13,7 @@ import java.util.Optional;
  * as every server is placed alike.
  */
 public enum Placement {
-  /** A process group of its own in bench's session: where baton run puts a generation, in its own session. */
+  /** A process group of its own in bench's session: as baton run places a generation in the supervisor's session. */
   GROUP("group"),
   /** A session of its own (setsid): an autogroup, so a CPU share, of its own. */
   SESSION("session");
