@@ -83,7 +83,7 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
   }
 
   /** /usr/bin/python3 first, which is the system's own; then the first on PATH. */
-  private static Optional<Path> python3() {
+  static Optional<Path> python3() {
     var candidates = new ArrayList<Path>();
     candidates.add(Path.of("/usr/bin/python3"));
     for (var dir : System.getenv().getOrDefault("PATH", "").split(":")) {

@@ -6,7 +6,10 @@ import dev.baton.bench.BenchReport;
 import dev.baton.bench.LoadMode;
 import dev.baton.bench.NetworkNamespace;
 import dev.baton.bench.SampleKind;
+import dev.baton.bench.Placement;
 import dev.baton.bench.Scenario;
+import dev.baton.bench.SteadyPlan;
+import dev.baton.bench.SteadyRun;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,17 +39,29 @@ import picocli.CommandLine.Option;
       "Loads: c=1 (one request at a time, a new connection each, like ab -c 1), c=N per-request, c=N keep-alive."
           + " Only loopback (or bench's own network namespace) is loaded.",
       "",
+      "--steady: throughput without deploys, like with like. Five copies of the sample run at once, idle unless"
+          + " loaded: bare twice (A and A', the A/A control), under a plain fork/exec parent that hands it the"
+          + " listener on fd 3 (its child in bench's session, and calling setsid), and under baton run; each started"
+          + " alike (--placement). Each load goes to one at a time in slices, the order rotated and flipped every"
+          + " round; the report gives median req/s and per-round ratios (baton/parent is the one that counts),"
+          + " with quartiles and the median's 95 %% range, and warns when the A/A control scatters by more than"
+          + " ±1 %%. report.txt, report.json and steady-table.md go to --out.",
+      "",
       "Examples:",
       "  baton bench --short                    # ~20 s: the CI check",
       "  baton bench --duration 30s --out DIR   # all scenarios and loads; wrk, ab",
       "  baton bench --scenarios baton --requests 1000000 --duration 10m",
       "  baton bench --sample light            # an app that starts in milliseconds",
-      "  baton bench -c baton.toml --keepalive  # your running service"
+      "  baton bench -c baton.toml --keepalive  # your running service",
+      "  baton bench --steady --sample light    # bare, parent, baton run: ~8 min",
+      "  baton bench --steady --short           # ~20 s: a check, not a figure"
     },
     footerHeading = "%nExit status:%n",
     footer = {
       "  0  done, and the baton scenario failed no request",
+      "     (--steady: no server failed one)",
       "  1  the baton scenario failed requests or deploys, or could not run",
+      "     (--steady: any server did, or one could not be measured)",
       "  2  bad usage: unknown scenario, zero duration, concurrency over ulimit -n,",
       "     a target not listening"
     })
@@ -80,8 +95,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--requests", paramLabel = "N", description = "the most requests each load sends (default: no limit but the duration)")
   Long requests;
 
-  @Option(names = "--rhythm", paramLabel = "D", description = "a reload every D; slower reloads go back to back; 0 for always back to back (default: ${DEFAULT-VALUE})",
-      defaultValue = "100ms")
+  @Option(names = "--rhythm", paramLabel = "D", description = "a reload every D; slower reloads go back to back; 0 for always back to back (default: 100ms)")
   String rhythm;
 
   @Option(names = {"-c", "--config"}, paramLabel = "FILE",
@@ -103,6 +117,21 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--no-netns", description = "as root, do not move into a network namespace of bench's own (no reuseport-migrate)")
   boolean noNetns;
 
+  @Option(names = "--steady", description = "throughput without deploys: the sample bare (twice), under a fork/exec parent and under baton run, loaded in turn (see above)")
+  boolean steady;
+
+  @Option(names = "--rounds", paramLabel = "N", description = "--steady: how many rounds, each a slice of every load on every server; a multiple of 10 places all alike (default: 30; --short: 3)")
+  Integer rounds;
+
+  @Option(names = "--slice", paramLabel = "D", description = "--steady: how long one slice of load lasts (default: 1s; --short: 250ms)")
+  String slice;
+
+  @Option(names = "--placement", paramLabel = "HOW", description = "--steady: how bench starts each server or its parent: group, in a process group of its own in bench's session, or session, in a session of its own (default: group)")
+  String placement;
+
+  @Option(names = "--load-threads", paramLabel = "N", description = "--steady: the load generator's threads (default: 2, or the cores if fewer); with a one-thread app, 1 on 2 cores leaves it a core of its own")
+  Integer loadThreads;
+
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
 
@@ -111,6 +140,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (steady) {
+      return steady();
+    }
+    if (rounds != null || slice != null || placement != null || loadThreads != null) {
+      System.err.println("baton bench: --rounds, --slice, --placement and --load-threads are for --steady; add --steady, or drop them");
+      return Main.USAGE;
+    }
     BenchPlan plan;
     boolean relaunch;
     try {
@@ -173,6 +209,88 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** --steady: its own servers and loads; the deploy scenarios' options do not apply. */
+  private int steady() throws Exception {
+    SteadyRun run;
+    try {
+      run = SteadyRun.prepare(steadyPlan(), line -> System.err.println("bench: " + line));
+    } catch (IllegalArgumentException e) {
+      System.err.println("baton bench: " + e.getMessage());
+      return Main.USAGE;
+    }
+    var interrupted = new AtomicBoolean();
+    var printed = new CountDownLatch(1);
+    var hook = Thread.ofPlatform().unstarted(() -> {
+      interrupted.set(true);
+      System.err.println("\nbench: stopping: the slice under way and every server bench started");
+      run.stop();
+      try {
+        printed.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      run.close();
+    });
+    Runtime.getRuntime().addShutdownHook(hook);
+    dev.baton.bench.SteadyReport report;
+    try {
+      report = run.run();
+      System.out.print(json ? java.nio.file.Files.readString(report.json()) + "\n" : report.text());
+      System.out.flush();
+    } finally {
+      run.close();
+      printed.countDown();
+    }
+    if (interrupted.get()) {
+      return RunCommand.KEEP_RUNNING;
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    if (report.failed() > 0 || report.trouble().isPresent()) {
+      System.err.println("baton bench: --steady " + (report.failed() > 0 ? "saw " + report.failed() + " failed requests"
+          : "could not measure everything: " + report.trouble().get()));
+      return Main.FAILED;
+    }
+    return 0;
+  }
+
+  SteadyPlan steadyPlan() {
+    var notHere = new ArrayList<String>();
+    if (!scenarios.isEmpty()) {
+      notHere.add("--scenarios (it runs its own five servers)");
+    }
+    if (config != null) {
+      notHere.add("-c (it measures the bundled sample)");
+    }
+    if (duration != null || requests != null) {
+      notHere.add("--duration and --requests (use --slice and --rounds)");
+    }
+    if (rhythm != null) {
+      notHere.add("--rhythm (nothing is deployed)");
+    }
+    if (!notHere.isEmpty()) {
+      throw new IllegalArgumentException("--steady does not take " + String.join(", ", notHere));
+    }
+    int n = concurrency != null ? concurrency : 50;
+    if (n < 1) {
+      throw new IllegalArgumentException("--concurrency must be at least 1, was " + n);
+    }
+    if (loadThreads != null && loadThreads < 1) {
+      throw new IllegalArgumentException("--load-threads must be from 1 to 64, was " + loadThreads);
+    }
+    var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : "c1,per-request,keep-alive";
+    var sliceLength = slice != null ? parseDuration("--slice", slice) : Duration.ofMillis(shortRun ? 250 : 1000);
+    return new SteadyPlan(
+        SampleKind.parse(sample),
+        LoadMode.parse(modeList, n),
+        post,
+        rounds != null ? rounds : shortRun ? 3 : 30,
+        sliceLength,
+        placement == null ? Placement.GROUP : Placement.parse(placement),
+        loadThreads == null ? 0 : loadThreads,
+        out,
+        appArgs);
+  }
+
   private boolean wantsReusePort() {
     return scenarios.isEmpty() || scenarios.stream().anyMatch(s -> s.trim().startsWith("reuseport"));
   }
@@ -196,7 +314,7 @@ final class BenchCommand implements Callable<Integer> {
         post,
         duration == null ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30)) : parseDuration("--duration", duration),
         requests == null ? Long.MAX_VALUE : requests,
-        parseDuration("--rhythm", rhythm),
+        parseDuration("--rhythm", rhythm == null ? "100ms" : rhythm),
         out,
         Optional.ofNullable(config),
         !shortRun && !noCrossCheck,

@@ -89,6 +89,54 @@ class BenchTest {
     assertThat(run.exit()).as(run.output()).isZero();
   }
 
+  /** No timing is asserted: on a shared machine any ratio may come out anywhere; that it is there is what holds. */
+  @Test
+  void theSteadyModeMeasuresEveryServerUnderEveryLoadAndEndsThemAll() throws Exception {
+    var out = dir.resolve("steady");
+    var run = baton(dir, "bench", "--steady", "--short", "--sample", "light", "--out", out.toString());
+    var report = JsonMapper.builder().build().readTree(out.resolve("report.json").toFile());
+    assertThat(report.path("mode").asString()).isEqualTo("steady");
+    assertThat(report.path("error").isNull()).as("error: %s\n%s", report.path("error"), run.output()).isTrue();
+    assertThat(report.path("failed").asLong()).as(run.output()).isZero();
+
+    var loads = report.path("loads");
+    assertThat(loads).hasSize(3);
+    for (var load : loads) {
+      assertThat(load.path("rounds").asInt()).as("%s", load.path("load")).isEqualTo(3);
+      for (var role : List.of("bareA", "bareA2", "parent", "parentSetsid", "baton")) {
+        var server = load.path("servers").path(role);
+        assertThat(server.path("failed").asLong()).as("%s %s", load.path("load"), role).isZero();
+        assertThat(server.path("requests").asLong()).as("%s %s", load.path("load"), role).isPositive();
+        assertThat(server.path("perSecondByRound")).hasSize(3).allSatisfy(v -> assertThat(v.asDouble()).isPositive());
+      }
+      for (var ratio : List.of("control", "parentOverBare", "sessionOverParent", "batonOverParent", "batonOverBare")) {
+        var r = load.path("ratios").path(ratio);
+        assertThat(r.path("n").asInt()).as("%s %s", load.path("load"), ratio).isEqualTo(3);
+        for (var field : List.of("median", "q1", "q3")) {
+          assertThat(r.path(field).asDouble()).as("%s %s %s", load.path("load"), ratio, field).isPositive();
+        }
+      }
+    }
+
+    // Placed alike: the bare copies and the plain parent's child in bench's session; setsid's child in its own.
+    long benchSession = report.path("bench").path("sid").asLong();
+    var apps = new java.util.HashMap<String, JsonNode>();
+    for (var server : report.path("servers")) {
+      apps.put(server.path("role").asString(), server.path("app"));
+    }
+    for (var role : List.of("bareA", "bareA2", "parent")) {
+      assertThat(apps.get(role).path("sid").asLong()).as(role).isEqualTo(benchSession);
+      assertThat(apps.get(role).path("pgid").asLong()).as(role).isNotEqualTo(report.path("bench").path("pgid").asLong());
+    }
+    assertThat(apps.get("parentSetsid").path("sid").asLong()).isEqualTo(apps.get("parentSetsid").path("pid").asLong());
+    for (var app : apps.values()) {
+      assertThat(ProcessHandle.of(app.path("pid").asLong()).filter(ProcessHandle::isAlive)).as("%s outlived the run", app).isEmpty();
+    }
+    assertThat(out.resolve("steady-table.md")).content().contains("baton/parent");
+    assertThat(run.output()).contains("A'/A").contains("baton/parent");
+    assertThat(run.exit()).as(run.output()).isZero();
+  }
+
   @Test
   void theShortDemoExitsZeroAndReportsNoFailedRequest() throws Exception {
     var run = baton(dir, "demo", "--short");
@@ -102,6 +150,14 @@ class BenchTest {
     var unknown = baton(dir, "bench", "--scenarios", "none,blue-green");
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.output()).contains("unknown scenario 'blue-green'");
+
+    var steadyScenarios = baton(dir, "bench", "--steady", "--scenarios", "none");
+    assertThat(steadyScenarios.exit()).isEqualTo(2);
+    assertThat(steadyScenarios.output()).contains("--steady does not take --scenarios");
+
+    var roundsAlone = baton(dir, "bench", "--rounds", "10");
+    assertThat(roundsAlone.exit()).isEqualTo(2);
+    assertThat(roundsAlone.output()).contains("--rounds, --slice, --placement and --load-threads are for --steady");
 
     var sample = baton(dir, "bench", "--sample", "go");
     assertThat(sample.exit()).isEqualTo(2);
