@@ -51,6 +51,9 @@ public final class ControlClient {
         }
         switch (message) {
           case DeployEvent event -> events.accept(event);
+          case Reply.Upgrading upgrading -> {
+            return confirmed(upgrading, in.readLine());
+          }
           case Reply reply -> {
             return reply;
           }
@@ -59,6 +62,21 @@ public final class ControlClient {
       throw new ControlException("the supervisor at " + socket + " closed the connection without a reply; check its log");
     } catch (IOException e) {
       throw new ControlException(explain(e));
+    }
+  }
+
+  /**
+   * The supervisor says Upgrading just before its execve, which closes this connection. A line
+   * after it means the execve failed and the supervisor runs on: that line is the real answer.
+   */
+  private static Reply confirmed(Reply.Upgrading upgrading, String next) {
+    if (next == null) {
+      return upgrading;
+    }
+    try {
+      return Codec.decodeMessage(next) instanceof Reply reply ? reply : upgrading;
+    } catch (IllegalArgumentException e) {
+      return upgrading;
     }
   }
 

@@ -71,6 +71,21 @@ class ControlClientTest {
   }
 
   @Test
+  void anUpgradeIsConfirmedByTheConnectionClosingAtTheExec() throws Exception {
+    var socket = dir.resolve("baton.sock");
+    supervisor(socket, Codec.encode(new Reply.Upgrading(500)));
+    assertThat(new ControlClient(socket).call(new Request.Upgrade(), e -> {})).isEqualTo(new Reply.Upgrading(500));
+  }
+
+  @Test
+  void anUpgradeWhoseExecFailedIsReportedAsTheFailureThatFollows() throws Exception {
+    var socket = dir.resolve("baton.sock");
+    supervisor(socket, Codec.encode(new Reply.Upgrading(500)), Codec.encode(new Reply.Failed("upgrade failed: ENOENT")));
+    assertThat(new ControlClient(socket).call(new Request.Upgrade(), e -> {}))
+        .isEqualTo(new Reply.Failed("upgrade failed: ENOENT"));
+  }
+
+  @Test
   void noSocketSaysHowToStartASupervisor() {
     assertThatThrownBy(() -> new ControlClient(dir.resolve("none.sock")).call(new Request.GetStatus(), e -> {}))
         .isInstanceOf(ControlClient.ControlException.class)
