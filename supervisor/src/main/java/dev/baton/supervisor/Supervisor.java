@@ -65,6 +65,7 @@ public final class Supervisor implements AutoCloseable {
   private DeploySlot slot;
   private boolean stopping;
   private boolean started;
+  private boolean journalPending;
 
   public Supervisor(Config config, Os os, InstantSource clock) {
     this.config = config;
@@ -286,13 +287,27 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  /** Writes the state journal; a failure costs only the ability to recover, so it is logged. */
+  /**
+   * Writes the state journal once the loop has finished what it is doing: a turn that changes
+   * several generations (a promotion parks or drains the old one) writes it once. A failure costs
+   * only the ability to recover, so it is logged.
+   */
   void journal() {
-    try {
-      journal(Map.of());
-    } catch (UncheckedIOException e) {
-      LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
+    if (journalPending) {
+      return;
     }
+    journalPending = true;
+    loop.post(() -> {
+      journalPending = false;
+      if (stopped.isDone()) {
+        return; // a stopped service has no journal: the stop removed it
+      }
+      try {
+        journal(Map.of());
+      } catch (UncheckedIOException e) {
+        LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
+      }
+    });
   }
 
   /**
