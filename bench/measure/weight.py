@@ -50,7 +50,7 @@ CLK_TCK = os.sysconf('SC_CLK_TCK')
 JVM_THREADS = (
     'VM Thread', 'VM Periodic Tas', 'Reference Handl', 'Finalizer', 'Signal Dispatch', 'Service Thread',
     'Monitor Deflati', 'Notification Th', 'Common-Cleaner', 'C1 CompilerThre', 'C2 CompilerThre',
-    'CompilerThread', 'Sweeper thread', 'GC Thread', 'G1 ', 'GC ', 'VM JFR', 'JFR ', 'Attach Listener',
+    'CompilerThread', 'Sweeper thread', 'Training repla', 'GC Thread', 'G1 ', 'GC ', 'VM JFR', 'JFR ', 'Attach Listener',
     'Native Heap Tri', 'StrDedup', 'ZDirector', 'ZDriver', 'ZStat', 'Shenandoah', 'AOT ', 'SurrogateLocker',
 )
 
@@ -100,6 +100,23 @@ def memory(pid):
         'pss_file_kib': sm.get('Pss_File'),
         'private_dirty_kib': sm.get('Private_Dirty'),
     }
+
+
+def mappings(pid, top=12):
+    """Resident KiB by what is mapped (a file, or [heap], [stack] or anonymous), with how much of it is
+    anonymous: a private file mapping written to (the CDS archive relocated, say) is anonymous too."""
+    by_name, name = {}, None
+    for line in read(f'/proc/{pid}/smaps').splitlines():
+        head = line.split(None, 5)
+        if re.match(r'^[0-9a-f]+-[0-9a-f]+ ', line):
+            name = head[5] if len(head) > 5 else '[anonymous]'
+            by_name.setdefault(name, [0, 0])
+        elif head[0] == 'Rss:':
+            by_name[name][0] += int(head[1])
+        elif head[0] == 'Anonymous:':
+            by_name[name][1] += int(head[1])
+    rows = sorted(by_name.items(), key=lambda kv: -kv[1][0])
+    return [{'mapping': n, 'rss_kib': r, 'anon_kib': a} for n, (r, a) in rows[:top] if r]
 
 
 def cpu_ticks(pid):
@@ -346,7 +363,9 @@ def measure(args):
         opts.append(f'-Xlog:class+load=info:file={class_log}')
     result = {'baton': args.baton, 'java_opts': args.java_opts or '', 'deploys_asked': args.deploys,
               'dir': directory, 'loadavg_start': read('/proc/loadavg').split()[:3]}
-    supervisor = Supervisor(args.baton, config, directory, opts, {})
+    extra_env = dict(e.split('=', 1) for e in args.env)
+    result['env'] = extra_env
+    supervisor = Supervisor(args.baton, config, directory, opts, extra_env)
     result['pid'] = supervisor.pid
     result['java_opts_via'] = supervisor.via
     try:
@@ -355,13 +374,17 @@ def measure(args):
         result['cmdline'] = read(f'/proc/{supervisor.pid}/cmdline').split('\0')[:-1]
         time.sleep(args.settle)
         result['idle'] = {'memory': memory(supervisor.pid), 'threads': threads(supervisor.pid),
-                          'cpu_s_so_far': cpu_ticks(supervisor.pid) / CLK_TCK}
+                          'cpu_s_so_far': cpu_ticks(supervisor.pid) / CLK_TCK,
+                          'mappings': mappings(supervisor.pid)}
         if args.nmt:
             result['idle']['nmt'], nmt_text = native_memory(supervisor.pid)
             if args.verbose:
                 log(nmt_text)
         if args.class_log:
             result['idle']['classes'] = class_counts(class_log)
+        for command in args.jcmd:
+            result['idle'].setdefault('jcmd', {})[command] = jcmd(supervisor.pid, *command.split())
+            log(f'jcmd {command}:\n' + result['idle']['jcmd'][command])
         # Early, so that a long deploy run has shown this much; on stderr under --json.
         print_idle(result, file=sys.stderr if args.json else sys.stdout)
         sys.stdout.flush()
@@ -447,11 +470,16 @@ def print_idle(r, file):
     print(f'baton run, pid {r["pid"]}: {" ".join(r["cmdline"])}', file=file)
     if r['java_opts']:
         print(f'  extra JVM flags ({r["java_opts_via"]}): {r["java_opts"]}', file=file)
+    if r['env']:
+        print(f'  environment: {" ".join(k + "=" + v for k, v in r["env"].items())}', file=file)
     print(f'  active {r["start_to_active_s"]} s after start; CPU {idle["cpu_s_so_far"]:.2f} s by idle', file=file)
     print(f'  idle, one generation: RSS {mib(m["rss_kib"])} MiB (anon {mib(m["anon_kib"])}, file {mib(m["file_kib"])},'
           f' shmem {mib(m["shmem_kib"])}), peak {mib(m["hwm_kib"])} MiB', file=file)
     print(f'  threads {t["total"]}: baton {len(t["baton"])} ({", ".join(t["baton"])});'
           f' JVM {len(t["jvm"])} ({", ".join(t["jvm"])})', file=file)
+    if args_mappings:
+        print('  resident by mapping, MiB (of it anonymous): ' + ', '.join(
+            f'{os.path.basename(x["mapping"])} {mib(x["rss_kib"])} ({mib(x["anon_kib"])})' for x in idle['mappings']), file=file)
     if 'nmt' in idle:
         nmt = idle['nmt']
         parts = ', '.join(f'{k} {mib(v)}' for k, v in sorted(nmt.items(), key=lambda kv: -kv[1]) if v >= 256)
@@ -486,6 +514,7 @@ def print_report(r, file):
 
 
 args_settle = 3
+args_mappings = False
 
 
 def interrupt(signum, frame):
@@ -494,7 +523,7 @@ def interrupt(signum, frame):
 
 
 def main():
-    global args_settle
+    global args_settle, args_mappings
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument('--deploys', type=int, default=5000, help='deploys to run after the idle reading (default 5000)')
@@ -509,10 +538,16 @@ def main():
     p.add_argument('--stop-timeout', type=float, default=30)
     p.add_argument('--keep', action='store_true', help='keep the temporary directory (config, log)')
     p.add_argument('--json', action='store_true', help='the result as JSON on stdout')
+    p.add_argument('--env', action='append', default=[], metavar='NAME=VALUE',
+                   help='set in the supervisor\'s environment (so its generations\' too); repeatable')
+    p.add_argument('--jcmd', action='append', default=[], metavar='COMMAND',
+                   help='a jcmd command to run at the idle reading, e.g. GC.heap_info; repeatable')
+    p.add_argument('--mappings', action='store_true', help='print resident memory by mapping (always in --json)')
     p.add_argument('--verbose', action='store_true', help='print NMT\'s full text too')
     args = p.parse_args()
     args.baton = os.path.abspath(args.baton)
     args_settle = args.settle
+    args_mappings = args.mappings
     signal.signal(signal.SIGTERM, interrupt)
     try:
         result = measure(args)
