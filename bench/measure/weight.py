@@ -146,6 +146,10 @@ def threads(pid):
     return {'total': len(jvm) + len(baton), 'jvm': jvm, 'baton': baton}
 
 
+def fds(pid):
+    return len(os.listdir(f'/proc/{pid}/fd'))
+
+
 def alive(pid):
     try:
         with open(f'/proc/{pid}/stat') as f:
@@ -348,6 +352,18 @@ def class_counts(path):
             'by_package': dict(top[:25])}
 
 
+def run_jcmds(supervisor, commands, into, when):
+    for command in commands:
+        try:
+            out = jcmd(supervisor.pid, *command.split())
+        except (OSError, subprocess.SubprocessError) as e:
+            out = f'jcmd failed: {e}'
+        into.setdefault('jcmd', {})[command] = out
+        log(f'jcmd {command}, {when}:\n{out}')
+        if not alive(supervisor.pid):
+            raise RuntimeError(f'the supervisor is gone after jcmd {command}:\n{supervisor.tail()}')
+
+
 def mib(kib):
     return round(kib / 1024, 1)
 
@@ -382,9 +398,7 @@ def measure(args):
                 log(nmt_text)
         if args.class_log:
             result['idle']['classes'] = class_counts(class_log)
-        for command in args.jcmd:
-            result['idle'].setdefault('jcmd', {})[command] = jcmd(supervisor.pid, *command.split())
-            log(f'jcmd {command}:\n' + result['idle']['jcmd'][command])
+        run_jcmds(supervisor, args.jcmd, result['idle'], 'idle')
         # Early, so that a long deploy run has shown this much; on stderr under --json.
         print_idle(result, file=sys.stderr if args.json else sys.stdout)
         sys.stdout.flush()
@@ -401,6 +415,7 @@ def measure(args):
                 end['nmt'], nmt_text = native_memory(supervisor.pid)
                 if args.verbose:
                     log(nmt_text)
+            run_jcmds(supervisor, args.jcmd, end, f'after {end["done"]} deploys')
     finally:
         result['ended_by'] = supervisor.stop(args.stop_timeout)
         result['loadavg_end'] = read('/proc/loadavg').split()[:3]
@@ -411,7 +426,7 @@ def measure(args):
 
 def run_deploys(supervisor, args):
     pid = supervisor.pid
-    samples = [{'deploys': 0, **memory(pid), 'threads': len(os.listdir(f'/proc/{pid}/task'))}]
+    samples = [{'deploys': 0, **memory(pid), 'threads': len(os.listdir(f'/proc/{pid}/task')), 'fds': fds(pid)}]
     reply_ms, promoted_ms, failed = [], [], []
     cpu0 = cpu_ticks(pid)
     t0 = time.monotonic()
@@ -429,11 +444,11 @@ def run_deploys(supervisor, args):
                 log('weight: 20 deploys failed; giving up')
                 break
         if i % 100 == 0 or i == args.deploys:
-            sample = {'deploys': i, **memory(pid), 'threads': len(os.listdir(f'/proc/{pid}/task'))}
+            sample = {'deploys': i, **memory(pid), 'threads': len(os.listdir(f'/proc/{pid}/task')), 'fds': fds(pid)}
             samples.append(sample)
             if i % 500 == 0 or i == args.deploys:
                 log(f'weight: {i} deploys, RSS {mib(sample["rss_kib"])} MiB (anon {mib(sample["anon_kib"])}),'
-                    f' {sample["threads"]} threads')
+                    f' {sample["threads"]} threads, {sample["fds"]} open files')
     elapsed = time.monotonic() - t0
     cpu = cpu_ticks(pid) - cpu0
     last = samples[-1]
@@ -513,7 +528,7 @@ def print_report(r, file):
           f' ended by {r["ended_by"]}', file=file)
 
 
-args_settle = 3
+args_settle = 12
 args_mappings = False
 
 
@@ -530,7 +545,9 @@ def main():
     p.add_argument('--java-opts', default='', help='JVM flags to add after the launcher\'s own')
     p.add_argument('--baton', default=os.path.join(ROOT, 'bin', 'baton'), help='the launcher to measure')
     p.add_argument('--python', default='/usr/bin/python3', help='the light sample\'s interpreter')
-    p.add_argument('--settle', type=float, default=3, help='seconds idle before the idle reading (default 3)')
+    p.add_argument('--settle', type=float, default=12,
+                   help='seconds idle before the idle reading, and after the last deploy (default 12: the JVM frees'
+                   ' its compiler\'s scratch memory every 5 s, so a reading sooner sees start-up\'s leftovers)')
     p.add_argument('--nmt', action='store_true', help='Native Memory Tracking summaries, idle and at the end')
     p.add_argument('--class-log', action='store_true', help='count the classes loaded by idle')
     p.add_argument('--start-timeout', type=float, default=300, help='seconds to the first active generation'
@@ -541,7 +558,8 @@ def main():
     p.add_argument('--env', action='append', default=[], metavar='NAME=VALUE',
                    help='set in the supervisor\'s environment (so its generations\' too); repeatable')
     p.add_argument('--jcmd', action='append', default=[], metavar='COMMAND',
-                   help='a jcmd command to run at the idle reading, e.g. GC.heap_info; repeatable')
+                   help='a jcmd command to run at the idle reading and after the deploys, e.g. GC.heap_info;'
+                   ' repeatable')
     p.add_argument('--mappings', action='store_true', help='print resident memory by mapping (always in --json)')
     p.add_argument('--verbose', action='store_true', help='print NMT\'s full text too')
     args = p.parse_args()
