@@ -1,5 +1,7 @@
 package dev.baton.cli;
 
+import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -45,12 +47,52 @@ public final class Main {
 
   /** Runs one command line and returns its exit status, for tests and for main. */
   public static int run(String... args) {
+    var supervisorConfig = plainRun(args);
+    if (supervisorConfig.isPresent()) {
+      return runSupervisor(supervisorConfig.get());
+    }
     return new CommandLine(new Main())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           cmd.getErr().println("baton: " + e.getMessage());
           return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
         })
         .execute(args);
+  }
+
+  /**
+   * The config of {@code baton run}, {@code baton run -c FILE} or {@code --config FILE|=FILE}: the
+   * supervisor, which lives for months, starts without picocli, whose model of every command, built
+   * by reflection over their annotations, stays loaded for as long (about 250 classes). Anything
+   * else, a typo or {@code run --help} included, goes to picocli, which explains it.
+   */
+  static Optional<Path> plainRun(String... args) {
+    if (args.length == 0 || !args[0].equals("run") || args.length > 3) {
+      return Optional.empty();
+    }
+    String file;
+    if (args.length == 1) {
+      file = "baton.toml"; // ConfigOption's default
+    } else if (args.length == 3 && (args[1].equals("-c") || args[1].equals("--config"))) {
+      file = args[2];
+    } else if (args.length == 2 && args[1].startsWith("--config=")) {
+      file = args[1].substring("--config=".length());
+    } else {
+      return Optional.empty();
+    }
+    return file.isEmpty() || file.startsWith("-") ? Optional.empty() : Optional.of(Path.of(file));
+  }
+
+  /** {@code baton run} as picocli would run it, with its exception handler's answers. */
+  private static int runSupervisor(Path file) {
+    var command = new RunCommand();
+    command.config = new ConfigOption();
+    command.config.file = file;
+    try {
+      return command.call();
+    } catch (RuntimeException e) {
+      System.err.println("baton: " + e.getMessage());
+      return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {
