@@ -247,9 +247,9 @@ class Supervisor:
                 status = reply.get('status', {})
                 for g in status.get('generations', []):
                     self.generations.add(g.get('pid'))
-                if status.get('activeGeneration') is not None:
-                    if status.get('supervisorPid') not in (None, self.pid):
-                        raise RuntimeError(f'the supervisor is pid {status["supervisorPid"]}, not {self.pid}:'
+                if status.get('active_generation') is not None:
+                    if status.get('supervisor_pid') not in (None, self.pid):
+                        raise RuntimeError(f'the supervisor is pid {status["supervisor_pid"]}, not {self.pid}:'
                                            ' the launcher did not exec java')
                     return status
             except (OSError, ValueError):
