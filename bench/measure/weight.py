@@ -247,9 +247,12 @@ class Supervisor:
                 status = reply.get('status', {})
                 for g in status.get('generations', []):
                     self.generations.add(g.get('pid'))
-                if status.get('active_generation') is not None:
-                    if status.get('supervisor_pid') not in (None, self.pid):
-                        raise RuntimeError(f'the supervisor is pid {status["supervisor_pid"]}, not {self.pid}:'
+                # Supervisors before the protocol module answered in camelCase: --baton may be one.
+                active = status.get('active_generation', status.get('activeGeneration'))
+                supervisor_pid = status.get('supervisor_pid', status.get('supervisorPid'))
+                if active is not None:
+                    if supervisor_pid not in (None, self.pid):
+                        raise RuntimeError(f'the supervisor is pid {supervisor_pid}, not {self.pid}:'
                                            ' the launcher did not exec java')
                     return status
             except (OSError, ValueError):
