@@ -75,6 +75,15 @@ final class BatonService implements ServiceUnderTest {
         """.formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
   }
 
+  /** {@code java}, the flags baton run ships with, this JVM's class path, then {@code mainAndArgs}. */
+  static List<String> supervisorCommand(String java, String... mainAndArgs) {
+    var argv = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+    argv.addAll(SupervisorFlags.get());
+    argv.addAll(List.of("-cp", System.getProperty("java.class.path")));
+    argv.addAll(List.of(mainAndArgs));
+    return argv;
+  }
+
   /** The java launcher of this JVM, which runs the supervisor and the JVM sample. */
   static Path java() {
     return ProcessHandle.current().info().command().map(Path::of)
@@ -101,8 +110,7 @@ final class BatonService implements ServiceUnderTest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + config, e);
     }
-    var argv = List.of(java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-        "-Xms16m", "-Xmx48m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+    var argv = supervisorCommand(java().toString(),
         "dev.baton.cli.Main", "run", "-c", config.toString());
     var child = children.start("baton run", argv, Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));

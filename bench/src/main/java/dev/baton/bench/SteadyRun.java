@@ -205,8 +205,7 @@ public final class SteadyRun implements AutoCloseable {
   private List<String> baton(Path work, int port) throws IOException {
     var config = work.resolve("baton.toml");
     Files.writeString(config, BatonService.sampleConfig(sample, port, plan.appOptions()));
-    return List.of(BatonService.java().toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-        "-Xms16m", "-Xmx48m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+    return BatonService.supervisorCommand(BatonService.java().toString(),
         "dev.baton.cli.Main", "run", "-c", config.toString());
   }
 

@@ -25,6 +25,9 @@ final class LineChannel {
   /** What may wait for a slow reader: status replies are a few KiB, deploy events a few hundred bytes. */
   static final int MAX_QUEUED = 1 << 20;
 
+  /** How long a finished connection waits for its peer to hang up first. */
+  static final Duration LINGER = Duration.ofSeconds(1);
+
   private final Loop loop;
   private final UnixConnection connection;
   private final int maxLine;
@@ -36,6 +39,7 @@ final class LineChannel {
   private boolean reading;
   private boolean closed;
   private boolean closeWhenFlushed;
+  private boolean lingering;
   private Consumer<String> onLine = line -> {};
   private Runnable onClose = () -> {};
 
@@ -88,12 +92,29 @@ final class LineChannel {
     flush();
   }
 
-  /** Closes once everything queued has been written. */
+  /**
+   * Closes once everything queued has been written and the peer has hung up, or {@link #LINGER}
+   * after that. Closing at once could beat a peer that writes before it reads (HELLO before the
+   * refusal), which would then see EPIPE instead of the answer; and closing with its bytes unread
+   * would reset the connection, which can destroy the answer before the peer reads it.
+   */
   void closeWhenFlushed() {
     closeWhenFlushed = true;
     if (queue.isEmpty()) {
-      close();
+      linger();
     }
+  }
+
+  private void linger() {
+    if (lingering || closed) {
+      return;
+    }
+    lingering = true;
+    onLine = line -> {};
+    reading = true;
+    partial.reset();
+    watchForWhatIsNeeded();
+    loop.after(LINGER, this::close);
   }
 
   /**
@@ -147,7 +168,9 @@ final class LineChannel {
         onLine.accept(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
       }
     }
-    if (reading && !closed) {
+    if (lingering) {
+      partial.reset(); // a finished connection's input is read only to be thrown away
+    } else if (reading && !closed) {
       partial.write(buffer, from, n - from);
       if (partial.size() > maxLine) {
         LOG.warn("{} from pid {} sent a line over {} bytes; closing it", what, connection.peer().pid(), maxLine);
@@ -177,7 +200,7 @@ final class LineChannel {
       return;
     }
     if (queue.isEmpty() && closeWhenFlushed) {
-      close();
+      linger();
       return;
     }
     watchForWhatIsNeeded();

@@ -54,23 +54,25 @@ final class Rollback {
               "generation " + resumed.number + " accepts again" + current.map(g -> "; replaces generation " + g.number).orElse(""));
           LOG.info("rollback to {} in {} ms: {}", resumed, event.elapsed().toNanos() / 1e6, reason);
           progress.accept(event);
-          var retired = current.map(bad -> leave(supervisor, bad, reason, t0));
-          return new Supervisor.Deployed(resumed.number, resumed.pid(), retired);
-        });
+          return current.map(bad -> leave(supervisor, bad, reason, t0));
+        })
+        // Answered once the generation rolled back from takes nothing new: paused, or draining.
+        .thenCompose(left -> left.map(Retire.Retirement::settled).orElse(CompletableFuture.completedFuture(null))
+            .thenApply(settled -> new Supervisor.Deployed(resumed.number, resumed.pid(), left.map(Retire.Retirement::done))));
   }
 
-  /** The generation rolled back from: paused, so it takes nothing new, then drained. */
-  private static CompletableFuture<DeployEvent> leave(Supervisor supervisor, Generation bad, String reason, Instant t0) {
+  /** The generation rolled back from: paused, so that it takes nothing new, then drained. */
+  private static Retire.Retirement leave(Supervisor supervisor, Generation bad, String reason, Instant t0) {
     bad.reason = "rolled back: " + reason;
-    var paused = bad.session().map(AppSession::pause).orElse(CompletableFuture.completedFuture(null));
-    return paused
+    var paused = bad.session().map(AppSession::pause).orElse(CompletableFuture.completedFuture(null))
         .exceptionally(e -> {
           LOG.warn("{}; draining it anyway", DeployException.reason(e));
           return null;
-        })
-        .thenCompose(v -> supervisor.retire().drain(bad))
+        });
+    var drained = paused.thenCompose(v -> supervisor.retire().drain(bad))
         .thenApply(status -> new DeployEvent(DeployStep.DRAINED, bad.number, bad.pid(), since(supervisor, t0),
             "generation " + bad.number + " " + status));
+    return new Retire.Retirement(paused, drained);
   }
 
   /**

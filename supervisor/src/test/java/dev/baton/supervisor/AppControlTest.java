@@ -47,12 +47,27 @@ class AppControlTest {
   }
 
   @Test
+  void aRefusedCallerThatWritesBeforeItReadsStillGetsTheRefusalAndThenTheSupervisorHangsUpWhenItDoes() {
+    h.start();
+    var app = h.os.connect(appSocket(), 1000, 1001);
+    h.drive();
+    assertThat(app.isClosedByPeer()).as("lingering: the caller's HELLO must not meet a closed socket").isFalse();
+    app.send("HELLO 1");
+    h.drive();
+    assertThat(app.lines()).containsExactly("ERROR uid 1001 is not the supervisor's (" + FakeOs.UID + ")");
+    app.close();
+    h.drive();
+    assertThat(h.os.violations).isEmpty();
+  }
+
+  @Test
   void aHelloWithAnotherGenerationsNumberIsRefusedAndClosed() {
     h.start();
     var app = h.os.connect(appSocket(), 1000, FakeOs.UID);
     app.send("HELLO 7");
     h.drive();
     assertThat(app.lines()).containsExactly("ERROR expected 'HELLO 1' first, got 'HELLO 7'");
+    h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
     assertThat(h.live(1).session()).isEmpty();
   }
@@ -64,6 +79,7 @@ class AppControlTest {
     app.send("HELLO 1");
     h.drive();
     assertThat(app.lines()).containsExactly("ERROR pid 4242 is no live generation's main process");
+    h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
     assertThat(h.live(1).session()).isEmpty();
   }
@@ -75,6 +91,7 @@ class AppControlTest {
     app.send("HELLO 1");
     h.drive();
     assertThat(app.lines()).containsExactly("ERROR uid 1001 is not the supervisor's (1000)");
+    h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
   }
 
@@ -96,6 +113,7 @@ class AppControlTest {
     assertThat(app.isClosedByPeer()).isFalse();
     h.advanceMillis(1);
     assertThat(app.lines()).containsExactly("ERROR generation 1 (pid 1000) said no HELLO within 5000 ms");
+    h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
   }
 
@@ -106,6 +124,7 @@ class AppControlTest {
     app.sendRaw("HELLO " + "1".repeat(AppControl.MAX_LINE));
     h.drive();
     assertThat(app.lines()).isEmpty();
+    h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
   }
 

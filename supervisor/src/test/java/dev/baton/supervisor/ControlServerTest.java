@@ -51,6 +51,7 @@ class ControlServerTest {
     h.start();
     var caller = h.request(new Request.GetStatus());
     assertThat(Harness.messages(caller)).containsExactly(new Reply.StatusReply(h.status()));
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
 
@@ -66,6 +67,7 @@ class ControlServerTest {
     var messages = Harness.messages(caller);
     assertThat(steps(messages)).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
     assertThat(messages.getLast()).isEqualTo(new Reply.Done(2, 1001));
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
 
@@ -112,6 +114,7 @@ class ControlServerTest {
     assertThat(reply.error()).startsWith("malformed control message: not JSON (")
         .endsWith("); send one JSON object per line, e.g. {\"command\":\"status\"}");
     assertThat(caller.lines()).hasSize(1);
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
 
@@ -130,6 +133,7 @@ class ControlServerTest {
     var caller = h.send(dev.baton.protocol.Codec.encode(DEPLOY), Harness.OPERATOR_PID, 1001);
     assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("uid 1001 may not control this supervisor,"
         + " which runs as uid 1000; run baton as uid 1000 or as root"));
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(h.os.processes).hasSize(1);
   }
@@ -148,6 +152,7 @@ class ControlServerTest {
     caller.sendRaw("{\"command\":\"status\"}\n{\"command\":\"deploy\"}\n");
     h.drive();
     assertThat(Harness.messages(caller)).singleElement().isInstanceOf(Reply.StatusReply.class);
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(h.os.processes).as("the second line was never read").hasSize(1);
   }
@@ -159,6 +164,7 @@ class ControlServerTest {
     caller.sendRaw("{\"command\":\"status\",\"x\":\"" + "x".repeat(ControlServer.MAX_REQUEST));
     h.drive();
     assertThat(caller.lines()).isEmpty();
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
 
@@ -169,6 +175,7 @@ class ControlServerTest {
     h.advance(ControlServer.REQUEST_TIMEOUT.minusMillis(1));
     assertThat(caller.isClosedByPeer()).isFalse();
     h.advanceMillis(1);
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(caller.lines()).isEmpty();
   }
@@ -209,6 +216,7 @@ class ControlServerTest {
     assertThat(caller.lines()).isEmpty();
     h.advanceMillis(300);
     assertThat(Harness.messages(caller)).containsExactly(new Reply.Ok());
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(h.supervisor.stopped()).isCompleted();
   }
@@ -239,12 +247,15 @@ class ControlServerTest {
     caller.capacity = 64;
     caller.send(dev.baton.protocol.Codec.encode(new Request.GetStatus()));
     int turns = 0;
-    for (h.drive(); !caller.isClosedByPeer(); h.drive()) {
+    var status = h.status();
+    for (h.drive(); Harness.messages(caller).isEmpty(); h.drive()) {
       caller.lines(); // reads what is there, making room
       assertThat(++turns).as("turns to read the reply").isLessThan(1000);
     }
     assertThat(turns).isGreaterThan(5);
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.StatusReply(h.status()));
+    assertThat(Harness.messages(caller)).containsExactly(new Reply.StatusReply(status));
+    h.advance(LineChannel.LINGER);
+    assertThat(caller.isClosedByPeer()).isTrue();
   }
 
   @Test
@@ -259,6 +270,7 @@ class ControlServerTest {
     }
     assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("uid 1001 may not control this supervisor,"
         + " which runs as uid 1000; run baton as uid 1000 or as root"));
+    h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
 }

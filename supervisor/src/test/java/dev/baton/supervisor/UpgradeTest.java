@@ -96,11 +96,12 @@ class UpgradeTest {
     var caller = h.request(new Request.Upgrade());
     assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed(
         "a deploy is already in progress (generation 2, started 0 ms ago); wait for it to finish, then upgrade"));
-    assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(h.os.execs).isEmpty();
     h.os.process(1).ready();
     h.drive();
     assertThat(h.status().activeGeneration()).contains(2);
+    h.advance(LineChannel.LINGER);
+    assertThat(caller.isClosedByPeer()).isTrue();
   }
 
   @Test
