@@ -150,6 +150,31 @@ def fds(pid):
     return len(os.listdir(f'/proc/{pid}/fd'))
 
 
+def switches(pid):
+    """Context switches so far per thread (tid -> (comm, count)): a thread that sleeps and wakes
+    switches once per wake-up."""
+    out = {}
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            name = read(f'/proc/{pid}/task/{tid}/comm').rstrip('\n')
+            count = sum(int(line.split()[1]) for line in read(f'/proc/{pid}/task/{tid}/status').splitlines()
+                        if line.startswith(('voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches')))
+        except FileNotFoundError:
+            continue
+        out[tid] = (name, count)
+    return out
+
+
+def wakeups(before, after, seconds):
+    """Wake-ups per second while idle, by thread name, threads that woke at all, most first."""
+    rates = {}
+    for tid, (name, count) in after.items():
+        delta = count - before.get(tid, (name, 0))[1]
+        if delta:
+            rates[name] = rates.get(name, 0) + delta / seconds
+    return dict(sorted(((k, round(v, 1)) for k, v in rates.items()), key=lambda kv: -kv[1]))
+
+
 def alive(pid):
     try:
         with open(f'/proc/{pid}/stat') as f:
@@ -388,10 +413,12 @@ def measure(args):
         supervisor.await_active(args.start_timeout)
         result['start_to_active_s'] = round(time.monotonic() - supervisor.started, 3)
         result['cmdline'] = read(f'/proc/{supervisor.pid}/cmdline').split('\0')[:-1]
+        before = switches(supervisor.pid)
         time.sleep(args.settle)
+        idle_wakeups = wakeups(before, switches(supervisor.pid), args.settle)
         result['idle'] = {'memory': memory(supervisor.pid), 'threads': threads(supervisor.pid),
                           'cpu_s_so_far': cpu_ticks(supervisor.pid) / CLK_TCK,
-                          'mappings': mappings(supervisor.pid)}
+                          'mappings': mappings(supervisor.pid), 'wakeups_per_s': idle_wakeups}
         if args.nmt:
             result['idle']['nmt'], nmt_text = native_memory(supervisor.pid)
             if args.verbose:
@@ -492,6 +519,10 @@ def print_idle(r, file):
           f' shmem {mib(m["shmem_kib"])}), peak {mib(m["hwm_kib"])} MiB', file=file)
     print(f'  threads {t["total"]}: baton {len(t["baton"])} ({", ".join(t["baton"])});'
           f' JVM {len(t["jvm"])} ({", ".join(t["jvm"])})', file=file)
+    if idle.get('wakeups_per_s') is not None:
+        w = idle['wakeups_per_s']
+        print(f'  idle wake-ups: {round(sum(w.values()), 1)}/s ('
+              + ', '.join(f'{k} {v}' for k, v in w.items()) + ')', file=file)
     if args_mappings:
         print('  resident by mapping, MiB (of it anonymous): ' + ', '.join(
             f'{os.path.basename(x["mapping"])} {mib(x["rss_kib"])} ({mib(x["anon_kib"])})' for x in idle['mappings']), file=file)
