@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """How heavy is `baton run`? Its memory and threads idle, then over many deploys of the light sample.
 
-    python3 bench/measure/weight.py [--deploys 5000] [--java-opts "FLAGS"] [--baton PATH] [--json]
+    python3 bench/measure/weight.py [--deploys 5000] [--java-opts="FLAGS"] [--baton PATH] [--json]
+    python3 bench/measure/weight.py --deploys 0 --nmt --class-log --mappings    # where the idle RSS goes
 
 Starts `bin/baton run` (this checkout's, or PATH's) on a config of its own in a temporary directory:
 the light sample (python3 -S light_sample.py, ready by READY=1 on the notify socket) behind one
 loopback listener. Once the first generation is active and the supervisor has sat idle for --settle
-seconds, it reports the supervisor's RSS (VmRSS; anonymous and file-backed from smaps_rollup), and
-its threads by name (/proc/PID/task/*/comm), the JVM's own service threads apart from baton's.
+seconds, it reports the supervisor's RSS (VmRSS; anonymous and file-backed from smaps_rollup), its
+threads by name (/proc/PID/task/*/comm), the JVM's own service threads apart from baton's, and how
+often each woke up while idle (context switches over the --settle seconds).
 
 Then it deploys --deploys times over the control socket, one connection and one
 {"command":"deploy"} line each, reading replies until the line that is not an event, the next deploy
 as soon as the previous one's reply arrived. It samples RSS every 100 deploys and reports RSS at the
-end, its growth over the last 1,000 deploys, deploy latency (request to reply), and the supervisor's
-CPU per deploy: utime + stime of the supervisor process (every thread; not its children) from
-/proc/PID/stat, the delta over the whole run divided by the deploys.
+end and again --settle seconds later, its growth over the last 1,000 deploys (or all of them, when
+fewer), deploy latency (request to reply), and the supervisor's CPU per deploy: utime + stime of the
+supervisor process (every thread, GC and JIT included; not its children) from /proc/PID/stat, the
+delta over the deploys divided by their number. CPU figures need a quiet machine; RSS much less so.
 
 --java-opts adds JVM flags after the launcher's own, so that they win (HotSpot takes the last of
 a repeated flag): through BATON_JAVA_OPTS, which bin/baton appends; for a launcher that does not know
@@ -23,6 +26,8 @@ flags, so there a flag the launcher sets itself cannot be overridden (the report
 --nmt adds Native Memory Tracking and reports `jcmd PID VM.native_memory summary` idle and at the end
 (NMT costs memory of its own: do not compare RSS of an --nmt run with one without). --class-log counts
 the classes loaded by the time the supervisor is idle (-Xlog:class+load), by where they came from.
+--mappings prints resident memory by mapping (libjvm.so, the CDS archive, anonymous), --jcmd runs any
+jcmd command idle and after the deploys (GC.heap_info, Compiler.codecache, GC.class_histogram ...).
 
 Every process it starts ends with it: the supervisor by {"command":"stop"} on the control socket,
 then, if it is still there after --stop-timeout seconds, SIGKILL to its process group (it runs in a
