@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """How heavy is `baton run`? Its memory and threads idle, then over many deploys of the light sample.
 
-    python3 bench/measure/weight.py [--deploys 5000] [--java-opts "FLAGS"] [--baton PATH] [--json]
+    python3 bench/measure/weight.py [--deploys 5000] [--java-opts="FLAGS"] [--baton PATH] [--json]
+    python3 bench/measure/weight.py --deploys 0 --nmt --class-log --mappings    # where the idle RSS goes
 
 Starts `bin/baton run` (this checkout's, or PATH's) on a config of its own in a temporary directory:
 the light sample (python3 -S light_sample.py, ready by READY=1 on the notify socket) behind one
 loopback listener. Once the first generation is active and the supervisor has sat idle for --settle
-seconds, it reports the supervisor's RSS (VmRSS; anonymous and file-backed from smaps_rollup), and
-its threads by name (/proc/PID/task/*/comm), the JVM's own service threads apart from baton's.
+seconds, it reports the supervisor's RSS (VmRSS; anonymous and file-backed from smaps_rollup), its
+threads by name (/proc/PID/task/*/comm), the JVM's own service threads apart from baton's, and how
+often each woke up while idle (context switches over the --settle seconds).
 
 Then it deploys --deploys times over the control socket, one connection and one
 {"command":"deploy"} line each, reading replies until the line that is not an event, the next deploy
 as soon as the previous one's reply arrived. It samples RSS every 100 deploys and reports RSS at the
-end, its growth over the last 1,000 deploys, deploy latency (request to reply), and the supervisor's
-CPU per deploy: utime + stime of the supervisor process (every thread; not its children) from
-/proc/PID/stat, the delta over the whole run divided by the deploys.
+end and again --settle seconds later, its growth over the last 1,000 deploys (or all of them, when
+fewer), deploy latency (request to reply), and the supervisor's CPU per deploy: utime + stime of the
+supervisor process (every thread, GC and JIT included; not its children) from /proc/PID/stat, the
+delta over the deploys divided by their number. CPU figures need a quiet machine; RSS much less so.
 
 --java-opts adds JVM flags after the launcher's own, so that they win (HotSpot takes the last of
 a repeated flag): through BATON_JAVA_OPTS, which bin/baton appends; for a launcher that does not know
@@ -23,6 +26,8 @@ flags, so there a flag the launcher sets itself cannot be overridden (the report
 --nmt adds Native Memory Tracking and reports `jcmd PID VM.native_memory summary` idle and at the end
 (NMT costs memory of its own: do not compare RSS of an --nmt run with one without). --class-log counts
 the classes loaded by the time the supervisor is idle (-Xlog:class+load), by where they came from.
+--mappings prints resident memory by mapping (libjvm.so, the CDS archive, anonymous), --jcmd runs any
+jcmd command idle and after the deploys (GC.heap_info, Compiler.codecache, GC.class_histogram ...).
 
 Every process it starts ends with it: the supervisor by {"command":"stop"} on the control socket,
 then, if it is still there after --stop-timeout seconds, SIGKILL to its process group (it runs in a
@@ -148,6 +153,31 @@ def threads(pid):
 
 def fds(pid):
     return len(os.listdir(f'/proc/{pid}/fd'))
+
+
+def switches(pid):
+    """Context switches so far per thread (tid -> (comm, count)): a thread that sleeps and wakes
+    switches once per wake-up."""
+    out = {}
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        try:
+            name = read(f'/proc/{pid}/task/{tid}/comm').rstrip('\n')
+            count = sum(int(line.split()[1]) for line in read(f'/proc/{pid}/task/{tid}/status').splitlines()
+                        if line.startswith(('voluntary_ctxt_switches', 'nonvoluntary_ctxt_switches')))
+        except FileNotFoundError:
+            continue
+        out[tid] = (name, count)
+    return out
+
+
+def wakeups(before, after, seconds):
+    """Wake-ups per second while idle, by thread name, threads that woke at all, most first."""
+    rates = {}
+    for tid, (name, count) in after.items():
+        delta = count - before.get(tid, (name, 0))[1]
+        if delta:
+            rates[name] = rates.get(name, 0) + delta / seconds
+    return dict(sorted(((k, round(v, 1)) for k, v in rates.items()), key=lambda kv: -kv[1]))
 
 
 def alive(pid):
@@ -391,10 +421,12 @@ def measure(args):
         supervisor.await_active(args.start_timeout)
         result['start_to_active_s'] = round(time.monotonic() - supervisor.started, 3)
         result['cmdline'] = read(f'/proc/{supervisor.pid}/cmdline').split('\0')[:-1]
+        before = switches(supervisor.pid)
         time.sleep(args.settle)
+        idle_wakeups = wakeups(before, switches(supervisor.pid), args.settle)
         result['idle'] = {'memory': memory(supervisor.pid), 'threads': threads(supervisor.pid),
                           'cpu_s_so_far': cpu_ticks(supervisor.pid) / CLK_TCK,
-                          'mappings': mappings(supervisor.pid)}
+                          'mappings': mappings(supervisor.pid), 'wakeups_per_s': idle_wakeups}
         if args.nmt:
             result['idle']['nmt'], nmt_text = native_memory(supervisor.pid)
             if args.verbose:
@@ -495,6 +527,10 @@ def print_idle(r, file):
           f' shmem {mib(m["shmem_kib"])}), peak {mib(m["hwm_kib"])} MiB', file=file)
     print(f'  threads {t["total"]}: baton {len(t["baton"])} ({", ".join(t["baton"])});'
           f' JVM {len(t["jvm"])} ({", ".join(t["jvm"])})', file=file)
+    if idle.get('wakeups_per_s') is not None:
+        w = idle['wakeups_per_s']
+        print(f'  idle wake-ups: {round(sum(w.values()), 1)}/s ('
+              + ', '.join(f'{k} {v}' for k, v in w.items()) + ')', file=file)
     if args_mappings:
         print('  resident by mapping, MiB (of it anonymous): ' + ', '.join(
             f'{os.path.basename(x["mapping"])} {mib(x["rss_kib"])} ({mib(x["anon_kib"])})' for x in idle['mappings']), file=file)

@@ -62,7 +62,7 @@ public final class Main {
   /**
    * The config of {@code baton run}, {@code baton run -c FILE} or {@code --config FILE|=FILE}: the
    * supervisor, which lives for months, starts without picocli, whose model of every command, built
-   * by reflection over their annotations, stays loaded for as long (about 250 classes). Anything
+   * by reflection over their annotations, stays loaded for as long (267 classes, 3 MiB of RSS). Anything
    * else, a typo or {@code run --help} included, goes to picocli, which explains it.
    */
   static Optional<Path> plainRun(String... args) {

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * BATON_LOG_LEVEL} sets the level (INFO by default).
  *
  * <p>Set up in code by {@link Setup}, which logback finds as a service, rather than by a logback.xml:
- * reading XML costs logback's Joran and the JDK's XML parser, about 560 classes and 3 MiB of the
- * supervisor's resident memory, for a fixed two-line configuration. {@code -Dlogback.configurationFile}
+ * reading XML costs logback's Joran and the JDK's XML parser, 637 classes and 3.7 MiB of the
+ * supervisor's resident memory (bench/measure/weight.py), for a fixed two-line configuration. {@code -Dlogback.configurationFile}
  * still wins: then Setup steps aside and logback reads that file.
  */
 final class SupervisorLog {
