@@ -87,7 +87,7 @@ final class Deploy {
           }
           var why = DeployException.reason(error);
           emit(DeployStep.FAILED, generation, why);
-          return supervisor.fail(generation, why).<Supervisor.Deployed>thenCompose(v ->
+          return fail(generation, why).<Supervisor.Deployed>thenCompose(v ->
               CompletableFuture.failedFuture(new DeployException(why)));
         })
         .thenCompose(f -> f);
@@ -100,7 +100,7 @@ final class Deploy {
           : generation + " " + generation.exitStatus.map(Object::toString).orElse("exited") + " before promotion");
     }
     var old = supervisor.generations().active();
-    supervisor.promoted(generation, app, kind, reason);
+    supervisor.promoted(generation, kind, reason);
     var detail = old.map(o -> "replaces generation " + o.number).orElse("first active generation");
     var promoted = emit(DeployStep.PROMOTED, generation, detail);
     LOG.info("generation {} (pid {}) promoted {} ms after spawn; {}; ready by {}",
@@ -109,6 +109,24 @@ final class Deploy {
     supervisor.config().bake().ifPresent(bake -> Bake.start(supervisor, generation, bake));
     var settled = retired.map(Retire.Retirement::settled).orElse(CompletableFuture.completedFuture(null));
     return settled.thenApply(v -> new Supervisor.Deployed(generation.number, generation.pid(), retired.map(Retire.Retirement::done)));
+  }
+
+  /** A deploy failed before promotion: the new generation is killed; completes once it is gone. */
+  private CompletableFuture<Void> fail(Generation generation, String reason) {
+    if (generation.isLive()) {
+      generation.moveTo(GenerationState.FAILED);
+    }
+    generation.reason = reason;
+    LOG.warn("deploy failed: {}", reason);
+    supervisor.retire().kill(generation);
+    supervisor.journal();
+    var gone = new CompletableFuture<Void>();
+    var timeout = supervisor.loop().after(Duration.ofSeconds(5), () -> gone.complete(null));
+    generation.process.exit().whenComplete((s, e) -> {
+      timeout.cancel();
+      gone.complete(null);
+    });
+    return gone;
   }
 
   private DeployEvent emit(DeployStep step, Generation generation, String detail) {

@@ -109,6 +109,11 @@ final class Generations {
     return evicted;
   }
 
+  /** The generation promoted last, whether it still serves or has crashed since. */
+  Optional<Generation> lastPromoted() {
+    return Optional.ofNullable(promotions.peekLast());
+  }
+
   Optional<Generation> newestParked() {
     return Optional.ofNullable(parked.peekLast());
   }

@@ -87,10 +87,7 @@ final class Recovery {
       var generation = adopt(supervisor, g);
       supervisor.adopt(generation, g.pendingOutput());
       switch (generation.state()) {
-        case ACTIVE -> {
-          generations.recoverActive(generation);
-          supervisor.lastGood(generation.app);
-        }
+        case ACTIVE -> generations.recoverActive(generation);
         case PARKED -> {
           generations.park(generation, Integer.MAX_VALUE);
           supervisor.retire().expireAfterTtl(generation);

@@ -49,7 +49,7 @@ final class Rollback {
             throw new DeployException("rollback to " + resumed + " failed: " + DeployException.reason(error) + "; "
                 + current.map(g -> g + " is still active").orElse(""));
           }
-          supervisor.promoted(resumed, resumed.app, DeployKind.ROLLBACK, reason);
+          supervisor.promoted(resumed, DeployKind.ROLLBACK, reason);
           var event = new DeployEvent(DeployStep.RESUMED, resumed.number, resumed.pid(), since(supervisor, t0),
               "generation " + resumed.number + " accepts again" + current.map(g -> "; replaces generation " + g.number).orElse(""));
           LOG.info("rollback to {} in {} ms: {}", resumed, event.elapsed().toNanos() / 1e6, reason);

@@ -2,7 +2,6 @@ package dev.baton.supervisor;
 
 import dev.baton.config.Config;
 import dev.baton.os.ExitStatus;
-import dev.baton.os.NativeException;
 import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
 import dev.baton.os.Poller;
@@ -11,6 +10,7 @@ import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
@@ -18,24 +18,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.function.Consumer;
-import java.io.UncheckedIOException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The long-lived process of one service. It binds the listeners once, starts each version of the
- * app as a generation that inherits them, promotes a new generation only once it is ready, and
- * parks or drains the old one. It is never in the request path: the kernel hands connections
- * straight to whichever generation accepts them.
- *
- * <p>All of its state lives on one thread, its {@link Loop}. The roles are files of their own:
- * {@link Deploy}, {@link Retire} (park and drain), {@link Rollback}, {@link Bake}, {@link
- * CrashRestart}, {@link Recovery}, {@link Upgrade}; this class holds them together, serializes
- * deploys and rollbacks (one from spawn to promotion), and offers them to callers on any thread.
+ * The long-lived process of one service: binds the listeners once, starts each version of the app
+ * as a generation that inherits them, promotes it once ready, parks or drains the old one. Never in
+ * the request path. Its state lives on one thread, its {@link Loop}; the roles ({@link Deploy},
+ * {@link Retire}, {@link Rollback}, {@link Bake}, {@link CrashRestart}, {@link Recovery}, {@link
+ * Upgrade}) are files of their own, and this class holds them together for callers on any thread.
  */
 public final class Supervisor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
@@ -61,7 +55,6 @@ public final class Supervisor implements AutoCloseable {
   private AppControl appControl;
   private ControlServer control;
   private Spawner spawner;
-  private Config.App lastGood;
   private DeploySlot slot;
   private boolean stopping;
   private boolean started;
@@ -71,7 +64,6 @@ public final class Supervisor implements AutoCloseable {
     this.config = config;
     this.os = os;
     this.clock = clock;
-    this.lastGood = config.app();
     this.retire = new Retire(this);
     this.crashRestart = new CrashRestart(this);
   }
@@ -230,33 +222,14 @@ public final class Supervisor implements AutoCloseable {
     finishStopIfDone();
   }
 
-  /** Promotes {@code generation} and remembers {@code app} as the one a crash restarts. */
-  void promoted(Generation generation, Config.App app, DeployKind kind, String reason) {
+  /** Promotes {@code generation}: from now on, its app is the one a crash restarts. */
+  void promoted(Generation generation, DeployKind kind, String reason) {
     generations.promote(generation, kind, reason, loop.now());
     slot.deploying(Optional.empty());
-    lastGood = app;
     crashRestart.promoted();
     journal();
     Systemd.notify(os, "READY=1\nSTATUS=generation " + generation.number + " active"
         + (kind == DeployKind.ROLLBACK ? " (rolled back)" : "") + "\nMAINPID=" + os.pid());
-  }
-
-  /** A deploy failed before promotion: the new generation is killed; completes once it is gone. */
-  CompletableFuture<Void> fail(Generation generation, String reason) {
-    if (generation.isLive()) {
-      generation.moveTo(GenerationState.FAILED);
-    }
-    generation.reason = reason;
-    LOG.warn("deploy failed: {}", reason);
-    retire.kill(generation);
-    journal();
-    var gone = new CompletableFuture<Void>();
-    var timeout = loop.after(Duration.ofSeconds(5), () -> gone.complete(null));
-    generation.process.exit().whenComplete((s, e) -> {
-      timeout.cancel();
-      gone.complete(null);
-    });
-    return gone;
   }
 
   public Status status() {
@@ -419,11 +392,8 @@ public final class Supervisor implements AutoCloseable {
     return slot.isTaken();
   }
 
+  /** What a crash restart starts: the last promoted generation's app, or the config's. */
   Config.App lastGood() {
-    return lastGood;
-  }
-
-  void lastGood(Config.App app) {
-    lastGood = app;
+    return generations.lastPromoted().map(g -> g.app).orElse(config.app());
   }
 }
