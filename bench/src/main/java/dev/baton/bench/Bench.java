@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -192,7 +191,7 @@ public final class Bench implements AutoCloseable {
       progress.accept(scenario + ": could not run to its end: " + e.getMessage() + " (log: " + logFile + ")");
     } finally {
       children.endAll(Duration.ofSeconds(10));
-      deleteQuietly(dir);
+      Children.deleteQuietly(dir);
     }
     return new ScenarioResult(scenario, measurements, crossChecks, cost, error, logFile.toString());
   }
@@ -217,8 +216,8 @@ public final class Bench implements AutoCloseable {
     }
     var app = sample.orElseThrow();
     return switch (scenario) {
-      case NONE, STOP_START -> StopStartService.start(children, app, dir, log, freePort(), plan.appOptions());
-      case REUSEPORT, REUSEPORT_MIGRATE -> ReusePortService.start(children, app, dir, log, freePort(), plan.appOptions());
+      case NONE, STOP_START -> StopStartService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
+      case REUSEPORT, REUSEPORT_MIGRATE -> ReusePortService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
       case BATON, BATON_STEADY -> BatonService.start(children, app, dir, log, 0, plan.appOptions(), events);
     };
   }
@@ -230,9 +229,9 @@ public final class Bench implements AutoCloseable {
       return Optional.empty();
     }
     // The supervisor has just started a JVM generation; let that settle before measuring quiet.
-    sleep(Duration.ofSeconds(1));
+    Children.sleep(Duration.ofSeconds(1));
     var a = ProcessUsage.of(pid.get());
-    sleep(IDLE_WINDOW);
+    Children.sleep(IDLE_WINDOW);
     var b = ProcessUsage.of(pid.get());
     if (a.isEmpty() || b.isEmpty()) {
       return Optional.empty();
@@ -326,31 +325,6 @@ public final class Bench implements AutoCloseable {
     return runs;
   }
 
-  /** A loopback port free right now; the scenario's app binds it moments later. */
-  private static int freePort() {
-    try (var socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Children.Stopped();
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // A temp dir left behind is harmless.
-    }
-  }
 
   /** Ends every process the run started; the run itself must have returned or been stopped. */
   @Override

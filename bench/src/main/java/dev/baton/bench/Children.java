@@ -68,6 +68,33 @@ final class Children implements AutoCloseable {
   }
 
   /** The run was stopped (Ctrl-C) while something was being started. */
+  /** A loopback port free right now; the process bench starts next binds it moments later. */
+  static int freePort() {
+    try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  /** Sleeps; an interrupt (Ctrl-C's shutdown hook) ends the run as {@link Stopped}. */
+  static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Stopped();
+    }
+  }
+
+  static void deleteQuietly(java.nio.file.Path dir) {
+    try (var paths = java.nio.file.Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      // A temp dir left behind is harmless.
+    }
+  }
+
   static final class Stopped extends RuntimeException {
     private static final long serialVersionUID = 1L;
 

@@ -4,8 +4,6 @@ import dev.baton.bench.SteadyServer.Role;
 import dev.baton.os.Os;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,7 +116,7 @@ public final class SteadyRun implements AutoCloseable {
     } finally {
       endAll();
       if (dir != null) {
-        deleteQuietly(dir);
+        Children.deleteQuietly(dir);
       }
     }
     var report = new SteadyReport(plan, started, Instant.now(), stopped, error, host, SteadyReport.Host.now(), bench, apps,
@@ -152,7 +150,7 @@ public final class SteadyRun implements AutoCloseable {
       var work = Files.createDirectories(dir.resolve(role.key));
       var log = plan.out().resolve("steady-" + role.key + ".log");
       Files.writeString(log, "");
-      int port = freePort();
+      int port = Children.freePort();
       var argv = new ArrayList<>(List.of(python.toString(), scripts.resolve("place.py").toString(), plan.placement().label()));
       argv.addAll(switch (role) {
         case BARE_A, BARE_A2 -> sample.argv(withPort(port));
@@ -276,7 +274,7 @@ public final class SteadyRun implements AutoCloseable {
       progress.accept(server.role().title + ", " + mode.name() + ": " + report.failed() + " failed in a slice: "
           + report.failureMessages().stream().findFirst().orElse(report.failures().toString()));
     }
-    sleep(GAP);
+    Children.sleep(GAP);
     return report;
   }
 
@@ -316,29 +314,4 @@ public final class SteadyRun implements AutoCloseable {
     servers.clear();
   }
 
-  /** A loopback port free right now; the server binds it moments later. */
-  private static int freePort() {
-    try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new Children.Stopped();
-    }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // A temp dir left behind is harmless.
-    }
-  }
 }
