@@ -84,7 +84,8 @@ class SteadyTest {
   void placementIsReadFromProc() {
     var self = Placement.Where.self();
     assertThat(self.pid()).isEqualTo((int) ProcessHandle.current().pid());
-    assertThat(self.sid()).isPositive();
-    assertThat(self.pgid()).isPositive();
+    // In a PID namespace whose session leader sits outside it (a CI container), the kernel reports 0.
+    assertThat(self.sid()).isNotNegative();
+    assertThat(self.pgid()).isNotNegative();
   }
 }
