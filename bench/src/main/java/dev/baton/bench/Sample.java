@@ -23,6 +23,9 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
 
   static final String JAR = "sample/target/baton-sample.jar";
   static final String SCRIPT = "sample/src/main/python/light_sample.py";
+  /** Where a release (bin/release) keeps the two samples, beside bin/ and lib/. */
+  private static final String RELEASE_JAR = "samples/baton-sample.jar";
+  private static final String RELEASE_SCRIPT = "samples/light_sample.py";
 
   /** The JVM sample of the baton tree this runs from. */
   static Sample locate() {
@@ -50,7 +53,7 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
    * on two cores a JVM start competes with the load for CPU.
    */
   private static Sample jvm(Path home) {
-    var jar = home.resolve(JAR);
+    var jar = inTree(home, JAR, RELEASE_JAR);
     if (!Files.isRegularFile(jar)) {
       throw new IllegalArgumentException("the sample service is not built: " + jar + " is missing; build it with"
           + " 'mvn -q -pl sample -am package -DskipTests' in " + home);
@@ -69,7 +72,7 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
    * resolved to its file, so that a version manager's shell shim (pyenv's costs 80 ms) is skipped.
    */
   private static Sample light(Path home) {
-    var script = home.resolve(SCRIPT);
+    var script = inTree(home, SCRIPT, RELEASE_SCRIPT);
     if (!Files.isRegularFile(script)) {
       throw new IllegalArgumentException("the light sample is missing: " + script);
     }
@@ -80,6 +83,12 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
         notify = true
         timeout = "10s"
         """);
+  }
+
+  /** The checkout's path when it is there, else the release's. */
+  private static Path inTree(Path home, String checkout, String release) {
+    var inCheckout = home.resolve(checkout);
+    return Files.exists(inCheckout) || !Files.exists(home.resolve(release)) ? inCheckout : home.resolve(release);
   }
 
   /** /usr/bin/python3 first, which is the system's own; then the first on PATH. */

@@ -135,8 +135,6 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
-  boolean help;
 
   @Override
   public Integer call() throws Exception {

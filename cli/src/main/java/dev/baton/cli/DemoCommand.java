@@ -30,8 +30,6 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--short", description = "5 deploys: the quick check the tests run")
   boolean shortRun;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, description = "show this help and exit")
-  boolean help;
 
   @Override
   public Integer call() {

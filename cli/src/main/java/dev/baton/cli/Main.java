@@ -9,6 +9,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "baton",
     mixinStandardHelpOptions = true,
+    // Every command takes -h/--help (and -V/--version), as an operator expects of each.
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = Main.Version.class,
     description = "Zero-downtime deploys and instant rollback for Linux web servers.",
     subcommands = {
@@ -95,11 +97,12 @@ public final class Main {
     }
   }
 
+  /** The launcher says which: a release's VERSION file, or the checkout's pom version and commit. */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {
-      var v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"baton " + (v == null ? "dev" : v) + " (Java " + Runtime.version() + ")"};
+      var v = System.getProperty("baton.version", "dev");
+      return new String[] {"baton " + v + " (Java " + Runtime.version() + ")"};
     }
   }
 }
