@@ -62,11 +62,6 @@ final class AppControl {
     return path;
   }
 
-  /** Connections open now, refused ones still lingering included. */
-  int openConnections() {
-    return open;
-  }
-
   private void greet(UnixConnection connection) {
     var peer = connection.peer();
     if (open >= MAX_CONNECTIONS) {

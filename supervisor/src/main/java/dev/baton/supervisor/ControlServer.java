@@ -64,11 +64,6 @@ final class ControlServer {
     }
   }
 
-  /** Connections open now, refused ones still lingering included. */
-  int openConnections() {
-    return open;
-  }
-
   private void serve(UnixConnection connection) {
     var peer = connection.peer();
     if (open >= MAX_OPEN) {
