@@ -9,10 +9,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 
 /** {@link Os#spawn} on Linux: posix_spawn, with the descriptors and the signal state arranged. */
 final class LinuxSpawn {
   private LinuxSpawn() {}
+
+  /** pidfd_open(2) of a just-spawned child; tests replace it to fail as EMFILE would. */
+  static volatile IntUnaryOperator pidfdOpen = pid -> Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
 
   /** What execvp(3) searches when the environment has no PATH. */
   static final String DEFAULT_PATH = "/usr/bin:/bin";
@@ -86,10 +90,11 @@ final class LinuxSpawn {
 
       int pidfd;
       try {
-        pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
+        pidfd = pidfdOpen.applyAsInt(pid);
       } catch (NativeException e) {
-        // A child we can't hold through a pidfd would run unmanaged: don't leave it running.
-        Libc.kill(pid, Signal.KILL.number(), "kill(pid " + pid + ")");
+        // A child we can't hold through a pidfd would run unmanaged: don't leave it running, and
+        // reap it, or it stays a zombie as long as we live.
+        LibcReap.killAndReap(pid);
         throw e;
       }
       spawned = true;

@@ -1,6 +1,8 @@
 package dev.baton.os;
 
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +15,9 @@ import java.util.Optional;
  * #accept()} waits in poll(2) instead, which close()'s shutdown wakes just as it woke accept4.
  */
 final class LinuxUnixListener implements UnixListener {
+  private static final MethodHandle FCHMOD =
+      Native.errnoCall("fchmod", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
+
   private final Path path;
   private final SharedFd fd;
 
@@ -25,6 +30,19 @@ final class LinuxUnixListener implements UnixListener {
     }
     this.path = path;
     this.fd = new SharedFd(fd);
+  }
+
+  /**
+   * Sets the mode of a Unix socket that is not bound yet: on Linux bind(2) creates the file with
+   * the socket's own mode less the umask, so the file is never wider than {@code mode}, not even
+   * between bind and listen, and no chmod by path is needed. A chmod by path follows a symlink: if
+   * the socket's directory is writable by someone else, they can swap the new socket for a link
+   * between bind and chmod, and the supervisor would change the mode of the link's target instead.
+   */
+  static void restrictBeforeBind(int fd, int mode, Path path) {
+    Native.check(
+        "fchmod(unix:" + path + ", 0" + Integer.toOctalString(mode) + ")",
+        e -> (int) FCHMOD.invokeExact(e, fd, mode));
   }
 
   @Override

@@ -41,7 +41,7 @@ final class Acceptor {
         if (connection.isEmpty()) {
           return;
         }
-        accepted.accept(connection.get());
+        take(connection.get());
       } catch (NativeException e) {
         LOG.warn("cannot accept on {}: {}; trying again in {} ms", listener.path(), e.getMessage(), BACKOFF.toMillis());
         loop.interest(listener.fd(), 0);
@@ -52,6 +52,20 @@ final class Acceptor {
         });
         return;
       }
+    }
+  }
+
+  /**
+   * Hands {@code connection} over; if that throws (epoll_ctl can fail with ENOMEM under the same
+   * pressure as accept) it is closed, not left open with no owner, and the error goes on up.
+   */
+  private void take(UnixConnection connection) {
+    try {
+      accepted.accept(connection);
+    } catch (RuntimeException e) {
+      loop.unwatch(connection.fd());
+      connection.close();
+      throw e;
     }
   }
 

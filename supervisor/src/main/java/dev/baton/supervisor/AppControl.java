@@ -22,6 +22,13 @@ final class AppControl {
   /** BATON_CONTROL lines are words and a short status text; nothing longer is ever needed. */
   static final int MAX_LINE = 4096;
 
+  /**
+   * Connections open at once, refused ones that linger included; one more is closed unanswered.
+   * Each holds a descriptor and up to {@link #MAX_LINE} bytes: a generation that connects in a loop
+   * must not run the supervisor out of either.
+   */
+  static final int MAX_CONNECTIONS = 64;
+
   /** A connection that has not said HELLO by then is closed. */
   private static final Duration HELLO_TIMEOUT = Duration.ofSeconds(5);
 
@@ -30,6 +37,7 @@ final class AppControl {
   private final Path path;
   private final Acceptor acceptor;
   private final IntFunction<Optional<Generation>> generationByPid;
+  private int open;
 
   private AppControl(Loop loop, Os os, Path path, dev.baton.os.UnixListener listener,
       IntFunction<Optional<Generation>> generationByPid) {
@@ -55,8 +63,15 @@ final class AppControl {
   }
 
   private void greet(UnixConnection connection) {
-    var channel = new LineChannel(loop, connection, MAX_LINE, "a BATON_CONTROL connection");
     var peer = connection.peer();
+    if (open >= MAX_CONNECTIONS) {
+      LOG.warn("closed a BATON_CONTROL connection from pid {} unanswered: {} are open already", peer.pid(), open);
+      connection.close();
+      return;
+    }
+    var channel = new LineChannel(loop, connection, MAX_LINE, "a BATON_CONTROL connection");
+    open++;
+    channel.whenClosed(() -> open--);
     if (peer.uid() != os.uid() && peer.uid() != 0) {
       refuse(channel, "uid " + peer.uid() + " is not the supervisor's (" + os.uid() + ")");
       return;
@@ -79,6 +94,9 @@ final class AppControl {
         return;
       }
       var session = new AppSession(loop, generation.get(), channel);
+      // baton-app says HELLO again only after it lost its connection, so the old session is dead
+      // or a misbehaving app's spare: either way it must not keep its descriptor.
+      generation.get().session().ifPresent(AppSession::close);
       generation.get().attach(session);
       // Said once attached: the app waits for it before it accepts, so that a probe can never find
       // it ready while the supervisor does not yet know it must be resumed at promotion.

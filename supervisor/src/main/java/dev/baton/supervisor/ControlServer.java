@@ -29,6 +29,12 @@ final class ControlServer {
   /** Callers served at once; one more is told to try again. */
   static final int MAX_CONNECTIONS = 64;
 
+  /**
+   * Connections open at once, the refused ones that linger for their answer included; past this
+   * a caller is closed unanswered, so a flood of connections holds a bounded number of descriptors.
+   */
+  static final int MAX_OPEN = 2 * MAX_CONNECTIONS;
+
   /** A caller that has not sent its request by then is cut off. */
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -37,6 +43,7 @@ final class ControlServer {
   private final Os os;
   private final Acceptor acceptor;
   private int connections;
+  private int open;
 
   private ControlServer(Supervisor supervisor, Loop loop, Os os, dev.baton.os.UnixListener listener) {
     this.supervisor = supervisor;
@@ -58,8 +65,15 @@ final class ControlServer {
   }
 
   private void serve(UnixConnection connection) {
-    var channel = new LineChannel(loop, connection, MAX_REQUEST, "a control connection");
     var peer = connection.peer();
+    if (open >= MAX_OPEN) {
+      LOG.warn("closed a control connection from pid {} unanswered: {} are open already", peer.pid(), open);
+      connection.close();
+      return;
+    }
+    var channel = new LineChannel(loop, connection, MAX_REQUEST, "a control connection");
+    open++;
+    channel.whenClosed(() -> open--);
     if (peer.uid() != os.uid() && peer.uid() != 0) {
       LOG.warn("refused a control connection from uid {} (pid {})", peer.uid(), peer.pid());
       finish(channel, new Reply.Failed("uid " + peer.uid() + " may not control this supervisor, which runs as uid "

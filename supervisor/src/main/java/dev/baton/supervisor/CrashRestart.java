@@ -6,6 +6,7 @@ import dev.baton.protocol.DeployKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,7 +77,14 @@ final class CrashRestart {
       failed(supervisor.busyMessage());
       return;
     }
-    supervisor.deploy(supervisor.lastGood(), DeployKind.RESTART, event -> {}).exceptionally(e -> {
+    CompletableFuture<Supervisor.Deployed> restarted;
+    try {
+      restarted = supervisor.deploy(supervisor.lastGood(), DeployKind.RESTART, event -> {});
+    } catch (RuntimeException | StackOverflowError e) {
+      // Thrown rather than failed: the loop would log it, and no restart would ever be tried again.
+      restarted = CompletableFuture.failedFuture(e);
+    }
+    restarted.exceptionally(e -> {
       var why = DeployException.reason(e);
       LOG.error("restart failed: {}", why);
       if (supervisor.generations().active().isEmpty()) {

@@ -42,6 +42,7 @@ final class LineChannel {
   private boolean lingering;
   private Consumer<String> onLine = line -> {};
   private Runnable onClose = () -> {};
+  private Runnable whenClosed = () -> {};
 
   LineChannel(Loop loop, UnixConnection connection, int maxLine, String what) {
     this.loop = loop;
@@ -63,6 +64,18 @@ final class LineChannel {
     this.onClose = onClose;
     reading = true;
     watchForWhatIsNeeded();
+  }
+
+  /**
+   * Runs {@code action} once when the channel closes, whoever reads it: unlike {@code onClose} it
+   * survives a later {@link #start}, so a count of open connections can never miss one.
+   */
+  void whenClosed(Runnable action) {
+    var before = whenClosed;
+    whenClosed = () -> {
+      before.run();
+      action.run();
+    };
   }
 
   /** Stops reading (the control socket takes one request a connection); writes go on. */
@@ -139,7 +152,9 @@ final class LineChannel {
     loop.unwatch(connection.fd());
     connection.close();
     queue.clear();
+    partial.reset();
     onClose.run();
+    whenClosed.run();
   }
 
   private void ready(int events) {

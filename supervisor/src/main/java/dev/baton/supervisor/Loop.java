@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -66,6 +67,10 @@ final class Loop {
   private volatile Thread thread;
   private volatile boolean running = true;
   private volatile boolean finished;
+
+  /** What handlers, tasks and timers threw, counted: a fuzz run or a status can tell that none did. */
+  private long caught;
+  private Throwable lastCaught;
 
   /** Runs blocking work; nothing on the loop waits for it but its posted result. */
   private final Executor blocking;
@@ -233,11 +238,23 @@ final class Loop {
     return timers.isEmpty() ? -1 : Math.max(0, timers.peek().due - clock.millis());
   }
 
-  /** Nothing a handler throws may end the loop: it is logged and the loop goes on. */
-  private static void guarded(Runnable task) {
+  /** How many times a handler, task or timer threw since the loop was made. Call on the loop. */
+  long caught() {
+    return caught;
+  }
+
+  /** The last thing a handler, task or timer threw, if any did. Call on the loop. */
+  Optional<Throwable> lastCaught() {
+    return Optional.ofNullable(lastCaught);
+  }
+
+  /** Nothing a handler throws may end the loop: it is logged, counted, and the loop goes on. */
+  private void guarded(Runnable task) {
     try {
       task.run();
     } catch (RuntimeException | StackOverflowError e) {
+      caught++;
+      lastCaught = e;
       LOG.error("the supervisor's loop caught an unexpected error; it goes on", e);
     }
   }

@@ -2,8 +2,10 @@ package dev.baton.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.os.NativeException;
 import dev.baton.os.Signal;
 import dev.baton.protocol.DeployStep;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -226,5 +228,89 @@ class AppControlTest {
         .isEqualTo("generation 2 (pid 1001) did not answer RESUME with RESUMED within 5000 ms");
     assertThat(h.os.process(1).signals).containsExactly(Signal.KILL);
     assertThat(h.status().activeGeneration()).contains(1);
+  }
+
+  /**
+   * Writes one endless line in 1 KiB pieces while the supervisor's end holds at most 8 KiB unread,
+   * so only what the supervisor reads makes room; returns every byte it took before it hung up.
+   */
+  private long endlessLine(FakeSockets.Connection app) {
+    app.peer.capacity = 8192;
+    var piece = "x".repeat(1024).getBytes(StandardCharsets.US_ASCII);
+    long taken = 0;
+    for (int i = 0; i < 10_000; i++) {
+      try {
+        taken += app.writeNow(piece, 0, piece.length);
+      } catch (NativeException e) {
+        assertThat(e.getMessage()).contains("EPIPE");
+        return taken;
+      }
+      h.drive();
+    }
+    throw new AssertionError("still connected after " + taken + " bytes");
+  }
+
+  @Test
+  void anEndlessLineBeforeHelloIsCutOffWithAtMostTheLimitAndOneReadBuffered() {
+    h.start();
+    long fds = h.os.openFds().size();
+    var app = h.os.connect(appSocket(), 1000, FakeOs.UID);
+    long taken = endlessLine(app);
+    assertThat(taken).isGreaterThan(AppControl.MAX_LINE).isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
+    assertThat(h.os.openFds()).hasSize((int) fds);
+    assertThat(h.supervisor.loop().caught()).isZero();
+  }
+
+  @Test
+  void anEndlessLineAfterHelloIsCutOffWithAtMostTheLimitAndOneReadBuffered() {
+    h.start();
+    long fds = h.os.openFds().size();
+    var app = h.os.connect(appSocket(), 1000, FakeOs.UID);
+    app.send("HELLO 1");
+    h.drive();
+    assertThat(app.lines()).containsExactly("OK");
+    long taken = endlessLine(app);
+    assertThat(taken).isGreaterThan(AppControl.MAX_LINE).isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
+    assertThat(h.live(1).session()).isEmpty();
+    assertThat(h.os.openFds()).hasSize((int) fds);
+    assertThat(h.supervisor.loop().caught()).isZero();
+  }
+
+  @Test
+  void aGenerationThatConnectsOverAndOverHoldsAtMostMaxConnectionsDescriptors() {
+    h.start();
+    int fds = h.os.openFds().size();
+    var callers = new java.util.ArrayList<FakeSockets.Connection>();
+    for (int i = 0; i < 3 * AppControl.MAX_CONNECTIONS; i++) {
+      callers.add(h.os.connect(appSocket(), 1000, FakeOs.UID));
+      h.drive();
+    }
+    assertThat(h.os.openFds()).hasSize(fds + AppControl.MAX_CONNECTIONS);
+    assertThat(callers.subList(0, AppControl.MAX_CONNECTIONS)).noneMatch(FakeSockets.Connection::isClosedByPeer);
+    assertThat(callers.subList(AppControl.MAX_CONNECTIONS, callers.size())).allMatch(FakeSockets.Connection::isClosedByPeer);
+    h.advance(Duration.ofSeconds(5).plus(LineChannel.LINGER));
+    assertThat(callers).allMatch(FakeSockets.Connection::isClosedByPeer);
+    assertThat(h.os.openFds()).hasSize(fds);
+    var app = h.os.connect(appSocket(), 1000, FakeOs.UID);
+    app.send("HELLO 1");
+    h.drive();
+    assertThat(app.lines()).containsExactly("OK");
+  }
+
+  @Test
+  void aSecondHelloClosesTheFirstSessionsConnection() {
+    h.start();
+    int fds = h.os.openFds().size();
+    var first = h.os.connect(appSocket(), 1000, FakeOs.UID);
+    first.send("HELLO 1");
+    h.drive();
+    var second = h.os.connect(appSocket(), 1000, FakeOs.UID);
+    second.send("HELLO 1");
+    h.drive();
+    assertThat(first.lines()).containsExactly("OK");
+    assertThat(first.isClosedByPeer()).isTrue();
+    assertThat(second.lines()).containsExactly("OK");
+    assertThat(second.isClosedByPeer()).isFalse();
+    assertThat(h.os.openFds()).hasSize(fds + 1);
   }
 }

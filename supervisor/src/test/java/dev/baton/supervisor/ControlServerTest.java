@@ -273,4 +273,25 @@ class ControlServerTest {
     h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
+
+  @Test
+  void aFloodOfConnectionsHoldsAtMostMaxOpenDescriptorsAndAllAreGivenBack() {
+    h.start();
+    int fds = h.os.openFds().size();
+    var callers = new ArrayList<FakeSockets.Connection>();
+    for (int i = 0; i < 3 * ControlServer.MAX_OPEN; i++) {
+      callers.add(h.connect(Harness.OPERATOR_PID, FakeOs.UID));
+      h.drive();
+    }
+    assertThat(h.os.openFds()).hasSize(fds + ControlServer.MAX_OPEN);
+    assertThat(callers.subList(0, ControlServer.MAX_CONNECTIONS)).allMatch(c -> c.lines().isEmpty() && !c.isClosedByPeer());
+    assertThat(callers.subList(ControlServer.MAX_CONNECTIONS, ControlServer.MAX_OPEN)).allMatch(c -> c.lines().equals(List.of(
+        "{\"ok\":false,\"error\":\"the supervisor is serving 64 control connections already; retry\"}")));
+    assertThat(callers.subList(ControlServer.MAX_OPEN, callers.size())).allMatch(c -> c.lines().isEmpty() && c.isClosedByPeer());
+    h.advance(ControlServer.REQUEST_TIMEOUT);
+    assertThat(callers).allMatch(FakeSockets.Connection::isClosedByPeer);
+    assertThat(h.os.openFds()).hasSize(fds);
+    assertThat(Harness.messages(h.request(new Request.GetStatus()))).containsExactly(new Reply.StatusReply(h.status()));
+    assertThat(h.supervisor.loop().caught()).isZero();
+  }
 }

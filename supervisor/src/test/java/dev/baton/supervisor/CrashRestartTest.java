@@ -2,6 +2,7 @@ package dev.baton.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.os.NativeException;
 import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Status;
 import java.nio.file.Path;
@@ -139,5 +140,50 @@ class CrashRestartTest {
     assertThat(h.os.processes).hasSize(2);
     assertThat(h.generation(1).state()).isEqualTo("exited");
     assertThat(h.status().crashLoop()).isEmpty();
+  }
+
+  @Test
+  void aRestartWhoseProbeListenerCannotBeBoundForWantOfDescriptorsIsTriedAgainWithTheBackoff() {
+    h.start(Harness.BASE.replace("notify = true", "http = \"/healthz\""));
+    h.os.listenError = Optional.of(new NativeException("socket(127.0.0.1:0)", 24, "EMFILE", "Too many open files"));
+    h.os.process(0).exitWith(1);
+    h.advanceMillis(350);
+    assertThat(h.os.processes).hasSize(1);
+    assertThat(h.status().crashLoop()).contains("4 failed start(s) in a row; next restart in 200 ms; last: generation 4"
+        + " could not start: its probe listener cannot be bound (socket(127.0.0.1:0) failed: EMFILE (Too many open files))");
+    h.os.listenError = Optional.empty();
+    h.advanceMillis(200);
+    assertThat(h.status().activeGeneration()).contains(5);
+    assertThat(h.status().crashLoop()).isEmpty();
+  }
+
+  @Test
+  void aRestartThatFailsWithAnUnexpectedErrorIsLoggedAndTriedAgainWithTheBackoff() {
+    h.start();
+    h.apps(p -> {
+      throw new IllegalStateException("spawn went wrong in a way nobody foresaw");
+    });
+    h.os.process(0).exitWith(1);
+    h.advanceMillis(150);
+    assertThat(spawnTimes()).containsExactly(0L, 50L, 150L);
+    assertThat(h.status().crashLoop()).contains("3 failed start(s) in a row; next restart in 200 ms;"
+        + " last: spawn went wrong in a way nobody foresaw");
+    h.apps(FakeProcess::ready);
+    h.advanceMillis(200);
+    assertThat(h.status().activeGeneration()).contains(4);
+  }
+
+  @Test
+  void aRestartThatThrowsAnErrorInsteadOfFailingItsFutureIsStillScheduledAgain() {
+    h.start();
+    h.apps(p -> {
+      throw new StackOverflowError("deep");
+    });
+    h.os.process(0).exitWith(1);
+    h.advanceMillis(50);
+    assertThat(spawnTimes()).containsExactly(0L, 50L);
+    // DeploySlot lets an Error through without giving the slot back, so later tries are refused
+    // as busy (see the report); what this test holds is that the chain goes on at all.
+    assertThat(h.status().crashLoop()).contains("2 failed start(s) in a row; next restart in 100 ms; last: deep");
   }
 }

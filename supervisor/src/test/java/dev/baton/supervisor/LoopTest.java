@@ -98,10 +98,16 @@ class LoopTest {
       throw new StackOverflowError();
     });
     loop.after(Duration.ZERO, () -> ran.add("next timer"));
+    assertThat(loop.caught()).isZero();
+    assertThat(loop.lastCaught()).isEmpty();
     loop.runOnce(0);
     assertThat(ran).containsExactly("handler", "task", "next task", "timer", "next timer");
+    assertThat(loop.caught()).isEqualTo(3);
+    assertThat(loop.lastCaught()).containsInstanceOf(StackOverflowError.class);
     loop.runOnce(0);
     assertThat(ran).endsWith("handler");
+    assertThat(loop.caught()).isEqualTo(4);
+    assertThat(loop.lastCaught().orElseThrow()).hasMessage("handler");
   }
 
   @Test
