@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * rollout included, on every poll.
  *
  * <p>The port is open to whoever can reach it, so it is served by one thread that never blocks on a
- * client (a non-blocking selector), at most {@link #MAX_CONNECTIONS} connections at once, each read
+ * client (a non-blocking selector), at most {@link #MAX_CONNECTIONS} connections at once (a new one
+ * closes the oldest), each read
  * for at most {@link #MAX_READ} bytes and closed at most {@link #DEADLINE} after it was accepted,
  * however it trickles. The os module's poller speaks Unix sockets only, so this is a selector of
  * its own rather than the supervisor's loop; the loop is asked only for its status, at most once
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
 public final class AgentCheck implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentCheck.class);
 
-  /** Connections served at once. HAProxy holds one per server line for a few milliseconds. */
+  /** Connections served at once. HAProxy holds one per server line for a millisecond or so. */
   static final int MAX_CONNECTIONS = 64;
 
   /** From accept to close, whatever the client does: answer, then wait for HAProxy to hang up. */
@@ -75,7 +76,6 @@ public final class AgentCheck implements AutoCloseable {
   /** What happened to connections so far; written by the agent-check thread only. */
   static final class Counters {
     final AtomicLong accepted = new AtomicLong();
-    final AtomicLong refused = new AtomicLong();
     final AtomicLong evicted = new AtomicLong();
     final AtomicLong answered = new AtomicLong();
     final AtomicLong expired = new AtomicLong();
@@ -280,10 +280,8 @@ public final class AgentCheck implements AutoCloseable {
         return;
       }
       counters.accepted.incrementAndGet();
-      if (exchanges.size() >= MAX_CONNECTIONS && !exchanges.evictOldestAnswered()) {
-        counters.refused.incrementAndGet();
-        AgentExchanges.closeQuietly(connection);
-        continue;
+      if (exchanges.size() >= MAX_CONNECTIONS) {
+        exchanges.evictOldest();
       }
       try {
         connection.configureBlocking(false);

@@ -281,25 +281,34 @@ final class AgentExchanges {
   }
 
   /**
-   * Makes room for a new connection by closing the oldest one already answered: it has had what it
-   * came for. Those still waiting for an answer keep their place. Returns false when none was.
+   * Makes room for a new connection by closing the oldest one already answered (it has had what it
+   * came for), or else the oldest of all: it is the nearest to its deadline, and HAProxy sends its
+   * agent-send line as it connects, so a check that is still unanswered after a full cap of newer
+   * connections is most likely a client that trickles. Refusing the newest instead would let 64
+   * such clients, renewed every wait, lock every real check out.
    */
-  boolean evictOldestAnswered() {
+  void evictOldest() {
+    var victim = open.peekFirst();
     for (var exchange : open) {
       if (exchange.phase == Phase.ANSWERED) {
-        try {
-          // Take what it sent, so that closing does not reset the answer it has not yet read.
-          scratch.clear();
-          exchange.channel.read(scratch);
-        } catch (IOException e) {
-          // closing anyway
-        }
-        counters.evicted.incrementAndGet();
-        close(exchange);
-        return true;
+        victim = exchange;
+        break;
       }
     }
-    return false;
+    if (victim == null) {
+      return;
+    }
+    if (victim.phase == Phase.ANSWERED) {
+      try {
+        // Take what it sent, so that closing does not reset the answer it has not yet read.
+        scratch.clear();
+        victim.channel.read(scratch);
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
+    counters.evicted.incrementAndGet();
+    close(victim);
   }
 
   void closeAll() {

@@ -153,7 +153,7 @@ class AgentCheckTest {
   }
 
   @Test
-  void connectionsOverTheCapAreClosedAtOnceWhileTheHeldOnesWaitForTheirAnswer() throws Exception {
+  void aConnectionOverTheCapClosesTheOldestAtOnce() throws Exception {
     // A status that never comes: every connection stays waiting for its answer and keeps its place.
     var check = AgentCheck.open(new InetSocketAddress(HAPROXY, 0), 100, CompletableFuture::new, HOLD);
     toClose.add(check);
@@ -163,14 +163,19 @@ class AgentCheckTest {
       var socket = connect(check);
       socket.getOutputStream().write("web/app1\n".getBytes(StandardCharsets.US_ASCII));
       held.add(socket);
+      // One at a time, so that the oldest is the first connected.
+      int open = i + 1;
+      assertThat(await(Duration.ofSeconds(5), () -> check.open() == open)).isTrue();
     }
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == AgentCheck.MAX_CONNECTIONS)).isTrue();
 
     var over = connect(check);
 
-    assertThat(readToEnd(over, Duration.ofSeconds(2))).isEmpty();
-    assertThat(check.counters().refused.get()).isEqualTo(1);
+    assertThat(readToEnd(held.getFirst(), Duration.ofSeconds(2))).isEmpty();
+    assertThat(check.counters().evicted.get()).isEqualTo(1);
     assertThat(check.counters().accepted.get()).isEqualTo(AgentCheck.MAX_CONNECTIONS + 1);
+    assertThat(await(Duration.ofSeconds(5), () -> check.open() == AgentCheck.MAX_CONNECTIONS)).isTrue();
+    held.removeFirst();
+    held.add(over);
     for (var socket : held) {
       assertThat(readToEnd(socket, HOLD.plusSeconds(5))).isEmpty();
     }
@@ -189,7 +194,7 @@ class AgentCheckTest {
 
     assertThat(check(check.address(), "api/app1\n")).isEqualTo("up\n");
     assertThat(check.counters().evicted.get()).isEqualTo(1);
-    assertThat(check.counters().refused.get()).isZero();
+    assertThat(check.counters().expired.get()).isZero();
   }
 
   @Test
