@@ -70,16 +70,27 @@ public final class AgentCheck implements AutoCloseable {
   /** What is read from one connection at most; a client that sends more is cut off. */
   static final int MAX_READ = 512;
 
+  /**
+   * The kernel's queue of connections not yet accepted. Deeper than the cap: a burst that overflows
+   * it has its handshakes dropped and retried by the kernel for seconds before this thread sees
+   * them, with each connection's deadline starting only then; queued, they are accepted (and the
+   * oldest closed) at once.
+   */
+  static final int BACKLOG = 1024;
+
   /** How long accept rests when it fails (EMFILE and the like) instead of spinning on it. */
   static final Duration ACCEPT_BACKOFF = Duration.ofMillis(100);
 
-  /** What happened to connections so far; written by the agent-check thread only. */
+  /** What happened to connections so far; written by the agent-check thread only, read by tests. */
   static final class Counters {
     final AtomicLong accepted = new AtomicLong();
+    /** Closed to make room for a newer one. */
     final AtomicLong evicted = new AtomicLong();
     final AtomicLong answered = new AtomicLong();
+    /** Closed at the deadline before their answer was out. */
     final AtomicLong expired = new AtomicLong();
     final AtomicLong overRead = new AtomicLong();
+    /** Ended by an I/O error, or by the want of a status. HAProxy resets many once it has read its answer. */
     final AtomicLong failed = new AtomicLong();
     /** Errors that reached the thread's last guard instead of ending one connection: bugs. */
     final AtomicLong unexpected = new AtomicLong();
@@ -134,7 +145,7 @@ public final class AgentCheck implements AutoCloseable {
     var channel = ServerSocketChannel.open();
     try {
       channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-      channel.bind(address, MAX_CONNECTIONS);
+      channel.bind(address, BACKLOG);
       return new AgentCheck(channel, Selector.open(), weight, draining, deadline);
     } catch (IOException | RuntimeException e) {
       channel.close();
@@ -201,7 +212,7 @@ public final class AgentCheck implements AutoCloseable {
   }
 
   /** Connections open now; read on the agent-check thread. */
-  int open() {
+  int openConnections() {
     return exchanges.size();
   }
 

@@ -94,7 +94,7 @@ class AgentCheckFuzzTest {
       assertThat(check.counters().accepted.get()).isEqualTo(INPUTS - connectFailures.get());
       assertThat(check.counters().unexpected.get()).isZero();
       assertThat(check.serving()).isTrue();
-      assertThat(await(AgentCheck.DEADLINE.plusSeconds(5), () -> check.open() == 0)).isTrue();
+      assertThat(await(AgentCheck.DEADLINE.plusSeconds(5), () -> check.openConnections() == 0)).isTrue();
       assertThat(check.drainedCount().get(5, TimeUnit.SECONDS)).isLessThanOrEqualTo(AgentAnswers.MAX_DRAINED);
 
       // 127.0.0.1 sent none of the inputs: its key is fresh.

@@ -148,7 +148,7 @@ class AgentCheckTest {
     socket.shutdownOutput();
 
     assertThat(readToEnd(socket, Duration.ofSeconds(5))).isEqualTo("up\n");
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == 0)).isTrue();
+    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == 0)).isTrue();
     assertThat(check.counters().expired.get()).isZero();
   }
 
@@ -165,7 +165,7 @@ class AgentCheckTest {
       held.add(socket);
       // One at a time, so that the oldest is the first connected.
       int open = i + 1;
-      assertThat(await(Duration.ofSeconds(5), () -> check.open() == open)).isTrue();
+      assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == open)).isTrue();
     }
 
     var over = connect(check);
@@ -173,13 +173,13 @@ class AgentCheckTest {
     assertThat(readToEnd(held.getFirst(), Duration.ofSeconds(2))).isEmpty();
     assertThat(check.counters().evicted.get()).isEqualTo(1);
     assertThat(check.counters().accepted.get()).isEqualTo(AgentCheck.MAX_CONNECTIONS + 1);
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == AgentCheck.MAX_CONNECTIONS)).isTrue();
+    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == AgentCheck.MAX_CONNECTIONS)).isTrue();
     held.removeFirst();
     held.add(over);
     for (var socket : held) {
       assertThat(readToEnd(socket, HOLD.plusSeconds(5))).isEmpty();
     }
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == 0)).isTrue();
+    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == 0)).isTrue();
     assertThat(check.counters().expired.get()).isEqualTo(AgentCheck.MAX_CONNECTIONS);
   }
 
@@ -211,7 +211,7 @@ class AgentCheckTest {
     // Its bytes had no newline: it is answered when the wait for agent-send is over, then closed.
     assertThat(answer).isEqualTo("up\n");
     assertThat(closedAfter).isLessThan(AgentCheck.DEADLINE.toMillis() + 2000);
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == 0)).isTrue();
+    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == 0)).isTrue();
     trickle.interrupt();
     trickle.join();
   }
@@ -234,7 +234,7 @@ class AgentCheckTest {
 
     assertThat(written).isLessThan(4096L * chunk.length);
     assertThat(await(Duration.ofSeconds(5), () -> check.counters().overRead.get() == 1)).isTrue();
-    assertThat(check.open()).isZero();
+    assertThat(check.openConnections()).isZero();
   }
 
   @Test
@@ -242,7 +242,7 @@ class AgentCheckTest {
     var check = AgentProbe.start(drain, 100);
     var address = check.address();
     connect(check);
-    assertThat(await(Duration.ofSeconds(5), () -> check.open() == 1)).isTrue();
+    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == 1)).isTrue();
 
     check.close();
 
