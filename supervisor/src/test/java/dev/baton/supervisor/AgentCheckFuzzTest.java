@@ -170,19 +170,36 @@ class AgentCheckFuzzTest {
     expectAnswer(socket, i);
   }
 
+  /** Trickles until a write is refused: only then has the responder closed, not just answered. */
   private void slowWriter(Socket socket, SplittableRandom random, int i) throws IOException {
     var out = socket.getOutputStream();
     socket.setSoTimeout(1);
+    var heard = new StringBuilder();
+    boolean answerOver = false;
     long end = System.nanoTime() + CLIENT_LIMIT.toNanos();
     try {
       while (System.nanoTime() < end) {
-        out.write(random.nextInt(256));
         try {
-          if (socket.getInputStream().read() < 0) {
-            return; // closed by the responder while trickling
+          out.write(random.nextInt(256));
+        } catch (IOException e) {
+          if (!WORDS.contains(heard.toString())) {
+            wrong.add("input " + i + ": a slow writer heard " + heard.toString().replace("\n", "\\n"));
+          }
+          return;
+        }
+        try {
+          while (!answerOver) {
+            int b = socket.getInputStream().read();
+            if (b < 0) {
+              answerOver = true;
+            } else {
+              heard.append((char) b);
+            }
           }
         } catch (SocketTimeoutException e) {
-          // nothing yet
+          // nothing more yet
+        } catch (IOException e) {
+          return; // reset
         }
         Thread.sleep(50 + random.nextInt(250));
       }
