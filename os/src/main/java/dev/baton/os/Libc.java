@@ -149,7 +149,7 @@ final class Libc {
   static final MethodHandle RECVMSG =
       errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIPE2 = errnoCall("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
-  private static final MethodHandle CHMOD = errnoCall("chmod", JAVA_INT, ADDRESS, JAVA_INT);
+  private static final MethodHandle FCHMOD = errnoCall("fchmod", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle PIDFD_OPEN =
       errnoCall("pidfd_open", JAVA_INT, JAVA_INT, JAVA_INT);
@@ -259,8 +259,8 @@ final class Libc {
     return (int) check(what, e -> (int) FCNTL.invokeExact(e, fd, F_DUPFD_CLOEXEC, min));
   }
 
-  static void chmod(MemorySegment path, int mode, String what) {
-    check(what, e -> (int) CHMOD.invokeExact(e, path, mode));
+  static void fchmod(int fd, int mode, String what) {
+    check(what, e -> (int) FCHMOD.invokeExact(e, fd, mode));
   }
 
   /** kill(2); false when no such process (group) exists. */

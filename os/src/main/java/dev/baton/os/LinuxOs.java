@@ -74,12 +74,10 @@ final class LinuxOs implements Os {
   }
 
   /**
-   * A listening AF_UNIX stream socket at {@code path}, chmod'ed to {@code mode} unless it is -1.
+   * A listening AF_UNIX stream socket at {@code path}, created with {@code mode} unless it is -1.
    *
-   * <p>The chmod happens after bind but before listen. In between, the file exists with the umask's
-   * permissions, but nobody can connect to a socket that isn't listening (connect fails with
-   * ECONNREFUSED), so no client ever gets in under a wider mode. Changing the process umask around
-   * bind instead would race with every other thread creating files.
+   * <p>The mode is set on the socket with fchmod before bind, and Linux creates the file with it
+   * (less the umask): a chmod by path after bind would follow a symlink swapped in between.
    */
   private static int listenUnixSocket(Path path, int backlog, int mode) {
     String what = "unix:" + path;
@@ -87,14 +85,11 @@ final class LinuxOs implements Os {
         Libc.socket(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, "socket(" + what + ")");
     boolean bound = false;
     try (var arena = Arena.ofConfined()) {
+      if (mode != -1) {
+        LinuxUnixListener.restrictBeforeBind(fd, mode, path);
+      }
       bindUnix(fd, path, Libc.SOCK_STREAM, arena);
       bound = true;
-      if (mode != -1) {
-        Libc.chmod(
-            arena.allocateFrom(path.toString()),
-            mode,
-            "chmod(" + path + ", 0" + Integer.toOctalString(mode) + ")");
-      }
       Libc.listen(fd, backlog, "listen(" + what + ")");
       return fd;
     } catch (RuntimeException e) {

@@ -1,8 +1,6 @@
 package dev.baton.os;
 
 import java.io.IOException;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,8 +13,6 @@ import java.util.Optional;
  * #accept()} waits in poll(2) instead, which close()'s shutdown wakes just as it woke accept4.
  */
 final class LinuxUnixListener implements UnixListener {
-  private static final MethodHandle FCHMOD =
-      Native.errnoCall("fchmod", ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT);
 
   private final Path path;
   private final SharedFd fd;
@@ -40,9 +36,7 @@ final class LinuxUnixListener implements UnixListener {
    * between bind and chmod, and the supervisor would change the mode of the link's target instead.
    */
   static void restrictBeforeBind(int fd, int mode, Path path) {
-    Native.check(
-        "fchmod(unix:" + path + ", 0" + Integer.toOctalString(mode) + ")",
-        e -> (int) FCHMOD.invokeExact(e, fd, mode));
+    Libc.fchmod(fd, mode, "fchmod(unix:" + path + ", 0" + Integer.toOctalString(mode) + ")");
   }
 
   @Override

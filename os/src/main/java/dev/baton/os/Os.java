@@ -95,7 +95,7 @@ public interface Os {
   /** Sends one sd_notify datagram to {@code address}: a path, or "@name" for the abstract namespace. */
   void sendNotify(String address, String message);
 
-  /** A Unix stream listener whose file is created with {@code mode} (e.g. 0600), never wider. */
+  /** A Unix stream listener whose file is created with {@code mode} (e.g. 0600) less the umask, never wider. */
   UnixListener listenUnix(Path path, int mode);
 
   UnixConnection connectUnix(Path path);

@@ -84,7 +84,8 @@ final class DeploySlot {
     CompletableFuture<T> running;
     try {
       running = operation.get();
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | StackOverflowError e) {
+      // An Error here must still give the slot back, or every later deploy and restart is refused as busy.
       running = CompletableFuture.failedFuture(e);
     }
     return running.whenComplete((v, e) -> {
