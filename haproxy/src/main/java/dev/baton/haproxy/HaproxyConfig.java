@@ -65,10 +65,12 @@ public final class HaproxyConfig {
     comment(out, "weight 100: a canary's or an agent's percentage of a weight of 1 would round to 0.");
     comment(out, "The agent-check answers 'drain' while its host deploys, then 'ready' once to undo that, and");
     comment(out, "'up' otherwise: never a 'ready' that would cancel a drain set on the stats socket.");
+    comment(out, "agent-send names the server line, so that each line polled from one address gets its own 'ready'.");
     for (var s : servers) {
       var line = new StringBuilder("server " + s.name() + " " + s.address() + " check weight 100");
       s.agent().ifPresent(a -> line.append(" agent-check agent-addr ").append(a.getAddress().getHostAddress())
-          .append(" agent-port ").append(a.getPort()).append(" agent-inter ").append(ms(inter)));
+          .append(" agent-port ").append(a.getPort()).append(" agent-inter ").append(ms(inter))
+          .append(" agent-send \"").append(backend).append('/').append(s.name()).append("\\n\""));
       line(out, line.toString());
     }
     return out.toString();

@@ -31,7 +31,7 @@ class HaproxyConfigTest {
         "retries 3",
         "option redispatch 1",
         "http-request disable-l7-retry if !METH_GET !METH_OPTIONS",
-        "server s1 127.0.0.1:8081 check weight 100 agent-check agent-addr 127.0.0.1 agent-port 7071 agent-inter 2s",
+        "server s1 127.0.0.1:8081 check weight 100 agent-check agent-addr 127.0.0.1 agent-port 7071 agent-inter 2s agent-send \"app/s1\\n\"",
         "server s2 127.0.0.1:8082 check weight 100\n");
   }
 
