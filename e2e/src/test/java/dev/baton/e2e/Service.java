@@ -32,9 +32,12 @@ final class Service implements AutoCloseable {
   final Path config;
   final Path log;
   final Process process;
+  /** The argv that runs `baton`: this build in the test's JVM, or an installed launcher. */
+  private final List<String> baton;
   private final Set<Integer> generationPids = new HashSet<>();
 
-  private Service(Path dir, Process process) {
+  private Service(Path dir, Process process, List<String> baton) {
+    this.baton = baton;
     this.dir = dir;
     this.config = dir.resolve("baton.toml");
     this.log = dir.resolve("supervisor.log");
@@ -78,9 +81,16 @@ final class Service implements AutoCloseable {
         """.formatted(sampleCommand(), String.join("\n", extra));
   }
 
+  /** This build's `baton`, in a JVM like the test's own. */
+  static final List<String> BUILT = List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+      "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.baton.cli.Main");
+
   static ProcessBuilder batonCommand(Path dir, String... args) {
-    var command = new ArrayList<>(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.baton.cli.Main"));
+    return batonCommand(BUILT, dir, args);
+  }
+
+  static ProcessBuilder batonCommand(List<String> baton, Path dir, String... args) {
+    var command = new ArrayList<>(baton);
     command.addAll(List.of(args));
     return new ProcessBuilder(command).directory(dir.toFile());
   }
@@ -94,12 +104,17 @@ final class Service implements AutoCloseable {
 
   /** Starts `baton run` without waiting for anything. */
   static Service launch(Path dir, String toml) throws IOException {
+    return launch(BUILT, dir, toml);
+  }
+
+  /** Starts `baton run` through {@code baton}, the argv of a launcher, without waiting for anything. */
+  static Service launch(List<String> baton, Path dir, String toml) throws IOException {
     Files.writeString(dir.resolve("baton.toml"), toml);
-    var process = batonCommand(dir, "run", "-c", dir.resolve("baton.toml").toString())
+    var process = batonCommand(baton, dir, "run", "-c", dir.resolve("baton.toml").toString())
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("supervisor.log").toFile())
         .start();
-    return new Service(dir, process);
+    return new Service(dir, process, baton);
   }
 
   void awaitActive(Duration timeout) {
@@ -162,7 +177,7 @@ final class Service implements AutoCloseable {
   CliResult cli(String... args) throws IOException, InterruptedException {
     var all = new ArrayList<>(List.of(args));
     all.addAll(List.of("-c", config.toString()));
-    var p = batonCommand(dir, all.toArray(String[]::new)).redirectErrorStream(true).start();
+    var p = batonCommand(baton, dir, all.toArray(String[]::new)).redirectErrorStream(true).start();
     var out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new CliResult(p.exitValue(), out);
