@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes the previous generation active again. A parked one is resumed, which takes one line over
  * a socket; with none parked, the previous generation's command is started again through the full
- * gate. The generation rolled back from is paused and drained.
+ * gate. The generation rolled back from is parked when parking is on and it speaks BATON_CONTROL,
+ * exactly as a deploy parks the generation it replaces, so that a second rollback flips back in
+ * one step too; otherwise it is paused and drained.
  */
 final class Rollback {
   private static final Logger LOG = LoggerFactory.getLogger(Rollback.class);
@@ -56,14 +58,21 @@ final class Rollback {
           progress.accept(event);
           return current.map(bad -> leave(supervisor, bad, reason, t0));
         })
-        // Answered once the generation rolled back from takes nothing new: paused, or draining.
+        // Answered once the generation rolled back from takes nothing new: parked, paused, or draining.
         .thenCompose(left -> left.map(Retire.Retirement::settled).orElse(CompletableFuture.completedFuture(null))
             .thenApply(settled -> new Supervisor.Deployed(resumed.number, resumed.pid(), left.map(Retire.Retirement::done))));
   }
 
-  /** The generation rolled back from: paused, so that it takes nothing new, then drained. */
+  /**
+   * The generation rolled back from: parked when it can be, else paused, so that it takes nothing
+   * new, then drained. Parking it keeps the operator's next move as cheap as this one: a rollback
+   * that turns out wrong is undone by another, in milliseconds, instead of a full deploy.
+   */
   private static Retire.Retirement leave(Supervisor supervisor, Generation bad, String reason, Instant t0) {
     bad.reason = "rolled back: " + reason;
+    if (bad.session().isPresent() && supervisor.config().park().max() > 0) {
+      return supervisor.retire().retire(bad, t0);
+    }
     var paused = bad.session().map(AppSession::pause).orElse(CompletableFuture.completedFuture(null))
         .exceptionally(e -> {
           LOG.warn("{}; draining it anyway", DeployException.reason(e));

@@ -1,12 +1,12 @@
 package dev.baton.supervisor;
 
 import dev.baton.config.Config;
-import java.io.BufferedInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Sends a new generation requests on its private probe listener before it is promoted, so the JIT
  * has compiled its hot paths by the time public traffic arrives. Keep-alive connections, like real
- * clients; the answers are read whole and only counted.
+ * clients; the answers are read whole (any framing HTTP/1.1 allows: Content-Length, chunked, or
+ * until close) and only counted.
+ *
+ * <p>Runs off the loop thread: it blocks for as long as the warm-up lasts.
  */
 final class WarmUp {
   private WarmUp() {}
@@ -31,64 +34,43 @@ final class WarmUp {
     long deadline = start + warmup.duration().toNanos();
     var sent = new AtomicInteger();
     var errors = new AtomicInteger();
-    var threads = new ArrayList<Thread>();
-    for (int i = 0; i < warmup.concurrency(); i++) {
-      threads.add(Thread.ofPlatform().daemon().name("warm-up-" + i).start(() -> {
-        int turn = 0;
-        while (System.nanoTime() < deadline && sent.get() < warmup.requests()) {
-          try (var socket = new Socket()) {
-            socket.connect(address, 2000);
-            socket.setSoTimeout(5000);
-            socket.setTcpNoDelay(true);
-            var in = new BufferedInputStream(socket.getInputStream());
-            var out = socket.getOutputStream();
-            while (System.nanoTime() < deadline && sent.getAndIncrement() < warmup.requests()) {
-              var url = warmup.urls().get(turn++ % warmup.urls().size());
-              out.write(("GET " + url + " HTTP/1.1\r\nHost: warm-up\r\nUser-Agent: baton-warmup\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-              if (!readResponse(in)) {
+    var base = "http://" + address.getAddress().getHostAddress() + ":" + address.getPort();
+    // HTTP/1.1 only: an h2c upgrade would warm a path public clients of an HTTP/1.1 app never take.
+    // The client's pool keeps up to one connection per worker alive between requests.
+    try (var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build()) {
+      var threads = new ArrayList<Thread>();
+      for (int i = 0; i < warmup.concurrency(); i++) {
+        int worker = i;
+        threads.add(Thread.ofPlatform().daemon().name("warm-up-" + i).start(() -> {
+          int turn = worker;
+          while (System.nanoTime() < deadline && sent.getAndIncrement() < warmup.requests()) {
+            var url = warmup.urls().get(turn++ % warmup.urls().size());
+            var request = HttpRequest.newBuilder(URI.create(base + url)).GET()
+                .timeout(Duration.ofSeconds(5)).header("User-Agent", "baton-warmup").build();
+            try {
+              int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+              if (status < 200 || status > 299) {
                 errors.incrementAndGet();
               }
+            } catch (IOException | IllegalArgumentException e) {
+              errors.incrementAndGet();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              return;
             }
-          } catch (IOException e) {
-            errors.incrementAndGet();
           }
+        }));
+      }
+      for (var t : threads) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
         }
-      }));
-    }
-    for (var t : threads) {
-      try {
-        t.join();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
       }
     }
     return new Result(Math.min(sent.get(), warmup.requests()), errors.get(), Duration.ofNanos(System.nanoTime() - start));
-  }
-
-  /** Reads one response with a Content-Length body; true for 2xx. */
-  private static boolean readResponse(InputStream in) throws IOException {
-    var status = line(in);
-    long length = 0;
-    for (var header = line(in); !header.isEmpty(); header = line(in)) {
-      if (header.regionMatches(true, 0, "content-length:", 0, 15)) {
-        length = Long.parseLong(header.substring(15).trim());
-      }
-    }
-    in.skipNBytes(length);
-    return status.startsWith("HTTP/1.1 2") || status.startsWith("HTTP/1.0 2");
-  }
-
-  private static String line(InputStream in) throws IOException {
-    var sb = new StringBuilder();
-    for (int c = in.read(); c != '\n'; c = in.read()) {
-      if (c == -1) {
-        throw new IOException("connection closed mid-response");
-      }
-      if (c != '\r') {
-        sb.append((char) c);
-      }
-    }
-    return sb.toString();
   }
 }

@@ -43,6 +43,10 @@ public final class JettyListeners implements Baton.Acceptor {
 
   private final List<ListenerConnector> connectors;
   private final HttpConfiguration configuration;
+  /** The configuration's own setting, put back on resume. */
+  private boolean persistentConnections;
+  /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
+  private Thread releaser;
 
   private JettyListeners(List<ListenerConnector> connectors, HttpConfiguration configuration) {
     this.connectors = List.copyOf(connectors);
@@ -87,19 +91,48 @@ public final class JettyListeners implements Baton.Acceptor {
     return List.copyOf(connectors);
   }
 
-  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  /**
+   * Stops accepting on every listener but the probe; returns once not one more is accepted. The
+   * kept-alive connections go too, as in a drain ({@code Connection: close} on the next answer,
+   * closed after a second idle): otherwise a client that pools connections, HAProxy for one, would
+   * go on talking to this parked version. The connectors share one HttpConfiguration, so the
+   * probe's connections too are not kept alive while paused; they are not closed when idle.
+   */
   @Override
-  public void pause() {
+  public synchronized void pause() {
+    List<ListenerConnector> released = new ArrayList<>();
     for (ListenerConnector connector : connectors) {
       if (!connector.listener().probe()) {
         connector.pause();
+        released.add(connector);
       }
+    }
+    if (releaser == null && !released.isEmpty()) {
+      persistentConnections = configuration.isPersistentConnectionsEnabled();
+      configuration.setPersistentConnectionsEnabled(false);
+      releaser = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          closeIdle(released);
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "release kept-alive connections of " + released);
+      releaser.setDaemon(true);
+      releaser.start();
     }
   }
 
-  /** Accepts on every listener again. */
+  /** Accepts on every listener again, and keeps connections alive as before the pause. */
   @Override
-  public void resume() {
+  public synchronized void resume() {
+    if (releaser != null) {
+      releaser.interrupt();
+      releaser = null;
+      configuration.setPersistentConnectionsEnabled(persistentConnections);
+    }
     for (ListenerConnector connector : connectors) {
       connector.resume();
     }
@@ -112,7 +145,11 @@ public final class JettyListeners implements Baton.Acceptor {
    * closing one a client is sending on would lose that request. Completes once no connection is
    * left, or at the timeout; then stop the server, which closes what is left.
    */
-  public CompletableFuture<Void> drain(Duration timeout) {
+  public synchronized CompletableFuture<Void> drain(Duration timeout) {
+    if (releaser != null) {
+      releaser.interrupt();
+      releaser = null;
+    }
     for (ListenerConnector connector : connectors) {
       connector.pause();
     }
@@ -123,7 +160,7 @@ public final class JettyListeners implements Baton.Acceptor {
         new Thread(
             () -> {
               while (open() > 0 && System.nanoTime() - deadline < 0) {
-                closeIdle();
+                closeIdle(connectors);
                 try {
                   Thread.sleep(20);
                 } catch (InterruptedException e) {
@@ -146,7 +183,7 @@ public final class JettyListeners implements Baton.Acceptor {
     return open;
   }
 
-  private void closeIdle() {
+  private static void closeIdle(List<ListenerConnector> connectors) {
     for (ListenerConnector connector : connectors) {
       for (EndPoint endPoint : connector.getConnectedEndPoints()) {
         if (endPoint instanceof IdleTimeout

@@ -87,4 +87,39 @@ class JettyListenersTest {
       assertThat(Client.acceptWithin(listener.channel(), Duration.ofSeconds(2))).isPresent();
     }
   }
+
+  @Test
+  void aPausedConnectorAnswersAKeptAliveConnectionWithConnectionCloseThenClosesIt() throws Exception {
+    jetty.resume();
+    try (var client = new KeptAlive(address())) {
+      assertThat(client.get()).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+      jetty.pause();
+      assertThat(client.get()).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
+      assertThat(client.closedWithin(Duration.ofSeconds(5))).isTrue();
+    }
+  }
+
+  @Test
+  void aPausedConnectorClosesAKeptAliveConnectionLeftIdle() throws Exception {
+    jetty.resume();
+    try (var client = new KeptAlive(address())) {
+      assertThat(client.get()).startsWith("HTTP/1.1 200");
+      jetty.pause();
+      assertThat(client.closedWithin(Duration.ofSeconds(5))).isTrue();
+    }
+  }
+
+  @Test
+  void onResumeConnectionsAreKeptAliveAgain() throws Exception {
+    jetty.resume();
+    jetty.pause();
+    jetty.resume();
+    try (var client = new KeptAlive(address())) {
+      for (int i = 0; i < 3; i++) {
+        assertThat(client.get()).as("request %d", i).startsWith("HTTP/1.1 200")
+            .doesNotContainIgnoringCase("connection: close");
+      }
+      assertThat(client.closedWithin(Duration.ofMillis(1500))).as("idle, but not paused").isFalse();
+    }
+  }
 }

@@ -40,10 +40,22 @@ public final class TomcatListeners implements Baton.Acceptor {
 
   private final List<Connector> connectors;
   private final List<ListenerEndpoint> endpoints;
+  /**
+   * Each connector's own maxKeepAliveRequests, put back on resume; 0 until the first pause, since
+   * Tomcat reports 1 for an endpoint not yet bound.
+   */
+  private final int[] keepAliveRequests;
+  /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
+  private Thread releaser;
 
   private TomcatListeners(List<Connector> connectors, List<ListenerEndpoint> endpoints) {
     this.connectors = List.copyOf(connectors);
     this.endpoints = List.copyOf(endpoints);
+    this.keepAliveRequests = new int[connectors.size()];
+  }
+
+  private Http11NioProtocol protocol(int i) {
+    return (Http11NioProtocol) connectors.get(i).getProtocolHandler();
   }
 
   /**
@@ -75,21 +87,55 @@ public final class TomcatListeners implements Baton.Acceptor {
     return connectors;
   }
 
-  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  /**
+   * Stops accepting on every listener but the probe; returns once not one more is accepted. The
+   * kept-alive connections go too, as in a drain ({@code Connection: close} on the next answer,
+   * closed after a second idle): otherwise a client that pools connections, HAProxy for one, would
+   * go on talking to this parked version. The probe's connections stay, as the supervisor's.
+   */
   @Override
-  public void pause() {
-    for (ListenerEndpoint endpoint : endpoints) {
+  public synchronized void pause() {
+    List<ListenerEndpoint> released = new ArrayList<>();
+    for (int i = 0; i < endpoints.size(); i++) {
+      ListenerEndpoint endpoint = endpoints.get(i);
       if (!endpoint.listener().probe()) {
         endpoint.pauseAccepting();
+        if (keepAliveRequests[i] == 0) {
+          keepAliveRequests[i] = protocol(i).getMaxKeepAliveRequests();
+        }
+        // Read for every request: from now on each response says Connection: close.
+        protocol(i).setMaxKeepAliveRequests(1);
+        released.add(endpoint);
       }
+    }
+    if (releaser == null && !released.isEmpty()) {
+      releaser = new Thread(() -> {
+        while (!Thread.currentThread().isInterrupted()) {
+          closeIdle(released);
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            return;
+          }
+        }
+      }, "release kept-alive connections of " + released.size() + " paused connectors");
+      releaser.setDaemon(true);
+      releaser.start();
     }
   }
 
-  /** Accepts on every listener again. */
+  /** Accepts on every listener again, and keeps connections alive as before the pause. */
   @Override
-  public void resume() {
-    for (ListenerEndpoint endpoint : endpoints) {
-      endpoint.resumeAccepting();
+  public synchronized void resume() {
+    if (releaser != null) {
+      releaser.interrupt();
+      releaser = null;
+    }
+    for (int i = 0; i < endpoints.size(); i++) {
+      if (keepAliveRequests[i] != 0) {
+        protocol(i).setMaxKeepAliveRequests(keepAliveRequests[i]);
+      }
+      endpoints.get(i).resumeAccepting();
     }
   }
 
@@ -100,13 +146,15 @@ public final class TomcatListeners implements Baton.Acceptor {
    * closing one a client is sending on would lose that request. Completes once no connection is
    * left, or at the timeout; then stop Tomcat, which closes what is left.
    */
-  public CompletableFuture<Void> drain(Duration timeout) {
-    for (ListenerEndpoint endpoint : endpoints) {
-      endpoint.pauseAccepting();
+  public synchronized CompletableFuture<Void> drain(Duration timeout) {
+    if (releaser != null) {
+      releaser.interrupt();
+      releaser = null;
     }
-    for (Connector connector : connectors) {
+    for (int i = 0; i < endpoints.size(); i++) {
+      endpoints.get(i).pauseAccepting();
       // Read for every request: from now on each response says Connection: close.
-      ((Http11NioProtocol) connector.getProtocolHandler()).setMaxKeepAliveRequests(1);
+      protocol(i).setMaxKeepAliveRequests(1);
     }
     CompletableFuture<Void> drained = new CompletableFuture<>();
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -114,7 +162,7 @@ public final class TomcatListeners implements Baton.Acceptor {
         new Thread(
             () -> {
               while (open() > 0 && System.nanoTime() - deadline < 0) {
-                closeIdle();
+                closeIdle(endpoints);
                 try {
                   Thread.sleep(20);
                 } catch (InterruptedException e) {
@@ -137,7 +185,7 @@ public final class TomcatListeners implements Baton.Acceptor {
     return open;
   }
 
-  private void closeIdle() {
+  private static void closeIdle(List<ListenerEndpoint> endpoints) {
     long now = System.currentTimeMillis();
     for (ListenerEndpoint endpoint : endpoints) {
       for (SocketWrapperBase<NioChannel> connection : endpoint.getConnections()) {
