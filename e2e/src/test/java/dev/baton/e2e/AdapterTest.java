@@ -88,8 +88,8 @@ class AdapterTest {
           .contains("READY=1").contains("a 2xx from GET /healthz on its probe listener");
       awaitState(service, 1, "parked", Duration.ofSeconds(10));
       var second = generation(service, 2);
-      // Started now, its connections are all the active generation's: the rollback parks that one and
-      // drains it, which must close them without losing a request.
+      // Started now, its connections are all the active generation's: the rollback parks that one,
+      // and the next deploy drains it (park max = 1); both must let them go without losing a request.
       var keptAlive = LoadGenerator.start(ZeroDowntimeTest.load(port).keepAlive().get("/").connections(4).build());
       Service.sleep(500);
 
@@ -101,6 +101,9 @@ class AdapterTest {
       assertThat(answersFrom(port, 20)).as("after the rollback, only the resumed generation answers").containsOnly(1);
       Service.sleep(500);
 
+      awaitState(service, 2, "parked", Duration.ofSeconds(10));
+      var redeploy = call(service, "deploy");
+      assertThat(redeploy.reply().path("ok").asBoolean()).as(redeploy.toString()).isTrue();
       var drained = awaitState(service, 2, "exited", Duration.ofSeconds(20));
       assertThat(drained.path("exit").asString()).as("generation 2, drained by SIGTERM").isEqualTo("exited with status 0");
 

@@ -42,6 +42,7 @@ final class Bake {
       failures = code >= 200 && code < 300 ? 0 : failures + 1;
       if (failures >= bake.failures()) {
         generation.baking = false;
+        generation.failedBake = true;
         failed(supervisor, "bake failed: GET " + path + " on " + generation + " answered "
             + (code < 0 ? "nothing" : Integer.toString(code)) + " " + failures + " time(s) in a row");
       } else if (supervisor.loop().now().isBefore(end)) {

@@ -46,6 +46,8 @@ final class Generation {
 
   /** While it bakes after its promotion: an exit then is a failed bake, not a crash. */
   boolean baking;
+  /** Its bake failed: a rollback away from it drains it rather than parking it to come back to. */
+  boolean failedBake;
 
   /** Its stdout and stderr readers: what they hold of an unfinished line travels across an upgrade. */
   List<GenerationOutput> output = List.of();

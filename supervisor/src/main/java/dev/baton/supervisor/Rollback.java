@@ -66,11 +66,12 @@ final class Rollback {
   /**
    * The generation rolled back from: parked when it can be, else paused, so that it takes nothing
    * new, then drained. Parking it keeps the operator's next move as cheap as this one: a rollback
-   * that turns out wrong is undone by another, in milliseconds, instead of a full deploy.
+   * that turns out wrong is undone by another, in milliseconds, instead of a full deploy. A generation
+   * whose bake failed is known bad, so it is drained: nothing should flip back to it.
    */
   private static Retire.Retirement leave(Supervisor supervisor, Generation bad, String reason, Instant t0) {
     bad.reason = "rolled back: " + reason;
-    if (bad.session().isPresent() && supervisor.config().park().max() > 0) {
+    if (!bad.failedBake && bad.session().isPresent() && supervisor.config().park().max() > 0) {
       return supervisor.retire().retire(bad, t0);
     }
     var paused = bad.session().map(AppSession::pause).orElse(CompletableFuture.completedFuture(null))

@@ -61,24 +61,9 @@ class RollbackTest {
     assertThat(h.os.process(0).heard).containsExactly("OK", "RESUME", "PAUSE", "RESUME");
     assertThat(h.os.process(0).paused).isFalse();
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.status().parked()).isEmpty();
+    assertThat(h.status().parked()).as("the generation rolled back from is parked in turn").containsExactly(2);
     assertThat(h.status().history().getLast()).isEqualTo(new Status.HistoryEntry(
         Harness.T0.plusMillis(1500), DeployKind.ROLLBACK, 1, Optional.of(2), "v2 is slow"));
-  }
-
-  @Test
-  void theGenerationRolledBackFromIsPausedThenDrained() {
-    h.batonApps();
-    h.start(ParkTest.PARK);
-    h.deployed();
-    var retired = h.rollback("v2 is slow").join().retired().orElseThrow();
-    var bad = h.os.process(1);
-    assertThat(bad.heard).containsExactly("OK", "RESUME", "PAUSE");
-    assertThat(bad.signals).containsExactly(Signal.TERM);
-    assertThat(retired.join()).isEqualTo(new DeployEvent(DeployStep.DRAINED, 2, 1001, Duration.ZERO,
-        "generation 2 exited with status 0"));
-    assertThat(h.generation(2).state()).isEqualTo("exited");
-    assertThat(h.generation(2).reason()).isEqualTo("rolled back: v2 is slow");
   }
 
   @Test
@@ -155,7 +140,8 @@ class RollbackTest {
     assertThat(rolledBack.join().generation()).isEqualTo(1);
     assertThat(h.steps()).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED, DeployStep.RESUMED);
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
+    assertThat(h.status().parked()).containsExactly(2);
+    assertThat(h.os.process(1).signals).isEmpty();
   }
 
   @Test
