@@ -162,8 +162,7 @@ public final class RemoteApi implements AutoCloseable {
 
   private void handle(RemoteHttp.Exchange exchange) throws IOException {
     if (!authorized(exchange)) {
-      LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token", exchange.method(),
-          exchange.path(), exchange.remote());
+      refusals.warn(exchange);
       var headers = RemoteHttp.json();
       headers.put("WWW-Authenticate", "Bearer realm=\"baton\"");
       send(exchange, 401, headers, new Reply.Failed("missing or wrong bearer token: send 'Authorization: Bearer TOKEN'"
@@ -193,6 +192,29 @@ public final class RemoteApi implements AutoCloseable {
       }
       default -> send(exchange, 404, RemoteHttp.json(), new Reply.Failed("no such endpoint: " + exchange.method() + " "
           + path + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
+    }
+  }
+
+  /**
+   * The refusals of bad tokens, logged at most once a second with the count since: a client trying
+   * tokens in a loop must not fill the log (and the disk) with a line per try.
+   */
+  private final Refusals refusals = new Refusals();
+
+  private static final class Refusals {
+    private final java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong since = new java.util.concurrent.atomic.AtomicLong();
+
+    void warn(RemoteHttp.Exchange exchange) {
+      long now = System.nanoTime();
+      long before = last.get();
+      if (before != Long.MIN_VALUE && now - before < 1_000_000_000L || !last.compareAndSet(before, now)) {
+        since.incrementAndGet();
+        return;
+      }
+      long more = since.getAndSet(0);
+      LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token{}", exchange.method(), exchange.path(),
+          exchange.remote(), more == 0 ? "" : " (and " + more + " more refused since the last such line)");
     }
   }
 
