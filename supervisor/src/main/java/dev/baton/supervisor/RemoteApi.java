@@ -61,6 +61,7 @@ public final class RemoteApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteApi.class);
   /** Marks the reply among the queued lines; no encoded JSON line starts with a NUL. */
   private static final String LAST = "\u0000";
+  private static final int BACKLOG = 1024;
   private static final Set<PosixFilePermission> OWNER_ONLY =
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
@@ -108,7 +109,10 @@ public final class RemoteApi implements AutoCloseable {
       listener = new ServerSocket();
       // An upgrade's new process binds the same port the moment the old one has let it go.
       listener.setReuseAddress(true);
-      listener.bind(remote.address(), limits.connections());
+      // A backlog far over the connection cap: the cap is kept by accepting and closing at once. A
+      // full backlog would instead leave the excess half-open, the client "connected" while the
+      // kernel resends SYN-ACKs for up to a minute (measured by HostileClientsTest: 45 s with 64).
+      listener.bind(remote.address(), BACKLOG);
     } catch (BindException e) {
       close(listener);
       throw new StartException("the remote API cannot bind " + hostPort(remote.address()) + ": " + e.getMessage()

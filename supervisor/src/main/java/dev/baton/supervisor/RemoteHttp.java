@@ -165,7 +165,7 @@ final class RemoteHttp implements AutoCloseable {
       if (count.incrementAndGet() > limits.connections()) {
         count.decrementAndGet();
         refused.incrementAndGet();
-        refuse(socket);
+        refuse(socket, tls.isEmpty());
         continue;
       }
       var connection = new Connection(socket, System.nanoTime() + limits.deadline().toNanos());
@@ -179,11 +179,16 @@ final class RemoteHttp implements AutoCloseable {
     }
   }
 
-  /** A fresh socket's send buffer is empty, so this short write cannot block the accept thread. */
-  private static void refuse(Socket socket) {
+  /**
+   * A fresh socket's send buffer is empty, so this short write cannot block the accept thread. Over
+   * TLS the client would read it as a broken handshake: there the connection is just closed.
+   */
+  private static void refuse(Socket socket, boolean plain) {
     try (socket) {
-      socket.getOutputStream().write(("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n"
-          + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      if (plain) {
+        socket.getOutputStream().write(("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n"
+            + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      }
     } catch (IOException e) {
       // Gone already.
     }
