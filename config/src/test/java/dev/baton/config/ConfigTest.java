@@ -220,4 +220,13 @@ class ConfigTest {
     assertThatThrownBy(() -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = \"yes\"\n"))
         .hasMessage("/srv/app/baton.toml:7: [remote] allow_argv must be true or false");
   }
+
+  @Test
+  void theRemoteExampleParsesWithTlsAndNoArgv() {
+    var remote = Config.load(Path.of("../examples/remote.toml")).remote().orElseThrow();
+    assertThat(remote.allowArgv()).isFalse();
+    assertThat(remote.allowEnv()).containsExactly("LOG_LEVEL");
+    assertThat(remote.insecure()).isFalse();
+    assertThat(remote.tlsKeystore()).contains(Path.of("/etc/baton/remote.p12"));
+  }
 }
