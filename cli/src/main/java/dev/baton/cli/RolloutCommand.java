@@ -67,6 +67,9 @@ final class RolloutCommand implements Callable<Integer> {
   @Option(names = "--token-file", paramLabel = "FILE", description = "the bearer token for remote supervisors")
   Path tokenFile;
 
+  @Option(names = "--insecure", description = "send the token over plain http:// to hosts off loopback (a trusted network only)")
+  boolean insecure;
+
   @Option(names = "--env", paramLabel = "KEY=VALUE", description = "set an environment variable for the new version")
   Map<String, String> env = new LinkedHashMap<>();
 
@@ -116,6 +119,9 @@ final class RolloutCommand implements Callable<Integer> {
       }
       if (tokenFile != null) {
         plan.tokenFile(tokenFile);
+      }
+      if (insecure) {
+        plan.insecure(true);
       }
       if (drainTimeout != null) {
         plan.drainTimeout(RolloutPlan.duration(drainTimeout, "--drain-timeout"));

@@ -89,8 +89,24 @@ public record Config(
   /**
    * The HTTP/JSON control API for rollouts from other hosts: the control socket's commands, behind
    * a bearer token read from a file that must be mode 0600. Loopback unless configured otherwise.
+   *
+   * <p>A token holder can deploy, so what a remote deploy may choose is narrowed: unless {@code
+   * allowArgv}, it runs the configured {@code [app] command}, and it may set only the environment
+   * keys in {@code allowEnv}. Off loopback the API needs TLS unless {@code insecure} says that the
+   * token may cross the network in clear.
    */
-  public record Remote(InetSocketAddress address, Path tokenFile, Optional<Path> tlsKeystore, Optional<Path> tlsPasswordFile) {}
+  public record Remote(
+      InetSocketAddress address,
+      Path tokenFile,
+      Optional<Path> tlsKeystore,
+      Optional<Path> tlsPasswordFile,
+      boolean allowArgv,
+      List<String> allowEnv,
+      boolean insecure) {
+    public Remote {
+      allowEnv = List.copyOf(allowEnv);
+    }
+  }
 
   /** The HAProxy agent-check responder: "drain" while this host deploys, "up"/"ready" with weight otherwise. */
   public record Agent(InetSocketAddress address, int weight) {}
@@ -249,11 +265,18 @@ public record Config(
     });
 
     var remote = top.table("remote").map(t -> {
-      t.allow("address", "token_file", "tls_keystore", "tls_password_file");
+      t.allow("address", "token_file", "tls_keystore", "tls_password_file", "allow_argv", "allow_env", "insecure");
       var tokenFile = t.path("token_file", base)
           .orElseThrow(() -> t.missing("token_file", "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
+      var allowEnv = t.node.get("allow_env") == null ? List.<String>of() : t.strings("allow_env");
+      for (var key : allowEnv) {
+        if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+          throw t.invalid("allow_env", "must list environment variable names such as [\"LOG_LEVEL\"], not '" + key + "'");
+        }
+      }
       return new Remote(t.tcpAddress("address", "127.0.0.1:7070"), tokenFile,
-          t.path("tls_keystore", base), t.path("tls_password_file", base));
+          t.path("tls_keystore", base), t.path("tls_password_file", base),
+          t.bool("allow_argv").orElse(false), allowEnv, t.bool("insecure").orElse(false));
     });
     var agent = top.table("agent").map(t -> {
       t.allow("address", "weight");

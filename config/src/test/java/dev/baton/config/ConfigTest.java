@@ -192,4 +192,41 @@ class ConfigTest {
     assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nkeep = 0\n"))
         .hasMessage("/srv/app/baton.toml:6: [logs] keep must be from 1 to 1000 rotated files");
   }
+
+  private static final String BASE = "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n";
+
+  @Test
+  void aRemoteApiRunsTheConfiguredCommandWithNoEnvAndNoInsecureByDefault() {
+    var remote = parse(BASE + "[remote]\ntoken_file = \"token\"\n").remote().orElseThrow();
+    assertThat(remote.allowArgv()).isFalse();
+    assertThat(remote.allowEnv()).isEmpty();
+    assertThat(remote.insecure()).isFalse();
+    assertThat(remote.tokenFile()).isEqualTo(Path.of("/srv/app/token"));
+  }
+
+  @Test
+  void aRemoteApiCanAllowArgvSomeEnvKeysAndPlainHttp() {
+    var remote = parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = true\nallow_env = [\"LOG_LEVEL\", \"FEATURE_X\"]\n"
+        + "insecure = true\n").remote().orElseThrow();
+    assertThat(remote.allowArgv()).isTrue();
+    assertThat(remote.allowEnv()).containsExactly("LOG_LEVEL", "FEATURE_X");
+    assertThat(remote.insecure()).isTrue();
+  }
+
+  @Test
+  void anAllowEnvEntryThatIsNoVariableNameNamesTheKeyAndTheLine() {
+    assertThatThrownBy(() -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_env = [\"A=B\"]\n"))
+        .hasMessage("/srv/app/baton.toml:7: [remote] allow_env must list environment variable names such as [\"LOG_LEVEL\"], not 'A=B'");
+    assertThatThrownBy(() -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = \"yes\"\n"))
+        .hasMessage("/srv/app/baton.toml:7: [remote] allow_argv must be true or false");
+  }
+
+  @Test
+  void theRemoteExampleParsesWithTlsAndNoArgv() {
+    var remote = Config.load(Path.of("../examples/remote.toml")).remote().orElseThrow();
+    assertThat(remote.allowArgv()).isFalse();
+    assertThat(remote.allowEnv()).containsExactly("LOG_LEVEL");
+    assertThat(remote.insecure()).isFalse();
+    assertThat(remote.tlsKeystore()).contains(Path.of("/etc/baton/remote.p12"));
+  }
 }

@@ -143,6 +143,11 @@ final class RemoteApiHost implements Host {
           case Reply reply -> last = new Answer(reply, line);
         }
       }
+      if (last == null && code == 503) {
+        throw new HostException("the remote API of the supervisor at " + target + " is at its connection limit (HTTP"
+            + " 503); something holds many connections to it: look at that host's open connections to its [remote]"
+            + " address, then try again", true);
+      }
       if (last == null) {
         throw new HostException("the supervisor at " + target + " answered '" + command + "' with HTTP " + code
             + " and no reply; check its log", true);

@@ -27,6 +27,7 @@ import tools.jackson.dataformat.toml.TomlMapper;
  * @param command the new version's argv; empty for each supervisor's configured command
  * @param env added to the new version's environment
  * @param tokenFile the bearer token for remote supervisors
+ * @param insecure whether the token may go over plain http:// to a host off loopback
  */
 public record RolloutPlan(
     String haproxy,
@@ -37,7 +38,8 @@ public record RolloutPlan(
     Optional<List<String>> command,
     Map<String, String> env,
     Optional<Path> tokenFile,
-    Timeouts timeouts) {
+    Timeouts timeouts,
+    boolean insecure) {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,64}");
 
@@ -120,6 +122,44 @@ public record RolloutPlan(
     if (command.isPresent() && command.get().isEmpty()) {
       throw new IllegalArgumentException("the command after -- must name a program");
     }
+    if (!insecure) {
+      for (var s : servers) {
+        if (s.target().startsWith("http://") && !loopback(s.target())) {
+          throw new IllegalArgumentException("server '" + s.name() + "' is " + s.target() + ": plain http:// to another"
+              + " host would send the bearer token in clear; use https:// (set [remote] tls_keystore on that host), or"
+              + " pass --insecure (insecure = true in the rollout file) if the network is trusted");
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether an http:// URL names this host by a loopback address or "localhost". Names are not
+   * looked up: one that resolves to loopback today may not tomorrow, so it counts as remote.
+   */
+  static boolean loopback(String url) {
+    String host;
+    try {
+      host = java.net.URI.create(url).getHost();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+    if (host == null) {
+      return false;
+    }
+    host = host.replaceAll("^\\[|\\]$", "");
+    if (host.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!host.matches("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*")) {
+      return false;
+    }
+    try {
+      // A literal address: parsed, never resolved.
+      return java.net.InetAddress.ofLiteral(host).isLoopbackAddress();
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** The servers in the order they are rolled out: the canary first. */
@@ -166,12 +206,18 @@ public record RolloutPlan(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new FileTable(file, "the top level", root);
-    top.allow("haproxy", "backend", "batch", "token_file", "command", "env", "server", "canary", "timeouts");
+    top.allow("haproxy", "backend", "batch", "token_file", "insecure", "command", "env", "server", "canary", "timeouts");
     var b = new Builder();
     top.string("haproxy").ifPresent(b::haproxy);
     top.string("backend").ifPresent(b::backend);
     top.integer("batch").ifPresent(b::batch);
     top.string("token_file").map(base::resolve).ifPresent(b::tokenFile);
+    if (root.has("insecure")) {
+      if (!root.get("insecure").isBoolean()) {
+        throw top.invalid("insecure", "must be true or false");
+      }
+      b.insecure(root.get("insecure").booleanValue());
+    }
     if (root.has("command")) {
       b.command(top.strings("command"));
     }
@@ -245,6 +291,7 @@ public record RolloutPlan(
     private Optional<List<String>> command = Optional.empty();
     private final Map<String, String> env = new LinkedHashMap<>();
     private Optional<Path> tokenFile = Optional.empty();
+    private boolean insecure;
     private Duration haproxyTimeout = Timeouts.DEFAULT.haproxy();
     private Duration drainTimeout = Timeouts.DEFAULT.drain();
     private Duration deployTimeout = Timeouts.DEFAULT.deploy();
@@ -304,6 +351,12 @@ public record RolloutPlan(
       return this;
     }
 
+    /** Lets the token go over plain http:// to hosts off loopback. */
+    public Builder insecure(boolean insecure) {
+      this.insecure = insecure;
+      return this;
+    }
+
     public Builder haproxyTimeout(Duration timeout) {
       this.haproxyTimeout = timeout;
       return this;
@@ -328,7 +381,7 @@ public record RolloutPlan(
     public RolloutPlan build() {
       return new RolloutPlan(haproxy, backend, servers, batch,
           canary.map(s -> new Canary(s, canaryWeight, canaryBake)), command, env, tokenFile,
-          new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout));
+          new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout), insecure);
     }
   }
 

@@ -117,4 +117,12 @@ class RemoteApiHostTest {
             e -> assertThat(e.unreachable()).isTrue())
         .hasMessageContaining("answered HTTP 200 with something that is not the control protocol: '<html>It works!</html>'");
   }
+
+  @Test
+  void aRemoteApiAtItsConnectionLimitIsNamed() {
+    answers.put("/v1/status", new Answer(503, List.of()));
+    assertThatThrownBy(() -> host("secret").status()).isInstanceOfSatisfying(HostException.class,
+            e -> assertThat(e.unreachable()).isTrue())
+        .hasMessageContaining("is at its connection limit (HTTP 503)");
+  }
 }

@@ -104,4 +104,48 @@ class RolloutPlanTest {
     assertThat(RolloutPlan.duration("30", "x")).isEqualTo(Duration.ofSeconds(30));
     assertThatThrownBy(() -> RolloutPlan.duration("soon", "--canary-bake")).hasMessageContaining("--canary-bake 'soon' is not a duration");
   }
+
+  private static RolloutPlan.Builder plan(String target) {
+    return RolloutPlan.builder().haproxy("/run/haproxy/admin.sock").backend("app")
+        .servers(List.of(new RolloutPlan.Server("s1", target)));
+  }
+
+  @Test
+  void aTokenOverPlainHttpToAnotherHostIsRefusedWithBothWaysOut() {
+    assertThatThrownBy(() -> plan("http://10.0.0.2:7070").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("server 's1' is http://10.0.0.2:7070: plain http:// to another host would send the bearer token in"
+            + " clear; use https:// (set [remote] tls_keystore on that host), or pass --insecure (insecure = true in the"
+            + " rollout file) if the network is trusted");
+    // A name is not looked up, so it counts as another host even when it is this one.
+    assertThatThrownBy(() -> plan("http://app.internal:7070").build()).hasMessageContaining("--insecure");
+  }
+
+  @Test
+  void plainHttpToLoopbackHttpsAnywhereAndInsecureArePlanned() {
+    assertThat(plan("http://127.0.0.1:7070").build().insecure()).isFalse();
+    assertThat(plan("http://[::1]:7070/").build().servers()).hasSize(1);
+    assertThat(plan("http://localhost:7070").build().servers()).hasSize(1);
+    assertThat(plan("https://10.0.0.2:7070").build().servers()).hasSize(1);
+    assertThat(plan("http://10.0.0.2:7070").insecure(true).build().insecure()).isTrue();
+  }
+
+  @Test
+  void aRolloutFileCanSayInsecure() throws Exception {
+    var file = dir.resolve("rollout.toml");
+    Files.writeString(file, """
+        haproxy = "/run/haproxy/admin.sock"
+        backend = "app"
+        insecure = true
+
+        [[server]]
+        name = "s1"
+        target = "http://10.0.0.2:7070"
+        """);
+
+    assertThat(RolloutPlan.read(file).build().insecure()).isTrue();
+    Files.writeString(file, "haproxy = \"/run/haproxy/admin.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\n"
+        + "target = \"http://10.0.0.2:7070\"\n");
+    assertThatThrownBy(() -> RolloutPlan.read(file).build()).hasMessageContaining("--insecure (insecure = true in the rollout file)");
+  }
 }

@@ -1,13 +1,16 @@
 package dev.baton.supervisor;
 
 import dev.baton.config.Config;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
-import com.sun.net.httpserver.HttpsConfigurator;
-import com.sun.net.httpserver.HttpsServer;
+import dev.baton.protocol.Codec;
+import dev.baton.protocol.DeployEvent;
+import dev.baton.protocol.MalformedRequest;
+import dev.baton.protocol.Reply;
+import dev.baton.protocol.Request;
+import dev.baton.protocol.Service;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,29 +21,24 @@ import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.baton.protocol.Codec;
-import dev.baton.protocol.DeployEvent;
-import dev.baton.protocol.MalformedRequest;
-import dev.baton.protocol.Reply;
-import dev.baton.protocol.Request;
-import dev.baton.protocol.Service;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.function.Consumer;
 
 /**
  * The control socket's commands over HTTP/JSON, so that a rollout run on another host can reach
  * this supervisor. Bound to {@code [remote] address} (loopback unless configured otherwise);
  * every request must carry {@code Authorization: Bearer <token>}, the token being the content of
- * {@code [remote] token_file}, which must be readable by its owner only. TLS when {@code
- * tls_keystore} is set.
+ * {@code [remote] token_file}, which must be owned by the supervisor's user and readable by it
+ * only. TLS when {@code tls_keystore} is set; off loopback it must be, unless {@code insecure =
+ * true}.
  *
  * <pre>
  * GET  /v1/status     {"ok":true,"status":{...},"service":{...}}
@@ -49,27 +47,37 @@ import java.util.function.Consumer;
  * POST /v1/stop       {"ok":true} once everything has drained
  * </pre>
  *
- * <p>The lines are those of the control socket, so one client reads both.
+ * <p>The lines are those of the control socket, so one client reads both. A deploy runs the
+ * configured {@code [app] command} unless {@code allow_argv = true}, and sets only the environment
+ * keys in {@code allow_env}; anything else is refused with 403 and the key that would allow it.
+ *
+ * <p>Limits, per {@link RemoteHttp}: 64 open connections (the next is answered 503 and closed at
+ * once); request line and headers within 8 KiB and 64 lines (431); a body of at most 64 KiB with a
+ * Content-Length, refused (413) before a byte of it is read, and read only once the token is
+ * right; the whole request, TLS handshake included, within 10 s of the connection, however slowly
+ * it trickles; each write of the answer within 10 s. Every connection is closed after its answer.
  */
 public final class RemoteApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteApi.class);
-  private static final int MAX_BODY = 1 << 20;
   /** Marks the reply among the queued lines; no encoded JSON line starts with a NUL. */
   private static final String LAST = "\u0000";
+  private static final int BACKLOG = 1024;
   private static final Set<PosixFilePermission> OWNER_ONLY =
       EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
 
   private final Supervisor supervisor;
-  private final HttpServer server;
+  private final Config.Remote remote;
+  private final RemoteHttp server;
   private final byte[] token;
   private final String scheme;
-  private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-  private RemoteApi(Supervisor supervisor, HttpServer server, byte[] token, String scheme) {
+  private RemoteApi(Supervisor supervisor, Config.Remote remote, ServerSocket listener, Optional<SSLContext> tls,
+      RemoteHttp.Limits limits, byte[] token) {
     this.supervisor = supervisor;
-    this.server = server;
+    this.remote = remote;
+    this.server = new RemoteHttp(listener, tls, limits, this::handle);
     this.token = token;
-    this.scheme = scheme;
+    this.scheme = tls.isPresent() ? "https" : "http";
   }
 
   /**
@@ -77,37 +85,57 @@ public final class RemoteApi implements AutoCloseable {
    * #start()}. Called before the supervisor starts, so that a bad token file stops it before any
    * generation is spawned.
    *
-   * @throws StartException when the token file is missing, empty or readable by others, the
-   *     keystore cannot be loaded, or the address cannot be bound
+   * @throws StartException when the token file is missing, empty, readable by others or owned by
+   *     another user, the keystore cannot be loaded, the address is off loopback without TLS or
+   *     {@code insecure = true}, or the address cannot be bound
    */
   public static RemoteApi bind(Supervisor supervisor) {
+    return bind(supervisor, RemoteHttp.Limits.DEFAULT, supervisor.os().uid());
+  }
+
+  /** With other limits, and the uid that must own the secrets: tests run as one user and fake another. */
+  static RemoteApi bind(Supervisor supervisor, RemoteHttp.Limits limits, int uid) {
     var config = supervisor.config();
     var remote = config.remote().orElseThrow(() -> new IllegalStateException(config.file() + " has no [remote] table"));
-    var token = secret(remote.tokenFile(), "[remote] token_file", config.file());
-    HttpServer server;
+    if (!remote.address().getAddress().isLoopbackAddress() && remote.tlsKeystore().isEmpty() && !remote.insecure()) {
+      throw new StartException("the remote API would listen on " + hostPort(remote.address()) + " without TLS, so its"
+          + " bearer token would cross the network in clear; set [remote] tls_keystore (and tls_password_file) in "
+          + config.file() + ", or write insecure = true in [remote] if the network is trusted");
+    }
+    var token = secret(remote.tokenFile(), "[remote] token_file", config.file(), uid);
+    var tls = remote.tlsKeystore().isPresent() ? Optional.of(tls(remote, config.file(), uid)) : Optional.<SSLContext>empty();
+    ServerSocket listener = null;
     try {
-      if (remote.tlsKeystore().isPresent()) {
-        var https = HttpsServer.create(remote.address(), 64);
-        https.setHttpsConfigurator(new HttpsConfigurator(tls(remote, config.file())));
-        server = https;
-      } else {
-        server = HttpServer.create(remote.address(), 64);
-      }
+      listener = new ServerSocket();
+      // An upgrade's new process binds the same port the moment the old one has let it go.
+      listener.setReuseAddress(true);
+      // A backlog far over the connection cap: the cap is kept by accepting and closing at once. A
+      // full backlog would instead leave the excess half-open, the client "connected" while the
+      // kernel resends SYN-ACKs for up to a minute (measured by HostileClientsTest: 45 s with 64).
+      listener.bind(remote.address(), BACKLOG);
     } catch (BindException e) {
+      close(listener);
       throw new StartException("the remote API cannot bind " + hostPort(remote.address()) + ": " + e.getMessage()
           + "; stop whatever holds it or change [remote] address in " + config.file());
     } catch (IOException e) {
+      close(listener);
       throw new StartException("the remote API cannot listen on " + hostPort(remote.address()) + ": " + e.getMessage());
     }
-    var api = new RemoteApi(supervisor, server, token.getBytes(StandardCharsets.UTF_8),
-        remote.tlsKeystore().isPresent() ? "https" : "http");
-    server.createContext("/", api::handle);
-    server.setExecutor(api.executor);
-    if (!remote.address().getAddress().isLoopbackAddress() && remote.tlsKeystore().isEmpty()) {
-      LOG.warn("the remote API listens on {} without TLS: its bearer token crosses the network in clear;"
-          + " set [remote] tls_keystore", hostPort(remote.address()));
+    if (!remote.address().getAddress().isLoopbackAddress() && tls.isEmpty()) {
+      LOG.warn("the remote API listens on {} without TLS (insecure = true): its bearer token crosses the network in"
+          + " clear", hostPort(remote.address()));
     }
-    return api;
+    return new RemoteApi(supervisor, remote, listener, tls, limits, token.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void close(ServerSocket listener) {
+    try {
+      if (listener != null) {
+        listener.close();
+      }
+    } catch (IOException e) {
+      // Not bound: nothing to free.
+    }
   }
 
   /** Starts serving requests. */
@@ -118,13 +146,17 @@ public final class RemoteApi implements AutoCloseable {
 
   /** The address it listens on, with the port the kernel chose when the config said 0. */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return server.address();
+  }
+
+  /** The server under the API, for tests that count what it refused. */
+  RemoteHttp http() {
+    return server;
   }
 
   /** Stops taking requests, lets the ones in progress finish for up to {@code grace}, then closes. */
   public CompletableFuture<Void> drain(Duration grace) {
-    return CompletableFuture.runAsync(() -> server.stop((int) Math.max(0, grace.toSeconds())), Thread::startVirtualThread)
-        .thenRun(executor::shutdownNow);
+    return CompletableFuture.runAsync(() -> server.stop(grace), Thread::startVirtualThread);
   }
 
   @Override
@@ -132,63 +164,80 @@ public final class RemoteApi implements AutoCloseable {
     drain(Duration.ofSeconds(1)).join();
   }
 
-  private void handle(HttpExchange exchange) throws IOException {
-    try (exchange) {
-      if (!authorized(exchange)) {
-        LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token", exchange.getRequestMethod(),
-            exchange.getRequestURI().getPath(), exchange.getRemoteAddress());
-        exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"baton\"");
-        send(exchange, 401, new Reply.Failed("missing or wrong bearer token: send 'Authorization: Bearer TOKEN' with the"
-            + " token in this supervisor's [remote] token_file"));
+  private void handle(RemoteHttp.Exchange exchange) throws IOException {
+    if (!authorized(exchange)) {
+      refusals.warn(exchange);
+      var headers = RemoteHttp.json();
+      headers.put("WWW-Authenticate", "Bearer realm=\"baton\"");
+      send(exchange, 401, headers, new Reply.Failed("missing or wrong bearer token: send 'Authorization: Bearer TOKEN'"
+          + " with the token in this supervisor's [remote] token_file"));
+      return;
+    }
+    var path = exchange.path();
+    switch (path) {
+      case "/v1/status" -> {
+        if (allowed(exchange, "GET")) {
+          var bytes = (Codec.encode(new Reply.StatusReply(supervisor.status()), service()) + "\n")
+              .getBytes(StandardCharsets.UTF_8);
+          exchange.send(200, RemoteHttp.json(), bytes);
+        }
+      }
+      case "/v1/deploy", "/v1/rollback" -> {
+        if (allowed(exchange, "POST")) {
+          deployOrRollback(exchange, path.substring("/v1/".length()));
+        }
+      }
+      case "/v1/stop" -> {
+        if (allowed(exchange, "POST")) {
+          exchange.body();
+          supervisor.stop().join();
+          send(exchange, 200, RemoteHttp.json(), new Reply.Ok());
+        }
+      }
+      default -> send(exchange, 404, RemoteHttp.json(), new Reply.Failed("no such endpoint: " + exchange.method() + " "
+          + path + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
+    }
+  }
+
+  /**
+   * The refusals of bad tokens, logged at most once a second with the count since: a client trying
+   * tokens in a loop must not fill the log (and the disk) with a line per try.
+   */
+  private final Refusals refusals = new Refusals();
+
+  private static final class Refusals {
+    private final java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong since = new java.util.concurrent.atomic.AtomicLong();
+
+    void warn(RemoteHttp.Exchange exchange) {
+      long now = System.nanoTime();
+      long before = last.get();
+      if (before != Long.MIN_VALUE && now - before < 1_000_000_000L || !last.compareAndSet(before, now)) {
+        since.incrementAndGet();
         return;
       }
-      var method = exchange.getRequestMethod();
-      var path = exchange.getRequestURI().getPath();
-      switch (path) {
-        case "/v1/status" -> {
-          if (allowed(exchange, "GET")) {
-            var bytes = (Codec.encode(new Reply.StatusReply(supervisor.status()), service()) + "\n")
-                .getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", "application/json");
-            exchange.sendResponseHeaders(200, bytes.length);
-            exchange.getResponseBody().write(bytes);
-          }
-        }
-        case "/v1/deploy", "/v1/rollback" -> {
-          if (allowed(exchange, "POST")) {
-            deployOrRollback(exchange, path.substring("/v1/".length()));
-          }
-        }
-        case "/v1/stop" -> {
-          if (allowed(exchange, "POST")) {
-            supervisor.stop().join();
-            send(exchange, 200, new Reply.Ok());
-          }
-        }
-        default -> send(exchange, 404, new Reply.Failed("no such endpoint: " + method + " " + path
-            + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.debug("remote API exchange ended: {}", e.toString());
+      long more = since.getAndSet(0);
+      LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token{}", exchange.method(), exchange.path(),
+          exchange.remote(), more == 0 ? "" : " (and " + more + " more refused since the last such line)");
     }
   }
 
   /** Compared in constant time: how long a refusal takes says nothing about the token. */
-  private boolean authorized(HttpExchange exchange) {
-    var header = exchange.getRequestHeaders().getFirst("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+  private boolean authorized(RemoteHttp.Exchange exchange) {
+    var header = exchange.header("Authorization").orElse("");
+    if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
     return MessageDigest.isEqual(header.substring(7).strip().getBytes(StandardCharsets.UTF_8), token);
   }
 
-  private static boolean allowed(HttpExchange exchange, String method) throws IOException {
-    if (exchange.getRequestMethod().equals(method)) {
+  private static boolean allowed(RemoteHttp.Exchange exchange, String method) throws IOException {
+    if (exchange.method().equals(method)) {
       return true;
     }
-    exchange.getResponseHeaders().set("Allow", method);
-    send(exchange, 405, new Reply.Failed(exchange.getRequestURI().getPath() + " takes " + method + ", not "
-        + exchange.getRequestMethod()));
+    var headers = RemoteHttp.json();
+    headers.put("Allow", method);
+    send(exchange, 405, headers, new Reply.Failed(exchange.path() + " takes " + method + ", not " + exchange.method()));
     return false;
   }
 
@@ -199,21 +248,35 @@ public final class RemoteApi implements AutoCloseable {
   }
 
   /**
+   * Why {@code deploy} may not run as asked, naming the key that would allow it; empty when it may.
+   * A token opens deploys, but what runs stays what this host's config says unless it says more.
+   */
+  static Optional<String> forbidden(Config.Remote remote, Request.Deploy deploy, Path config) {
+    if (deploy.argv().isPresent() && !remote.allowArgv()) {
+      return Optional.of("this supervisor runs its configured [app] command on a remote deploy and takes no argv;"
+          + " set [remote] allow_argv = true in " + config + " to allow one");
+    }
+    for (var key : deploy.env().keySet().stream().sorted().toList()) {
+      if (!remote.allowEnv().contains(key)) {
+        return Optional.of("a remote deploy may not set the environment variable " + key + "; add \"" + key
+            + "\" to [remote] allow_env in " + config + " to allow it");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
    * A chunked 200 of JSON lines: deploy events as they happen, then the reply. The events come from
    * the supervisor's loop, which must never wait for a slow client, so they are queued here and
    * written by this exchange's own thread.
    */
-  private void deployOrRollback(HttpExchange exchange, String command) throws IOException {
-    var bytes = exchange.getRequestBody().readNBytes(MAX_BODY + 1);
-    if (bytes.length > MAX_BODY) {
-      send(exchange, 413, new Reply.Failed("request body over " + MAX_BODY + " bytes"));
-      return;
-    }
+  private void deployOrRollback(RemoteHttp.Exchange exchange, String command) throws IOException {
+    var bytes = exchange.body();
     Request request;
     try {
       request = Codec.decodeRequest(command, new String(bytes, StandardCharsets.UTF_8));
     } catch (MalformedRequest e) {
-      send(exchange, 400, e.reply());
+      send(exchange, 400, RemoteHttp.json(), e.reply());
       return;
     }
     var lines = new LinkedBlockingQueue<String>();
@@ -221,13 +284,20 @@ public final class RemoteApi implements AutoCloseable {
     boolean await;
     CompletableFuture<Supervisor.Deployed> deployed;
     if (request instanceof Request.Deploy deploy) {
+      var why = forbidden(remote, deploy, supervisor.config().file());
+      if (why.isPresent()) {
+        LOG.warn("remote API: refused a deploy from {}: {}", exchange.remote(), why.get());
+        send(exchange, 403, RemoteHttp.json(), new Reply.Failed(why.get()));
+        return;
+      }
       await = deploy.await();
       deployed = supervisor.deploy(deploy, progress);
     } else if (request instanceof Request.Rollback rollback) {
       await = rollback.await();
       deployed = supervisor.rollback(rollback.reason().orElse("requested over the remote API"), progress);
     } else {
-      throw new IllegalStateException(command + " decoded as " + request);
+      send(exchange, 400, RemoteHttp.json(), new Reply.Failed(command + " takes a " + command + " request"));
+      return;
     }
     // The reply is the last line: once it is queued, the writer below ends.
     deployed.thenCompose(d -> await && d.retired().isPresent()
@@ -238,48 +308,49 @@ public final class RemoteApi implements AutoCloseable {
             : CompletableFuture.completedFuture((Reply) new Reply.Done(d.generation(), d.pid())))
         .exceptionally(e -> new Reply.Failed(DeployException.reason(e)))
         .thenAccept(r -> lines.add(LAST + Codec.encode(r)));
-    exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
-    exchange.sendResponseHeaders(200, 0);
-    var out = exchange.getResponseBody();
-    try {
+    try (var out = exchange.stream(200, "application/x-ndjson")) {
       while (true) {
         var line = lines.take();
         boolean last = line.startsWith(LAST);
         out.write(((last ? line.substring(LAST.length()) : line) + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
         if (last) {
           return;
         }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (IOException e) {
-      // The client went away; the deploy goes on regardless, as on the control socket.
     }
+    // A client that went away ends here with an IOException; the deploy goes on regardless, as on
+    // the control socket.
   }
 
-  private static void send(HttpExchange exchange, int code, Reply reply) throws IOException {
-    var bytes = (Codec.encode(reply) + "\n").getBytes(StandardCharsets.UTF_8);
-    exchange.getResponseHeaders().set("Content-Type", "application/json");
-    exchange.sendResponseHeaders(code, bytes.length);
-    exchange.getResponseBody().write(bytes);
+  private static void send(RemoteHttp.Exchange exchange, int code, Map<String, String> headers, Reply reply)
+      throws IOException {
+    exchange.send(code, headers, (Codec.encode(reply) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /**
    * A secret from a file that only its owner can read: the supervisor refuses to start with a
    * token that other users of the host could take.
    */
-  static String secret(Path file, String key, Path config) {
+  static String secret(Path file, String key, Path config, int uid) {
     Set<PosixFilePermission> permissions;
     String text;
+    int owner;
     try {
       permissions = Files.getPosixFilePermissions(file);
+      owner = (Integer) Files.getAttribute(file, "unix:uid");
       text = Files.readString(file).strip();
     } catch (NoSuchFileException e) {
       throw new StartException(key + " " + file + " (in " + config + ") does not exist; create it, e.g."
           + " (umask 077; head -c 32 /dev/urandom | base64 > " + file + ")");
     } catch (IOException e) {
       throw new StartException("cannot read " + key + " " + file + ": " + e.getMessage());
+    }
+    // Another user who owns the file can rewrite it, and with it the token, whatever its mode.
+    if (owner != uid) {
+      throw new StartException(key + " " + file + " is owned by uid " + owner + ", not by uid " + uid + ", the user"
+          + " baton runs as, so another user can change it; chown " + uid + " " + file + " (and keep it mode 0600)");
     }
     if (!OWNER_ONLY.containsAll(permissions)) {
       throw new StartException(key + " " + file + " is mode " + mode(permissions) + ", so other users can read it;"
@@ -291,11 +362,11 @@ public final class RemoteApi implements AutoCloseable {
     return text;
   }
 
-  private static SSLContext tls(Config.Remote remote, Path config) {
+  private static SSLContext tls(Config.Remote remote, Path config, int uid) {
     var keystore = remote.tlsKeystore().orElseThrow();
     var passwordFile = remote.tlsPasswordFile().orElseThrow(() -> new StartException(
         "[remote] tls_keystore needs tls_password_file too (in " + config + "): a file, mode 0600, with the keystore's password"));
-    var password = secret(passwordFile, "[remote] tls_password_file", config).toCharArray();
+    var password = secret(passwordFile, "[remote] tls_password_file", config, uid).toCharArray();
     try {
       var store = KeyStore.getInstance(keystore.toFile(), password);
       var keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
