@@ -32,7 +32,7 @@ class UpgradeTest {
   }
 
   private StateJournal.State journal() {
-    return new StateJournal(dir.resolve("baton.sock.state")).read().orElseThrow();
+    return new StateJournal(dir.resolve("baton.sock.state"), h.os).read().orElseThrow();
   }
 
   private static List<String> ourCommandLine() throws IOException {
