@@ -125,10 +125,10 @@ final class Recovery {
    * The generations the journal names that still run (same pid, same start time), each checked to
    * be one this service started; a pid that is gone is dropped, one that runs but is not ours
    * refuses the whole journal. Ours means: same uid, leads its own process group (as every
-   * generation is spawned), and, after an upgrade (the journal is this very process's: same pid,
-   * same start time), its parent is this process; after a crash (its parent is gone, so it is
-   * init's or a subreaper's now), it is still in the session of the supervisor that wrote the
-   * journal, which is this service's alone under systemd.
+   * generation is spawned), and either, after an upgrade (the journal is this very process's: same
+   * pid, same start time), a generation that was the writer's child is this process's child still;
+   * or else (after a crash its parent is init or a subreaper; or it was adopted before an upgrade)
+   * it is in the session it was recorded in, which, under systemd, is this service's alone.
    */
   private static List<StateJournal.GenerationEntry> verifiedLive(Supervisor supervisor, StateJournal.State saved) {
     var os = supervisor.os();
@@ -150,11 +150,12 @@ final class Recovery {
         why = "it runs as uid " + p.uid() + ", not " + os.uid();
       } else if (p.group() != p.pid()) {
         why = "it does not lead its own process group (it is in group " + p.group() + ")";
-      } else if (upgraded && p.parent() != os.pid()) {
-        why = "its parent is pid " + p.parent() + ", not this supervisor (pid " + os.pid() + ")";
-      } else if (!upgraded && p.session() != saved.supervisorSession()) {
-        why = "it is in session " + p.session() + ", not in session " + saved.supervisorSession()
-            + " of the supervisor that wrote the journal";
+      } else if (upgraded && g.child()) {
+        if (p.parent() != os.pid()) {
+          why = "its parent is pid " + p.parent() + ", not this supervisor (pid " + os.pid() + ")";
+        }
+      } else if (p.session() != g.session()) {
+        why = "it is in session " + p.session() + ", not in session " + g.session() + " where it was started";
       }
       if (why != null) {
         throw StateJournal.refused(path, "pid " + p.pid() + " (generation " + g.number() + ") is not a generation of"

@@ -48,10 +48,18 @@ final class StateJournal {
   /** A listener and its socket's identity, "socket:[inode]", to find it among a generation's fds. */
   record ListenerEntry(String name, String address, String socket) {}
 
+  /**
+   * {@code session}: the session the generation was in when first written down, which it keeps for
+   * life; {@code child}: whether it was then the writing process's own child (spawned by it, not
+   * adopted after a crash), which it stays across an upgrade's execve. They tell a restarted
+   * supervisor this generation from any other process with its pid and start time.
+   */
   record GenerationEntry(
       int number,
       int pid,
       long startTime,
+      int session,
+      boolean child,
       String state,
       List<String> command,
       Map<String, String> env,
@@ -64,12 +72,11 @@ final class StateJournal {
       Optional<Instant> parkedUntil,
       Optional<Instant> bakeUntil) {}
 
-  /**
-   * {@code supervisorSession}: the session the writer ran in, which its generations share; after a
-   * crash it is how the next supervisor tells them from other processes, their parent being gone.
-   */
-  record State(String bootId, int uid, int supervisorPid, long supervisorStartTime, int supervisorSession,
+  record State(String bootId, int uid, int supervisorPid, long supervisorStartTime,
       int nextNumber, List<ListenerEntry> listeners, List<GenerationEntry> generations) {}
+
+  /** Per generation, what /proc said of it when it was first written down. */
+  private record Lineage(int session, boolean child) {}
 
   /** Why a journal is not trusted, in one line that names the check and what to do. */
   static StartException refused(Path path, String check, String fix) {
@@ -97,6 +104,7 @@ final class StateJournal {
   private String bootId;
   /** When each parked generation is due to be drained at {@code [park] ttl}: a restart keeps it. */
   private final Map<Integer, Instant> parkedUntil = new java.util.HashMap<>();
+  private final Map<Integer, Lineage> lineage = new java.util.HashMap<>();
 
   StateJournal(Path path, Os os) {
     this.path = path.toAbsolutePath();
@@ -134,17 +142,20 @@ final class StateJournal {
     parkedUntil.keySet().retainAll(live.stream().filter(g -> g.is(GenerationState.PARKED)).map(g -> g.number).toList());
     live.stream().filter(g -> g.is(GenerationState.PARKED))
         .forEach(g -> parkedUntil.putIfAbsent(g.number, now.plus(config.park().ttl())));
+    int pid = os.pid();
+    lineage.keySet().retainAll(live.stream().map(g -> g.number).toList());
+    // Read from /proc once per generation: its session and parent do not change while it lives.
+    live.forEach(g -> lineage.computeIfAbsent(g.number, n -> os.processStat(g.pid())
+        .map(p -> new Lineage(p.session(), p.parent() == pid)).orElse(new Lineage(0, false))));
     var entries = live.stream().map(g -> new GenerationEntry(
-        g.number, g.pid(), g.startTime, g.state().label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
+        g.number, g.pid(), g.startTime, lineage.get(g.number).session(), lineage.get(g.number).child(), g.state().label(), g.app.command(), g.app.env(), g.app.workdir().toString(),
         g.process.outputPipes(), carried.getOrDefault(g.number, List.of()),
         g.probeAddress.map(a -> a.getAddress().getHostAddress() + ":" + a.getPort()), g.started, g.promotedAt,
         Optional.ofNullable(parkedUntil.get(g.number)),
         // Bake.start runs in the promotion's turn, so its end is the promotion plus its duration.
         g.baking ? g.promotedAt.flatMap(p -> config.bake().map(b -> p.plus(b.duration()))) : Optional.<Instant>empty()))
         .toList();
-    int pid = os.pid();
     write(new State(bootId, os.uid(), pid, os.startTime(pid).orElse(0),
-        os.processStat(pid).map(dev.baton.os.ProcessStat::session).orElse(0),
         supervisor.generations().nextNumber(), listeners, entries));
   }
 
@@ -202,6 +213,9 @@ final class StateJournal {
     } catch (IOException e) {
       throw unreadable(e.toString());
     }
+    if (text.startsWith("{")) {
+      return Optional.of(olderBatons(text));
+    }
     int newline = text.indexOf('\n');
     byte[] expected;
     try {
@@ -226,6 +240,30 @@ final class StateJournal {
     } catch (JacksonException e) {
       throw unreadable(e.getMessage());
     }
+  }
+
+  /**
+   * A journal as baton versions before the HMAC wrote it, plain JSON: taken only by the process that
+   * wrote it, just re-executed by `baton upgrade` (so upgrading to this version keeps the service),
+   * and then only its own children (Recovery checks each parent), as after any upgrade.
+   */
+  private State olderBatons(String text) {
+    State old;
+    try {
+      old = JSON.readValue(text, State.class);
+    } catch (JacksonException e) {
+      throw unreadable(e.getMessage());
+    }
+    var from = os.environment().get("BATON_UPGRADED_FROM");
+    if (old.supervisorPid() != os.pid() || !Integer.toString(os.pid()).equals(from)) {
+      throw refused(path, "it has no HMAC, as an older baton wrote it, and this process is not that baton upgraded",
+          "Remove " + path + " if you did not write it, stop this service's generations, and start again");
+    }
+    var generations = old.generations().stream().map(g -> new GenerationEntry(g.number(), g.pid(), g.startTime(), 0, true,
+        g.state(), g.command(), g.env(), g.workdir(), g.outputPipes(), g.pendingOutput(), g.probeAddress(), g.started(),
+        g.promoted(), Optional.empty(), Optional.empty())).toList();
+    return new State(os.bootId(), os.uid(), os.pid(), os.startTime(os.pid()).orElse(0), old.nextNumber(), old.listeners(),
+        generations);
   }
 
   private StartException unreadable(String why) {

@@ -54,10 +54,10 @@ class JournalTrustTest {
   /** The state with its one generation as pid {@code pid}, started at {@code startTime}, in {@code state}. */
   private static StateJournal.State naming(StateJournal.State s, int pid, long startTime, String state) {
     var g = s.generations().getFirst();
-    var forged = new StateJournal.GenerationEntry(g.number(), pid, startTime, state, g.command(), g.env(), g.workdir(),
+    var forged = new StateJournal.GenerationEntry(g.number(), pid, startTime, g.session(), g.child(), state, g.command(), g.env(), g.workdir(),
         g.outputPipes(), g.pendingOutput(), g.probeAddress(), g.started(), g.promoted(), g.parkedUntil(), g.bakeUntil());
-    return new StateJournal.State(s.bootId(), s.uid(), s.supervisorPid(), s.supervisorStartTime(), s.supervisorSession(),
-        s.nextNumber(), s.listeners(), java.util.List.of(forged));
+    return new StateJournal.State(s.bootId(), s.uid(), s.supervisorPid(), s.supervisorStartTime(), s.nextNumber(),
+        s.listeners(), java.util.List.of(forged));
   }
 
   private void assertRefusedAndUntouched(String message) {
@@ -76,7 +76,7 @@ class JournalTrustTest {
     h.os.strangers.put(3000, new ProcessStat(3000, 1, 3000, 77, FakeOs.UID, 9000));
     crashThenRewrite(s -> naming(s, 3000, 9000, "active"));
     assertRefusedAndUntouched(refused("pid 3000 (generation 1) is not a generation of this service: it is in session 77,"
-        + " not in session 400 of the supervisor that wrote the journal", removeIt()));
+        + " not in session 400 where it was started", removeIt()));
   }
 
   @Test
@@ -138,7 +138,7 @@ class JournalTrustTest {
   @Test
   void aJournalOfAnotherUidIsRefused() {
     crashThenRewrite(s -> new StateJournal.State(s.bootId(), 1001, s.supervisorPid(), s.supervisorStartTime(),
-        s.supervisorSession(), s.nextNumber(), s.listeners(), s.generations()));
+        s.nextNumber(), s.listeners(), s.generations()));
     assertRefusedAndUntouched(refused("it was written by a supervisor of uid 1001, and this one runs as uid 1000",
         "Run baton as uid 1001, or remove " + journal + " if you did not write it, and start again"));
   }
@@ -217,5 +217,35 @@ class JournalTrustTest {
           .as("no temp file is left behind")
           .containsExactly("baton.sock.key", "baton.sock.state", "baton.sock.state.tmp", "victim");
     }
+  }
+
+  /** The journal as baton wrote it before it had an HMAC: plain JSON, without the fields added since. */
+  private void rewriteAsAnOlderBaton() throws IOException {
+    var json = Files.readString(journal).split("\n", 2)[1];
+    Files.writeString(journal, json.replaceAll("\"(boot_id|uid|supervisor_start_time|session|child|parked_until|bake_until)\":"
+        + "(\"[^\"]*\"|[^,}]*),", ""));
+    assertThat(Files.readString(journal)).startsWith("{\"supervisor_pid\":500,").doesNotContain("session");
+  }
+
+  @Test
+  void anOlderBatonsJournalIsTakenByTheProcessItUpgradedSoUpgradingToThisVersionKeepsTheService() throws IOException {
+    h.start();
+    h.request(new Request.Upgrade());
+    assertThat(h.execed).isPresent();
+    rewriteAsAnOlderBaton();
+    h.os.environment.put("BATON_UPGRADED_FROM", "500");
+    h.start();
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.os.processes).hasSize(1);
+    assertThat(Files.readString(journal)).as("written again, with its HMAC").doesNotStartWith("{");
+  }
+
+  @Test
+  void anOlderBatonsJournalIsRefusedByAnyOtherProcess() throws IOException {
+    h.start();
+    h.request(new Request.Upgrade());
+    rewriteAsAnOlderBaton();
+    assertRefusedAndUntouched(refused("it has no HMAC, as an older baton wrote it, and this process is not that baton"
+        + " upgraded", "Remove " + journal + " if you did not write it, stop this service's generations, and start again"));
   }
 }

@@ -294,4 +294,22 @@ class RecoveryTest {
     h.drive();
     assertThat(dir.resolve("baton.sock.state")).doesNotExist();
   }
+
+  @Test
+  void aGenerationAdoptedAfterACrashIsTakenBackAgainAfterAnUpgrade() {
+    h.batonApps();
+    h.start(ParkTest.PARK);
+    h.crash();
+    h.start(ParkTest.PARK); // generation 1 is init's child now, in the old supervisor's session
+    h.os.process(0).connectControl();
+    h.drive();
+    h.deployed(); // generation 2 is this supervisor's own child; 1 is parked
+    h.request(new dev.baton.protocol.Request.Upgrade());
+    assertThat(h.execed).isPresent();
+    h.start(ParkTest.PARK);
+    assertThat(h.status().activeGeneration()).contains(2);
+    assertThat(h.status().parked()).containsExactly(1);
+    assertThat(h.status().generations()).extracting(Status.GenerationStatus::number).containsExactly(1, 2);
+    assertThat(h.os.groupSignals).isEmpty();
+  }
 }
