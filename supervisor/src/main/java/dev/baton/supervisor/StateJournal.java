@@ -205,10 +205,11 @@ final class StateJournal {
   Optional<State> read() {
     String text;
     try {
-      checkOwned(path.getParent(), true);
+      // A fresh start (no journal) does not depend on the directory: only trusting one does.
       if (!checkOwned(path, false)) {
         return Optional.empty();
       }
+      checkOwned(path.getParent(), true);
       text = Files.readString(path);
     } catch (IOException e) {
       throw unreadable(e.toString());

@@ -248,4 +248,11 @@ class JournalTrustTest {
     assertRefusedAndUntouched(refused("it has no HMAC, as an older baton wrote it, and this process is not that baton"
         + " upgraded", "Remove " + journal + " if you did not write it, stop this service's generations, and start again"));
   }
+
+  @Test
+  void aFreshStartNeedsNoJournalAndSoDoesNotCheckTheDirectory() throws IOException {
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxr-x"));
+    h.start();
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
 }
