@@ -154,6 +154,51 @@ class RecoveryTest {
     System.out.println("5 upgrades: " + numbers.size() + " numbered lines, each exactly once, in order");
   }
 
+  @Test
+  void aJournalNamingAProcessThatIsNotOursIsRefusedAndThatProcessIsLeftAlone() throws Exception {
+    var config = Service.sampleConfig("[logs]\nfile = \"app.log\"\n");
+    var first = Service.start(dir, config);
+    // Another program of the same user, in a session of its own, as anything else on the host.
+    var stranger = new ProcessBuilder("setsid", "sleep", "120").start();
+    try {
+      for (var file : List.of("baton.sock.state", "baton.sock.key", "app.log")) {
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+            java.nio.file.Files.getPosixFilePermissions(dir.resolve(file)))).as(file).isEqualTo("rw-------");
+      }
+      var generation = first.status().path("generations").get(0).path("pid").asInt();
+      first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      // The journal rewritten to name the stranger, and signed with the key: only the /proc checks stand.
+      var journal = dir.resolve("baton.sock.state");
+      var json = java.nio.file.Files.readString(journal).split("\n", 2)[1];
+      var forged = json.replaceFirst("\"pid\":" + generation + ",\"start_time\":\\d+",
+          "\"pid\":" + stranger.pid() + ",\"start_time\":" + startTime(stranger.pid()));
+      assertThat(forged).isNotEqualTo(json);
+      var mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(java.nio.file.Files.readAllBytes(dir.resolve("baton.sock.key")), "HmacSHA256"));
+      var sign = java.util.HexFormat.of().formatHex(mac.doFinal(forged.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      java.nio.file.Files.writeString(journal, sign + "\n" + forged);
+      var second = Service.launch(dir, config);
+      assertThat(second.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(second.process.exitValue()).isEqualTo(1);
+      var session = java.nio.file.Files.readString(Path.of("/proc", Long.toString(stranger.pid()), "stat")).split("\\) ")[1].split(" ")[3];
+      assertThat(second.logText()).contains("the state journal " + journal + " is refused: pid " + stranger.pid()
+          + " (generation 1) is not a generation of this service: it is in session " + session + ", not in session ");
+      assertThat(second.logText()).contains("; nothing was signalled or taken back. Remove " + journal
+          + " if you did not write it, and start again");
+      assertThat(stranger.isAlive()).isTrue();
+      assertThat(ProcessHandle.of(generation)).as("the real generation is left alone too").isPresent();
+    } finally {
+      stranger.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      first.close();
+    }
+  }
+
+  /** Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot. */
+  private static long startTime(long pid) throws java.io.IOException {
+    var stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    return Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]);
+  }
+
   private static int freePort() throws java.io.IOException {
     try (var socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();

@@ -83,6 +83,28 @@ public interface Os {
    */
   void exec(java.util.List<String> argv, java.util.Map<String, String> env);
 
+  /**
+   * Who a process's parent, group, session and owner are, and when it started; empty when it is
+   * gone. A restarted supervisor checks with it that a pid its state journal names is a generation
+   * it started before trusting it with a signal or a pidfd_getfd.
+   */
+  default java.util.Optional<ProcessStat> processStat(int pid) {
+    return Proc.stat(pid);
+  }
+
+  /** /proc/sys/kernel/random/boot_id: a state journal from another boot names no live process. */
+  default String bootId() {
+    return Proc.bootId();
+  }
+
+  /**
+   * The uid owning {@code path}, not following a symlink: a state journal is trusted only when this
+   * supervisor's uid (or root) owns it and its directory.
+   */
+  default int fileOwner(Path path) throws java.io.IOException {
+    return Proc.owner(path);
+  }
+
   /** kill(-pgid, signal): signals a whole process group. Returns false when none was left. */
   boolean signalGroup(int pgid, Signal signal);
 

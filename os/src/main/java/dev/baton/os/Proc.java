@@ -137,6 +137,41 @@ final class Proc {
     return linkTarget(Path.of("/proc/self/fd", Integer.toString(fd.value())));
   }
 
+  /**
+   * /proc/PID/stat's ppid, pgrp, session and starttime (fields 4, 5, 6 and 22 of stat(5)) and
+   * /proc/PID/status's real uid; empty when the process is gone or cannot be read.
+   */
+  static Optional<ProcessStat> stat(int pid) {
+    try {
+      var stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
+      var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      int uid = -1;
+      for (var line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "status"))) {
+        if (line.startsWith("Uid:")) {
+          uid = Integer.parseInt(line.substring(4).strip().split("\\s+")[0]);
+        }
+      }
+      return Optional.of(new ProcessStat(pid, Integer.parseInt(fields[1]), Integer.parseInt(fields[2]),
+          Integer.parseInt(fields[3]), uid, Long.parseLong(fields[19])));
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** This boot's random id: a pid and a start time mean nothing across a reboot. */
+  static String bootId() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read /proc/sys/kernel/random/boot_id", e);
+    }
+  }
+
+  /** The uid that owns {@code path} itself (a symlink's own owner, not its target's). */
+  static int owner(Path path) throws IOException {
+    return (Integer) Files.getAttribute(path, "unix:uid", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+  }
+
   static OptionalLong startTime(int pid) {
     try {
       var stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));

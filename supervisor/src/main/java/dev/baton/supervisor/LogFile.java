@@ -267,7 +267,10 @@ public final class LogFile implements AutoCloseable {
   private void openLocked() {
     FileChannel opened = null;
     try {
-      opened = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+      // 0600 from its creation: apps print secrets too, and the umask would let others read them.
+      opened = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       // Age counts from the file's creation, so that a supervisor restart does not reset it.
       var born = Files.readAttributes(path, BasicFileAttributes.class).creationTime().toInstant();
       size = opened.size();

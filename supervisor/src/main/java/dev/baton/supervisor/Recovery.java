@@ -8,6 +8,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -39,15 +41,24 @@ final class Recovery {
       return Optional.empty();
     }
     var saved = state.get();
+    if (!saved.bootId().equals(os.bootId())) {
+      // Its own (the key says so), from before a reboot: every process it names is gone.
+      LOG.warn("the state journal {} is from an earlier boot; nothing it names can run any more, so the service starts afresh",
+          journal.path());
+      journal.delete();
+      return Optional.empty();
+    }
+    if (saved.uid() != os.uid()) {
+      throw StateJournal.refused(journal.path(), "it was written by a supervisor of uid " + saved.uid()
+          + ", and this one runs as uid " + os.uid(), "Run baton as uid " + saved.uid() + ", or remove "
+          + journal.path() + " if you did not write it, and start again");
+    }
     if (saved.supervisorPid() != os.pid() && os.startTime(saved.supervisorPid()).isPresent()
         && isSupervisor(saved.supervisorPid())) {
       throw new StartException("another supervisor (pid " + saved.supervisorPid() + ") runs this service, per "
           + journal.path() + "; stop it first, or use its control socket");
     }
-    var live = saved.generations().stream()
-        .filter(g -> GenerationState.ofLabel(g.state()).isLive())
-        .filter(g -> g.startTime() != 0 && os.startTime(g.pid()).equals(OptionalLong.of(g.startTime())))
-        .toList();
+    var live = verifiedLive(supervisor, saved);
     if (live.isEmpty()) {
       LOG.info("the state journal names no generation that still runs; starting afresh");
       journal.delete();
@@ -87,10 +98,13 @@ final class Recovery {
       var generation = adopt(supervisor, g);
       supervisor.adopt(generation, g.pendingOutput());
       switch (generation.state()) {
-        case ACTIVE -> generations.recoverActive(generation);
+        case ACTIVE -> {
+          generations.recoverActive(generation);
+          resumeBake(supervisor, generation, g.bakeUntil());
+        }
         case PARKED -> {
           generations.park(generation, Integer.MAX_VALUE);
-          supervisor.retire().expireAfterTtl(generation);
+          keepExpiry(supervisor, generation, g.parkedUntil());
         }
         case DRAINING -> supervisor.retire().killAfter(generation, config.drain().timeout());
         default -> supervisor.retire().kill(generation);
@@ -98,6 +112,82 @@ final class Recovery {
       summary.add(generation + " " + generation.state().label());
     }
     return Optional.of(String.join(", ", summary));
+  }
+
+  /** Says what was taken back, to the log and to systemd: the service is up again. */
+  static void announce(Supervisor supervisor, String summary) {
+    LOG.info("recovered: {}", summary);
+    var active = supervisor.generations().active().map(g -> g.number).orElse(0);
+    Systemd.notify(supervisor.os(), "READY=1\nSTATUS=recovered; generation " + active + " active\nMAINPID=" + supervisor.os().pid());
+  }
+
+  /**
+   * The generations the journal names that still run (same pid, same start time), each checked to
+   * be one this service started; a pid that is gone is dropped, one that runs but is not ours
+   * refuses the whole journal. Ours means: same uid, leads its own process group (as every
+   * generation is spawned), and either, after an upgrade (the journal is this very process's: same
+   * pid, same start time), a generation that was the writer's child is this process's child still;
+   * or else (after a crash its parent is init or a subreaper; or it was adopted before an upgrade)
+   * it is in the session it was recorded in, which, under systemd, is this service's alone.
+   */
+  private static List<StateJournal.GenerationEntry> verifiedLive(Supervisor supervisor, StateJournal.State saved) {
+    var os = supervisor.os();
+    var path = supervisor.journalFile().path();
+    boolean upgraded = saved.supervisorPid() == os.pid()
+        && os.startTime(os.pid()).equals(OptionalLong.of(saved.supervisorStartTime()));
+    var live = new ArrayList<StateJournal.GenerationEntry>();
+    for (var g : saved.generations()) {
+      if (!GenerationState.ofLabel(g.state()).isLive() || g.startTime() == 0) {
+        continue;
+      }
+      var stat = os.processStat(g.pid());
+      if (stat.isEmpty() || stat.get().startTime() != g.startTime()) {
+        continue; // gone, or its pid reused: nothing of ours to take back
+      }
+      var p = stat.get();
+      String why = null;
+      if (p.uid() != os.uid()) {
+        why = "it runs as uid " + p.uid() + ", not " + os.uid();
+      } else if (p.group() != p.pid()) {
+        why = "it does not lead its own process group (it is in group " + p.group() + ")";
+      } else if (upgraded && g.child()) {
+        if (p.parent() != os.pid()) {
+          why = "its parent is pid " + p.parent() + ", not this supervisor (pid " + os.pid() + ")";
+        }
+      } else if (p.session() != g.session()) {
+        why = "it is in session " + p.session() + ", not in session " + g.session() + " where it was started";
+      }
+      if (why != null) {
+        throw StateJournal.refused(path, "pid " + p.pid() + " (generation " + g.number() + ") is not a generation of"
+            + " this service: " + why, "Remove " + path + " if you did not write it, and start again");
+      }
+      live.add(g);
+    }
+    return live;
+  }
+
+  /** A parked generation is drained when its [park] ttl runs out, counted from when it was parked. */
+  private static void keepExpiry(Supervisor supervisor, Generation generation, Optional<Instant> until) {
+    if (until.isEmpty()) {
+      supervisor.retire().expireAfterTtl(generation); // a journal of an older baton: a full ttl from now
+      return;
+    }
+    supervisor.journalFile().parkedUntil(generation.number, until.get());
+    var left = Duration.between(supervisor.loop().now(), until.get());
+    generation.expiry = Optional.of(supervisor.loop().after(left, () -> supervisor.retire().expire(generation)));
+  }
+
+  /** An active generation that was still baking goes on baking until its bake was due to end. */
+  private static void resumeBake(Supervisor supervisor, Generation generation, Optional<Instant> until) {
+    var bake = supervisor.config().bake();
+    if (until.isEmpty() || bake.isEmpty() || generation.probeAddress.isEmpty()) {
+      return;
+    }
+    var left = Duration.between(supervisor.loop().now(), until.get());
+    if (left.isPositive()) {
+      LOG.info("{} goes on baking for {} ms", generation, left.toMillis());
+      Bake.start(supervisor, generation, new Config.Bake(left, bake.get().interval(), bake.get().failures()));
+    }
   }
 
   private static Generation adopt(Supervisor supervisor, StateJournal.GenerationEntry g) {

@@ -59,6 +59,7 @@ public final class Supervisor implements AutoCloseable {
   private boolean stopping;
   private boolean started;
   private boolean journalPending;
+  private boolean socketsClosed;
 
   public Supervisor(Config config, Os os, InstantSource clock) {
     this.config = config;
@@ -69,9 +70,9 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Binds the listeners and sockets (or takes them back from a running service after a crash or an
-   * upgrade), starts the loop, then the first generation. A first generation that fails is
-   * retried with backoff; the supervisor stays up so that a fixed version can be deployed.
+   * Binds the listeners and sockets (or takes them back after a crash or an upgrade), starts the
+   * loop, then the first generation; one that fails is retried with backoff, and a fixed version
+   * can be deployed meanwhile.
    *
    * @throws StartException when a listener or socket cannot be set up; nothing is left open
    */
@@ -85,16 +86,15 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Everything {@link #start()} does before the loop runs: binds or recovers, opens the sockets.
-   * Returns whether a running service was taken back. {@code blocking} runs the loop's blocking
-   * work; tests drive the loop themselves and run it inline.
+   * What {@link #start()} does before the loop runs: binds or recovers, opens the sockets; returns
+   * whether a service was taken back. {@code blocking} runs blocking work (tests: inline).
    */
   boolean open(Executor blocking) {
     loop = new Loop(os.poller(), clock, blocking);
     slot = new DeploySlot(loop, this::finishStopIfDone);
     var runtime = config.control().socket().toAbsolutePath().getParent();
     var name = config.control().socket().getFileName().toString();
-    journal = new StateJournal(runtime.resolve(name + ".state"));
+    journal = new StateJournal(runtime.resolve(name + ".state"), os);
     Optional<String> recovered;
     try {
       recovered = Recovery.recover(this);
@@ -105,7 +105,8 @@ public final class Supervisor implements AutoCloseable {
       appControl = AppControl.open(loop, os, runtime.resolve(name + ".app"), generations::byPid);
       // Up before the first generation: systemd's READY=1 promises that `baton status` works.
       control = ControlServer.open(this, loop, os);
-    } catch (StartException e) {
+    } catch (RuntimeException e) {
+      // Not drained: what was taken back goes on serving, its journal kept for the next start.
       closeSockets();
       throw e;
     }
@@ -115,11 +116,7 @@ public final class Supervisor implements AutoCloseable {
     }
     journal();
     started = true;
-    recovered.ifPresent(summary -> {
-      LOG.info("recovered: {}", summary);
-      Systemd.notify(os, "READY=1\nSTATUS=recovered; generation " + generations.active().map(g -> g.number).orElse(0)
-          + " active\nMAINPID=" + os.pid());
-    });
+    recovered.ifPresent(summary -> Recovery.announce(this, summary));
     return recovered.isPresent();
   }
 
@@ -256,14 +253,13 @@ public final class Supervisor implements AutoCloseable {
   /** Writes the state journal; {@code carried}: per generation, its partial output lines (an upgrade's). */
   void journal(Map<Integer, List<String>> carried) {
     if (listeners != null) {
-      journal.write(os, listeners, generations, carried);
+      journal.write(this, listeners, carried);
     }
   }
 
   /**
-   * Writes the state journal once the loop has finished what it is doing: a turn that changes
-   * several generations (a promotion parks or drains the old one) writes it once. A failure costs
-   * only the ability to recover, so it is logged.
+   * Writes the state journal once this loop turn is done, so a turn that changes several generations
+   * writes it once. A failure costs only the ability to recover: it is logged.
    */
   void journal() {
     if (journalPending) {
@@ -331,7 +327,12 @@ public final class Supervisor implements AutoCloseable {
     return stopped;
   }
 
+  /** Closes each socket once, whichever of a failed open() and stop() comes first. */
   private void closeSockets() {
+    if (socketsClosed) {
+      return;
+    }
+    socketsClosed = true;
     if (control != null) {
       control.close();
     }

@@ -8,6 +8,7 @@ import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
 import dev.baton.os.PeerCredentials;
 import dev.baton.os.PipeInput;
+import dev.baton.os.ProcessStat;
 import dev.baton.os.Poller;
 import dev.baton.os.Signal;
 import dev.baton.os.SpawnSpec;
@@ -70,6 +71,24 @@ final class FakeOs implements Os {
   final Map<Path, FakeSockets.Listener> unixListeners = new HashMap<>();
   final Map<String, FakeSockets.Notify> notifySockets = new HashMap<>();
   final List<FakePoller> pollers = new ArrayList<>();
+
+  /** The session the supervisor runs in: a shell's at first; after a crash, its own (systemd's setsid). */
+  int session = 400;
+
+  /** What /proc/sys/kernel/random/boot_id says. */
+  String bootId = "3f1c2a9e-boot-one";
+
+  /** Processes that are not the supervisor's generations, as /proc shows them, by pid. */
+  final Map<Integer, ProcessStat> strangers = new HashMap<>();
+
+  /** Owners of files other than the supervisor's uid, as the test sets them; every other file is UID's. */
+  final Map<Path, Integer> fileOwners = new HashMap<>();
+
+  /** Every pidfd_getfd the supervisor asked for, as "pid:link", whether there was such a descriptor or not. */
+  final List<String> fdsAskedFor = new ArrayList<>();
+
+  /** The session each generation was spawned into, by pid. */
+  private final Map<Integer, Integer> sessions = new HashMap<>();
 
   /** The supervisor's environment as the test sets it. */
   final Map<String, String> environment = new HashMap<>(Map.of("PATH", "/usr/bin:/bin", "HOME", "/home/baton"));
@@ -217,6 +236,7 @@ final class FakeOs implements Os {
     var process = new FakeProcess(this, nextPid++, spec, pid, clock.instant(), held, nextInode);
     nextInode += 2;
     processes.add(process);
+    sessions.put(process.pid, session);
     var child = new FakeChild(this, process, reader(process.stdout), reader(process.stderr));
     app.accept(process);
     return child;
@@ -228,6 +248,7 @@ final class FakeOs implements Os {
 
   @Override
   public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
+    fdsAskedFor.add(pid + ":" + link);
     return running(pid).flatMap(p -> p.held.stream()
             .filter(f -> f.link().equals(link) && (!forReading || f instanceof FakePipe))
             .findFirst())
@@ -261,7 +282,33 @@ final class FakeOs implements Os {
     if (pid == this.pid) {
       return OptionalLong.of(supervisorStartTime);
     }
+    if (strangers.containsKey(pid)) {
+      return OptionalLong.of(strangers.get(pid).startTime());
+    }
     return processes.stream().filter(p -> p.pid == pid && !p.gone).mapToLong(p -> p.startTime).findFirst();
+  }
+
+  @Override
+  public Optional<ProcessStat> processStat(int pid) {
+    if (pid == this.pid) {
+      return Optional.of(new ProcessStat(pid, 1, pid, session, UID, supervisorStartTime));
+    }
+    if (strangers.containsKey(pid)) {
+      return Optional.of(strangers.get(pid));
+    }
+    // Every generation leads its own process group, as Os#spawn makes it.
+    return processes.stream().filter(p -> p.pid == pid && !p.gone).findFirst()
+        .map(p -> new ProcessStat(p.pid, p.parent, p.pid, sessions.get(p.pid), UID, p.startTime));
+  }
+
+  @Override
+  public String bootId() {
+    return bootId;
+  }
+
+  @Override
+  public int fileOwner(Path path) {
+    return fileOwners.getOrDefault(path.toAbsolutePath(), UID);
   }
 
   @Override
@@ -349,6 +396,7 @@ final class FakeOs implements Os {
     int old = pid;
     closeEverything();
     pid = old + 1;
+    session = pid;
     supervisorStartTime += 1000;
     for (var p : processes) {
       if (p.parent == old) {

@@ -153,4 +153,18 @@ class LogFileTest {
     assertThat(LogFile.generationOf("2025-06-01T12:00:00.123Z gen 3 ! oops | gen 4 |")).isEqualTo(OptionalInt.of(3));
     assertThat(LogFile.generationOf("not a line of ours")).isEmpty();
   }
+
+  @Test
+  void theLogAndEachRotatedFileAreReadableByTheOwnerOnlyWhateverTheUmask() throws IOException {
+    var log = dir.resolve("app.log");
+    try (var file = LogFile.open(log, 1024, Optional.empty(), 3, InstantSource.system())) {
+      file.append(1, "|", List.of("DB_PASSWORD=" + "z".repeat(1100)));
+      file.append(1, "|", List.of("after the rotation"));
+    }
+    assertThat(LogFile.oldestFirst(log, 10)).containsExactly(dir.resolve("app.log.1"), log);
+    for (var f : LogFile.oldestFirst(log, 10)) {
+      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+          .as(f.toString()).isEqualTo("rw-------");
+    }
+  }
 }

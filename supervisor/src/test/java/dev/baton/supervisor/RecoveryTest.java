@@ -195,12 +195,95 @@ class RecoveryTest {
   }
 
   @Test
-  void aJournalThatCannotBeReadStopsTheStart() throws Exception {
-    Files.writeString(dir.resolve("baton.sock.state"), "{not json");
+  void aJournalCutShortStopsTheStart() throws Exception {
+    h.start();
+    h.crash();
+    var journal = dir.resolve("baton.sock.state");
+    var text = Files.readString(journal);
+    Files.writeString(journal, text.substring(0, text.length() / 2));
     assertThatThrownBy(() -> h.open(Harness.BASE))
         .isInstanceOf(StartException.class)
-        .hasMessageStartingWith("the state journal " + dir.resolve("baton.sock.state") + " cannot be read (")
-        .hasMessageEndingWith("); if no generation of this service is running any more, delete it and start again");
+        .hasMessage("the state journal " + journal + " is refused: its HMAC does not match " + dir.resolve("baton.sock.key")
+            + ", so this service's supervisor did not write it as it is; nothing was signalled or taken back. Remove "
+            + journal + " if you did not write it, and start again");
+    assertThat(h.os.process(0).signals).isEmpty();
+  }
+
+  @Test
+  void aStartThatFailsAfterRecoveryLeavesTheGenerationsServingAndClosesEachSocketOnce() throws Exception {
+    threeGenerationsThenACrash();
+    var journal = Files.readString(dir.resolve("baton.sock.state"));
+    var signalled = h.os.processes.stream().map(p -> List.copyOf(p.signals)).toList();
+    int groupSignals = h.os.groupSignals.size();
+    // Something else holds the control socket's path: the start fails after the service was taken back.
+    var squatter = h.os.listenUnix(dir.resolve("baton.sock"), 0600);
+    assertThatThrownBy(() -> h.open(ParkTest.PARK))
+        .isInstanceOf(StartException.class)
+        .hasMessageStartingWith("cannot create the control socket " + dir.resolve("baton.sock"));
+    var stopped = h.supervisor.stop(); // as `baton run` does when start() throws
+    assertThat(stopped).isCompleted();
+    assertThat(h.os.violations).as("no descriptor closed twice").isEmpty();
+    assertThat(h.os.groupSignals).hasSize(groupSignals);
+    assertThat(h.os.processes.stream().map(p -> p.signals).toList()).as("no more signals").isEqualTo(signalled);
+    assertThat(Files.readString(dir.resolve("baton.sock.state"))).as("kept for the next start").isEqualTo(journal);
+    squatter.close();
+    h.os.unixListeners.remove(dir.resolve("baton.sock"));
+    h.start(ParkTest.PARK);
+    assertThat(h.status().activeGeneration()).contains(3);
+    assertThat(h.status().parked()).containsExactly(2);
+  }
+
+  @Test
+  void aRecoveredParkedGenerationKeepsTheTtlItWasParkedWith() {
+    h.batonApps();
+    h.start(ParkTest.PARK);
+    h.deployed(); // generation 1 parked now, for one minute
+    h.advance(java.time.Duration.ofSeconds(40));
+    h.crash();
+    h.start(ParkTest.PARK);
+    h.advanceMillis(19_999);
+    assertThat(h.os.process(0).signals).isEmpty();
+    h.advanceMillis(1);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
+    assertThat(h.status().parked()).isEmpty();
+  }
+
+  @Test
+  void aRecoveredGenerationThatWasBakingGoesOnBakingAndIsRolledBackWhenItTurnsBad() {
+    var bakeAndPark = BakeTest.BAKE + "\n[park]\nmax = 1\nttl = \"1m\"\n";
+    h.batonApps();
+    h.start(bakeAndPark);
+    h.deployed(); // generation 1 parked, 2 baking
+    h.advance(java.time.Duration.ofSeconds(3));
+    h.crash();
+    h.start(bakeAndPark);
+    h.os.process(0).connectControl(); // baton-app reconnects to the new supervisor
+    h.os.process(1).connectControl();
+    h.drive();
+    var v2 = h.os.process(1);
+    int probed = v2.probes.size();
+    v2.health = 500;
+    h.advance(java.time.Duration.ofSeconds(2));
+    assertThat(v2.probes).hasSize(probed + 2);
+    assertThat(h.status().history()).singleElement().satisfies(e -> assertThat(e.reason())
+        .isEqualTo("bake failed: GET /healthz on generation 2 (pid 1001) answered 500 2 time(s) in a row"));
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
+
+  @Test
+  void aRecoveredBakeEndsWhenTheBakeWasDueToEnd() {
+    h.start(BakeTest.BAKE);
+    h.deployed();
+    h.advance(java.time.Duration.ofSeconds(3));
+    h.crash();
+    h.start(BakeTest.BAKE);
+    var v2 = h.os.process(1);
+    h.advance(java.time.Duration.ofSeconds(7));
+    int probed = v2.probes.size();
+    v2.health = 500;
+    h.advance(java.time.Duration.ofSeconds(5));
+    assertThat(v2.probes).as("no probe after the original ten seconds").hasSize(probed);
+    assertThat(h.status().activeGeneration()).contains(2);
   }
 
   @Test
@@ -210,5 +293,23 @@ class RecoveryTest {
     h.supervisor.stop();
     h.drive();
     assertThat(dir.resolve("baton.sock.state")).doesNotExist();
+  }
+
+  @Test
+  void aGenerationAdoptedAfterACrashIsTakenBackAgainAfterAnUpgrade() {
+    h.batonApps();
+    h.start(ParkTest.PARK);
+    h.crash();
+    h.start(ParkTest.PARK); // generation 1 is init's child now, in the old supervisor's session
+    h.os.process(0).connectControl();
+    h.drive();
+    h.deployed(); // generation 2 is this supervisor's own child; 1 is parked
+    h.request(new dev.baton.protocol.Request.Upgrade());
+    assertThat(h.execed).isPresent();
+    h.start(ParkTest.PARK);
+    assertThat(h.status().activeGeneration()).contains(2);
+    assertThat(h.status().parked()).containsExactly(1);
+    assertThat(h.status().generations()).extracting(Status.GenerationStatus::number).containsExactly(1, 2);
+    assertThat(h.os.groupSignals).isEmpty();
   }
 }

@@ -32,7 +32,7 @@ class UpgradeTest {
   }
 
   private StateJournal.State journal() {
-    return new StateJournal(dir.resolve("baton.sock.state")).read().orElseThrow();
+    return new StateJournal(dir.resolve("baton.sock.state"), h.os).read().orElseThrow();
   }
 
   private static List<String> ourCommandLine() throws IOException {
@@ -105,14 +105,22 @@ class UpgradeTest {
   }
 
   @Test
-  void aJournalThatCannotBeWrittenRefusesTheUpgradeAndTheSupervisorKeepsRunning() throws IOException {
+  void aJournalThatCannotBeWrittenRefusesTheUpgradeSaysWhyAndTheSupervisorKeepsRunning() throws IOException {
     h.start();
-    Files.createDirectory(dir.resolve("baton.sock.state.tmp"));
+    // A rename onto a directory fails as surely as a full or read-only file system, even for root.
+    var journal = dir.resolve("baton.sock.state");
+    Files.delete(journal);
+    Files.createFile(Files.createDirectory(journal).resolve("in the way"));
     var caller = h.request(new Request.Upgrade());
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("upgrade refused, this supervisor keeps"
-        + " running: cannot write the state journal " + dir.resolve("baton.sock.state")));
+    assertThat(Harness.messages(caller)).singleElement().isInstanceOfSatisfying(Reply.Failed.class, failed ->
+        assertThat(failed.error()).matches("upgrade refused, this supervisor keeps running: cannot write the state journal "
+            + java.util.regex.Pattern.quote(journal.toString()) + " \\(" + java.util.regex.Pattern.quote(dir.toString())
+            + "/baton\\.sock\\.state\\.\\d+\\.tmp: Is a directory\\)"));
     assertThat(h.os.execs).isEmpty();
     assertThat(h.execed).isEmpty();
+    try (var names = Files.list(dir)) {
+      assertThat(names.filter(p -> p.getFileName().toString().endsWith(".tmp"))).as("its temp file is removed").isEmpty();
+    }
     var status = h.request(new Request.GetStatus());
     assertThat(Harness.messages(status)).singleElement().isInstanceOf(Reply.StatusReply.class);
     assertThat(h.deployed().generation()).isEqualTo(2);
