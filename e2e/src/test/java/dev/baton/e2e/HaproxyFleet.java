@@ -61,6 +61,7 @@ final class HaproxyFleet implements AutoCloseable {
             [remote]
             address = "127.0.0.1:%d"
             token_file = "%s"
+            allow_argv = true
 
             [agent]
             address = "127.0.0.1:%d"
