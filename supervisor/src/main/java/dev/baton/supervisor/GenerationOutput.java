@@ -128,17 +128,23 @@ final class GenerationOutput {
     }
     // Only the last few are kept for failure messages: no need to offer it every line.
     lines.subList(Math.max(0, lines.size() - 5), lines.size()).forEach(generation::remember);
+    List<String> rest = lines;
     try {
       if (file.isPresent()) {
         file.get().append(generation.number, mark, lines);
         lines.clear();
         return;
       }
+    } catch (LogFile.PartialWrite e) {
+      // The lines already in the file must not be logged twice: only the rest go here.
+      LOG.warn("gen {}: cannot write to the log file ({}); the {} lines not in it go here instead", generation.number,
+          e.getMessage(), lines.size() - e.written());
+      rest = lines.subList(e.written(), lines.size());
     } catch (UncheckedIOException e) {
       LOG.warn("gen {}: cannot write to the log file ({}); these lines go here instead", generation.number, e.getMessage());
     }
     var stream = mark.equals("|") ? "stdout" : "stderr";
-    for (var line : lines) {
+    for (var line : rest) {
       LOG.atInfo().addKeyValue("generation", generation.number).addKeyValue("stream", stream)
           .log("gen {} {} {}", generation.number, mark, line);
     }

@@ -147,6 +147,9 @@ public final class LogFile implements AutoCloseable {
   /**
    * Appends whole lines of one generation's stdout ({@code mark} "|") or stderr ("!"), all stamped
    * with the time now. The lines go out together unless a rotation falls between them.
+   *
+   * @throws PartialWrite when writing failed, saying how many of the lines are in the file already,
+   *     so that the caller sends only the rest elsewhere and no line is logged twice
    */
   void append(int generation, String mark, List<String> lines) {
     if (lines.isEmpty()) {
@@ -157,18 +160,54 @@ public final class LogFile implements AutoCloseable {
     try {
       var now = clock.instant();
       var stamp = TIME.format(now);
-      var batch = new ByteArrayOutputStream();
+      var batch = new Batch();
       for (var line : lines) {
         var bytes = (stamp + prefix + line + "\n").getBytes(StandardCharsets.UTF_8);
-        if (rotationDueLocked(now, batch.size() + bytes.length)) {
+        if (rotationDueLocked(now, batch.bytes.size() + bytes.length)) {
           writeLocked(batch);
           rotateLocked(now);
         }
-        batch.writeBytes(bytes);
+        batch.add(bytes);
       }
       writeLocked(batch);
     } finally {
       lock.unlock();
+    }
+  }
+
+  /** A write that failed after {@link #written()} of the lines given to it were in the file. */
+  static final class PartialWrite extends UncheckedIOException {
+    private final int written;
+
+    PartialWrite(String message, int written, IOException cause) {
+      super(message, cause);
+      this.written = written;
+    }
+
+    int written() {
+      return written;
+    }
+  }
+
+  /** The lines of one append not yet written, and where each ends, to count whole lines written. */
+  private static final class Batch {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    final List<Integer> ends = new ArrayList<>();
+    /** Lines of this append written by earlier batches (before a rotation). */
+    int writtenBefore;
+
+    void add(byte[] line) {
+      bytes.writeBytes(line);
+      ends.add(bytes.size());
+    }
+
+    /** Lines whose every byte is among the first {@code accepted}. */
+    int whole(long accepted) {
+      int n = 0;
+      while (n < ends.size() && ends.get(n) <= accepted) {
+        n++;
+      }
+      return n;
     }
   }
 
@@ -212,20 +251,25 @@ public final class LogFile implements AutoCloseable {
   }
 
   /** Writes and empties the batch. */
-  private void writeLocked(ByteArrayOutputStream batch) {
-    if (batch.size() == 0) {
+  private void writeLocked(Batch batch) {
+    if (batch.bytes.size() == 0) {
       return;
     }
-    var buffer = ByteBuffer.wrap(batch.toByteArray());
-    batch.reset();
+    var buffer = ByteBuffer.wrap(batch.bytes.toByteArray());
+    long accepted = 0;
     try {
       while (buffer.hasRemaining()) {
-        size += channel.write(buffer);
+        int n = channel.write(buffer);
+        accepted += n;
+        size += n;
       }
     } catch (IOException e) {
-      throw new UncheckedIOException(path + ": cannot write: " + e.getMessage()
-          + "; check the disk and the file's permissions", e);
+      throw new PartialWrite(path + ": cannot write: " + e.getMessage()
+          + "; check the disk and the file's permissions", batch.writtenBefore + batch.whole(accepted), e);
     }
+    batch.writtenBefore += batch.ends.size();
+    batch.bytes.reset();
+    batch.ends.clear();
   }
 
   /**

@@ -167,4 +167,36 @@ class LogFileTest {
           .as(f.toString()).isEqualTo("rw-------");
     }
   }
+  @Test
+  void aWriteThatFailsHalfwaySaysHowManyLinesAreInTheFileSoThatNoneIsLoggedTwice() throws Exception {
+    // A FIFO whose reader takes 10 KiB and hangs up: the writer's pipe buffer takes some of the
+    // batch, then the write fails with EPIPE, halfway through the lines.
+    var fifo = dir.resolve("app.log");
+    var mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    assertThat(mkfifo.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(mkfifo.exitValue()).isZero();
+    var received = new java.util.concurrent.CompletableFuture<byte[]>();
+    var reader = Thread.ofPlatform().start(() -> {
+      try (var in = Files.newInputStream(fifo)) {
+        received.complete(in.readNBytes(10 << 10));
+      } catch (IOException e) {
+        received.completeExceptionally(e);
+      }
+    });
+    var file = LogFile.open(fifo, 1L << 30, Optional.empty(), 1, InstantSource.system());
+    var lines = IntStream.range(0, 200).mapToObj(n -> "line " + n + " " + "x".repeat(1000)).toList();
+
+    var failure = org.assertj.core.api.Assertions.catchThrowableOfType(LogFile.PartialWrite.class,
+        () -> file.append(1, "|", lines));
+    reader.join(10_000);
+    file.close();
+
+    assertThat(failure).as("200 KiB cannot all go through a pipe whose reader left after 10 KiB").isNotNull();
+    long taken = received.get(10, TimeUnit.SECONDS).length;
+    assertThat(taken).isEqualTo(10 << 10);
+    // The lines counted as written are exactly those whose every byte the kernel took: at least the
+    // ten the reader read, and not one the write did not finish.
+    assertThat(failure.written()).isBetween(10, lines.size() - 1);
+    assertThat(failure.getMessage()).contains("cannot write");
+  }
 }
