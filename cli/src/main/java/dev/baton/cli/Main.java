@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       RollbackCommand.class,
       StatusCommand.class,
       StopCommand.class,
+      CheckCommand.class,
       BenchCommand.class,
       DemoCommand.class,
       UpgradeCommand.class,
