@@ -2,9 +2,6 @@ package dev.baton.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.os.Os;
-import dev.baton.os.Signal;
-import dev.baton.protocol.Request;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -20,10 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -79,7 +73,7 @@ class HostileClientsTest {
         [agent]
         address = "127.0.0.1:%d"
         """.formatted(remotePort, token, agentPort));
-    try (var supervisor = Supervisor.start(dir, config)) {
+    try (var supervisor = Service.start(shippedLauncher(), dir, config)) {
       var remote = new InetSocketAddress("127.0.0.1", remotePort);
       var agent = new InetSocketAddress("127.0.0.1", agentPort);
       long before = 0;
@@ -103,7 +97,7 @@ class HostileClientsTest {
         long last = System.nanoTime();
         while (System.nanoTime() < end) {
           try {
-            var reply = supervisor.call(new Request.GetStatus());
+            var reply = supervisor.call("status", event -> {});
             if (reply.path("ok").asBoolean()) {
               statuses.incrementAndGet();
               long now = System.nanoTime();
@@ -120,7 +114,7 @@ class HostileClientsTest {
       var deployer = Thread.ofPlatform().name("deploy").start(() -> {
         while (System.nanoTime() < end) {
           try {
-            var reply = supervisor.call(new Request.Deploy(Optional.empty(), Map.of(), false));
+            var reply = supervisor.deploy();
             if (reply.path("ok").asBoolean()) {
               deploys.incrementAndGet();
               continue;
@@ -309,90 +303,12 @@ class HostileClientsTest {
    * `baton run` as bin/baton starts it, with the flags of bin/lib/supervisor.jvm-options (its
    * 48 MiB heap among them), so that the RSS measured is that of the supervisor as it ships.
    */
-  private static final class Supervisor implements AutoCloseable {
-    final Path dir;
-    final Process process;
-    private final Set<Integer> generations = ConcurrentHashMap.newKeySet();
-
-    private Supervisor(Path dir, Process process) {
-      this.dir = dir;
-      this.process = process;
-    }
-
-    static Supervisor start(Path dir, String toml) throws IOException {
-      Files.writeString(dir.resolve("baton.toml"), toml);
-      var builder = Service.batonCommand(dir, "run", "-c", dir.resolve("baton.toml").toString());
-      var flags = Files.readAllLines(Service.ROOT.resolve("bin/lib/supervisor.jvm-options")).stream()
-          .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
-      builder.command().addAll(1, flags);
-      var process = builder.redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.log").toFile()).start();
-      var supervisor = new Supervisor(dir, process);
-      try {
-        supervisor.awaitActive(Duration.ofSeconds(60));
-      } catch (RuntimeException | AssertionError e) {
-        supervisor.close();
-        throw e;
-      }
-      return supervisor;
-    }
-
-    void awaitActive(Duration timeout) {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
-        assertThat(process.isAlive()).as(logText()).isTrue();
-        try {
-          if (call(new Request.GetStatus()).path("status").hasNonNull("active_generation")) {
-            return;
-          }
-        } catch (RuntimeException e) {
-          // Not listening yet.
-        }
-        Service.sleep(50);
-      }
-      throw new AssertionError("no generation became active within " + timeout + ":\n" + logText());
-    }
-
-    tools.jackson.databind.JsonNode call(Request request) {
-      var reply = Wire.call(dir.resolve("baton.sock"), request, event -> generations.add(event.path("pid").asInt()));
-      for (var g : reply.path("status").path("generations")) {
-        generations.add(g.path("pid").asInt());
-      }
-      return reply;
-    }
-
-    String logText() {
-      try {
-        return Files.readString(dir.resolve("supervisor.log"));
-      } catch (IOException e) {
-        return "(no log: " + e + ")";
-      }
-    }
-
-    @Override
-    public void close() {
-      try {
-        if (process.isAlive()) {
-          call(new Request.GetStatus());
-        }
-      } catch (RuntimeException e) {
-        // The pids seen so far are enough to clean up.
-      }
-      process.destroy();
-      try {
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-          process.destroyForcibly().waitFor();
-        }
-      } catch (InterruptedException e) {
-        process.destroyForcibly();
-        Thread.currentThread().interrupt();
-      }
-      var os = Os.linux();
-      for (var pid : generations) {
-        if (pid > 0 && ProcessHandle.of(pid).isPresent()) {
-          os.signalGroup(pid, Signal.KILL);
-        }
-      }
-    }
+  private static List<String> shippedLauncher() throws IOException {
+    var flags = Files.readAllLines(Service.ROOT.resolve("bin/lib/supervisor.jvm-options")).stream()
+        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    var launcher = new ArrayList<>(Service.BUILT);
+    launcher.addAll(1, flags);
+    return launcher;
   }
 
   static long vmRssKib(long pid) {

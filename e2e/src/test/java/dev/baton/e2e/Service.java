@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +34,8 @@ final class Service implements AutoCloseable {
   final Process process;
   /** The argv that runs `baton`: this build in the test's JVM, or an installed launcher. */
   private final List<String> baton;
-  private final Set<Integer> generationPids = new HashSet<>();
+  /** Concurrent: tests call status and deploy from threads of their own. */
+  private final Set<Integer> generationPids = ConcurrentHashMap.newKeySet();
 
   private Service(Path dir, Process process, List<String> baton) {
     this.baton = baton;
@@ -97,8 +98,18 @@ final class Service implements AutoCloseable {
 
   /** Starts `baton run` and waits until a generation is active. */
   static Service start(Path dir, String toml) throws IOException {
-    var service = launch(dir, toml);
-    service.awaitActive(Duration.ofSeconds(60));
+    return start(BUILT, dir, toml);
+  }
+
+  /** Starts `baton run` through {@code baton}, the argv of a launcher, and waits until a generation is active. */
+  static Service start(List<String> baton, Path dir, String toml) throws IOException {
+    var service = launch(baton, dir, toml);
+    try {
+      service.awaitActive(Duration.ofSeconds(60));
+    } catch (RuntimeException | AssertionError e) {
+      service.close();
+      throw e;
+    }
     return service;
   }
 
