@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,11 +22,15 @@ class SocketRuntimeApiTest {
   private HttpServer app;
   private RunningHaproxy haproxy;
   private RuntimeApi api;
+  private final AtomicInteger checks = new AtomicInteger();
 
   @BeforeEach
   void start() throws Exception {
     app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
     app.createContext("/", exchange -> {
+      if (exchange.getRequestURI().getPath().equals("/healthz")) {
+        checks.incrementAndGet();
+      }
       exchange.sendResponseHeaders(200, -1);
       exchange.close();
     });
@@ -78,9 +83,12 @@ class SocketRuntimeApiTest {
   }
 
   @Test
-  void aForcedDownServerComesBackOnlyThroughItsHealthCheck() {
-    // Checks 2 s apart: the next one cannot come between forcing s1 down and looking, as one 100 ms
-    // away once did in CI.
+  void aForcedDownServerComesBackOnlyThroughItsHealthCheck() throws Exception {
+    // Checks are 2 s apart, but HAProxy places the first one anywhere in those 2 s: force s1 down
+    // just after a check has answered, so the next one cannot come before we look.
+    int seen = checks.get();
+    await().atMost(Duration.ofSeconds(5)).until(() -> checks.get() > seen);
+    Thread.sleep(100); // HAProxy takes in that check's answer; it would undo the force otherwise
     api.forceHealthDown("app", "s1");
     assertThat(api.servers("app").getFirst().up()).isFalse();
 
