@@ -1,4 +1,7 @@
-/** baton-app's adapter for Netty's NIO transport: the handed-over listeners as server channels that pause safely. */
+/**
+ * baton-app's adapter for Netty's NIO transport: the handed-over listeners as server channels that
+ * pause safely.
+ */
 module dev.baton.app.netty {
   requires transitive dev.baton.app;
   requires transitive io.netty.transport;

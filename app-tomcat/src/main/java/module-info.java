@@ -1,4 +1,7 @@
-/** baton-app's adapter for embedded Tomcat: the handed-over listeners as connectors that pause safely. */
+/**
+ * baton-app's adapter for embedded Tomcat: the handed-over listeners as connectors that pause
+ * safely.
+ */
 module dev.baton.app.tomcat {
   requires transitive dev.baton.app;
   requires transitive org.apache.tomcat.embed.core;

@@ -5,8 +5,8 @@
  * dev.baton.app.NioAcceptor}). The words of BATON_CONTROL are here too ({@link
  * dev.baton.app.ControlWord}), for the supervisor's end to use as well.
  *
- * <p>Adopting listeners at fds 3 and up needs {@code --add-opens java.base/sun.nio.ch=dev.baton.app}
- * on the module path ({@code =ALL-UNNAMED} on the class path).
+ * <p>Adopting listeners at fds 3 and up needs {@code --add-opens
+ * java.base/sun.nio.ch=dev.baton.app} on the module path ({@code =ALL-UNNAMED} on the class path).
  */
 module dev.baton.app {
   exports dev.baton.app;

@@ -9,6 +9,8 @@ module dev.baton.protocol {
   requires tools.jackson.databind;
 
   exports dev.baton.protocol;
+
   // The codec binds the records, its own private ones too, by reflection.
-  opens dev.baton.protocol to tools.jackson.databind;
+  opens dev.baton.protocol to
+      tools.jackson.databind;
 }

@@ -23,8 +23,9 @@ import java.util.Map;
  * <p>The protocol is a line of ASCII per message over a Unix stream socket. This end says {@code
  * HELLO <BATON_GENERATION>} first, then {@code READY} and {@code STATUS <text>}; the supervisor
  * answers {@code OK} (or {@code ERROR <why>} and closes), then says {@code PAUSE} or {@code
- * RESUME}, which this end answers with {@code PAUSED} once {@link Acceptor#pause()} has returned and
- * {@code RESUMED} once {@link Acceptor#resume()} has. Commands run on one daemon thread, in order.
+ * RESUME}, which this end answers with {@code PAUSED} once {@link Acceptor#pause()} has returned
+ * and {@code RESUMED} once {@link Acceptor#resume()} has. Commands run on one daemon thread, in
+ * order.
  *
  * <p>The supervisor tells generations apart by the connecting process's pid (SO_PEERCRED), so the
  * connection must come from the generation's main process: the JVM itself, started by {@code exec}
@@ -44,10 +45,10 @@ public final class Baton implements AutoCloseable {
   /**
    * What the app does on PAUSE and RESUME.
    *
-   * <p>{@link #pause()} returns only once no acceptor can accept another connection; beware
-   * threads already blocked in {@code accept()}, which a flag alone does not stop. Connections
-   * accepted before are served as usual. The supervisor's private probe listener ({@link
-   * Listener#probe()}) keeps accepting: it is how baton checks a paused generation's health.
+   * <p>{@link #pause()} returns only once no acceptor can accept another connection; beware threads
+   * already blocked in {@code accept()}, which a flag alone does not stop. Connections accepted
+   * before are served as usual. The supervisor's private probe listener ({@link Listener#probe()})
+   * keeps accepting: it is how baton checks a paused generation's health.
    */
   public interface Acceptor {
     void pause() throws Exception;

@@ -39,8 +39,10 @@ final class ControlConnection {
   private String status;
   private boolean refused;
   private boolean closed;
+
   /** Whether the supervisor ever said OK to us, and whether open() has returned. */
   private boolean welcomed;
+
   private boolean opened;
 
   ControlConnection(
@@ -319,8 +321,8 @@ final class ControlConnection {
   }
 
   /**
-   * Lines of ASCII from a channel, read straight from it: a stream adapter would take the
-   * channel's blocking lock and hold up writers on other threads.
+   * Lines of ASCII from a channel, read straight from it: a stream adapter would take the channel's
+   * blocking lock and hold up writers on other threads.
    */
   private static final class LineReader {
     private static final int MAX_LINE = 8192;

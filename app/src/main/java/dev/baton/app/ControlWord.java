@@ -17,7 +17,10 @@ public enum ControlWord {
   HELLO(true),
   /** Supervisor: the HELLO was taken; this generation can now be paused. */
   OK(false),
-  /** Supervisor: {@code ERROR <why>}, the HELLO was refused (wrong process, wrong user); then it hangs up. */
+  /**
+   * Supervisor: {@code ERROR <why>}, the HELLO was refused (wrong process, wrong user); then it
+   * hangs up.
+   */
   ERROR(true),
   /** App: it can serve; passes a {@code [readiness] notify} gate. */
   READY(false),
@@ -31,7 +34,9 @@ public enum ControlWord {
   RESUME(false),
   /** App: the answer to {@link #RESUME}. */
   RESUMED(false),
-  /** Supervisor: finish in-flight work and exit. baton-app ignores it: the drain signal does this. */
+  /**
+   * Supervisor: finish in-flight work and exit. baton-app ignores it: the drain signal does this.
+   */
   DRAIN(false);
 
   private final boolean takesArgument;
@@ -71,8 +76,8 @@ public enum ControlWord {
   }
 
   /**
-   * The message a line holds, without its newline: {@code "HELLO 7"} is HELLO with argument
-   * {@code "7"}, {@code "PAUSE"} is PAUSE with none. Empty for a line this version does not know,
+   * The message a line holds, without its newline: {@code "HELLO 7"} is HELLO with argument {@code
+   * "7"}, {@code "PAUSE"} is PAUSE with none. Empty for a line this version does not know,
    * including a word that takes no argument followed by one.
    */
   public static Optional<Message> parse(String line) {
@@ -83,7 +88,9 @@ public enum ControlWord {
         if (space < 0) {
           return Optional.of(new Message(word, ""));
         }
-        return word.takesArgument ? Optional.of(new Message(word, line.substring(space + 1))) : Optional.empty();
+        return word.takesArgument
+            ? Optional.of(new Message(word, line.substring(space + 1)))
+            : Optional.empty();
       }
     }
     return Optional.empty();

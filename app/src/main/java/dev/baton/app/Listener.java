@@ -12,8 +12,8 @@ import java.nio.channels.ServerSocketChannel;
  * <p>The socket is shared with the supervisor and with other generations through the same open
  * file. Closing the {@link #channel()} closes this process's fd only: this process stops accepting
  * and the socket, with its accept queue, lives on. Accepting in blocking mode on a platform thread
- * leaves the socket's flags alone; non-blocking mode, or a blocking accept on a virtual thread, sets
- * O_NONBLOCK on the shared open file, which a generation in another language may not expect.
+ * leaves the socket's flags alone; non-blocking mode, or a blocking accept on a virtual thread,
+ * sets O_NONBLOCK on the shared open file, which a generation in another language may not expect.
  */
 public final class Listener {
 
@@ -43,8 +43,8 @@ public final class Listener {
 
   /**
    * Whether this is the supervisor's private probe listener ({@code baton-probe}). It must accept
-   * even while the app is paused: the supervisor probes a new generation's health, and warms it
-   * up, on it before it takes public traffic, and keeps probing it after promotion.
+   * even while the app is paused: the supervisor probes a new generation's health, and warms it up,
+   * on it before it takes public traffic, and keeps probing it after promotion.
    */
   public boolean probe() {
     return name.equals(PROBE);

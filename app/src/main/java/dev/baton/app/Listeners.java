@@ -43,7 +43,9 @@ public final class Listeners implements AutoCloseable {
   /** The listener name for a socket at fd 0, which no variable names. */
   static final String STDIN = "stdin";
 
-  /** Large enough for a burst of new connections on a benchmark; the kernel caps it at somaxconn. */
+  /**
+   * Large enough for a burst of new connections on a benchmark; the kernel caps it at somaxconn.
+   */
   private static final int BACKLOG = 1024;
 
   /**
@@ -59,8 +61,8 @@ public final class Listeners implements AutoCloseable {
   }
 
   /**
-   * Adopts the listeners handed to this process; none when it runs outside baton. Call it once:
-   * the channels own the inherited fds.
+   * Adopts the listeners handed to this process; none when it runs outside baton. Call it once: the
+   * channels own the inherited fds.
    *
    * @throws IllegalStateException if the hand-over is malformed, or fds 3 and up are handed over
    *     and the JVM flag is missing; the message says which and what to do
@@ -85,8 +87,7 @@ public final class Listeners implements AutoCloseable {
   @SafeVarargs
   public static Listeners adoptOr(SocketAddress fallback, SocketOption<Boolean>... options)
       throws IOException {
-    return adoptOr(
-        fallback, System.getenv(), ProcessHandle.current().pid(), System.err, options);
+    return adoptOr(fallback, System.getenv(), ProcessHandle.current().pid(), System.err, options);
   }
 
   static Listeners adopt(Map<String, String> env, long pid, PrintStream log) throws IOException {
@@ -134,8 +135,7 @@ public final class Listeners implements AutoCloseable {
     return new Listeners(List.of(listener));
   }
 
-  private static synchronized Listeners adopt(ListenFds fds, PrintStream log)
-      throws IOException {
+  private static synchronized Listeners adopt(ListenFds fds, PrintStream log) throws IOException {
     if (inheritedAdopted) {
       throw new IllegalStateException(
           "baton-app: the inherited listeners were adopted already; keep the first Listeners");

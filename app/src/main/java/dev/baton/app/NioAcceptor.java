@@ -72,6 +72,7 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
   // Guarded by lock.
   private boolean paused = true;
   private boolean closed;
+
   /** Connections accepted and not yet handed to the handler. */
   private int unhanded;
 
@@ -280,7 +281,8 @@ public final class NioAcceptor implements Baton.Acceptor, AutoCloseable {
     try {
       handler.accepted(listener, channel);
     } catch (IOException | RuntimeException e) {
-      System.err.println("baton-app: the handler failed on a connection from " + listener + ": " + e);
+      System.err.println(
+          "baton-app: the handler failed on a connection from " + listener + ": " + e);
       try {
         channel.close();
       } catch (IOException closing) {

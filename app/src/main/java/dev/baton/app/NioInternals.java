@@ -113,7 +113,10 @@ final class NioInternals {
           Class.forName("sun.nio.ch.ServerSocketChannelImpl")
               .asSubclass(ServerSocketChannel.class)
               .getDeclaredConstructor(
-                  SelectorProvider.class, ProtocolFamily.class, FileDescriptor.class, boolean.class);
+                  SelectorProvider.class,
+                  ProtocolFamily.class,
+                  FileDescriptor.class,
+                  boolean.class);
       serverSocketChannel.setAccessible(true);
     }
 

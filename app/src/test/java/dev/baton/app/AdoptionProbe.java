@@ -17,7 +17,8 @@ public final class AdoptionProbe {
       for (Listener listener : listeners.all()) {
         try (SocketChannel connection = listener.channel().accept()) {
           connection.write(
-              ByteBuffer.wrap(("hello " + listener.name() + "\n").getBytes(StandardCharsets.UTF_8)));
+              ByteBuffer.wrap(
+                  ("hello " + listener.name() + "\n").getBytes(StandardCharsets.UTF_8)));
         }
       }
     }

@@ -56,7 +56,8 @@ class AdoptionTest {
     assumeTrue(Files.isExecutable(JDK17_JAVA), "JDK 17 is not installed at " + JDK17_JAVA);
     Probe probe = start(JDK17_JAVA.toString(), "listen-fds", "inet", "http", FLAG);
 
-    assertThat(probe.nextLine()).matches("adopted \\[http=127\\.0\\.0\\.1:\\d+ \\(fd 3\\)\\] on java 17");
+    assertThat(probe.nextLine())
+        .matches("adopted \\[http=127\\.0\\.0\\.1:\\d+ \\(fd 3\\)\\] on java 17");
     assertThat(greeting(probe.addresses.get(0))).isEqualTo("hello http\n");
     assertThat(probe.nextLine()).isEqualTo("closed the listeners, stdout still works");
     assertThat(probe.exitCode()).isZero();
@@ -66,7 +67,8 @@ class AdoptionTest {
   void adoptsAListenerAtFd0AndKeepsStdoutAfterClosingIt() throws Exception {
     Probe probe = start(currentJava(), "fd0", "inet", "ignored", FLAG);
 
-    assertThat(probe.nextLine()).matches("adopted \\[stdin=127\\.0\\.0\\.1:\\d+ \\(fd 0\\)\\] on java \\d+");
+    assertThat(probe.nextLine())
+        .matches("adopted \\[stdin=127\\.0\\.0\\.1:\\d+ \\(fd 0\\)\\] on java \\d+");
     assertThat(greeting(probe.addresses.get(0))).isEqualTo("hello stdin\n");
     assertThat(probe.nextLine()).isEqualTo("closed the listeners, stdout still works");
     assertThat(probe.exitCode()).isZero();
@@ -77,7 +79,8 @@ class AdoptionTest {
     assumeTrue(Files.isExecutable(JDK17_JAVA), "JDK 17 is not installed at " + JDK17_JAVA);
     Probe probe = start(JDK17_JAVA.toString(), "fd0", "inet6", "ignored", FLAG);
 
-    assertThat(probe.nextLine()).matches("adopted \\[stdin=\\[0:0:0:0:0:0:0:1\\]:\\d+ \\(fd 0\\)\\] on java 17");
+    assertThat(probe.nextLine())
+        .matches("adopted \\[stdin=\\[0:0:0:0:0:0:0:1\\]:\\d+ \\(fd 0\\)\\] on java 17");
     assertThat(greeting(probe.addresses.get(0))).isEqualTo("hello stdin\n");
     assertThat(probe.exitCode()).isZero();
   }
@@ -86,7 +89,8 @@ class AdoptionTest {
   void adoptsAListenerAtFd0WithoutTheFlagAndWarnsAboutClosingIt() throws Exception {
     Probe probe = start(currentJava(), "fd0", "inet", "ignored");
 
-    assertThat(probe.nextLine()).matches("adopted \\[stdin=127\\.0\\.0\\.1:\\d+ \\(fd 0\\)\\] on java \\d+");
+    assertThat(probe.nextLine())
+        .matches("adopted \\[stdin=127\\.0\\.0\\.1:\\d+ \\(fd 0\\)\\] on java \\d+");
     assertThat(greeting(probe.addresses.get(0))).isEqualTo("hello stdin\n");
     assertThat(probe.exitCode()).isZero();
     assertThat(probe.stderr())
@@ -100,9 +104,12 @@ class AdoptionTest {
     Probe inet6 = start(currentJava(), "listen-fds", "inet6", "http", FLAG);
     Probe unix = start(currentJava(), "listen-fds", "unix", "local", FLAG);
 
-    assertThat(inet6.nextLine()).matches("adopted \\[http=\\[0:0:0:0:0:0:0:1\\]:\\d+ \\(fd 3\\)\\] on java \\d+");
+    assertThat(inet6.nextLine())
+        .matches("adopted \\[http=\\[0:0:0:0:0:0:0:1\\]:\\d+ \\(fd 3\\)\\] on java \\d+");
     assertThat(greeting(inet6.addresses.get(0))).isEqualTo("hello http\n");
-    assertThat(unix.nextLine()).startsWith("adopted [local=/").endsWith("local.sock (fd 3)] on java " + Runtime.version().feature());
+    assertThat(unix.nextLine())
+        .startsWith("adopted [local=/")
+        .endsWith("local.sock (fd 3)] on java " + Runtime.version().feature());
     assertThat(greeting(unix.addresses.get(0))).isEqualTo("hello local\n");
     assertThat(inet6.exitCode()).isZero();
     assertThat(unix.exitCode()).isZero();
@@ -133,7 +140,10 @@ class AdoptionTest {
     command.add(resource("").toString() + ":" + codeSource(Listeners.class));
     command.add(AdoptionProbe.class.getName());
     ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().keySet().removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("JDK_JAVA"));
+    builder
+        .environment()
+        .keySet()
+        .removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("JDK_JAVA"));
     Process process = builder.start();
     processes.add(process);
     return new Probe(process);
@@ -178,7 +188,8 @@ class AdoptionTest {
     Probe(Process process) throws IOException {
       this.process = process;
       this.stdout =
-          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
       String first = stdout.readLine();
       assertThat(first).as("hand_over.py's first line").startsWith("listening ");
       for (String address : first.substring("listening ".length()).split(" ")) {

@@ -67,9 +67,10 @@ class BatonTest {
 
     assertThat(baton.supervised()).isFalse();
     assertThat(baton.startPaused()).isFalse();
-    assertThat(log()).isEqualTo(
-        "baton-app: no BATON_CONTROL, so not under baton: ready, status, pause and resume do"
-            + " nothing\n");
+    assertThat(log())
+        .isEqualTo(
+            "baton-app: no BATON_CONTROL, so not under baton: ready, status, pause and resume do"
+                + " nothing\n");
     assertThat(calls).isEmpty();
   }
 
@@ -179,7 +180,8 @@ class BatonTest {
     assertThat(baton.supervised()).isFalse();
     assertThat(baton.startPaused()).isFalse();
     assertThat(log())
-        .contains("the supervisor refused this process: pid 42 is no live generation's main process");
+        .contains(
+            "the supervisor refused this process: pid 42 is no live generation's main process");
   }
 
   private Path listen() throws IOException {

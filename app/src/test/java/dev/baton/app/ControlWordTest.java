@@ -16,8 +16,12 @@ class ControlWordTest {
 
   @Test
   void aWordIsFormedWithAnArgumentOnlyIfItTakesOne() {
-    assertThatThrownBy(ControlWord.HELLO::line).isInstanceOf(IllegalStateException.class).hasMessageContaining("line(String)");
-    assertThatThrownBy(() -> ControlWord.PAUSE.line("now")).isInstanceOf(IllegalStateException.class).hasMessageContaining("line()");
+    assertThatThrownBy(ControlWord.HELLO::line)
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("line(String)");
+    assertThatThrownBy(() -> ControlWord.PAUSE.line("now"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("line()");
   }
 
   @Test
@@ -37,6 +41,7 @@ class ControlWordTest {
     assertThat(ControlWord.parse("PAUSE now")).isEmpty();
     assertThat(ControlWord.parse("ERRORS")).isEmpty();
     assertThat(ControlWord.parse("ERROR")).contains(new ControlWord.Message(ControlWord.ERROR, ""));
-    assertThat(ControlWord.parse("ERROR uid 1000 may not")).contains(new ControlWord.Message(ControlWord.ERROR, "uid 1000 may not"));
+    assertThat(ControlWord.parse("ERROR uid 1000 may not"))
+        .contains(new ControlWord.Message(ControlWord.ERROR, "uid 1000 may not"));
   }
 }

@@ -49,7 +49,9 @@ class ListenersTest {
       int port = ((InetSocketAddress) listener.address()).getPort();
       assertThat(log())
           .isEqualTo(
-              "baton-app: no LISTEN_FDS or inherited socket; bound 127.0.0.1:" + port + " itself\n");
+              "baton-app: no LISTEN_FDS or inherited socket; bound 127.0.0.1:"
+                  + port
+                  + " itself\n");
       assertAccepts(listener, new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
     }
   }
@@ -74,7 +76,8 @@ class ListenersTest {
     InetSocketAddress fallback = new InetSocketAddress(InetAddress.getByName("::1"), 0);
 
     try (Listeners listeners = Listeners.adoptOr(fallback, Map.of(), PID, stderr)) {
-      assertThat(Listener.format(listeners.all().get(0).address())).startsWith("[0:0:0:0:0:0:0:1]:");
+      assertThat(Listener.format(listeners.all().get(0).address()))
+          .startsWith("[0:0:0:0:0:0:0:1]:");
     }
   }
 
@@ -91,12 +94,14 @@ class ListenersTest {
   @Test
   void fallbacksWithSoReusePortShareAPort() throws IOException {
     InetSocketAddress any = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-    try (Listeners first = Listeners.adoptOr(any, Map.of(), PID, stderr, StandardSocketOptions.SO_REUSEPORT)) {
+    try (Listeners first =
+        Listeners.adoptOr(any, Map.of(), PID, stderr, StandardSocketOptions.SO_REUSEPORT)) {
       InetSocketAddress taken = (InetSocketAddress) first.all().get(0).address();
 
       try (Listeners second =
           Listeners.adoptOr(taken, Map.of(), PID, stderr, StandardSocketOptions.SO_REUSEPORT)) {
-        assertThat(second.all().get(0).channel().getOption(StandardSocketOptions.SO_REUSEPORT)).isTrue();
+        assertThat(second.all().get(0).channel().getOption(StandardSocketOptions.SO_REUSEPORT))
+            .isTrue();
         assertThat(second.all().get(0).address()).isEqualTo(taken);
       }
     }

@@ -1,7 +1,7 @@
 package dev.baton.bench;
 
-import dev.baton.os.Signal;
 import dev.baton.config.Config;
+import dev.baton.os.Signal;
 import dev.baton.protocol.ControlClient;
 import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
@@ -42,11 +42,16 @@ final class BatonService implements ServiceUnderTest {
   private final InetSocketAddress address;
   private final int supervisorPid;
   private final Consumer<DeployEvent> events;
+
   /** Every generation pid seen, so that none survives a supervisor that had to be killed. */
   private final Set<Integer> generationPids = ConcurrentHashMap.newKeySet();
 
-  private BatonService(ControlClient control, Optional<Child> supervisor, InetSocketAddress address,
-      int supervisorPid, Consumer<DeployEvent> events) {
+  private BatonService(
+      ControlClient control,
+      Optional<Child> supervisor,
+      InetSocketAddress address,
+      int supervisorPid,
+      Consumer<DeployEvent> events) {
     this.control = control;
     this.supervisor = supervisor;
     this.address = address;
@@ -54,7 +59,10 @@ final class BatonService implements ServiceUnderTest {
     this.events = events;
   }
 
-  /** The supervisor's config for the sample: one loopback listener on {@code port}, ready as the sample says. */
+  /**
+   * The supervisor's config for the sample: one loopback listener on {@code port}, ready as the
+   * sample says.
+   */
   static String sampleConfig(Sample sample, int port, List<String> options) {
     return """
         # Written by baton bench: the bundled %s sample under a real supervisor.
@@ -72,10 +80,13 @@ final class BatonService implements ServiceUnderTest {
 
         [control]
         socket = "baton.sock"
-        """.formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
+        """
+        .formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
   }
 
-  /** {@code java}, the flags baton run ships with, this JVM's class path, then {@code mainAndArgs}. */
+  /**
+   * {@code java}, the flags baton run ships with, this JVM's class path, then {@code mainAndArgs}.
+   */
   static List<String> supervisorCommand(String java, String... mainAndArgs) {
     var argv = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
     argv.addAll(SupervisorFlags.get());
@@ -86,7 +97,10 @@ final class BatonService implements ServiceUnderTest {
 
   /** The java launcher of this JVM, which runs the supervisor and the JVM sample. */
   static Path java() {
-    return ProcessHandle.current().info().command().map(Path::of)
+    return ProcessHandle.current()
+        .info()
+        .command()
+        .map(Path::of)
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java"));
   }
 
@@ -102,7 +116,13 @@ final class BatonService implements ServiceUnderTest {
    * Starts {@code baton run} with the sample in {@code dir}, through the CLI's main class on this
    * JVM's class path, with the same JVM options as bin/baton, and waits for its first generation.
    */
-  static BatonService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> options,
+  static BatonService start(
+      Children children,
+      Sample sample,
+      Path dir,
+      Writer log,
+      int port,
+      List<String> options,
       Consumer<DeployEvent> events) {
     var config = dir.resolve("baton.toml");
     try {
@@ -110,12 +130,14 @@ final class BatonService implements ServiceUnderTest {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + config, e);
     }
-    var argv = supervisorCommand(java().toString(),
-        "dev.baton.cli.Main", "run", "-c", config.toString());
+    var argv =
+        supervisorCommand(java().toString(), "dev.baton.cli.Main", "run", "-c", config.toString());
     var child = children.start("baton run", argv, Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));
     var status = awaitActive(control, Optional.of(child), Duration.ofSeconds(60));
-    var service = new BatonService(control, Optional.of(child), addressOf(status), status.supervisorPid(), events);
+    var service =
+        new BatonService(
+            control, Optional.of(child), addressOf(status), status.supervisorPid(), events);
     for (var generation : status.generations()) {
       service.generationPids.add(generation.pid());
     }
@@ -142,26 +164,37 @@ final class BatonService implements ServiceUnderTest {
       throw new IllegalArgumentException(e.getMessage());
     }
     if (status.activeGeneration().isEmpty()) {
-      throw new IllegalArgumentException("the service of " + configFile + " has no active generation to bench;"
-          + " deploy one first ('baton deploy -c " + configFile + "')");
+      throw new IllegalArgumentException(
+          "the service of "
+              + configFile
+              + " has no active generation to bench;"
+              + " deploy one first ('baton deploy -c "
+              + configFile
+              + "')");
     }
-    return new BatonService(control, Optional.empty(), addressOf(status), status.supervisorPid(), events);
+    return new BatonService(
+        control, Optional.empty(), addressOf(status), status.supervisorPid(), events);
   }
 
   private static Status status(ControlClient control) {
     return switch (control.call(new Request.GetStatus(), e -> {})) {
       case Reply.StatusReply(var status) -> status;
-      case Reply.Failed(var error) -> throw new IllegalStateException("baton status failed: " + error);
-      case Reply other -> throw new IllegalStateException("the supervisor answered status with " + other);
+      case Reply.Failed(var error) ->
+          throw new IllegalStateException("baton status failed: " + error);
+      case Reply other ->
+          throw new IllegalStateException("the supervisor answered status with " + other);
     };
   }
 
-  private static Status awaitActive(ControlClient control, Optional<Child> supervisor, Duration timeout) {
+  private static Status awaitActive(
+      ControlClient control, Optional<Child> supervisor, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (supervisor.isPresent() && !supervisor.get().alive()) {
-        throw new IllegalStateException("baton run exited before its first generation was active: "
-            + supervisor.get().exit().join() + "; see the scenario's log");
+        throw new IllegalStateException(
+            "baton run exited before its first generation was active: "
+                + supervisor.get().exit().join()
+                + "; see the scenario's log");
       }
       try {
         var status = status(control);
@@ -173,8 +206,10 @@ final class BatonService implements ServiceUnderTest {
       }
       sleep(50);
     }
-    throw new IllegalStateException("baton run had no active generation after " + timeout.toSeconds()
-        + " s; see the scenario's log");
+    throw new IllegalStateException(
+        "baton run had no active generation after "
+            + timeout.toSeconds()
+            + " s; see the scenario's log");
   }
 
   private static InetSocketAddress addressOf(Status status) {
@@ -191,7 +226,8 @@ final class BatonService implements ServiceUnderTest {
         return new InetSocketAddress(host, Integer.parseInt(text.substring(colon + 1)));
       }
     }
-    throw new IllegalArgumentException("the service has no TCP listener to load; bench speaks HTTP over TCP");
+    throw new IllegalArgumentException(
+        "the service has no TCP listener to load; bench speaks HTTP over TCP");
   }
 
   @Override
@@ -213,42 +249,51 @@ final class BatonService implements ServiceUnderTest {
   public CompletableFuture<Reload> redeploy() {
     var switched = new CompletableFuture<Long>();
     var done = new CompletableFuture<Reload>();
-    Thread.ofVirtual().name("deploy").start(() -> {
-      long asked = System.nanoTime();
-      var steps = new Steps();
-      try {
-        Reply reply;
-        // The supervisor says "promoted" a moment before it takes the next deploy; a deploy that
-        // finds it still busy is asked again, and timed from the attempt that was taken.
-        for (int attempt = 0; ; attempt++) {
-          long attemptNanos = System.nanoTime();
-          reply = control.call(new Request.Deploy(Optional.empty(), Map.of(), true), event -> {
-            long now = System.nanoTime();
-            events.accept(event);
-            generationPids.add(event.pid());
-            steps.take(event, now, attemptNanos);
-            if (event.step() == DeployStep.PROMOTED) {
-              switched.complete(now);
-            }
-          });
-          asked = attemptNanos;
-          if (steps.generation != 0 || !(reply instanceof Reply.Failed(var error)) || attempt >= 2000
-              || !error.contains("already in progress")) {
-            break;
-          }
-          Thread.sleep(2);
-        }
-        switched.complete(System.nanoTime());
-        if (reply instanceof Reply.Failed(var error)) {
-          steps.failure = Optional.of(error);
-        }
-        done.complete(steps.reload(switched.join(), asked));
-      } catch (RuntimeException | InterruptedException e) {
-        switched.complete(System.nanoTime());
-        steps.failure = Optional.of(String.valueOf(e.getMessage()));
-        done.complete(steps.reload(switched.join(), asked));
-      }
-    });
+    Thread.ofVirtual()
+        .name("deploy")
+        .start(
+            () -> {
+              long asked = System.nanoTime();
+              var steps = new Steps();
+              try {
+                Reply reply;
+                // The supervisor says "promoted" a moment before it takes the next deploy; a deploy
+                // that
+                // finds it still busy is asked again, and timed from the attempt that was taken.
+                for (int attempt = 0; ; attempt++) {
+                  long attemptNanos = System.nanoTime();
+                  reply =
+                      control.call(
+                          new Request.Deploy(Optional.empty(), Map.of(), true),
+                          event -> {
+                            long now = System.nanoTime();
+                            events.accept(event);
+                            generationPids.add(event.pid());
+                            steps.take(event, now, attemptNanos);
+                            if (event.step() == DeployStep.PROMOTED) {
+                              switched.complete(now);
+                            }
+                          });
+                  asked = attemptNanos;
+                  if (steps.generation != 0
+                      || !(reply instanceof Reply.Failed(var error))
+                      || attempt >= 2000
+                      || !error.contains("already in progress")) {
+                    break;
+                  }
+                  Thread.sleep(2);
+                }
+                switched.complete(System.nanoTime());
+                if (reply instanceof Reply.Failed(var error)) {
+                  steps.failure = Optional.of(error);
+                }
+                done.complete(steps.reload(switched.join(), asked));
+              } catch (RuntimeException | InterruptedException e) {
+                switched.complete(System.nanoTime());
+                steps.failure = Optional.of(String.valueOf(e.getMessage()));
+                done.complete(steps.reload(switched.join(), asked));
+              }
+            });
     try {
       switched.get(DEPLOY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
@@ -269,7 +314,8 @@ final class BatonService implements ServiceUnderTest {
     Optional<String> failure = Optional.empty();
 
     void take(DeployEvent event, long nowNanos, long askedNanos) {
-      // Timed by bench, from the moment it asked: command to step, the supervisor's own time plus the
+      // Timed by bench, from the moment it asked: command to step, the supervisor's own time plus
+      // the
       // control socket's, which is what an operator waits.
       var at = OptionalDouble.of((nowNanos - askedNanos) / 1e6);
       switch (event.step()) {
@@ -286,7 +332,8 @@ final class BatonService implements ServiceUnderTest {
     }
 
     Reload reload(long switchNanos, long askedNanos) {
-      return new Reload(generation, askedNanos, switchNanos, spawned, ready, promoted, drained, failure);
+      return new Reload(
+          generation, askedNanos, switchNanos, spawned, ready, promoted, drained, failure);
     }
   }
 

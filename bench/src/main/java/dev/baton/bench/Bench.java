@@ -33,6 +33,7 @@ import java.util.function.Consumer;
 public final class Bench implements AutoCloseable {
   /** The POST body: small, so that the request stays one packet and GET and POST compare. */
   static final byte[] POST_BODY = "x".repeat(512).getBytes(StandardCharsets.US_ASCII);
+
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration IDLE_WINDOW = Duration.ofSeconds(3);
   private static final Duration CROSS_CHECK_LONGEST = Duration.ofSeconds(10);
@@ -47,7 +48,11 @@ public final class Bench implements AutoCloseable {
   private final Instant started = Instant.now();
   private volatile boolean stopped;
 
-  private Bench(BenchPlan plan, Consumer<String> progress, Optional<Sample> sample, Optional<NetworkNamespace> namespace) {
+  private Bench(
+      BenchPlan plan,
+      Consumer<String> progress,
+      Optional<Sample> sample,
+      Optional<NetworkNamespace> namespace) {
     this.plan = plan;
     this.progress = progress;
     this.sample = sample;
@@ -64,12 +69,20 @@ public final class Bench implements AutoCloseable {
   public static Bench prepare(BenchPlan plan, Consumer<String> progress) {
     int connections = plan.modes().stream().mapToInt(LoadMode::connections).max().orElse(1);
     long limit = openFileLimit();
-    // Each connection is one fd, in bench; the selectors, the JVM and the children's pipes need some more.
+    // Each connection is one fd, in bench; the selectors, the JVM and the children's pipes need
+    // some more.
     if (connections + 64 > limit) {
-      throw new IllegalArgumentException("concurrency " + connections + " needs more file descriptors than the limit of "
-          + limit + " (ulimit -n) allows; raise it (ulimit -n " + (connections + 1024) + ") or lower --concurrency");
+      throw new IllegalArgumentException(
+          "concurrency "
+              + connections
+              + " needs more file descriptors than the limit of "
+              + limit
+              + " (ulimit -n) allows; raise it (ulimit -n "
+              + (connections + 1024)
+              + ") or lower --concurrency");
     }
-    Optional<Sample> sample = plan.config().isPresent() ? Optional.empty() : Optional.of(Sample.locate(plan.sample()));
+    Optional<Sample> sample =
+        plan.config().isPresent() ? Optional.empty() : Optional.of(Sample.locate(plan.sample()));
     if (plan.config().isPresent()) {
       try (var service = BatonService.attach(plan.config().get(), e -> {})) {
         requireListening(service.address(), plan.config().get().toString());
@@ -78,7 +91,8 @@ public final class Bench implements AutoCloseable {
     try {
       Files.createDirectories(plan.out());
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot create the output directory " + plan.out() + ": " + e.getMessage());
+      throw new IllegalArgumentException(
+          "cannot create the output directory " + plan.out() + ": " + e.getMessage());
     }
     Plot.warmUp();
     return new Bench(plan, progress, sample, NetworkNamespace.current());
@@ -103,8 +117,14 @@ public final class Bench implements AutoCloseable {
     try (var channel = SocketChannel.open()) {
       channel.socket().connect(address, 2000);
     } catch (IOException e) {
-      throw new IllegalArgumentException("nothing is listening on " + address + " (" + what + "): " + e.getMessage()
-          + "; start the service first ('baton run -c ...')");
+      throw new IllegalArgumentException(
+          "nothing is listening on "
+              + address
+              + " ("
+              + what
+              + "): "
+              + e.getMessage()
+              + "; start the service first ('baton run -c ...')");
     }
   }
 
@@ -121,7 +141,9 @@ public final class Bench implements AutoCloseable {
     } finally {
       children.endAll(Duration.ofSeconds(10));
     }
-    var report = new BenchReport(plan, started, Instant.now(), stopped, namespace.map(NetworkNamespace::name), results);
+    var report =
+        new BenchReport(
+            plan, started, Instant.now(), stopped, namespace.map(NetworkNamespace::name), results);
     try {
       report.write(plan.out());
     } catch (IOException e) {
@@ -157,29 +179,35 @@ public final class Bench implements AutoCloseable {
     Optional<String> error = Optional.empty();
     try (Writer log = Files.newBufferedWriter(logFile)) {
       try {
-      namespace.ifPresent(ns -> ns.setMigrateReq(scenario == Scenario.REUSEPORT_MIGRATE));
-      progress.accept(scenario + ": starting" + describe(scenario) + " in " + dir);
-      try (var service = startService(scenario, dir, log)) {
-        var idle = idleCost(service);
-        var before = service.supervisorPid().flatMap(ProcessUsage::of);
-        for (var mode : plan.modes()) {
-          if (stopped) {
-            break;
+        namespace.ifPresent(ns -> ns.setMigrateReq(scenario == Scenario.REUSEPORT_MIGRATE));
+        progress.accept(scenario + ": starting" + describe(scenario) + " in " + dir);
+        try (var service = startService(scenario, dir, log)) {
+          var idle = idleCost(service);
+          var before = service.supervisorPid().flatMap(ProcessUsage::of);
+          for (var mode : plan.modes()) {
+            if (stopped) {
+              break;
+            }
+            measurements.add(measure(scenario, mode, service));
           }
-          measurements.add(measure(scenario, mode, service));
+          if (plan.crossCheck() && !stopped) {
+            crossChecks.addAll(crossCheck(scenario, service, dir));
+          }
+          var after = service.supervisorPid().flatMap(ProcessUsage::of);
+          if (before.isPresent() && after.isPresent()) {
+            double cpu = after.get().cpuSeconds() - before.get().cpuSeconds();
+            long deploys =
+                measurements.stream().mapToLong(m -> m.reloads().size()).sum()
+                    + crossChecks.stream().mapToLong(ScenarioResult.CrossCheckRun::reloads).sum();
+            cost =
+                Optional.of(
+                    new ScenarioResult.SupervisorCost(
+                        idle.orElse(Double.NaN),
+                        cpu,
+                        deploys == 0 ? 0 : cpu * 1000 / deploys,
+                        after.get().peakRssBytes()));
+          }
         }
-        if (plan.crossCheck() && !stopped) {
-          crossChecks.addAll(crossCheck(scenario, service, dir));
-        }
-        var after = service.supervisorPid().flatMap(ProcessUsage::of);
-        if (before.isPresent() && after.isPresent()) {
-          double cpu = after.get().cpuSeconds() - before.get().cpuSeconds();
-          long deploys = measurements.stream().mapToLong(m -> m.reloads().size()).sum()
-              + crossChecks.stream().mapToLong(ScenarioResult.CrossCheckRun::reloads).sum();
-          cost = Optional.of(new ScenarioResult.SupervisorCost(idle.orElse(Double.NaN), cpu,
-              deploys == 0 ? 0 : cpu * 1000 / deploys, after.get().peakRssBytes()));
-        }
-      }
       } finally {
         // Before the log closes: what the processes print while they end belongs in it.
         children.endAll(Duration.ofSeconds(10));
@@ -188,7 +216,8 @@ public final class Bench implements AutoCloseable {
       error = Optional.of("stopped");
     } catch (IOException | RuntimeException e) {
       error = Optional.of(String.valueOf(e.getMessage()));
-      progress.accept(scenario + ": could not run to its end: " + e.getMessage() + " (log: " + logFile + ")");
+      progress.accept(
+          scenario + ": could not run to its end: " + e.getMessage() + " (log: " + logFile + ")");
     } finally {
       children.endAll(Duration.ofSeconds(10));
       Children.deleteQuietly(dir);
@@ -200,12 +229,19 @@ public final class Bench implements AutoCloseable {
     return switch (scenario) {
       case NONE -> " (the " + plan.sample() + " sample, started once: the baseline)";
       case STOP_START -> " (SIGTERM, wait, start: the sample binds its own port)";
-      case REUSEPORT -> " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req="
-          + namespace.map(ns -> "0").orElse(NetworkNamespace.migrateReq() + ", this host's") + ")";
-      case REUSEPORT_MIGRATE -> " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req=1 in netns "
-          + namespace.map(NetworkNamespace::name).orElse("?") + ")";
+      case REUSEPORT ->
+          " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req="
+              + namespace.map(ns -> "0").orElse(NetworkNamespace.migrateReq() + ", this host's")
+              + ")";
+      case REUSEPORT_MIGRATE ->
+          " (each generation binds its own SO_REUSEPORT socket, tcp_migrate_req=1 in netns "
+              + namespace.map(NetworkNamespace::name).orElse("?")
+              + ")";
       case BATON_STEADY -> " (baton run, no deploys)";
-      case BATON -> plan.config().map(c -> " (your service of " + c + ")").orElse(" (baton run with the " + plan.sample() + " sample)");
+      case BATON ->
+          plan.config()
+              .map(c -> " (your service of " + c + ")")
+              .orElse(" (baton run with the " + plan.sample() + " sample)");
     };
   }
 
@@ -216,9 +252,12 @@ public final class Bench implements AutoCloseable {
     }
     var app = sample.orElseThrow();
     return switch (scenario) {
-      case NONE, STOP_START -> StopStartService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
-      case REUSEPORT, REUSEPORT_MIGRATE -> ReusePortService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
-      case BATON, BATON_STEADY -> BatonService.start(children, app, dir, log, 0, plan.appOptions(), events);
+      case NONE, STOP_START ->
+          StopStartService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
+      case REUSEPORT, REUSEPORT_MIGRATE ->
+          ReusePortService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
+      case BATON, BATON_STEADY ->
+          BatonService.start(children, app, dir, log, 0, plan.appOptions(), events);
     };
   }
 
@@ -236,12 +275,17 @@ public final class Bench implements AutoCloseable {
     if (a.isEmpty() || b.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of((b.get().cpuSeconds() - a.get().cpuSeconds()) * 100 / (IDLE_WINDOW.toMillis() / 1000.0));
+    return Optional.of(
+        (b.get().cpuSeconds() - a.get().cpuSeconds()) * 100 / (IDLE_WINDOW.toMillis() / 1000.0));
   }
 
-  private Measurement measure(Scenario scenario, LoadMode mode, ServiceUnderTest service) throws IOException {
-    var builder = Load.to(service.address()).connections(mode.connections()).duration(plan.duration())
-        .timeout(REQUEST_TIMEOUT);
+  private Measurement measure(Scenario scenario, LoadMode mode, ServiceUnderTest service)
+      throws IOException {
+    var builder =
+        Load.to(service.address())
+            .connections(mode.connections())
+            .duration(plan.duration())
+            .timeout(REQUEST_TIMEOUT);
     if (plan.requests() != Long.MAX_VALUE) {
       builder.requests(plan.requests());
     }
@@ -269,41 +313,71 @@ public final class Bench implements AutoCloseable {
     currentRhythm.set(null);
     currentLoad.set(null);
     var name = scenario.label() + "-" + mode.name().replace("=", "").replace(' ', '-') + ".png";
-    var title = scenario + ", " + mode.name() + (plan.post() ? " POST" : " GET") + ": "
-        + String.format("%,d requests, %,d failed, %d reloads", report.requests(), report.failed(), reloads.size());
+    var title =
+        scenario
+            + ", "
+            + mode.name()
+            + (plan.post() ? " POST" : " GET")
+            + ": "
+            + String.format(
+                "%,d requests, %,d failed, %d reloads",
+                report.requests(), report.failed(), reloads.size());
     Optional<String> plot = Optional.empty();
     try {
-      Plot.write(report, reloads.stream().filter(Reload::ok)
-          .map(r -> (r.switchNanos() - generator.startNanos()) / 1e9).toList(), title, plan.out().resolve(name));
+      Plot.write(
+          report,
+          reloads.stream()
+              .filter(Reload::ok)
+              .map(r -> (r.switchNanos() - generator.startNanos()) / 1e9)
+              .toList(),
+          title,
+          plan.out().resolve(name));
       plot = Optional.of(name);
     } catch (IOException | RuntimeException e) {
-      progress.accept(scenario + ": no plot: " + e + (e.getStackTrace().length > 0 ? " at " + e.getStackTrace()[0] : ""));
+      progress.accept(
+          scenario
+              + ": no plot: "
+              + e
+              + (e.getStackTrace().length > 0 ? " at " + e.getStackTrace()[0] : ""));
     }
     var measurement = Measurement.of(scenario, mode, report, reloads, generator.startNanos(), plot);
-    progress.accept(scenario + ": " + mode.name() + ": " + report.summary()
-        + (scenario.reloads() ? " " + reloads.size() + " reloads." : ""));
+    progress.accept(
+        scenario
+            + ": "
+            + mode.name()
+            + ": "
+            + report.summary()
+            + (scenario.reloads() ? " " + reloads.size() + " reloads." : ""));
     return measurement;
   }
 
-  private List<ScenarioResult.CrossCheckRun> crossCheck(Scenario scenario, ServiceUnderTest service, Path dir) {
+  private List<ScenarioResult.CrossCheckRun> crossCheck(
+      Scenario scenario, ServiceUnderTest service, Path dir) {
     var runs = new ArrayList<ScenarioResult.CrossCheckRun>();
-    var duration = plan.duration().compareTo(CROSS_CHECK_LONGEST) > 0 ? CROSS_CHECK_LONGEST : plan.duration();
+    var duration =
+        plan.duration().compareTo(CROSS_CHECK_LONGEST) > 0 ? CROSS_CHECK_LONGEST : plan.duration();
     int connections = plan.modes().stream().mapToInt(LoadMode::connections).max().orElse(50);
     Optional<Path> script = Optional.empty();
     Optional<Path> body = Optional.empty();
     try {
       if (plan.post()) {
         body = Optional.of(Files.write(dir.resolve("post.body"), POST_BODY));
-        script = Optional.of(Files.writeString(dir.resolve("post.lua"),
-            "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", " + POST_BODY.length + ")\n"
-                + "wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n"));
+        script =
+            Optional.of(
+                Files.writeString(
+                    dir.resolve("post.lua"),
+                    "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", "
+                        + POST_BODY.length
+                        + ")\n"
+                        + "wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n"));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     var commands = new ArrayList<List<String>>();
     if (CrossCheck.installed("wrk")) {
-      commands.add(CrossCheck.wrkCommand(service.address(), Math.max(connections, 2), duration, script));
+      commands.add(
+          CrossCheck.wrkCommand(service.address(), Math.max(connections, 2), duration, script));
     }
     if (CrossCheck.installed("ab")) {
       commands.add(CrossCheck.abCommand(service.address(), duration, body));
@@ -313,18 +387,27 @@ public final class Bench implements AutoCloseable {
         break;
       }
       progress.accept(scenario + ": cross-check: " + String.join(" ", argv));
-      Rhythm rhythm = scenario.reloads() ? Rhythm.start(service, plan.rhythm(), Integer.MAX_VALUE, r -> {}) : null;
+      Rhythm rhythm =
+          scenario.reloads()
+              ? Rhythm.start(service, plan.rhythm(), Integer.MAX_VALUE, r -> {})
+              : null;
       currentRhythm.set(rhythm);
       var check = CrossCheck.run(children, argv, dir, duration);
       int reloads = rhythm == null ? 0 : rhythm.stop(Duration.ofSeconds(20)).size();
       currentRhythm.set(null);
-      progress.accept(scenario + ": " + check.tool() + ": " + String.format("%,d requests, %,d failed (%s), %d reloads",
-          check.requests(), check.failed(), check.failures(), reloads) + check.gaveUp().map(g -> "; gave up: " + g).orElse(""));
+      progress.accept(
+          scenario
+              + ": "
+              + check.tool()
+              + ": "
+              + String.format(
+                  "%,d requests, %,d failed (%s), %d reloads",
+                  check.requests(), check.failed(), check.failures(), reloads)
+              + check.gaveUp().map(g -> "; gave up: " + g).orElse(""));
       runs.add(new ScenarioResult.CrossCheckRun(check, reloads));
     }
     return runs;
   }
-
 
   /** Ends every process the run started; the run itself must have returned or been stopped. */
   @Override

@@ -15,7 +15,8 @@ import java.util.Optional;
  * @param requests the most requests each load sends
  * @param rhythm how often the app is replaced; a replacement that takes longer is followed at once
  * @param out where the report, the JSON and the plots go
- * @param config a running service to bench instead of the bundled sample (the {@code baton} scenario only)
+ * @param config a running service to bench instead of the bundled sample (the {@code baton}
+ *     scenario only)
  * @param crossCheck also run wrk and ab when they are installed
  * @param sample which bundled sample is replaced
  * @param appOptions extra options for the sample, e.g. --work=1ms
@@ -38,16 +39,20 @@ public record BenchPlan(
     modes = List.copyOf(modes);
     appOptions = List.copyOf(appOptions);
     if (scenarios.isEmpty()) {
-      throw new IllegalArgumentException("no scenario to run; use some of " + String.join(",", Scenario.NAMES));
+      throw new IllegalArgumentException(
+          "no scenario to run; use some of " + String.join(",", Scenario.NAMES));
     }
     if (modes.isEmpty()) {
-      throw new IllegalArgumentException("no load mode to run; use some of " + String.join(",", LoadMode.NAMES));
+      throw new IllegalArgumentException(
+          "no load mode to run; use some of " + String.join(",", LoadMode.NAMES));
     }
     if (duration.isNegative() || duration.isZero()) {
-      throw new IllegalArgumentException("--duration must be more than 0, was " + duration.toMillis() + " ms; e.g. 10s");
+      throw new IllegalArgumentException(
+          "--duration must be more than 0, was " + duration.toMillis() + " ms; e.g. 10s");
     }
     if (duration.compareTo(Load.MAX_DURATION) > 0) {
-      throw new IllegalArgumentException("--duration must be at most " + Load.MAX_DURATION.toHours() + " h");
+      throw new IllegalArgumentException(
+          "--duration must be at most " + Load.MAX_DURATION.toHours() + " h");
     }
     if (requests < 1) {
       throw new IllegalArgumentException("--requests must be at least 1, was " + requests);
@@ -58,8 +63,11 @@ public record BenchPlan(
     if (config.isPresent()) {
       var others = scenarios.stream().filter(s -> !s.supervised()).toList();
       if (!others.isEmpty()) {
-        throw new IllegalArgumentException("with -c, bench deploys your running service: only the baton scenario"
-            + " applies; " + others + " need the bundled sample (drop -c, or use --scenarios baton)");
+        throw new IllegalArgumentException(
+            "with -c, bench deploys your running service: only the baton scenario"
+                + " applies; "
+                + others
+                + " need the bundled sample (drop -c, or use --scenarios baton)");
       }
     }
   }

@@ -28,7 +28,12 @@ public final class BenchReport {
   private final Optional<String> namespace;
   private final List<ScenarioResult> results;
 
-  BenchReport(BenchPlan plan, Instant started, Instant finished, boolean partial, Optional<String> namespace,
+  BenchReport(
+      BenchPlan plan,
+      Instant started,
+      Instant finished,
+      boolean partial,
+      Optional<String> namespace,
       List<ScenarioResult> results) {
     this.plan = plan;
     this.started = started;
@@ -45,7 +50,10 @@ public final class BenchReport {
 
   /** Failed requests in the baton scenario, over every load mode; 0 is the claim. */
   public long batonFailures() {
-    return results.stream().filter(r -> r.scenario().supervised()).mapToLong(ScenarioResult::failed).sum();
+    return results.stream()
+        .filter(r -> r.scenario().supervised())
+        .mapToLong(ScenarioResult::failed)
+        .sum();
   }
 
   /** Whether a baton scenario could not run to its end, or a deploy in it failed. */
@@ -57,7 +65,8 @@ public final class BenchReport {
         }
         long failedDeploys = r.measurements().stream().mapToLong(Measurement::failedReloads).sum();
         if (failedDeploys > 0) {
-          return Optional.of(r.scenario() + ": " + failedDeploys + " deploys failed; see " + r.log());
+          return Optional.of(
+              r.scenario() + ": " + failedDeploys + " deploys failed; see " + r.log());
         }
       }
     }
@@ -76,22 +85,63 @@ public final class BenchReport {
   /** The report for people: tables, ratios, deploy timings, the supervisor's cost, cross-checks. */
   public String text() {
     var t = new StringBuilder();
-    t.append(String.format(Locale.ROOT, "baton bench, %s, %d s%s%n", started, Duration.between(started, finished).toSeconds(),
-        partial ? ", STOPPED EARLY: partial report" : ""));
-    t.append(String.format(Locale.ROOT, "%s, %s, %s per load%s, a reload every %d ms (back to back when slower)%s%n",
-        plan.config().map(c -> "your service of " + c).orElse("the " + plan.sample() + " sample"),
-        plan.post() ? "POST / with 512 B" : "GET /", seconds(plan.duration()),
-        plan.requests() == Long.MAX_VALUE ? "" : String.format(Locale.ROOT, " or %,d requests", plan.requests()),
-        plan.rhythm().toMillis(),
-        namespace.map(ns -> "; in network namespace " + ns).orElse("")));
+    t.append(
+        String.format(
+            Locale.ROOT,
+            "baton bench, %s, %d s%s%n",
+            started,
+            Duration.between(started, finished).toSeconds(),
+            partial ? ", STOPPED EARLY: partial report" : ""));
+    t.append(
+        String.format(
+            Locale.ROOT,
+            "%s, %s, %s per load%s, a reload every %d ms (back to back when slower)%s%n",
+            plan.config()
+                .map(c -> "your service of " + c)
+                .orElse("the " + plan.sample() + " sample"),
+            plan.post() ? "POST / with 512 B" : "GET /",
+            seconds(plan.duration()),
+            plan.requests() == Long.MAX_VALUE
+                ? ""
+                : String.format(Locale.ROOT, " or %,d requests", plan.requests()),
+            plan.rhythm().toMillis(),
+            namespace.map(ns -> "; in network namespace " + ns).orElse("")));
     for (var r : results) {
-      t.append('\n').append(r.scenario()).append(r.error().map(e -> "  (did not finish: " + e + ")").orElse("")).append('\n');
-      t.append(String.format(Locale.ROOT, "  %-20s %12s %-32s %9s %9s %9s %9s %9s %9s %8s%n",
-          "load", "requests", "failed", "mean", "p50", "p99", "p99.9", "max", "req/s", "reloads"));
+      t.append('\n')
+          .append(r.scenario())
+          .append(r.error().map(e -> "  (did not finish: " + e + ")").orElse(""))
+          .append('\n');
+      t.append(
+          String.format(
+              Locale.ROOT,
+              "  %-20s %12s %-32s %9s %9s %9s %9s %9s %9s %8s%n",
+              "load",
+              "requests",
+              "failed",
+              "mean",
+              "p50",
+              "p99",
+              "p99.9",
+              "max",
+              "req/s",
+              "reloads"));
       for (var m : r.measurements()) {
-        t.append(String.format(Locale.ROOT, "  %-20s %,12d %-32s %9s %9s %9s %9s %9s %,9.0f %8s%n",
-            m.mode().name(), m.requests(), failures(m), ms(m.mean()), ms(m.p50()), ms(m.p99()), ms(m.p999()), ms(m.max()),
-            m.throughput(), m.scenario().reloads() ? m.reloads().size() + (m.failedReloads() > 0 ? "!" + m.failedReloads() : "") : "-"));
+        t.append(
+            String.format(
+                Locale.ROOT,
+                "  %-20s %,12d %-32s %9s %9s %9s %9s %9s %,9.0f %8s%n",
+                m.mode().name(),
+                m.requests(),
+                failures(m),
+                ms(m.mean()),
+                ms(m.p50()),
+                ms(m.p99()),
+                ms(m.p999()),
+                ms(m.max()),
+                m.throughput(),
+                m.scenario().reloads()
+                    ? m.reloads().size() + (m.failedReloads() > 0 ? "!" + m.failedReloads() : "")
+                    : "-"));
         m.aborted().ifPresent(a -> t.append("    ABORTED: ").append(a).append('\n'));
         if (!m.failureMessages().isEmpty()) {
           t.append("    first failure: ").append(m.failureMessages().getFirst()).append('\n');
@@ -102,7 +152,9 @@ public final class BenchReport {
     deploys(t);
     supervisors(t);
     crossChecks(t);
-    t.append("\nFiles: ").append(plan.out().toAbsolutePath()).append(" (report.json, report.txt, a PNG per load, a log per scenario)\n");
+    t.append("\nFiles: ")
+        .append(plan.out().toAbsolutePath())
+        .append(" (report.json, report.txt, a PNG per load, a log per scenario)\n");
     return t.toString();
   }
 
@@ -111,16 +163,36 @@ public final class BenchReport {
     if (base.isEmpty() || results.size() < 2) {
       return;
     }
-    t.append("\nAgainst the baseline (none) of this run: latency ratios of ok requests, and throughput\n");
-    t.append(String.format(Locale.ROOT, "  %-18s %-20s %7s %7s %7s %11s%n", "scenario", "load", "mean", "p99", "max", "throughput"));
+    t.append(
+        "\nAgainst the baseline (none) of this run: latency ratios of ok requests, and throughput\n");
+    t.append(
+        String.format(
+            Locale.ROOT,
+            "  %-18s %-20s %7s %7s %7s %11s%n",
+            "scenario",
+            "load",
+            "mean",
+            "p99",
+            "max",
+            "throughput"));
     for (var r : results) {
       if (r.scenario() == Scenario.NONE) {
         continue;
       }
       for (var m : r.measurements()) {
-        baseline(base.get(), m).ifPresent(b -> t.append(String.format(Locale.ROOT, "  %-18s %-20s %6.2fx %6.2fx %6.2fx %10.3fx%n",
-            r.scenario(), m.mode().name(), ratio(m.mean(), b.mean()), ratio(m.p99(), b.p99()), ratio(m.max(), b.max()),
-            m.throughput() / b.throughput())));
+        baseline(base.get(), m)
+            .ifPresent(
+                b ->
+                    t.append(
+                        String.format(
+                            Locale.ROOT,
+                            "  %-18s %-20s %6.2fx %6.2fx %6.2fx %10.3fx%n",
+                            r.scenario(),
+                            m.mode().name(),
+                            ratio(m.mean(), b.mean()),
+                            ratio(m.p99(), b.p99()),
+                            ratio(m.max(), b.max()),
+                            m.throughput() / b.throughput())));
       }
     }
   }
@@ -136,30 +208,65 @@ public final class BenchReport {
         continue;
       }
       long failed = reloads.stream().filter(x -> !x.ok()).count();
-      t.append(String.format(Locale.ROOT, "%nReloads, %s: %d (%d failed), timed from the moment bench asked; median / p99%n",
-          r.scenario(), reloads.size(), failed));
+      t.append(
+          String.format(
+              Locale.ROOT,
+              "%nReloads, %s: %d (%d failed), timed from the moment bench asked; median / p99%n",
+              r.scenario(),
+              reloads.size(),
+              failed));
       step(t, "spawned", reloads, Reload::spawnedMs);
       step(t, "ready", reloads, Reload::readyMs);
       step(t, "promoted", reloads, Reload::promotedMs);
       step(t, "drained", reloads, Reload::drainedMs);
       // A stop-start moves traffic the moment it asks (SIGTERM): nothing to time.
-      step(t, "traffic moved", reloads, r2 -> r2.ok() && r2.switchNanos() != r2.askedNanos()
-          ? OptionalDouble.of(r2.switchMs()) : OptionalDouble.empty());
+      step(
+          t,
+          "traffic moved",
+          reloads,
+          r2 ->
+              r2.ok() && r2.switchNanos() != r2.askedNanos()
+                  ? OptionalDouble.of(r2.switchMs())
+                  : OptionalDouble.empty());
     }
   }
 
-  private static void step(StringBuilder t, String name, List<Reload> reloads, java.util.function.Function<Reload, OptionalDouble> of) {
-    var values = reloads.stream().map(of).filter(OptionalDouble::isPresent).mapToDouble(OptionalDouble::getAsDouble).toArray();
+  private static void step(
+      StringBuilder t,
+      String name,
+      List<Reload> reloads,
+      java.util.function.Function<Reload, OptionalDouble> of) {
+    var values =
+        reloads.stream()
+            .map(of)
+            .filter(OptionalDouble::isPresent)
+            .mapToDouble(OptionalDouble::getAsDouble)
+            .toArray();
     if (values.length > 0) {
-      t.append(String.format(Locale.ROOT, "  %-14s %9.1f ms / %9.1f ms%n", name, percentile(values, 50), percentile(values, 99)));
+      t.append(
+          String.format(
+              Locale.ROOT,
+              "  %-14s %9.1f ms / %9.1f ms%n",
+              name,
+              percentile(values, 50),
+              percentile(values, 99)));
     }
   }
 
   private void supervisors(StringBuilder t) {
     for (var r : results) {
-      r.supervisor().ifPresent(s -> t.append(String.format(Locale.ROOT,
-          "%nSupervisor, %s: idle CPU %.2f%% of a core; %.2f s CPU over the loads (%.1f ms per deploy); peak RSS %.1f MB%n",
-          r.scenario(), s.idleCpuPercent(), s.cpuSeconds(), s.cpuMsPerDeploy(), s.peakRssBytes() / 1048576.0)));
+      r.supervisor()
+          .ifPresent(
+              s ->
+                  t.append(
+                      String.format(
+                          Locale.ROOT,
+                          "%nSupervisor, %s: idle CPU %.2f%% of a core; %.2f s CPU over the loads (%.1f ms per deploy); peak RSS %.1f MB%n",
+                          r.scenario(),
+                          s.idleCpuPercent(),
+                          s.cpuSeconds(),
+                          s.cpuMsPerDeploy(),
+                          s.peakRssBytes() / 1048576.0)));
     }
   }
 
@@ -168,32 +275,75 @@ public final class BenchReport {
       return;
     }
     t.append("\nCross-checks by other tools, beside bench's own load of the same kind\n");
-    t.append(String.format(Locale.ROOT, "  %-18s %-22s %12s %-44s %8s %8s %8s %9s %9s%n",
-        "scenario", "tool", "requests", "failed", "mean", "p50", "p99", "max", "req/s"));
+    t.append(
+        String.format(
+            Locale.ROOT,
+            "  %-18s %-22s %12s %-44s %8s %8s %8s %9s %9s%n",
+            "scenario",
+            "tool",
+            "requests",
+            "failed",
+            "mean",
+            "p50",
+            "p99",
+            "max",
+            "req/s"));
     for (var r : results) {
       for (var run : r.crossChecks()) {
         var c = run.check();
-        t.append(String.format(Locale.ROOT, "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
-            r.scenario(), c.tool().equals("wrk") ? "wrk keep-alive" : "ab c=1 per-request", c.requests(),
-            c.failed() + " (" + c.failures() + ")", ms(c.meanMs()), ms(c.p50Ms()), ms(c.p99Ms()), ms(c.maxMs()), c.throughput()));
-        c.gaveUp().ifPresent(g -> t.append("    ").append(c.tool()).append(" gave up: ").append(g).append('\n'));
-        var ours = r.measurements().stream()
-            .filter(m -> c.tool().equals("wrk") ? m.mode().keepAlive() : m.mode().connections() == 1).findFirst();
-        ours.ifPresent(m -> t.append(String.format(Locale.ROOT, "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
-            "", "bench " + m.mode().name(), m.requests(), failures(m), ms(m.mean()), ms(m.p50()), ms(m.p99()), ms(m.max()),
-            m.throughput())));
+        t.append(
+            String.format(
+                Locale.ROOT,
+                "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
+                r.scenario(),
+                c.tool().equals("wrk") ? "wrk keep-alive" : "ab c=1 per-request",
+                c.requests(),
+                c.failed() + " (" + c.failures() + ")",
+                ms(c.meanMs()),
+                ms(c.p50Ms()),
+                ms(c.p99Ms()),
+                ms(c.maxMs()),
+                c.throughput()));
+        c.gaveUp()
+            .ifPresent(
+                g -> t.append("    ").append(c.tool()).append(" gave up: ").append(g).append('\n'));
+        var ours =
+            r.measurements().stream()
+                .filter(
+                    m ->
+                        c.tool().equals("wrk") ? m.mode().keepAlive() : m.mode().connections() == 1)
+                .findFirst();
+        ours.ifPresent(
+            m ->
+                t.append(
+                    String.format(
+                        Locale.ROOT,
+                        "  %-18s %-22s %,12d %-44s %8s %8s %8s %9s %,9.0f%n",
+                        "",
+                        "bench " + m.mode().name(),
+                        m.requests(),
+                        failures(m),
+                        ms(m.mean()),
+                        ms(m.p50()),
+                        ms(m.p99()),
+                        ms(m.max()),
+                        m.throughput())));
       }
     }
   }
 
   private static String failures(Measurement m) {
     var kinds = new ArrayList<String>();
-    m.failures().forEach((kind, count) -> {
-      if (count > 0) {
-        kinds.add(kind.name().toLowerCase(Locale.ROOT) + " " + count);
-      }
-    });
-    return kinds.isEmpty() ? "0" : String.format(Locale.ROOT, "%,d (%s)", m.failed(), String.join(", ", kinds));
+    m.failures()
+        .forEach(
+            (kind, count) -> {
+              if (count > 0) {
+                kinds.add(kind.name().toLowerCase(Locale.ROOT) + " " + count);
+              }
+            });
+    return kinds.isEmpty()
+        ? "0"
+        : String.format(Locale.ROOT, "%,d (%s)", m.failed(), String.join(", ", kinds));
   }
 
   private static double ratio(Duration a, Duration b) {
@@ -208,7 +358,8 @@ public final class BenchReport {
   }
 
   private static String ms(Duration d) {
-    return String.format(Locale.ROOT, d.toNanos() < 10_000_000 ? "%.3f ms" : "%.1f ms", d.toNanos() / 1e6);
+    return String.format(
+        Locale.ROOT, d.toNanos() < 10_000_000 ? "%.3f ms" : "%.1f ms", d.toNanos() / 1e6);
   }
 
   private static String ms(OptionalDouble d) {
@@ -266,13 +417,15 @@ public final class BenchReport {
         lat.put("p99", m.p99().toNanos() / 1e6);
         lat.put("p99.9", m.p999().toNanos() / 1e6);
         lat.put("max", m.max().toNanos() / 1e6);
-        base.flatMap(b -> r.scenario() == Scenario.NONE ? Optional.empty() : baseline(b, m)).ifPresent(b -> {
-          var ratio = l.putObject("againstBaseline");
-          ratio.put("mean", ratio(m.mean(), b.mean()));
-          ratio.put("p99", ratio(m.p99(), b.p99()));
-          ratio.put("max", ratio(m.max(), b.max()));
-          ratio.put("throughput", m.throughput() / b.throughput());
-        });
+        base.flatMap(b -> r.scenario() == Scenario.NONE ? Optional.empty() : baseline(b, m))
+            .ifPresent(
+                b -> {
+                  var ratio = l.putObject("againstBaseline");
+                  ratio.put("mean", ratio(m.mean(), b.mean()));
+                  ratio.put("p99", ratio(m.p99(), b.p99()));
+                  ratio.put("max", ratio(m.max(), b.max()));
+                  ratio.put("throughput", m.throughput() / b.throughput());
+                });
         l.put("reloads", m.reloads().size());
         l.put("failedReloads", m.failedReloads());
         m.reloadSeconds().forEach(x -> l.withArray("reloadSeconds").add(Math.round(x * 1e4) / 1e4));
@@ -289,17 +442,23 @@ public final class BenchReport {
         timing(d, "ready", reloads, Reload::readyMs);
         timing(d, "promoted", reloads, Reload::promotedMs);
         timing(d, "drained", reloads, Reload::drainedMs);
-        timing(d, "trafficMoved", reloads, x -> x.ok() ? OptionalDouble.of(x.switchMs()) : OptionalDouble.empty());
+        timing(
+            d,
+            "trafficMoved",
+            reloads,
+            x -> x.ok() ? OptionalDouble.of(x.switchMs()) : OptionalDouble.empty());
         var failures = reloads.stream().flatMap(x -> x.failure().stream()).limit(10).toList();
         failures.forEach(x -> d.withArray("firstFailures").add(x));
       }
-      r.supervisor().ifPresent(c -> {
-        var sup = s.putObject("supervisor");
-        sup.put("idleCpuPercent", c.idleCpuPercent());
-        sup.put("cpuSeconds", c.cpuSeconds());
-        sup.put("cpuMsPerDeploy", c.cpuMsPerDeploy());
-        sup.put("peakRssBytes", c.peakRssBytes());
-      });
+      r.supervisor()
+          .ifPresent(
+              c -> {
+                var sup = s.putObject("supervisor");
+                sup.put("idleCpuPercent", c.idleCpuPercent());
+                sup.put("cpuSeconds", c.cpuSeconds());
+                sup.put("cpuMsPerDeploy", c.cpuMsPerDeploy());
+                sup.put("peakRssBytes", c.peakRssBytes());
+              });
       for (var run : r.crossChecks()) {
         var c = run.check();
         var x = s.withArray("crossChecks").addObject();
@@ -320,8 +479,17 @@ public final class BenchReport {
     return root;
   }
 
-  private static void timing(ObjectNode node, String name, List<Reload> reloads, java.util.function.Function<Reload, OptionalDouble> of) {
-    var values = reloads.stream().map(of).filter(OptionalDouble::isPresent).mapToDouble(OptionalDouble::getAsDouble).toArray();
+  private static void timing(
+      ObjectNode node,
+      String name,
+      List<Reload> reloads,
+      java.util.function.Function<Reload, OptionalDouble> of) {
+    var values =
+        reloads.stream()
+            .map(of)
+            .filter(OptionalDouble::isPresent)
+            .mapToDouble(OptionalDouble::getAsDouble)
+            .toArray();
     if (values.length > 0) {
       var n = node.putObject(name);
       n.put("median", percentile(values, 50));

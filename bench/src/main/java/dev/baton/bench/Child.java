@@ -101,23 +101,29 @@ final class Child {
     }
   }
 
-  private static CompletableFuture<Void> pump(InputStream in, String prefix, Writer log, Consumer<String> lines) {
+  private static CompletableFuture<Void> pump(
+      InputStream in, String prefix, Writer log, Consumer<String> lines) {
     var done = new CompletableFuture<Void>();
-    Thread.ofPlatform().daemon().name("output " + prefix.trim()).start(() -> {
-      try (var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        for (var line = reader.readLine(); line != null; line = reader.readLine()) {
-          synchronized (log) {
-            log.write(prefix + line + "\n");
-            log.flush();
-          }
-          lines.accept(line);
-        }
-      } catch (IOException e) {
-        // The pipe broke: the process is gone; its exit status says how.
-      } finally {
-        done.complete(null);
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("output " + prefix.trim())
+        .start(
+            () -> {
+              try (var reader =
+                  new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                for (var line = reader.readLine(); line != null; line = reader.readLine()) {
+                  synchronized (log) {
+                    log.write(prefix + line + "\n");
+                    log.flush();
+                  }
+                  lines.accept(line);
+                }
+              } catch (IOException e) {
+                // The pipe broke: the process is gone; its exit status says how.
+              } finally {
+                done.complete(null);
+              }
+            });
     return done;
   }
 

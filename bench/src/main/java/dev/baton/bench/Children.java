@@ -37,33 +37,50 @@ final class Children implements AutoCloseable {
    *
    * @throws IllegalStateException when the run is being stopped or the program cannot start
    */
-  Child start(String name, List<String> argv, Map<String, String> env, Path workdir, List<Fd> listenFds,
-      Writer log, Consumer<String> lines) {
+  Child start(
+      String name,
+      List<String> argv,
+      Map<String, String> env,
+      Path workdir,
+      List<Fd> listenFds,
+      Writer log,
+      Consumer<String> lines) {
     if (closed) {
       throw new Stopped();
     }
     var whole = new HashMap<>(System.getenv());
-    // Bench's own environment may come from a shell that baton started; its listeners are not the app's.
-    whole.keySet().removeIf(key -> key.startsWith("LISTEN_") || key.equals("NOTIFY_SOCKET")
-        || key.startsWith("BATON_"));
+    // Bench's own environment may come from a shell that baton started; its listeners are not the
+    // app's.
+    whole
+        .keySet()
+        .removeIf(
+            key ->
+                key.startsWith("LISTEN_")
+                    || key.equals("NOTIFY_SOCKET")
+                    || key.startsWith("BATON_"));
     whole.putAll(env);
     try {
       var process = os.spawn(new SpawnSpec(argv, whole, workdir, Optional.empty(), listenFds));
       var child = new Child(name, process, os, log, lines);
       started.add(child);
-      // Once the leader is gone, whatever it left in its group goes too, and the group is forgotten:
+      // Once the leader is gone, whatever it left in its group goes too, and the group is
+      // forgotten:
       // a long run starts thousands of processes, and a stale pgid must never be signalled later.
-      child.exit().thenRun(() -> {
-        os.signalGroup(child.pid(), dev.baton.os.Signal.KILL);
-        started.remove(child);
-      });
+      child
+          .exit()
+          .thenRun(
+              () -> {
+                os.signalGroup(child.pid(), dev.baton.os.Signal.KILL);
+                started.remove(child);
+              });
       if (closed) {
         child.end(Duration.ZERO);
         throw new Stopped();
       }
       return child;
     } catch (NativeException e) {
-      throw new IllegalStateException("cannot start " + name + " (" + argv.getFirst() + "): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot start " + name + " (" + argv.getFirst() + "): " + e.getMessage(), e);
     }
   }
 

@@ -29,20 +29,28 @@ final class Connection {
   final int id;
   final ResponseParser parser = new ResponseParser();
   State state = State.CLOSED;
+
   /** The connection in use and its key in the worker's selector; both null when none is open. */
   SocketChannel channel;
+
   SelectionKey key;
 
   /** The request under way: its number across the whole load (from 1) and when it started. */
   long requestNumber;
+
   long startNanos;
+
   /** When the request under way times out, or when a pause ends. */
   long deadlineNanos;
+
   /** Bytes of the request written, and of the response read, so far. */
   int written;
+
   long bytesRead;
+
   /** Requests sent on the current connection, this one included: 1 on a fresh connection. */
   int requestsOnChannel;
+
   /** Whether this slot is in its worker's queue of slots that need a new request started. */
   boolean queued;
 

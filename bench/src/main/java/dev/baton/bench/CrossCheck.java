@@ -51,26 +51,53 @@ record CrossCheck(
   }
 
   /** wrk with keep-alive connections: the tool the design's numbers were measured with. */
-  static List<String> wrkCommand(InetSocketAddress target, int connections, Duration duration, Optional<Path> postScript) {
-    var argv = new ArrayList<>(List.of("wrk", "-t2", "-c" + connections, "-d" + Math.max(1, duration.toSeconds()) + "s",
-        "--timeout", "5s", "--latency"));
+  static List<String> wrkCommand(
+      InetSocketAddress target, int connections, Duration duration, Optional<Path> postScript) {
+    var argv =
+        new ArrayList<>(
+            List.of(
+                "wrk",
+                "-t2",
+                "-c" + connections,
+                "-d" + Math.max(1, duration.toSeconds()) + "s",
+                "--timeout",
+                "5s",
+                "--latency"));
     postScript.ifPresent(script -> argv.addAll(List.of("-s", script.toString())));
     argv.add(url(target));
     return argv;
   }
 
   /** ab at c=1, a new connection per request; -r so that a reset does not end it. */
-  static List<String> abCommand(InetSocketAddress target, Duration duration, Optional<Path> postBody) {
-    var argv = new ArrayList<>(List.of("ab", "-r", "-q", "-s", "5", "-c", "1", "-t",
-        Long.toString(Math.max(1, duration.toSeconds())), "-n", "100000000"));
-    postBody.ifPresent(body -> argv.addAll(List.of("-p", body.toString(), "-T", "application/octet-stream")));
+  static List<String> abCommand(
+      InetSocketAddress target, Duration duration, Optional<Path> postBody) {
+    var argv =
+        new ArrayList<>(
+            List.of(
+                "ab",
+                "-r",
+                "-q",
+                "-s",
+                "5",
+                "-c",
+                "1",
+                "-t",
+                Long.toString(Math.max(1, duration.toSeconds())),
+                "-n",
+                "100000000"));
+    postBody.ifPresent(
+        body -> argv.addAll(List.of("-p", body.toString(), "-T", "application/octet-stream")));
     argv.add(url(target));
     return argv;
   }
 
   private static String url(InetSocketAddress target) {
     var host = target.getAddress().getHostAddress();
-    return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + target.getPort() + "/";
+    return "http://"
+        + (host.contains(":") ? "[" + host + "]" : host)
+        + ":"
+        + target.getPort()
+        + "/";
   }
 
   /** Runs {@code argv} to its end and reads its report. */
@@ -83,11 +110,14 @@ record CrossCheck(
     child.awaitOutput(Duration.ofSeconds(5));
     var text = out.toString().replaceAll("(?m)^\\S+ [|!] ", "");
     try {
-      Files.writeString(dir.resolve(argv.getFirst() + ".txt"), String.join(" ", argv) + "\n\n" + text);
+      Files.writeString(
+          dir.resolve(argv.getFirst() + ".txt"), String.join(" ", argv) + "\n\n" + text);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return argv.getFirst().equals("wrk") ? parseWrk(String.join(" ", argv), text) : parseAb(String.join(" ", argv), text);
+    return argv.getFirst().equals("wrk")
+        ? parseWrk(String.join(" ", argv), text)
+        : parseAb(String.join(" ", argv), text);
   }
 
   static CrossCheck parseWrk(String command, String text) {
@@ -98,38 +128,73 @@ record CrossCheck(
     long timeout = longOf(text, "timeout (\\d+)");
     long non2xx = longOf(text, "Non-2xx or 3xx responses: (\\d+)");
     long failed = connect + read + write + timeout + non2xx;
-    var latency = Pattern.compile("Latency\\s+([0-9.]+\\w+)\\s+([0-9.]+\\w+)\\s+([0-9.]+\\w+)").matcher(text);
+    var latency =
+        Pattern.compile("Latency\\s+([0-9.]+\\w+)\\s+([0-9.]+\\w+)\\s+([0-9.]+\\w+)").matcher(text);
     boolean found = latency.find();
     var mean = found ? OptionalDouble.of(millis(latency.group(1))) : OptionalDouble.empty();
     var max = found ? OptionalDouble.of(millis(latency.group(3))) : OptionalDouble.empty();
-    return new CrossCheck("wrk", command, requests, failed,
-        String.format(Locale.ROOT, "connect %d, read %d, write %d, timeout %d, non-2xx %d", connect, read, write, timeout, non2xx),
-        mean, percentile(text, "50"), percentile(text, "99"), max,
-        doubleOf(text, "Requests/sec:\\s+([0-9.]+)").orElse(0), gaveUp(text, requests));
+    return new CrossCheck(
+        "wrk",
+        command,
+        requests,
+        failed,
+        String.format(
+            Locale.ROOT,
+            "connect %d, read %d, write %d, timeout %d, non-2xx %d",
+            connect,
+            read,
+            write,
+            timeout,
+            non2xx),
+        mean,
+        percentile(text, "50"),
+        percentile(text, "99"),
+        max,
+        doubleOf(text, "Requests/sec:\\s+([0-9.]+)").orElse(0),
+        gaveUp(text, requests));
   }
 
   static CrossCheck parseAb(String command, String text) {
     long requests = longOf(text, "Complete requests:\\s+(\\d+)");
     long failed = longOf(text, "Failed requests:\\s+(\\d+)");
     long non2xx = longOf(text, "Non-2xx responses:\\s+(\\d+)");
-    var breakdown = Pattern.compile("\\(Connect: (\\d+), Receive: (\\d+), Length: (\\d+), Exceptions: (\\d+)\\)").matcher(text);
+    var breakdown =
+        Pattern.compile(
+                "\\(Connect: (\\d+), Receive: (\\d+), Length: (\\d+), Exceptions: (\\d+)\\)")
+            .matcher(text);
     String failures = "non-2xx " + non2xx;
     if (breakdown.find()) {
       // ab counts a body whose length differs from the first one's as failed. The sample's body
       // names its generation and pid, so a deploy can change its length: an answer, not a failure.
       long length = Long.parseLong(breakdown.group(3));
       failed -= length;
-      failures = String.format(Locale.ROOT, "connect %s, receive %s, exceptions %s, non-2xx %d%s",
-          breakdown.group(1), breakdown.group(2), breakdown.group(4), non2xx,
-          length == 0 ? "" : "; not counted: " + length + " bodies of another length");
+      failures =
+          String.format(
+              Locale.ROOT,
+              "connect %s, receive %s, exceptions %s, non-2xx %d%s",
+              breakdown.group(1),
+              breakdown.group(2),
+              breakdown.group(4),
+              non2xx,
+              length == 0 ? "" : "; not counted: " + length + " bodies of another length");
     }
     var gaveUp = Pattern.compile("(apr_\\w+\\(\\)?:? .*)").matcher(text);
-    Optional<String> reason = gaveUp.find() && requests == 0 ? Optional.of(gaveUp.group(1).trim()) : Optional.empty();
+    Optional<String> reason =
+        gaveUp.find() && requests == 0 ? Optional.of(gaveUp.group(1).trim()) : Optional.empty();
     var mean = doubleOf(text, "Time per request:\\s+([0-9.]+) \\[ms\\] \\(mean\\)");
     var max = doubleOf(text, "100%\\s+(\\d+)");
-    return new CrossCheck("ab", command, requests, failed + non2xx + (reason.isPresent() ? 1 : 0), failures,
-        mean, percentile(text, "50"), percentile(text, "99"), max,
-        doubleOf(text, "Requests per second:\\s+([0-9.]+)").orElse(0), reason.or(() -> gaveUp(text, requests)));
+    return new CrossCheck(
+        "ab",
+        command,
+        requests,
+        failed + non2xx + (reason.isPresent() ? 1 : 0),
+        failures,
+        mean,
+        percentile(text, "50"),
+        percentile(text, "99"),
+        max,
+        doubleOf(text, "Requests per second:\\s+([0-9.]+)").orElse(0),
+        reason.or(() -> gaveUp(text, requests)));
   }
 
   private static Optional<String> gaveUp(String text, long requests) {
@@ -140,13 +205,14 @@ record CrossCheck(
     return Optional.of(lines.isEmpty() ? "no output" : lines.getLast());
   }
 
-  /** wrk prints "99%   1.23ms"; ab prints "99%      1" in whole milliseconds. */
+  /** wrk prints "99% 1.23ms"; ab prints "99% 1" in whole milliseconds. */
   private static OptionalDouble percentile(String text, String which) {
     var m = Pattern.compile("(?m)^\\s*" + which + "%\\s+([0-9.]+)(us|ms|s)?\\s*$").matcher(text);
     if (!m.find()) {
       return OptionalDouble.empty();
     }
-    return OptionalDouble.of(m.group(2) == null ? Double.parseDouble(m.group(1)) : millis(m.group(1) + m.group(2)));
+    return OptionalDouble.of(
+        m.group(2) == null ? Double.parseDouble(m.group(1)) : millis(m.group(1) + m.group(2)));
   }
 
   private static double millis(String value) {

@@ -33,7 +33,8 @@ public final class Demo implements AutoCloseable {
    */
   public Demo(int deploys, int connections, Duration longest, PrintStream out) {
     if (deploys < 1 || connections < 1 || longest.isZero() || longest.isNegative()) {
-      throw new IllegalArgumentException("deploys, connections and the duration must be more than 0");
+      throw new IllegalArgumentException(
+          "deploys, connections and the duration must be more than 0");
     }
     this.deploys = deploys;
     this.connections = connections;
@@ -58,25 +59,42 @@ public final class Demo implements AutoCloseable {
     }
     var logFile = dir.resolve("demo.log");
     try (var log = Files.newBufferedWriter(logFile)) {
-      out.printf("baton demo: the sample service under `baton run`, deployed %d times back to back while %d%n"
-          + "connections send requests, each on a new connection. Working in %s%n%n", deploys, connections, dir);
+      out.printf(
+          "baton demo: the sample service under `baton run`, deployed %d times back to back while %d%n"
+              + "connections send requests, each on a new connection. Working in %s%n%n",
+          deploys, connections, dir);
       var started = System.nanoTime();
       try (var service = BatonService.start(children, sample, dir, log, 0, List.of(), e -> {})) {
-        out.printf("supervisor   pid %-7d listening on %s, generation 1 active after %.1f s%n",
+        out.printf(
+            "supervisor   pid %-7d listening on %s, generation 1 active after %.1f s%n",
             service.supervisorPid().orElse(0),
-            service.address().getAddress().getHostAddress() + ":" + service.address().getPort(), (System.nanoTime() - started) / 1e9);
-        var generator = LoadGenerator.start(Load.to(service.address()).connectionPerRequest().get("/")
-            .connections(connections).duration(longest).timeout(Duration.ofSeconds(5)).timelineLimit(0).build());
+            service.address().getAddress().getHostAddress() + ":" + service.address().getPort(),
+            (System.nanoTime() - started) / 1e9);
+        var generator =
+            LoadGenerator.start(
+                Load.to(service.address())
+                    .connectionPerRequest()
+                    .get("/")
+                    .connections(connections)
+                    .duration(longest)
+                    .timeout(Duration.ofSeconds(5))
+                    .timelineLimit(0)
+                    .build());
         load.set(generator);
         var done = new AtomicInteger();
         var failedDeploys = new AtomicInteger();
-        var rhythm = Rhythm.start(service, Duration.ZERO, deploys, reload -> {
-          int n = done.incrementAndGet();
-          if (!reload.ok()) {
-            failedDeploys.incrementAndGet();
-          }
-          out.println(describe(n, reload));
-        });
+        var rhythm =
+            Rhythm.start(
+                service,
+                Duration.ZERO,
+                deploys,
+                reload -> {
+                  int n = done.incrementAndGet();
+                  if (!reload.ok()) {
+                    failedDeploys.incrementAndGet();
+                  }
+                  out.println(describe(n, reload));
+                });
         while (!rhythm.finished() && !generator.report().isDone() && !stopped) {
           sleep(50);
         }
@@ -85,24 +103,39 @@ public final class Demo implements AutoCloseable {
         var reloads = rhythm.stop(Duration.ofSeconds(20));
         var report = generator.stop();
         out.println();
-        out.printf(Locale.ROOT, "%d deploys (%d failed) in %.1f s. %,d requests, %,d failed%s.%n", reloads.size(),
-            failedDeploys.get(), report.duration().toNanos() / 1e9, report.requests(), report.failed(),
+        out.printf(
+            Locale.ROOT,
+            "%d deploys (%d failed) in %.1f s. %,d requests, %,d failed%s.%n",
+            reloads.size(),
+            failedDeploys.get(),
+            report.duration().toNanos() / 1e9,
+            report.requests(),
+            report.failed(),
             report.failed() == 0 ? "" : " " + report.failures());
-        out.printf(Locale.ROOT, "Latency: mean %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.1f ms.%n",
-            report.latencyMean().toNanos() / 1e6, report.latencyPercentile(50).toNanos() / 1e6,
-            report.latencyPercentile(99).toNanos() / 1e6, report.latencyMax().toNanos() / 1e6);
+        out.printf(
+            Locale.ROOT,
+            "Latency: mean %.2f ms, p50 %.2f ms, p99 %.2f ms, max %.1f ms.%n",
+            report.latencyMean().toNanos() / 1e6,
+            report.latencyPercentile(50).toNanos() / 1e6,
+            report.latencyPercentile(99).toNanos() / 1e6,
+            report.latencyMax().toNanos() / 1e6);
         var promoted = reloads.stream().filter(Reload::ok).mapToDouble(Reload::switchMs).toArray();
         if (promoted.length > 0) {
-          out.printf(Locale.ROOT, "A deploy, command to promoted: median %.0f ms, p99 %.0f ms (a new JVM each time).%n",
-              BenchReport.percentile(promoted, 50), BenchReport.percentile(promoted, 99));
+          out.printf(
+              Locale.ROOT,
+              "A deploy, command to promoted: median %.0f ms, p99 %.0f ms (a new JVM each time).%n",
+              BenchReport.percentile(promoted, 50),
+              BenchReport.percentile(promoted, 99));
         }
         if (report.failed() == 0 && failedDeploys.get() == 0 && !reloads.isEmpty()) {
-          out.println("Not one request failed while the app was replaced " + reloads.size() + " times.");
+          out.println(
+              "Not one request failed while the app was replaced " + reloads.size() + " times.");
         } else {
           report.failureMessages().stream().limit(3).forEach(m -> out.println("  failed: " + m));
         }
         out.println("The log (supervisor and every generation): " + logFile);
-        return new Result(report.requests(), report.failed(), reloads.size(), failedDeploys.get(), logFile);
+        return new Result(
+            report.requests(), report.failed(), reloads.size(), failedDeploys.get(), logFile);
       } finally {
         children.endAll(Duration.ofSeconds(10));
       }
@@ -115,12 +148,21 @@ public final class Demo implements AutoCloseable {
     if (!r.ok()) {
       return String.format(Locale.ROOT, "deploy %2d    FAILED: %s", n, r.failure().orElse(""));
     }
-    return String.format(Locale.ROOT, "deploy %2d    generation %-3d spawned %s  ready %s  promoted %s  old one drained %s",
-        n, r.generation(), ms(r.spawnedMs()), ms(r.readyMs()), ms(r.promotedMs()), ms(r.drainedMs()));
+    return String.format(
+        Locale.ROOT,
+        "deploy %2d    generation %-3d spawned %s  ready %s  promoted %s  old one drained %s",
+        n,
+        r.generation(),
+        ms(r.spawnedMs()),
+        ms(r.readyMs()),
+        ms(r.promotedMs()),
+        ms(r.drainedMs()));
   }
 
   private static String ms(OptionalDouble value) {
-    return value.isPresent() ? String.format(Locale.ROOT, "%+7.1f ms", value.getAsDouble()) : "        -";
+    return value.isPresent()
+        ? String.format(Locale.ROOT, "%+7.1f ms", value.getAsDouble())
+        : "        -";
   }
 
   /** Ctrl-C: ends the load; run() then reports what it saw and ends every process. */

@@ -6,7 +6,9 @@ package dev.baton.bench;
  * failures but end the load instead, see {@link LoadReport#aborted()}.
  */
 public enum FailureKind {
-  /** The connection was refused (ECONNREFUSED): nothing was listening, or the accept queue was gone. */
+  /**
+   * The connection was refused (ECONNREFUSED): nothing was listening, or the accept queue was gone.
+   */
   REFUSED,
   /**
    * The connection broke after the request was sent and before any byte of the response came: an
@@ -17,8 +19,13 @@ public enum FailureKind {
   TIMEOUT,
   /** A complete response whose status is not 2xx; {@link LoadReport#statuses()} says which. */
   NON_2XX,
-  /** The connection ended after part of a response: short of its Content-Length or its last chunk. */
+  /**
+   * The connection ended after part of a response: short of its Content-Length or its last chunk.
+   */
   SHORT,
-  /** The server answered with bytes that are not an HTTP/1.x response, or more bytes than it declared. */
+  /**
+   * The server answered with bytes that are not an HTTP/1.x response, or more bytes than it
+   * declared.
+   */
   MALFORMED
 }

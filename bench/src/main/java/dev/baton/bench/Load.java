@@ -81,12 +81,15 @@ public record Load(
     }
     requirePositiveUpTo("timeout", timeout, MAX_TIMEOUT);
     if (pause.isNegative() || pause.compareTo(MAX_TIMEOUT) > 0) {
-      throw new IllegalArgumentException("pause must be from 0 to " + MAX_TIMEOUT + ", was " + pause);
+      throw new IllegalArgumentException(
+          "pause must be from 0 to " + MAX_TIMEOUT + ", was " + pause);
     }
     requireBetween("timelineLimit", timelineLimit, 0, Integer.MAX_VALUE);
   }
 
-  /** Starts a spec that loads {@code target}; by default 10 s of keep-alive GET / on 50 connections. */
+  /**
+   * Starts a spec that loads {@code target}; by default 10 s of keep-alive GET / on 50 connections.
+   */
   public static Builder to(InetSocketAddress target) {
     return new Builder(target);
   }
@@ -100,14 +103,19 @@ public record Load(
     }
     if (!host.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
       throw new IllegalArgumentException(
-          "target '" + hostAndPort + "' needs a literal IP and a port: 127.0.0.1:8080 or [::1]:8080");
+          "target '"
+              + hostAndPort
+              + "' needs a literal IP and a port: 127.0.0.1:8080 or [::1]:8080");
     }
     try {
       int port = Integer.parseInt(hostAndPort.substring(colon + 1));
       return to(new InetSocketAddress(InetAddress.getByName(host), port));
     } catch (NumberFormatException | UnknownHostException e) {
       throw new IllegalArgumentException(
-          "target '" + hostAndPort + "' needs a literal IP and a port: 127.0.0.1:8080 or [::1]:8080", e);
+          "target '"
+              + hostAndPort
+              + "' needs a literal IP and a port: 127.0.0.1:8080 or [::1]:8080",
+          e);
     }
   }
 
@@ -119,17 +127,28 @@ public record Load(
   /** The bytes of the one request every connection sends, again and again. */
   byte[] requestBytes() {
     var host = target.getAddress();
-    var hostText = host instanceof Inet6Address ? "[" + host.getHostAddress() + "]" : host.getHostAddress();
-    var head = new StringBuilder()
-        .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(hostText).append(':').append(target.getPort()).append("\r\n")
-        .append("User-Agent: baton-bench\r\n");
+    var hostText =
+        host instanceof Inet6Address ? "[" + host.getHostAddress() + "]" : host.getHostAddress();
+    var head =
+        new StringBuilder()
+            .append(method)
+            .append(' ')
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(hostText)
+            .append(':')
+            .append(target.getPort())
+            .append("\r\n")
+            .append("User-Agent: baton-bench\r\n");
     if (!keepAlive) {
       head.append("Connection: close\r\n");
     }
     if (method.equals("POST")) {
       head.append("Content-Type: application/octet-stream\r\n")
-          .append("Content-Length: ").append(body.length).append("\r\n");
+          .append("Content-Length: ")
+          .append(body.length)
+          .append("\r\n");
     }
     head.append("\r\n");
     byte[] headBytes = head.toString().getBytes(StandardCharsets.US_ASCII);
@@ -140,15 +159,31 @@ public record Load(
 
   @Override
   public String toString() {
-    var host = target.getAddress() instanceof Inet6Address
-        ? "[" + target.getAddress().getHostAddress() + "]" : target.getAddress().getHostAddress();
-    return method + " " + path + " to " + host + ":" + target.getPort()
+    var host =
+        target.getAddress() instanceof Inet6Address
+            ? "[" + target.getAddress().getHostAddress() + "]"
+            : target.getAddress().getHostAddress();
+    return method
+        + " "
+        + path
+        + " to "
+        + host
+        + ":"
+        + target.getPort()
         + (keepAlive ? ", keep-alive" : ", a connection per request")
         + (body.length > 0 ? ", " + body.length + " B body" : "")
-        + ", c=" + connections + " on " + threads + (threads == 1 ? " thread" : " threads")
-        + ", for " + duration.toMillis() / 1000.0 + " s"
+        + ", c="
+        + connections
+        + " on "
+        + threads
+        + (threads == 1 ? " thread" : " threads")
+        + ", for "
+        + duration.toMillis() / 1000.0
+        + " s"
         + (requests == Long.MAX_VALUE ? "" : " or " + requests + " requests")
-        + ", timeout " + timeout.toMillis() + " ms"
+        + ", timeout "
+        + timeout.toMillis()
+        + " ms"
         + (pause.isZero() ? "" : ", pause " + pause.toMillis() + " ms");
   }
 
@@ -172,8 +207,19 @@ public record Load(
 
   @Override
   public int hashCode() {
-    return Objects.hash(target, keepAlive, method, path, Arrays.hashCode(body), connections,
-        threads, duration, requests, timeout, pause, timelineLimit);
+    return Objects.hash(
+        target,
+        keepAlive,
+        method,
+        path,
+        Arrays.hashCode(body),
+        connections,
+        threads,
+        duration,
+        requests,
+        timeout,
+        pause,
+        timelineLimit);
   }
 
   private static boolean isLocal(InetAddress address) {
@@ -252,7 +298,10 @@ public record Load(
       return this;
     }
 
-    /** Selector threads (default 2, or fewer on a machine with fewer cores; never more than connections). */
+    /**
+     * Selector threads (default 2, or fewer on a machine with fewer cores; never more than
+     * connections).
+     */
     public Builder threads(int threads) {
       this.threads = threads;
       return this;
@@ -287,11 +336,23 @@ public record Load(
     }
 
     public Load build() {
-      var bound = duration != null
-          ? duration
-          : requests == Long.MAX_VALUE ? Duration.ofSeconds(10) : MAX_DURATION;
-      return new Load(target, keepAlive, method, path, body, connections, threads, bound,
-          requests, timeout, pause, timelineLimit);
+      var bound =
+          duration != null
+              ? duration
+              : requests == Long.MAX_VALUE ? Duration.ofSeconds(10) : MAX_DURATION;
+      return new Load(
+          target,
+          keepAlive,
+          method,
+          path,
+          body,
+          connections,
+          threads,
+          bound,
+          requests,
+          timeout,
+          pause,
+          timelineLimit);
     }
   }
 }

@@ -74,7 +74,9 @@ public final class LoadGenerator implements AutoCloseable {
     return load;
   }
 
-  /** When the load started, in {@link System#nanoTime()}: the zero of the timeline's start offsets. */
+  /**
+   * When the load started, in {@link System#nanoTime()}: the zero of the timeline's start offsets.
+   */
   public long startNanos() {
     return startNanos;
   }
@@ -85,9 +87,12 @@ public final class LoadGenerator implements AutoCloseable {
     try {
       for (int i = 0; i < threadCount; i++) {
         // Connections and the timeline are shared out as evenly as they divide.
-        int count = load.connections() / threadCount + (i < load.connections() % threadCount ? 1 : 0);
-        int timelineLimit = (int) ((long) load.timelineLimit() * (i + 1) / threadCount
-            - (long) load.timelineLimit() * i / threadCount);
+        int count =
+            load.connections() / threadCount + (i < load.connections() % threadCount ? 1 : 0);
+        int timelineLimit =
+            (int)
+                ((long) load.timelineLimit() * (i + 1) / threadCount
+                    - (long) load.timelineLimit() * i / threadCount);
         workers.add(new Worker(this, load, firstId, count, startNanos, timelineLimit));
         firstId += count;
       }
@@ -111,7 +116,8 @@ public final class LoadGenerator implements AutoCloseable {
         try {
           thread.join();
         } catch (InterruptedException e) {
-          interrupted = true; // the threads end on their own in moments; finish waiting, then say so
+          interrupted =
+              true; // the threads end on their own in moments; finish waiting, then say so
         }
       }
     }
@@ -131,7 +137,9 @@ public final class LoadGenerator implements AutoCloseable {
     return stopping;
   }
 
-  /** Ends the load because the generator itself cannot go on; the first reason is the one reported. */
+  /**
+   * Ends the load because the generator itself cannot go on; the first reason is the one reported.
+   */
   void abort(String reason) {
     abortReason.compareAndSet(null, reason);
     stopping = true;
@@ -142,8 +150,9 @@ public final class LoadGenerator implements AutoCloseable {
   void workerDone() {
     if (workersRunning.decrementAndGet() == 0) {
       try {
-        report.complete(LoadReport.of(load, startNanos, workers.stream().map(w -> w.tally).toList(),
-            abortReason.get()));
+        report.complete(
+            LoadReport.of(
+                load, startNanos, workers.stream().map(w -> w.tally).toList(), abortReason.get()));
       } catch (RuntimeException e) {
         report.completeExceptionally(e);
       }

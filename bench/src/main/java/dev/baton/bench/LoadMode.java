@@ -34,13 +34,18 @@ public record LoadMode(String name, int connections, boolean keepAlive) {
   public static List<LoadMode> parse(String list, int connections) {
     var modes = new ArrayList<LoadMode>();
     for (var word : list.split(",")) {
-      var mode = switch (word.trim()) {
-        case "c1", "c=1" -> one();
-        case "per-request", "close" -> perRequest(connections);
-        case "keep-alive", "keepalive" -> keepAlive(connections);
-        default -> throw new IllegalArgumentException(
-            "unknown load mode '" + word.trim() + "'; use some of " + String.join(",", NAMES));
-      };
+      var mode =
+          switch (word.trim()) {
+            case "c1", "c=1" -> one();
+            case "per-request", "close" -> perRequest(connections);
+            case "keep-alive", "keepalive" -> keepAlive(connections);
+            default ->
+                throw new IllegalArgumentException(
+                    "unknown load mode '"
+                        + word.trim()
+                        + "'; use some of "
+                        + String.join(",", NAMES));
+          };
       if (!modes.contains(mode)) {
         modes.add(mode);
       }

@@ -15,9 +15,8 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * What a load did: every request sent, counted once as ok or failed by {@link FailureKind};
- * latency percentiles of the ok requests; throughput; and a timeline of every request for plots.
- * Immutable.
+ * What a load did: every request sent, counted once as ok or failed by {@link FailureKind}; latency
+ * percentiles of the ok requests; throughput; and a timeline of every request for plots. Immutable.
  */
 public final class LoadReport {
 
@@ -72,14 +71,18 @@ public final class LoadReport {
     this.duration = Duration.ofNanos(Math.max(1, finished - startNanos));
     this.latency = new Histogram(Tally.MAX_LATENCY_NANOS, 3);
     tallies.forEach(t -> latency.add(t.latency));
-    this.failureMessages = tallies.stream()
-        .flatMap(t -> t.messages.stream())
-        .sorted(Comparator.comparingLong(Tally.Message::atNanos))
-        .limit(Tally.MESSAGES)
-        .map(Tally.Message::text)
-        .toList();
-    int seconds = (int) Math.min(
-        (duration.toNanos() + 999_999_999L) / 1_000_000_000L, tallies.getFirst().okPerSecond.length);
+    this.failureMessages =
+        tallies.stream()
+            .flatMap(t -> t.messages.stream())
+            .sorted(Comparator.comparingLong(Tally.Message::atNanos))
+            .limit(Tally.MESSAGES)
+            .map(Tally.Message::text)
+            .toList();
+    int seconds =
+        (int)
+            Math.min(
+                (duration.toNanos() + 999_999_999L) / 1_000_000_000L,
+                tallies.getFirst().okPerSecond.length);
     this.okPerSecond = new long[seconds];
     this.failedPerSecond = new long[seconds];
     for (Tally t : tallies) {
@@ -132,7 +135,10 @@ public final class LoadReport {
     return statuses;
   }
 
-  /** TCP connections opened: one per request without keep-alive, more than the concurrency with it when servers close. */
+  /**
+   * TCP connections opened: one per request without keep-alive, more than the concurrency with it
+   * when servers close.
+   */
   public long connects() {
     return connects;
   }
@@ -149,7 +155,9 @@ public final class LoadReport {
 
   /** The mean latency of ok requests; zero when there were none. */
   public Duration latencyMean() {
-    return latency.getTotalCount() == 0 ? Duration.ZERO : Duration.ofNanos((long) latency.getMean());
+    return latency.getTotalCount() == 0
+        ? Duration.ZERO
+        : Duration.ofNanos((long) latency.getMean());
   }
 
   /** The latency that {@code percentile} percent of ok requests did not exceed, e.g. 99.9. */
@@ -189,7 +197,10 @@ public final class LoadReport {
     return failedPerSecond.clone();
   }
 
-  /** How many requests the timeline holds; all of them unless {@link Load#timelineLimit()} was reached. */
+  /**
+   * How many requests the timeline holds; all of them unless {@link Load#timelineLimit()} was
+   * reached.
+   */
   public long timelineSize() {
     return timelines.stream().mapToLong(Timeline::size).sum();
   }
@@ -207,31 +218,47 @@ public final class LoadReport {
   /** One paragraph: counts, failures by kind with statuses, latency percentiles. */
   public String summary() {
     var text = new StringBuilder();
-    aborted.ifPresent(reason -> text.append("ABORTED: ").append(reason).append(". Partial counts: "));
-    text.append(String.format(Locale.ROOT, "%,d requests in %.1f s, %,.0f req/s: %,d ok, %,d failed",
-        requests(), duration.toNanos() / 1e9, throughput(), ok, failed()));
+    aborted.ifPresent(
+        reason -> text.append("ABORTED: ").append(reason).append(". Partial counts: "));
+    text.append(
+        String.format(
+            Locale.ROOT,
+            "%,d requests in %.1f s, %,.0f req/s: %,d ok, %,d failed",
+            requests(),
+            duration.toNanos() / 1e9,
+            throughput(),
+            ok,
+            failed()));
     var kinds = new ArrayList<String>();
-    failures.forEach((kind, count) -> {
-      if (count > 0) {
-        kinds.add(kind + " " + count);
-      }
-    });
+    failures.forEach(
+        (kind, count) -> {
+          if (count > 0) {
+            kinds.add(kind + " " + count);
+          }
+        });
     if (!kinds.isEmpty()) {
       text.append(" (").append(String.join(", ", kinds)).append(')');
     }
     var unusual = new ArrayList<String>();
-    statuses.forEach((status, count) -> {
-      if (status < 200 || status >= 300) {
-        unusual.add(status + " x" + count);
-      }
-    });
+    statuses.forEach(
+        (status, count) -> {
+          if (status < 200 || status >= 300) {
+            unusual.add(status + " x" + count);
+          }
+        });
     if (!unusual.isEmpty()) {
       text.append(", statuses ").append(String.join(", ", unusual));
     }
-    text.append(String.format(Locale.ROOT,
-        ". Latency mean %s, p50 %s, p99 %s, p99.9 %s, max %s. %,d connections.",
-        format(latencyMean()), format(latencyPercentile(50)), format(latencyPercentile(99)),
-        format(latencyPercentile(99.9)), format(latencyMax()), connects));
+    text.append(
+        String.format(
+            Locale.ROOT,
+            ". Latency mean %s, p50 %s, p99 %s, p99.9 %s, max %s. %,d connections.",
+            format(latencyMean()),
+            format(latencyPercentile(50)),
+            format(latencyPercentile(99)),
+            format(latencyPercentile(99.9)),
+            format(latencyMax()),
+            connects));
     return text.toString();
   }
 

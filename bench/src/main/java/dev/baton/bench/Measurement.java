@@ -34,14 +34,39 @@ record Measurement(
     long failedReloads,
     Optional<String> plot) {
 
-  static Measurement of(Scenario scenario, LoadMode mode, LoadReport report, List<Reload> reloads,
-      long loadStartNanos, Optional<String> plot) {
-    var seconds = reloads.stream().filter(Reload::ok)
-        .map(r -> (r.switchNanos() - loadStartNanos) / 1e9).toList();
-    return new Measurement(scenario, mode, report.load().toString(), report.requests(), report.ok(), report.failures(),
-        report.statuses(), report.duration(), report.throughput(), report.latencyMean(), report.latencyPercentile(50),
-        report.latencyPercentile(99), report.latencyPercentile(99.9), report.latencyMax(), report.failureMessages(),
-        report.aborted(), reloads, seconds, reloads.stream().filter(r -> !r.ok()).count(), plot);
+  static Measurement of(
+      Scenario scenario,
+      LoadMode mode,
+      LoadReport report,
+      List<Reload> reloads,
+      long loadStartNanos,
+      Optional<String> plot) {
+    var seconds =
+        reloads.stream()
+            .filter(Reload::ok)
+            .map(r -> (r.switchNanos() - loadStartNanos) / 1e9)
+            .toList();
+    return new Measurement(
+        scenario,
+        mode,
+        report.load().toString(),
+        report.requests(),
+        report.ok(),
+        report.failures(),
+        report.statuses(),
+        report.duration(),
+        report.throughput(),
+        report.latencyMean(),
+        report.latencyPercentile(50),
+        report.latencyPercentile(99),
+        report.latencyPercentile(99.9),
+        report.latencyMax(),
+        report.failureMessages(),
+        report.aborted(),
+        reloads,
+        seconds,
+        reloads.stream().filter(r -> !r.ok()).count(),
+        plot);
   }
 
   long failed() {

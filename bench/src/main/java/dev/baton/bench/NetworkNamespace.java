@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 public final class NetworkNamespace {
   /** Set in the relaunched bench: the namespace it runs in. */
   static final String ENV = "BATON_BENCH_NETNS";
+
   private static final Path MIGRATE_REQ = Path.of("/proc/sys/net/ipv4/tcp_migrate_req");
 
   private final String name;
@@ -35,7 +36,9 @@ public final class NetworkNamespace {
     return current().isPresent();
   }
 
-  /** Whether a namespace can be made here: root, the `ip` tool, and a kernel with tcp_migrate_req. */
+  /**
+   * Whether a namespace can be made here: root, the `ip` tool, and a kernel with tcp_migrate_req.
+   */
   public static Optional<String> unavailableBecause() {
     if (!"root".equals(System.getProperty("user.name"))) {
       return Optional.of("it needs root, to make a network namespace with 'ip netns add'");
@@ -66,7 +69,8 @@ public final class NetworkNamespace {
     try {
       Files.writeString(MIGRATE_REQ, on ? "1\n" : "0\n");
     } catch (IOException e) {
-      throw new IllegalStateException("cannot set net.ipv4.tcp_migrate_req in netns " + name + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot set net.ipv4.tcp_migrate_req in netns " + name + ": " + e.getMessage(), e);
     }
   }
 
@@ -81,20 +85,25 @@ public final class NetworkNamespace {
     try {
       run("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up");
       var self = ProcessHandle.current().info();
-      var argv = new ArrayList<>(List.of("ip", "netns", "exec", name, self.command().orElseThrow()));
+      var argv =
+          new ArrayList<>(List.of("ip", "netns", "exec", name, self.command().orElseThrow()));
       argv.addAll(List.of(self.arguments().orElseThrow()));
       var builder = new ProcessBuilder(argv).inheritIO();
       builder.environment().put(ENV, name);
       var process = builder.start();
-      // Ctrl-C: the relaunched bench stops itself; this one waits for it before removing the namespace.
-      var hook = Thread.ofPlatform().unstarted(() -> {
-        try {
-          process.waitFor(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        removeQuietly(name);
-      });
+      // Ctrl-C: the relaunched bench stops itself; this one waits for it before removing the
+      // namespace.
+      var hook =
+          Thread.ofPlatform()
+              .unstarted(
+                  () -> {
+                    try {
+                      process.waitFor(60, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                    removeQuietly(name);
+                  });
       Runtime.getRuntime().addShutdownHook(hook);
       int status = process.waitFor();
       Runtime.getRuntime().removeShutdownHook(hook);
@@ -106,8 +115,11 @@ public final class NetworkNamespace {
 
   private static void removeQuietly(String name) {
     try {
-      new ProcessBuilder("ip", "netns", "del", name).redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(10, TimeUnit.SECONDS);
+      new ProcessBuilder("ip", "netns", "del", name)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start()
+          .waitFor(10, TimeUnit.SECONDS);
     } catch (IOException e) {
       // Nothing more to do; 'ip netns list' shows it.
     } catch (InterruptedException e) {

@@ -8,12 +8,15 @@ import java.util.Optional;
 
 /**
  * Where a steady run places each server it starts. With kernel.sched_autogroup_enabled=1 every
- * session is one CPU share, so a server in a session of its own competes with the load generator
- * as an equal, while one in bench's session shares bench's share with it. Either is fair so long
- * as every server is placed alike.
+ * session is one CPU share, so a server in a session of its own competes with the load generator as
+ * an equal, while one in bench's session shares bench's share with it. Either is fair so long as
+ * every server is placed alike.
  */
 public enum Placement {
-  /** A process group of its own in bench's session: as baton run places a generation in the supervisor's session. */
+  /**
+   * A process group of its own in bench's session: as baton run places a generation in the
+   * supervisor's session.
+   */
   GROUP("group"),
   /** A session of its own (setsid): an autogroup, so a CPU share, of its own. */
   SESSION("session");
@@ -28,7 +31,9 @@ public enum Placement {
     return label;
   }
 
-  /** @throws IllegalArgumentException naming the unknown placement and the known ones */
+  /**
+   * @throws IllegalArgumentException naming the unknown placement and the known ones
+   */
   public static Placement parse(String name) {
     var wanted = name.trim().toLowerCase(Locale.ROOT);
     for (var p : values()) {
@@ -36,8 +41,11 @@ public enum Placement {
         return p;
       }
     }
-    throw new IllegalArgumentException("unknown placement '" + name.trim() + "'; use group (a process group of its"
-        + " own in bench's session) or session (a session of its own)");
+    throw new IllegalArgumentException(
+        "unknown placement '"
+            + name.trim()
+            + "'; use group (a process group of its"
+            + " own in bench's session) or session (a session of its own)");
   }
 
   @Override
@@ -48,7 +56,8 @@ public enum Placement {
   /**
    * Where one process sits, from /proc.
    *
-   * @param autogroup as /proc/PID/autogroup names it ("/autogroup-12 nice 0"), or "" when the kernel has none
+   * @param autogroup as /proc/PID/autogroup names it ("/autogroup-12 nice 0"), or "" when the
+   *     kernel has none
    * @param cgroup the cgroup whose cpu controller holds it
    */
   public record Where(int pid, int pgid, int sid, String autogroup, String cgroup) {
@@ -59,16 +68,24 @@ public enum Placement {
         var stat = Files.readString(dir.resolve("stat"));
         // The command name, in parentheses, may hold spaces: fields are counted after its ')'.
         var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Optional.of(new Where((int) pid, Integer.parseInt(fields[2]), Integer.parseInt(fields[3]),
-            readOr(dir.resolve("autogroup"), "").replaceAll("\\s+", " ").trim(), cgroup(dir)));
+        return Optional.of(
+            new Where(
+                (int) pid,
+                Integer.parseInt(fields[2]),
+                Integer.parseInt(fields[3]),
+                readOr(dir.resolve("autogroup"), "").replaceAll("\\s+", " ").trim(),
+                cgroup(dir)));
       } catch (IOException | RuntimeException e) {
         return Optional.empty();
       }
     }
 
     static Where self() {
-      return of(ProcessHandle.current().pid()).orElseThrow(() -> new IllegalStateException(
-          "cannot read /proc/self/stat; the steady mode needs Linux's /proc"));
+      return of(ProcessHandle.current().pid())
+          .orElseThrow(
+              () ->
+                  new IllegalStateException(
+                      "cannot read /proc/self/stat; the steady mode needs Linux's /proc"));
     }
 
     /** The autogroup's name alone ("/autogroup-12"), which is what tells two shares apart. */
@@ -77,7 +94,10 @@ public enum Placement {
       return space < 0 ? autogroup : autogroup.substring(0, space);
     }
 
-    /** The cpu controller's cgroup: v1's when the cpu controller is mounted there (hybrid hosts), else v2's. */
+    /**
+     * The cpu controller's cgroup: v1's when the cpu controller is mounted there (hybrid hosts),
+     * else v2's.
+     */
     private static String cgroup(Path dir) throws IOException {
       String unified = "";
       for (var line : Files.readAllLines(dir.resolve("cgroup"))) {
@@ -96,7 +116,9 @@ public enum Placement {
     }
   }
 
-  /** Whether the kernel gives each session a CPU share of its own: kernel.sched_autogroup_enabled. */
+  /**
+   * Whether the kernel gives each session a CPU share of its own: kernel.sched_autogroup_enabled.
+   */
   static Optional<Boolean> autogroupEnabled() {
     var text = readOr(Path.of("/proc/sys/kernel/sched_autogroup_enabled"), "").trim();
     return text.isEmpty() ? Optional.empty() : Optional.of(text.equals("1"));

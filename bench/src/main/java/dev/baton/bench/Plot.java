@@ -25,8 +25,12 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 final class Plot {
   private static final int SLICES = 600;
   private static final int MAX_RELOAD_LINES = 200;
-  /** Failures drawn per slice: enough to show a storm's shape, few enough to keep the file small. */
+
+  /**
+   * Failures drawn per slice: enough to show a storm's shape, few enough to keep the file small.
+   */
   private static final int FAILURE_POINTS_PER_SLICE = 12;
+
   /** The y axis is logarithmic; a sub-10 µs latency is drawn at 10 µs. */
   private static final double FLOOR_MS = 0.01;
 
@@ -41,31 +45,34 @@ final class Plot {
     var chart = new XYChartBuilder().width(40).height(30).build();
     chart.addSeries("warm-up", List.of(0.0, 1.0), List.of(1.0, 2.0));
     try {
-      javax.imageio.ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", new java.io.ByteArrayOutputStream());
+      javax.imageio.ImageIO.write(
+          BitmapEncoder.getBufferedImage(chart), "png", new java.io.ByteArrayOutputStream());
     } catch (IOException e) {
       // In memory: cannot happen; and a plot that later fails says so itself.
     }
   }
 
-  static void write(LoadReport report, List<Double> reloadSeconds, String title, Path png) throws IOException {
+  static void write(LoadReport report, List<Double> reloadSeconds, String title, Path png)
+      throws IOException {
     double seconds = Math.max(1e-3, report.duration().toNanos() / 1e9);
     double slice = seconds / SLICES;
     var histograms = new Histogram[SLICES + 1];
     var failuresX = new ArrayList<Double>();
     var failuresY = new ArrayList<Double>();
     int[] failuresInSlice = new int[SLICES + 1];
-    report.forEachRequest((startMicros, latencyMicros, failure) -> {
-      int i = (int) Math.min(SLICES, startMicros / 1e6 / slice);
-      if (failure.isEmpty()) {
-        if (histograms[i] == null) {
-          histograms[i] = new Histogram(60_000_000L, 2);
-        }
-        histograms[i].recordValue(Math.max(1, latencyMicros));
-      } else if (failuresInSlice[i]++ < FAILURE_POINTS_PER_SLICE) {
-        failuresX.add(startMicros / 1e6);
-        failuresY.add(Math.max(FLOOR_MS, latencyMicros / 1000.0));
-      }
-    });
+    report.forEachRequest(
+        (startMicros, latencyMicros, failure) -> {
+          int i = (int) Math.min(SLICES, startMicros / 1e6 / slice);
+          if (failure.isEmpty()) {
+            if (histograms[i] == null) {
+              histograms[i] = new Histogram(60_000_000L, 2);
+            }
+            histograms[i].recordValue(Math.max(1, latencyMicros));
+          } else if (failuresInSlice[i]++ < FAILURE_POINTS_PER_SLICE) {
+            failuresX.add(startMicros / 1e6);
+            failuresY.add(Math.max(FLOOR_MS, latencyMicros / 1000.0));
+          }
+        });
     var x = new ArrayList<Double>();
     var p50 = new ArrayList<Double>();
     var p99 = new ArrayList<Double>();
@@ -79,8 +86,14 @@ final class Plot {
       }
     }
 
-    XYChart chart = new XYChartBuilder().width(1100).height(520).title(title)
-        .xAxisTitle("seconds into the load").yAxisTitle("latency, ms (log)").build();
+    XYChart chart =
+        new XYChartBuilder()
+            .width(1100)
+            .height(520)
+            .title(title)
+            .xAxisTitle("seconds into the load")
+            .yAxisTitle("latency, ms (log)")
+            .build();
     var style = chart.getStyler();
     style.setYAxisLogarithmic(true);
     style.setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -98,7 +111,13 @@ final class Plot {
     style.setYAxisDecimalPattern("0.##");
 
     if (!x.isEmpty()) {
-      line(chart, "max per slice", x, max, new Color(150, 150, 150), XYSeries.XYSeriesRenderStyle.Scatter);
+      line(
+          chart,
+          "max per slice",
+          x,
+          max,
+          new Color(150, 150, 150),
+          XYSeries.XYSeriesRenderStyle.Scatter);
       line(chart, "p99", x, p99, new Color(30, 90, 200), XYSeries.XYSeriesRenderStyle.Line);
       line(chart, "median", x, p50, new Color(20, 150, 60), XYSeries.XYSeriesRenderStyle.Line);
     }
@@ -112,7 +131,8 @@ final class Plot {
     boolean lines = reloadSeconds.size() <= MAX_RELOAD_LINES;
     if (lines) {
       for (double at : reloadSeconds) {
-        chart.addAnnotation(new AnnotationLine(at, /* isVertical= */ true, /* isValueInScreenSpace= */ false));
+        chart.addAnnotation(
+            new AnnotationLine(at, /* isVertical= */ true, /* isValueInScreenSpace= */ false));
       }
     }
     if (!reloadSeconds.isEmpty()) {
@@ -121,8 +141,13 @@ final class Plot {
       for (int i = 0; i < reloadSeconds.size(); i++) {
         ticks.add(FLOOR_MS);
       }
-      var s = chart.addSeries("reload (" + reloadSeconds.size() + (lines ? ", orange lines)" : ", marks at the foot)"),
-          reloadSeconds, ticks);
+      var s =
+          chart.addSeries(
+              "reload ("
+                  + reloadSeconds.size()
+                  + (lines ? ", orange lines)" : ", marks at the foot)"),
+              reloadSeconds,
+              ticks);
       s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
       s.setMarker(SeriesMarkers.TRIANGLE_UP);
       s.setMarkerColor(new Color(255, 150, 0));
@@ -133,13 +158,19 @@ final class Plot {
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
   }
 
-  private static void line(XYChart chart, String name, List<Double> x, List<Double> y, Color color,
+  private static void line(
+      XYChart chart,
+      String name,
+      List<Double> x,
+      List<Double> y,
+      Color color,
       XYSeries.XYSeriesRenderStyle style) {
     var series = chart.addSeries(name, x, y);
     series.setXYSeriesRenderStyle(style);
     series.setLineColor(color);
     series.setMarkerColor(color);
-    series.setMarker(style == XYSeries.XYSeriesRenderStyle.Line ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
+    series.setMarker(
+        style == XYSeries.XYSeriesRenderStyle.Line ? SeriesMarkers.NONE : SeriesMarkers.CIRCLE);
     series.setLineWidth(1.5f);
   }
 }

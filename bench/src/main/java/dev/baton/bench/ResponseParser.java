@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 final class ResponseParser {
 
   enum Progress {
-    /** The response is not complete yet; feed more bytes, or call {@link #completeAtEof()} at EOF. */
+    /**
+     * The response is not complete yet; feed more bytes, or call {@link #completeAtEof()} at EOF.
+     */
     MORE,
     /** A whole final response was read; bytes after it are left in the buffer. */
     DONE,

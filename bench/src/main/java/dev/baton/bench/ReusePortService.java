@@ -29,7 +29,8 @@ final class ReusePortService implements ServiceUnderTest {
   private final List<String> options;
   private SampleGeneration current;
 
-  private ReusePortService(Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
+  private ReusePortService(
+      Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
     this.children = children;
     this.sample = sample;
     this.dir = dir;
@@ -40,7 +41,8 @@ final class ReusePortService implements ServiceUnderTest {
     this.options = List.copyOf(own);
   }
 
-  static ReusePortService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
+  static ReusePortService start(
+      Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
     var service = new ReusePortService(children, sample, dir, log, port, options);
     service.current = service.spawn(1);
     service.current.awaitListening();
@@ -66,15 +68,31 @@ final class ReusePortService implements ServiceUnderTest {
       listening = next.awaitListening();
     } catch (IllegalStateException e) {
       next.child.end(Duration.ZERO);
-      return CompletableFuture.completedFuture(new Reload(next.number, asked, System.nanoTime(),
-          OptionalDouble.of((next.spawnedNanos - asked) / 1e6), OptionalDouble.empty(), OptionalDouble.empty(),
-          OptionalDouble.empty(), Optional.of(e.getMessage())));
+      return CompletableFuture.completedFuture(
+          new Reload(
+              next.number,
+              asked,
+              System.nanoTime(),
+              OptionalDouble.of((next.spawnedNanos - asked) / 1e6),
+              OptionalDouble.empty(),
+              OptionalDouble.empty(),
+              OptionalDouble.empty(),
+              Optional.of(e.getMessage())));
     }
     current = next;
     long switched = System.nanoTime();
-    return old.drain(DRAIN).thenApply(drained -> new Reload(next.number, asked, switched,
-        OptionalDouble.of((next.spawnedNanos - asked) / 1e6), OptionalDouble.of((listening - asked) / 1e6),
-        OptionalDouble.empty(), OptionalDouble.of((drained - asked) / 1e6), Optional.empty()));
+    return old.drain(DRAIN)
+        .thenApply(
+            drained ->
+                new Reload(
+                    next.number,
+                    asked,
+                    switched,
+                    OptionalDouble.of((next.spawnedNanos - asked) / 1e6),
+                    OptionalDouble.of((listening - asked) / 1e6),
+                    OptionalDouble.empty(),
+                    OptionalDouble.of((drained - asked) / 1e6),
+                    Optional.empty()));
   }
 
   @Override

@@ -25,7 +25,8 @@ final class Rhythm {
   private volatile boolean stopping;
   private volatile RuntimeException error;
 
-  private Rhythm(ServiceUnderTest service, Duration interval, int limit, Consumer<Reload> onReload) {
+  private Rhythm(
+      ServiceUnderTest service, Duration interval, int limit, Consumer<Reload> onReload) {
     this.service = service;
     this.interval = interval;
     this.limit = limit;
@@ -38,7 +39,8 @@ final class Rhythm {
    *
    * @param onReload told of each replacement once its old generation has drained
    */
-  static Rhythm start(ServiceUnderTest service, Duration interval, int limit, Consumer<Reload> onReload) {
+  static Rhythm start(
+      ServiceUnderTest service, Duration interval, int limit, Consumer<Reload> onReload) {
     var rhythm = new Rhythm(service, interval, limit, onReload);
     rhythm.thread.start();
     return rhythm;
@@ -49,7 +51,9 @@ final class Rhythm {
     try {
       while (!stopping && reloads.size() < limit) {
         // Parked rather than slept: stop() unparks, and must never interrupt a replacement midway.
-        for (long wait = next - System.nanoTime(); wait > 0 && !stopping; wait = next - System.nanoTime()) {
+        for (long wait = next - System.nanoTime();
+            wait > 0 && !stopping;
+            wait = next - System.nanoTime()) {
           LockSupport.parkNanos(wait);
         }
         if (stopping) {

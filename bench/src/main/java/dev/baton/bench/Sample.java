@@ -23,8 +23,10 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
 
   static final String JAR = "sample/target/baton-sample.jar";
   static final String SCRIPT = "sample/src/main/python/light_sample.py";
+
   /** Where a release (bin/release) keeps the two samples, beside bin/ and lib/. */
   private static final String RELEASE_JAR = "samples/baton-sample.jar";
+
   private static final String RELEASE_SCRIPT = "samples/light_sample.py";
 
   /** The JVM sample of the baton tree this runs from. */
@@ -39,9 +41,16 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
    * @throws IllegalArgumentException when it is not built, or python3 is missing; with what to do
    */
   static Sample locate(SampleKind kind) {
-    var home = home().orElseThrow(() -> new IllegalArgumentException(
-        "cannot find the baton tree (no -Dbaton.home, and no " + JAR + " above "
-            + Path.of("").toAbsolutePath() + "); run bench through bin/baton, or from inside the tree"));
+    var home =
+        home()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "cannot find the baton tree (no -Dbaton.home, and no "
+                            + JAR
+                            + " above "
+                            + Path.of("").toAbsolutePath()
+                            + "); run bench through bin/baton, or from inside the tree"));
     return switch (kind) {
       case JVM -> jvm(home);
       case LIGHT -> light(home);
@@ -55,12 +64,23 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
   private static Sample jvm(Path home) {
     var jar = inTree(home, JAR, RELEASE_JAR);
     if (!Files.isRegularFile(jar)) {
-      throw new IllegalArgumentException("the sample service is not built: " + jar + " is missing; build it with"
-          + " 'mvn -q -pl sample -am package -DskipTests' in " + home);
+      throw new IllegalArgumentException(
+          "the sample service is not built: "
+              + jar
+              + " is missing; build it with"
+              + " 'mvn -q -pl sample -am package -DskipTests' in "
+              + home);
     }
-    return new Sample(SampleKind.JVM,
-        List.of(BatonService.java().toString(), "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
-            "-XX:-UsePerfData", "-jar", jar.toString()),
+    return new Sample(
+        SampleKind.JVM,
+        List.of(
+            BatonService.java().toString(),
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xss512k",
+            "-XX:-UsePerfData",
+            "-jar",
+            jar.toString()),
         """
         http = "/healthz"
         timeout = "30s"
@@ -76,9 +96,15 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
     if (!Files.isRegularFile(script)) {
       throw new IllegalArgumentException("the light sample is missing: " + script);
     }
-    var python = python3().orElseThrow(() -> new IllegalArgumentException(
-        "the light sample needs python3, and none is on PATH or in /usr/bin; install it (apt-get install python3)"));
-    return new Sample(SampleKind.LIGHT, List.of(python.toString(), "-S", script.toString()),
+    var python =
+        python3()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the light sample needs python3, and none is on PATH or in /usr/bin; install it (apt-get install python3)"));
+    return new Sample(
+        SampleKind.LIGHT,
+        List.of(python.toString(), "-S", script.toString()),
         """
         notify = true
         timeout = "10s"
@@ -88,7 +114,9 @@ record Sample(SampleKind kind, List<String> command, String readiness) {
   /** The checkout's path when it is there, else the release's. */
   private static Path inTree(Path home, String checkout, String release) {
     var inCheckout = home.resolve(checkout);
-    return Files.exists(inCheckout) || !Files.exists(home.resolve(release)) ? inCheckout : home.resolve(release);
+    return Files.exists(inCheckout) || !Files.exists(home.resolve(release))
+        ? inCheckout
+        : home.resolve(release);
   }
 
   /** /usr/bin/python3 first, which is the system's own; then the first on PATH. */

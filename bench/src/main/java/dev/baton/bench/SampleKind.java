@@ -27,12 +27,21 @@ public enum SampleKind {
     return label;
   }
 
-  /** @throws IllegalArgumentException naming the unknown sample and the known ones */
+  /**
+   * @throws IllegalArgumentException naming the unknown sample and the known ones
+   */
   public static SampleKind parse(String name) {
     var wanted = name.trim().toLowerCase(Locale.ROOT);
-    return Arrays.stream(values()).filter(k -> k.label.equals(wanted)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException("unknown sample '" + name.trim() + "'; use one of "
-            + String.join(", ", NAMES)));
+    return Arrays.stream(values())
+        .filter(k -> k.label.equals(wanted))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "unknown sample '"
+                        + name.trim()
+                        + "'; use one of "
+                        + String.join(", ", NAMES)));
   }
 
   @Override

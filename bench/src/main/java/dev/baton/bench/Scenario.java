@@ -14,9 +14,15 @@ public enum Scenario {
   NONE("none", false),
   /** SIGTERM, wait for the exit, start the new one, which binds the port itself. */
   STOP_START("stop-start", true),
-  /** Each generation on its own SO_REUSEPORT socket, with net.ipv4.tcp_migrate_req as it is (0 by default). */
+  /**
+   * Each generation on its own SO_REUSEPORT socket, with net.ipv4.tcp_migrate_req as it is (0 by
+   * default).
+   */
   REUSEPORT("reuseport", true),
-  /** The same with net.ipv4.tcp_migrate_req=1: closed sockets hand their queues on. Needs its own netns. */
+  /**
+   * The same with net.ipv4.tcp_migrate_req=1: closed sockets hand their queues on. Needs its own
+   * netns.
+   */
   REUSEPORT_MIGRATE("reuseport-migrate", true),
   /** baton run with no deploys: shows the supervisor is not in the request path. */
   BATON_STEADY("baton-steady", false),
@@ -70,9 +76,19 @@ public enum Scenario {
           }
           chosen.add(BATON);
         }
-        default -> chosen.add(Arrays.stream(values()).filter(s -> s.label.equals(name)).findFirst()
-            .orElseThrow(() -> new IllegalArgumentException("unknown scenario '" + word.trim() + "'; use some of "
-                + String.join(",", NAMES) + " (or a variant: reuseport-migrate, baton-steady)")));
+        default ->
+            chosen.add(
+                Arrays.stream(values())
+                    .filter(s -> s.label.equals(name))
+                    .findFirst()
+                    .orElseThrow(
+                        () ->
+                            new IllegalArgumentException(
+                                "unknown scenario '"
+                                    + word.trim()
+                                    + "'; use some of "
+                                    + String.join(",", NAMES)
+                                    + " (or a variant: reuseport-migrate, baton-steady)")));
       }
     }
     // Always in the same order, baseline first, so that runs compare and ratios have their base.

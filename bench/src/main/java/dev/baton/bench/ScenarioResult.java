@@ -22,12 +22,14 @@ record ScenarioResult(
   record CrossCheckRun(CrossCheck check, int reloads) {}
 
   /**
-   * @param idleCpuPercent CPU use over a few seconds with no load and no deploys, in percent of one core
+   * @param idleCpuPercent CPU use over a few seconds with no load and no deploys, in percent of one
+   *     core
    * @param cpuSeconds CPU time over the scenario's loads and deploys
    * @param cpuMsPerDeploy that, per deploy
    * @param peakRssBytes the supervisor's resident-set high-water mark (VmHWM)
    */
-  record SupervisorCost(double idleCpuPercent, double cpuSeconds, double cpuMsPerDeploy, long peakRssBytes) {}
+  record SupervisorCost(
+      double idleCpuPercent, double cpuSeconds, double cpuMsPerDeploy, long peakRssBytes) {}
 
   long failed() {
     return measurements.stream().mapToLong(Measurement::failed).sum();

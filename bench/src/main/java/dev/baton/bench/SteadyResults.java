@@ -26,20 +26,33 @@ final class SteadyResults {
     }
   }
 
-  static final Ratio CONTROL = new Ratio("control", Role.BARE_A2, Role.BARE_A,
-      "the A/A control: two bare copies, as alike as two servers get");
-  static final Ratio PARENT = new Ratio("parentOverBare", Role.PARENT, Role.BARE_A,
-      "what a plain fork/exec parent costs");
-  static final Ratio SESSION = new Ratio("sessionOverParent", Role.PARENT_SETSID, Role.PARENT,
-      "what a session of its own does: the same parent, its child calling setsid");
-  static final Ratio TARGET = new Ratio("batonOverParent", Role.BATON, Role.PARENT,
-      "baton run against the plain parent: the target, >= 0.99");
-  static final Ratio BATON_BARE = new Ratio("batonOverBare", Role.BATON, Role.BARE_A,
-      "baton run against the bare app");
+  static final Ratio CONTROL =
+      new Ratio(
+          "control",
+          Role.BARE_A2,
+          Role.BARE_A,
+          "the A/A control: two bare copies, as alike as two servers get");
+  static final Ratio PARENT =
+      new Ratio("parentOverBare", Role.PARENT, Role.BARE_A, "what a plain fork/exec parent costs");
+  static final Ratio SESSION =
+      new Ratio(
+          "sessionOverParent",
+          Role.PARENT_SETSID,
+          Role.PARENT,
+          "what a session of its own does: the same parent, its child calling setsid");
+  static final Ratio TARGET =
+      new Ratio(
+          "batonOverParent",
+          Role.BATON,
+          Role.PARENT,
+          "baton run against the plain parent: the target, >= 0.99");
+  static final Ratio BATON_BARE =
+      new Ratio("batonOverBare", Role.BATON, Role.BARE_A, "baton run against the bare app");
   static final List<Ratio> RATIOS = List.of(CONTROL, PARENT, SESSION, TARGET, BATON_BARE);
 
   /** The target: baton's median per-round ratio against the fork/exec parent. */
   static final double TARGET_RATIO = 0.99;
+
   /** The control's quartiles must lie within ±1 % for a 1 % margin to mean anything. */
   static final double CONTROL_PERCENT = 1.0;
 
@@ -114,16 +127,23 @@ final class SteadyResults {
   }
 
   long failed() {
-    return series.values().stream().flatMap(m -> m.values().stream()).mapToLong(s -> s.failed).sum();
+    return series.values().stream()
+        .flatMap(m -> m.values().stream())
+        .mapToLong(s -> s.failed)
+        .sum();
   }
 
   long requests() {
-    return series.values().stream().flatMap(m -> m.values().stream()).mapToLong(s -> s.requests).sum();
+    return series.values().stream()
+        .flatMap(m -> m.values().stream())
+        .mapToLong(s -> s.requests)
+        .sum();
   }
 
   /** Whether every server answered every slice it was given. */
   boolean everyServerAnswered() {
-    return series.values().stream().flatMap(m -> m.values().stream())
+    return series.values().stream()
+        .flatMap(m -> m.values().stream())
         .allMatch(s -> !s.perSecond.isEmpty() && s.perSecond.stream().allMatch(v -> v > 0));
   }
 }

@@ -34,9 +34,12 @@ import java.util.function.Consumer;
 public final class SteadyRun implements AutoCloseable {
   /** Five servers start at once; with the JVM sample that is six JVMs on what may be two cores. */
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+
   /** Between slices, for the last slice's closed connections to be gone from both sides. */
   private static final Duration GAP = Duration.ofMillis(50);
+
   static final String SCRIPTS = "bench/src/main/python";
 
   private final SteadyPlan plan;
@@ -49,7 +52,8 @@ public final class SteadyRun implements AutoCloseable {
   private final AtomicReference<LoadGenerator> currentLoad = new AtomicReference<>();
   private volatile boolean stopped;
 
-  private SteadyRun(SteadyPlan plan, Consumer<String> progress, Sample sample, Path python, Path scripts) {
+  private SteadyRun(
+      SteadyPlan plan, Consumer<String> progress, Sample sample, Path python, Path scripts) {
     this.plan = plan;
     this.progress = progress;
     this.sample = sample;
@@ -58,8 +62,8 @@ public final class SteadyRun implements AutoCloseable {
   }
 
   /**
-   * Checks what can be checked before anything starts: the sample is built, python3 and the
-   * helper scripts are there, the descriptor limit covers the load, the output directory can be made.
+   * Checks what can be checked before anything starts: the sample is built, python3 and the helper
+   * scripts are there, the descriptor limit covers the load, the output directory can be made.
    *
    * @throws IllegalArgumentException with what is wrong and what to do
    */
@@ -67,29 +71,47 @@ public final class SteadyRun implements AutoCloseable {
     int connections = plan.modes().stream().mapToInt(LoadMode::connections).max().orElse(1);
     long limit = Bench.openFileLimit();
     if (connections + 64 > limit) {
-      throw new IllegalArgumentException("concurrency " + connections + " needs more file descriptors than the limit of "
-          + limit + " (ulimit -n) allows; raise it (ulimit -n " + (connections + 1024) + ") or lower --concurrency");
+      throw new IllegalArgumentException(
+          "concurrency "
+              + connections
+              + " needs more file descriptors than the limit of "
+              + limit
+              + " (ulimit -n) allows; raise it (ulimit -n "
+              + (connections + 1024)
+              + ") or lower --concurrency");
     }
     var sample = Sample.locate(plan.sample());
-    var python = Sample.python3().orElseThrow(() -> new IllegalArgumentException(
-        "the steady mode starts its servers through python3 (place.py), and none is on PATH or in /usr/bin;"
-            + " install it (apt-get install python3)"));
+    var python =
+        Sample.python3()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "the steady mode starts its servers through python3 (place.py), and none is on PATH or in /usr/bin;"
+                            + " install it (apt-get install python3)"));
     var scripts = Sample.home().orElseThrow().resolve(SCRIPTS);
     for (var script : List.of("place.py", "forkexec_parent.py")) {
       if (!Files.isRegularFile(scripts.resolve(script))) {
-        throw new IllegalArgumentException(scripts.resolve(script) + " is missing; the steady mode needs the baton"
-            + " tree's " + SCRIPTS + " (run bench through bin/baton)");
+        throw new IllegalArgumentException(
+            scripts.resolve(script)
+                + " is missing; the steady mode needs the baton"
+                + " tree's "
+                + SCRIPTS
+                + " (run bench through bin/baton)");
       }
     }
     try {
       Files.createDirectories(plan.out());
     } catch (IOException e) {
-      throw new IllegalArgumentException("cannot create the output directory " + plan.out() + ": " + e.getMessage());
+      throw new IllegalArgumentException(
+          "cannot create the output directory " + plan.out() + ": " + e.getMessage());
     }
     return new SteadyRun(plan, progress, sample, python, scripts);
   }
 
-  /** Starts the servers, measures every round, ends every server; returns the report, partial when stopped. */
+  /**
+   * Starts the servers, measures every round, ends every server; returns the report, partial when
+   * stopped.
+   */
   public SteadyReport run() {
     var started = Instant.now();
     var host = SteadyReport.Host.now();
@@ -119,8 +141,20 @@ public final class SteadyRun implements AutoCloseable {
         Children.deleteQuietly(dir);
       }
     }
-    var report = new SteadyReport(plan, started, Instant.now(), stopped, error, host, SteadyReport.Host.now(), bench, apps,
-        starters, logs(), results);
+    var report =
+        new SteadyReport(
+            plan,
+            started,
+            Instant.now(),
+            stopped,
+            error,
+            host,
+            SteadyReport.Host.now(),
+            bench,
+            apps,
+            starters,
+            logs(),
+            results);
     try {
       report.write();
     } catch (IOException e) {
@@ -129,7 +163,9 @@ public final class SteadyRun implements AutoCloseable {
     return report;
   }
 
-  /** Ctrl-C: ends the slice under way; run() then ends every server and returns the partial report. */
+  /**
+   * Ctrl-C: ends the slice under way; run() then ends every server and returns the partial report.
+   */
   public void stop() {
     stopped = true;
     var load = currentLoad.get();
@@ -151,12 +187,18 @@ public final class SteadyRun implements AutoCloseable {
       var log = plan.out().resolve("steady-" + role.key + ".log");
       Files.writeString(log, "");
       int port = Children.freePort();
-      var argv = new ArrayList<>(List.of(python.toString(), scripts.resolve("place.py").toString(), plan.placement().label()));
-      argv.addAll(switch (role) {
-        case BARE_A, BARE_A2 -> sample.argv(withPort(port));
-        case PARENT, PARENT_SETSID -> parent(role == Role.PARENT_SETSID, port);
-        case BATON -> baton(work, port);
-      });
+      var argv =
+          new ArrayList<>(
+              List.of(
+                  python.toString(),
+                  scripts.resolve("place.py").toString(),
+                  plan.placement().label()));
+      argv.addAll(
+          switch (role) {
+            case BARE_A, BARE_A2 -> sample.argv(withPort(port));
+            case PARENT, PARENT_SETSID -> parent(role == Role.PARENT_SETSID, port);
+            case BATON -> baton(work, port);
+          });
       if (stopped) {
         throw new Children.Stopped();
       }
@@ -180,7 +222,9 @@ public final class SteadyRun implements AutoCloseable {
     }
     var opens = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
     var inherited = System.getenv().getOrDefault("JDK_JAVA_OPTIONS", "");
-    return Map.of("JDK_JAVA_OPTIONS", inherited.contains(opens) ? inherited : (inherited + " " + opens).trim());
+    return Map.of(
+        "JDK_JAVA_OPTIONS",
+        inherited.contains(opens) ? inherited : (inherited + " " + opens).trim());
   }
 
   private List<String> withPort(int port) {
@@ -190,7 +234,9 @@ public final class SteadyRun implements AutoCloseable {
   }
 
   private List<String> parent(boolean setsid, int port) {
-    var argv = new ArrayList<>(List.of(python.toString(), "-S", scripts.resolve("forkexec_parent.py").toString()));
+    var argv =
+        new ArrayList<>(
+            List.of(python.toString(), "-S", scripts.resolve("forkexec_parent.py").toString()));
     if (setsid) {
       argv.add("--setsid");
     }
@@ -203,19 +249,27 @@ public final class SteadyRun implements AutoCloseable {
   private List<String> baton(Path work, int port) throws IOException {
     var config = work.resolve("baton.toml");
     Files.writeString(config, BatonService.sampleConfig(sample, port, plan.appOptions()));
-    return BatonService.supervisorCommand(BatonService.java().toString(),
-        "dev.baton.cli.Main", "run", "-c", config.toString());
+    return BatonService.supervisorCommand(
+        BatonService.java().toString(), "dev.baton.cli.Main", "run", "-c", config.toString());
   }
 
-  /** The sample's script or jar: the word of its command line that tells the app from a parent's other children. */
+  /**
+   * The sample's script or jar: the word of its command line that tells the app from a parent's
+   * other children.
+   */
   private String appMarker() {
     return sample.command().getLast();
   }
 
   private void measure(SteadyResults results) {
-    progress.accept(String.format(Locale.ROOT, "%d rounds of %s slices: %s, about %d s",
-        plan.rounds(), SteadyReport.seconds(plan.slice()), String.join(", ", plan.modes().stream().map(LoadMode::name).toList()),
-        plan.estimate().toSeconds()));
+    progress.accept(
+        String.format(
+            Locale.ROOT,
+            "%d rounds of %s slices: %s, about %d s",
+            plan.rounds(),
+            SteadyReport.seconds(plan.slice()),
+            String.join(", ", plan.modes().stream().map(LoadMode::name).toList()),
+            plan.estimate().toSeconds()));
     // One round unrecorded: the JVM's compiler, the sockets' first use, the caches.
     for (var mode : plan.modes()) {
       for (var server : servers) {
@@ -232,7 +286,10 @@ public final class SteadyRun implements AutoCloseable {
     }
   }
 
-  /** The roles in the order of {@code round}: rotated by one every round, and reversed every other one. */
+  /**
+   * The roles in the order of {@code round}: rotated by one every round, and reversed every other
+   * one.
+   */
   static List<Role> order(int round) {
     var roles = List.of(Role.values());
     var rotated = new ArrayList<Role>();
@@ -246,9 +303,15 @@ public final class SteadyRun implements AutoCloseable {
     if (stopped) {
       throw new Children.Stopped();
     }
-    var builder = Load.to(server.address()).connections(mode.connections()).duration(plan.slice())
-        // Bounded in count as well as time: far more than any loopback server answers in a slice.
-        .requests(Math.max(10_000, plan.slice().toMillis() * 2_000)).timeout(REQUEST_TIMEOUT).timelineLimit(0);
+    var builder =
+        Load.to(server.address())
+            .connections(mode.connections())
+            .duration(plan.slice())
+            // Bounded in count as well as time: far more than any loopback server answers in a
+            // slice.
+            .requests(Math.max(10_000, plan.slice().toMillis() * 2_000))
+            .timeout(REQUEST_TIMEOUT)
+            .timelineLimit(0);
     if (plan.loadThreads() > 0) {
       builder.threads(plan.loadThreads());
     }
@@ -271,20 +334,32 @@ public final class SteadyRun implements AutoCloseable {
       throw new Children.Stopped();
     }
     if (report.failed() > 0) {
-      progress.accept(server.role().title + ", " + mode.name() + ": " + report.failed() + " failed in a slice: "
-          + report.failureMessages().stream().findFirst().orElse(report.failures().toString()));
+      progress.accept(
+          server.role().title
+              + ", "
+              + mode.name()
+              + ": "
+              + report.failed()
+              + " failed in a slice: "
+              + report.failureMessages().stream().findFirst().orElse(report.failures().toString()));
     }
     Children.sleep(GAP);
     return report;
   }
 
   private String roundLine(int round, SteadyResults results) {
-    var line = new StringBuilder(String.format(Locale.ROOT, "round %d/%d:", round + 1, plan.rounds()));
+    var line =
+        new StringBuilder(String.format(Locale.ROOT, "round %d/%d:", round + 1, plan.rounds()));
     for (var mode : plan.modes()) {
       var control = results.perRound(mode, SteadyResults.CONTROL);
       var target = results.perRound(mode, SteadyResults.TARGET);
-      line.append(String.format(Locale.ROOT, " %s A'/A %.3f baton/parent %.3f;", mode.name(),
-          control.getLast(), target.getLast()));
+      line.append(
+          String.format(
+              Locale.ROOT,
+              " %s A'/A %.3f baton/parent %.3f;",
+              mode.name(),
+              control.getLast(),
+              target.getLast()));
     }
     return line.substring(0, line.length() - 1);
   }
@@ -313,5 +388,4 @@ public final class SteadyRun implements AutoCloseable {
     }
     servers.clear();
   }
-
 }

@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 final class SteadyServer implements AutoCloseable {
   private static final Duration GRACE = Duration.ofSeconds(30);
 
-  /** The servers of a run, in the order of the first round: each pair of a ratio side by side, or nearly. */
+  /**
+   * The servers of a run, in the order of the first round: each pair of a ratio side by side, or
+   * nearly.
+   */
   enum Role {
     BARE_A("A", "bare A", "bareA"),
     BARE_A2("A'", "bare A' (the A/A control)", "bareA2"),
@@ -75,23 +78,41 @@ final class SteadyServer implements AutoCloseable {
    * Starts {@code argv} (place.py and what it runs) in {@code workdir}, with bench's environment
    * less anything a supervisor may have handed bench itself, plus {@code extraEnv}.
    *
-   * @param appMarker a word of the app's command line, which tells it from its parent's other children
+   * @param appMarker a word of the app's command line, which tells it from its parent's other
+   *     children
    */
-  static SteadyServer start(Role role, List<String> argv, Map<String, String> extraEnv, Path workdir, Path log, int port,
-      String appMarker, Os os) {
-    var builder = new ProcessBuilder(argv).directory(workdir.toFile()).redirectErrorStream(true)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+  static SteadyServer start(
+      Role role,
+      List<String> argv,
+      Map<String, String> extraEnv,
+      Path workdir,
+      Path log,
+      int port,
+      String appMarker,
+      Os os) {
+    var builder =
+        new ProcessBuilder(argv)
+            .directory(workdir.toFile())
+            .redirectErrorStream(true)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     var env = builder.environment();
     var clean = new HashMap<>(env);
-    clean.keySet().removeIf(key -> key.startsWith("LISTEN_") || key.equals("NOTIFY_SOCKET") || key.startsWith("BATON_"));
+    clean
+        .keySet()
+        .removeIf(
+            key ->
+                key.startsWith("LISTEN_")
+                    || key.equals("NOTIFY_SOCKET")
+                    || key.startsWith("BATON_"));
     env.clear();
     env.putAll(clean);
     env.putAll(extraEnv);
     try {
       return new SteadyServer(role, builder.start(), port, log, appMarker, os);
     } catch (IOException e) {
-      throw new IllegalStateException("cannot start " + role.title + " (" + argv.getFirst() + "): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot start " + role.title + " (" + argv.getFirst() + "): " + e.getMessage(), e);
     }
   }
 
@@ -116,8 +137,14 @@ final class SteadyServer implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline && !stopped.getAsBoolean()) {
       if (!process.isAlive()) {
-        throw new IllegalStateException(role.title + " exited with status " + process.exitValue()
-            + " before it answered on " + address + "; see " + log);
+        throw new IllegalStateException(
+            role.title
+                + " exited with status "
+                + process.exitValue()
+                + " before it answered on "
+                + address
+                + "; see "
+                + log);
       }
       if (answers()) {
         app = findApp();
@@ -130,8 +157,14 @@ final class SteadyServer implements AutoCloseable {
     if (stopped.getAsBoolean()) {
       throw new Children.Stopped();
     }
-    throw new IllegalStateException(role.title + " did not answer GET / on " + address + " within "
-        + timeout.toSeconds() + " s; see " + log);
+    throw new IllegalStateException(
+        role.title
+            + " did not answer GET / on "
+            + address
+            + " within "
+            + timeout.toSeconds()
+            + " s; see "
+            + log);
   }
 
   /** Where the app itself sits: the process that accepts, not its parent. */
@@ -148,8 +181,11 @@ final class SteadyServer implements AutoCloseable {
     try (var socket = new Socket()) {
       socket.connect(address, 1000);
       socket.setSoTimeout(2000);
-      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: steady\r\nConnection: close\r\n\r\n"
-          .getBytes(StandardCharsets.US_ASCII));
+      socket
+          .getOutputStream()
+          .write(
+              "GET / HTTP/1.1\r\nHost: steady\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII));
       InputStream in = socket.getInputStream();
       var head = new String(in.readNBytes(12), StandardCharsets.US_ASCII);
       return head.startsWith("HTTP/1.1 200");
@@ -163,12 +199,18 @@ final class SteadyServer implements AutoCloseable {
       // place.py became the app: the same pid.
       return Optional.of(process.toHandle());
     }
-    return process.toHandle().children().filter(child -> commandLine(child.pid()).contains(appMarker)).findFirst();
+    return process
+        .toHandle()
+        .children()
+        .filter(child -> commandLine(child.pid()).contains(appMarker))
+        .findFirst();
   }
 
   private static String commandLine(long pid) {
     try {
-      return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")), StandardCharsets.UTF_8)
+      return new String(
+              Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline")),
+              StandardCharsets.UTF_8)
           .replace('\0', ' ');
     } catch (IOException e) {
       return "";

@@ -23,8 +23,13 @@ public record SteadyStats(int n, double median, double q1, double q3, double low
       return new SteadyStats(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
     int rank = lowerRank(n);
-    return new SteadyStats(n, quantile(sorted, 0.5), quantile(sorted, 0.25), quantile(sorted, 0.75),
-        rank < 1 ? Double.NaN : sorted[rank - 1], rank < 1 ? Double.NaN : sorted[n - rank]);
+    return new SteadyStats(
+        n,
+        quantile(sorted, 0.5),
+        quantile(sorted, 0.25),
+        quantile(sorted, 0.75),
+        rank < 1 ? Double.NaN : sorted[rank - 1],
+        rank < 1 ? Double.NaN : sorted[n - rank]);
   }
 
   /** The quantile {@code p} of sorted values, interpolated between the two nearest ranks. */
@@ -37,7 +42,8 @@ public record SteadyStats(int n, double median, double q1, double q3, double low
 
   /**
    * The largest 1-based rank j with P(X &lt; j) &le; 2.5 % for X ~ Binomial(n, 1/2): the interval
-   * from the j-th to the (n+1-j)-th value then holds the median with 95 % or more. 0 when none does.
+   * from the j-th to the (n+1-j)-th value then holds the median with 95 % or more. 0 when none
+   * does.
    */
   static int lowerRank(int n) {
     // The probabilities in logs: 0.5^n underflows a double from n = 1075.
@@ -61,6 +67,7 @@ public record SteadyStats(int n, double median, double q1, double q3, double low
 
   @Override
   public String toString() {
-    return String.format(java.util.Locale.ROOT, "%.3f (quartiles %.3f to %.3f, n=%d)", median, q1, q3, n);
+    return String.format(
+        java.util.Locale.ROOT, "%.3f (quartiles %.3f to %.3f, n=%d)", median, q1, q3, n);
   }
 }

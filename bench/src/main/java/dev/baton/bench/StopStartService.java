@@ -26,7 +26,8 @@ final class StopStartService implements ServiceUnderTest {
   private final List<String> options;
   private SampleGeneration current;
 
-  private StopStartService(Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
+  private StopStartService(
+      Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
     this.children = children;
     this.sample = sample;
     this.dir = dir;
@@ -37,7 +38,8 @@ final class StopStartService implements ServiceUnderTest {
     this.options = List.copyOf(own);
   }
 
-  static StopStartService start(Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
+  static StopStartService start(
+      Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
     var service = new StopStartService(children, sample, dir, log, port, appOptions);
     service.current = SampleGeneration.start(children, sample, 1, service.options, dir, log);
     service.current.awaitListening();
@@ -63,9 +65,16 @@ final class StopStartService implements ServiceUnderTest {
     } catch (IllegalStateException e) {
       failure = Optional.of(e.getMessage());
     }
-    return CompletableFuture.completedFuture(new Reload(next.number, asked, asked,
-        OptionalDouble.of((next.spawnedNanos - asked) / 1e6), ready, OptionalDouble.empty(),
-        OptionalDouble.of((drained - asked) / 1e6), failure));
+    return CompletableFuture.completedFuture(
+        new Reload(
+            next.number,
+            asked,
+            asked,
+            OptionalDouble.of((next.spawnedNanos - asked) / 1e6),
+            ready,
+            OptionalDouble.empty(),
+            OptionalDouble.of((drained - asked) / 1e6),
+            failure));
   }
 
   @Override

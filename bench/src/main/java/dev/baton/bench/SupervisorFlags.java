@@ -11,7 +11,8 @@ import java.util.List;
  */
 final class SupervisorFlags {
   /** Where no checkout is at hand (baton.home unset): the flags that matter most. */
-  private static final List<String> FALLBACK = List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms8m", "-Xmx48m");
+  private static final List<String> FALLBACK =
+      List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xms8m", "-Xmx48m");
 
   private SupervisorFlags() {}
 
@@ -22,8 +23,10 @@ final class SupervisorFlags {
     }
     var file = Path.of(home, "bin", "lib", "supervisor.jvm-options");
     try {
-      return Files.readAllLines(file).stream().map(String::strip)
-          .filter(line -> !line.isEmpty() && !line.startsWith("#")).toList();
+      return Files.readAllLines(file).stream()
+          .map(String::strip)
+          .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+          .toList();
     } catch (IOException e) {
       return FALLBACK;
     }

@@ -25,6 +25,7 @@ final class Tally {
   final List<Message> messages = new ArrayList<>();
   long ok;
   long connects;
+
   /** When the worker finished, in {@link System#nanoTime()}. */
   long finishedNanos;
 
@@ -39,7 +40,11 @@ final class Tally {
     // Requests in flight when the load ends are waited for, up to the timeout; one more bucket
     // catches the rounding.
     int seconds =
-        (int) (load.duration().toSeconds() + load.timeout().toSeconds() + load.pause().toSeconds() + 2);
+        (int)
+            (load.duration().toSeconds()
+                + load.timeout().toSeconds()
+                + load.pause().toSeconds()
+                + 2);
     this.okPerSecond = new long[seconds];
     this.failedPerSecond = new long[seconds];
   }
@@ -61,7 +66,9 @@ final class Tally {
     failures[kind.ordinal()]++;
     failedPerSecond[second(endNanos)]++;
     timeline.add(
-        micros(startNanos - loadStartNanos), micros(endNanos - startNanos), Timeline.outcomeOf(kind));
+        micros(startNanos - loadStartNanos),
+        micros(endNanos - startNanos),
+        Timeline.outcomeOf(kind));
   }
 
   /** Whether a failure message would still be kept; check before building one. */

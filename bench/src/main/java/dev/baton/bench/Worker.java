@@ -38,23 +38,36 @@ final class Worker implements Runnable {
   private final long pauseNanos;
   private final long endNanos;
   private final Consumer<SelectionKey> onReady = this::onReady;
+
   /** Slots that need a request started from the loop, not from deep inside a failure. */
   private final ArrayDeque<Connection> queue;
+
   final Tally tally;
 
   /** Connections not yet retired; the worker ends when none is left. */
   private int live;
+
   /** Set once the duration is over or stop() was called: no new requests, in-flight ones finish. */
   private boolean ending;
+
   /** No connection's deadline is earlier than this; a scan of all of them happens only then. */
   private long nextDeadlineNanos = Long.MAX_VALUE;
 
-  Worker(LoadGenerator generator, Load load, int firstId, int count, long startNanos, int timelineLimit)
+  Worker(
+      LoadGenerator generator,
+      Load load,
+      int firstId,
+      int count,
+      long startNanos,
+      int timelineLimit)
       throws IOException {
     this.generator = generator;
     this.load = load;
     this.target = load.target();
-    this.family = target.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
+    this.family =
+        target.getAddress() instanceof Inet6Address
+            ? StandardProtocolFamily.INET6
+            : StandardProtocolFamily.INET;
     this.connections = new Connection[count];
     for (int i = 0; i < count; i++) {
       connections[i] = new Connection(firstId + i);
@@ -253,7 +266,8 @@ final class Worker implements Runnable {
       case WRITING -> send(c);
       case READING -> readResponse(c);
       case PAUSED -> {
-        // The server closed, or spoke, while this connection was idle: reconnect when the pause ends.
+        // The server closed, or spoke, while this connection was idle: reconnect when the pause
+        // ends.
         if (serverClosedIdle(c)) {
           closeChannel(c);
         }
@@ -276,7 +290,10 @@ final class Worker implements Runnable {
         if (c.parser.completeAtEof()) {
           complete(c);
         } else {
-          fail(c, c.bytesRead == 0 ? FailureKind.RESET : FailureKind.SHORT, "the server closed the connection");
+          fail(
+              c,
+              c.bytesRead == 0 ? FailureKind.RESET : FailureKind.SHORT,
+              "the server closed the connection");
         }
         return;
       }
@@ -320,11 +337,20 @@ final class Worker implements Runnable {
     long now = System.nanoTime();
     tally.failed(kind, c.startNanos, now);
     if (tally.wantsMessage()) {
-      tally.message(now, kind + " after " + c.bytesRead + " bytes on request " + c.requestNumber
-          + " at " + tally.offset(c.startNanos) + ": " + detail
-          + (load.keepAlive() && c.requestsOnChannel > 1
-              ? " (request " + c.requestsOnChannel + " on a kept-alive connection)"
-              : ""));
+      tally.message(
+          now,
+          kind
+              + " after "
+              + c.bytesRead
+              + " bytes on request "
+              + c.requestNumber
+              + " at "
+              + tally.offset(c.startNanos)
+              + ": "
+              + detail
+              + (load.keepAlive() && c.requestsOnChannel > 1
+                  ? " (request " + c.requestsOnChannel + " on a kept-alive connection)"
+                  : ""));
     }
     closeChannel(c);
     // Not started from here: a failure that comes at once (a refused connect) would recurse.
@@ -417,11 +443,17 @@ final class Worker implements Runnable {
   private String localTrouble(IOException e) {
     var message = String.valueOf(e.getMessage());
     if (message.contains("Too many open files")) {
-      return "the load generator ran out of file descriptors (" + message + "); raise `ulimit -n`"
-          + " or lower the connections (" + load.connections() + ")";
+      return "the load generator ran out of file descriptors ("
+          + message
+          + "); raise `ulimit -n`"
+          + " or lower the connections ("
+          + load.connections()
+          + ")";
     }
     if (message.contains("Cannot assign requested address")) {
-      return "the load generator ran out of local ports (" + message + "); sockets in TIME_WAIT"
+      return "the load generator ran out of local ports ("
+          + message
+          + "); sockets in TIME_WAIT"
           + " hold them: lower the rate, or widen net.ipv4.ip_local_port_range";
     }
     return "the load generator could not open a connection: " + message;

@@ -7,7 +7,10 @@ import org.junit.jupiter.api.Test;
 class CrossCheckTest {
   @Test
   void wrkOutputGivesRequestsFailuresAndLatency() {
-    var check = CrossCheck.parseWrk("wrk", """
+    var check =
+        CrossCheck.parseWrk(
+            "wrk",
+            """
         Running 10s test @ http://127.0.0.1:8080/
           2 threads and 50 connections
           Thread Stats   Avg      Stdev     Max   +/- Stdev
@@ -35,7 +38,10 @@ class CrossCheckTest {
 
   @Test
   void abOutputGivesRequestsFailuresAndLatency() {
-    var check = CrossCheck.parseAb("ab", """
+    var check =
+        CrossCheck.parseAb(
+            "ab",
+            """
         Complete requests:      10100
         Failed requests:        7
            (Connect: 0, Receive: 7, Length: 0, Exceptions: 0)
@@ -58,20 +64,27 @@ class CrossCheckTest {
 
   @Test
   void absLengthFailuresAreNotFailedRequests() {
-    // After generation 9, "generation 10 pid ..." is a byte longer: ab calls every later answer failed.
-    var check = CrossCheck.parseAb("ab", """
+    // After generation 9, "generation 10 pid ..." is a byte longer: ab calls every later answer
+    // failed.
+    var check =
+        CrossCheck.parseAb(
+            "ab",
+            """
         Complete requests:      5000
         Failed requests:        4003
            (Connect: 0, Receive: 3, Length: 4000, Exceptions: 0)
         """);
     assertThat(check.failed()).isEqualTo(3);
-    assertThat(check.failures()).contains("receive 3").contains("not counted: 4000 bodies of another length");
+    assertThat(check.failures())
+        .contains("receive 3")
+        .contains("not counted: 4000 bodies of another length");
   }
 
   @Test
   void abThatStopsAtARefusedConnectionCountsAsAFailureAndSaysWhy() {
     var check = CrossCheck.parseAb("ab", "apr_socket_connect(): Connection refused (111)\n");
     assertThat(check.failed()).isEqualTo(1);
-    assertThat(check.gaveUp()).hasValueSatisfying(reason -> assertThat(reason).contains("Connection refused"));
+    assertThat(check.gaveUp())
+        .hasValueSatisfying(reason -> assertThat(reason).contains("Connection refused"));
   }
 }

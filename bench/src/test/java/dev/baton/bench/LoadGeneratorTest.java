@@ -20,7 +20,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 class LoadGeneratorTest {
 
   private static Load.Builder load(TestServer server, boolean keepAlive) {
-    var builder = Load.to(server.address()).connections(4).requests(200).timeout(Duration.ofSeconds(5));
+    var builder =
+        Load.to(server.address()).connections(4).requests(200).timeout(Duration.ofSeconds(5));
     return keepAlive ? builder.keepAlive() : builder.connectionPerRequest();
   }
 
@@ -65,10 +66,12 @@ class LoadGeneratorTest {
     Arrays.fill(body, (byte) 'b');
     body[0] = 'a';
     body[1023] = 'z';
-    try (var server = TestServer.start(exchange -> {
-          boolean whole = exchange.method.equals("POST") && Arrays.equals(exchange.body, body);
-          exchange.respond(whole ? 200 : 400, whole ? "thanks" : "bad body");
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              boolean whole = exchange.method.equals("POST") && Arrays.equals(exchange.body, body);
+              exchange.respond(whole ? 200 : 400, whole ? "thanks" : "bad body");
+            })) {
       var report = LoadGenerator.run(load(server, keepAlive).post("/upload", body).build());
 
       assertThat(report.ok()).isEqualTo(200);
@@ -82,13 +85,19 @@ class LoadGeneratorTest {
     try (var socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       port = socket.getLocalPort();
     }
-    var report = LoadGenerator.run(Load.to(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
-        .connections(2).requests(50).build());
+    var report =
+        LoadGenerator.run(
+            Load.to(new InetSocketAddress(InetAddress.getLoopbackAddress(), port))
+                .connections(2)
+                .requests(50)
+                .build());
 
     assertThat(report.requests()).isEqualTo(50);
     assertThat(report.failed(FailureKind.REFUSED)).isEqualTo(50);
     assertThat(report.failureMessages()).as("the first few only").hasSize(Tally.MESSAGES);
-    assertThat(report.failureMessages().getFirst()).startsWith("REFUSED after 0 bytes on request ").contains("refused");
+    assertThat(report.failureMessages().getFirst())
+        .startsWith("REFUSED after 0 bytes on request ")
+        .contains("refused");
   }
 
   @ParameterizedTest(name = "keepAlive={0}")
@@ -108,35 +117,43 @@ class LoadGeneratorTest {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(5).build());
 
       assertThat(report.failed(FailureKind.RESET)).isEqualTo(5);
-      assertThat(report.failureMessages()).first().asString()
+      assertThat(report.failureMessages())
+          .first()
+          .asString()
           .startsWith("RESET after 0 bytes on request 1 at +0.");
     }
   }
 
   @Test
   void aServerThatClosesAKeptAliveConnectionAfterOurRequestCountsReset() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          if (exchange.onConnection == 3) {
-            exchange.close(); // it read the request, then went away without answering
-          } else {
-            exchange.respond(200, "hello");
-          }
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              if (exchange.onConnection == 3) {
+                exchange.close(); // it read the request, then went away without answering
+              } else {
+                exchange.respond(200, "hello");
+              }
+            })) {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(9).build());
 
       assertThat(report.ok()).isEqualTo(6);
       assertThat(report.failed(FailureKind.RESET)).isEqualTo(3);
-      assertThat(report.failureMessages()).first().asString()
+      assertThat(report.failureMessages())
+          .first()
+          .asString()
           .contains("(request 3 on a kept-alive connection)");
     }
   }
 
   @Test
   void aResponseShortOfItsContentLengthCountsShort() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          exchange.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
-          exchange.close();
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              exchange.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+              exchange.close();
+            })) {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(5).build());
 
       assertThat(report.failed(FailureKind.SHORT)).isEqualTo(5);
@@ -146,10 +163,12 @@ class LoadGeneratorTest {
 
   @Test
   void aChunkedResponseCutBeforeItsLastChunkCountsShort() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          exchange.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
-          exchange.close();
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              exchange.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+              exchange.close();
+            })) {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(5).build());
 
       assertThat(report.failed(FailureKind.SHORT)).isEqualTo(5);
@@ -160,24 +179,35 @@ class LoadGeneratorTest {
   void aServerThatNeverAnswersCountsTimeouts() throws Exception {
     try (var server = TestServer.start(exchange -> {})) {
       long start = System.nanoTime();
-      var report = LoadGenerator.run(
-          load(server, true).connections(2).requests(4).timeout(Duration.ofMillis(200)).build());
+      var report =
+          LoadGenerator.run(
+              load(server, true)
+                  .connections(2)
+                  .requests(4)
+                  .timeout(Duration.ofMillis(200))
+                  .build());
 
       assertThat(report.failed(FailureKind.TIMEOUT)).isEqualTo(4);
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(400), Duration.ofSeconds(3));
-      report.forEachRequest((startMicros, latencyMicros, failure) -> {
-        assertThat(failure).contains(FailureKind.TIMEOUT);
-        assertThat(latencyMicros).as("never before the timeout").isBetween(200_000L, 1_500_000L);
-      });
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(400), Duration.ofSeconds(3));
+      report.forEachRequest(
+          (startMicros, latencyMicros, failure) -> {
+            assertThat(failure).contains(FailureKind.TIMEOUT);
+            assertThat(latencyMicros)
+                .as("never before the timeout")
+                .isBetween(200_000L, 1_500_000L);
+          });
     }
   }
 
   @Test
   void non2xxResponsesAreFailuresCountedByStatus() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          int status = exchange.number % 4 == 0 ? 503 : exchange.number % 4 == 1 ? 404 : 200;
-          exchange.respond(status, "status " + status);
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              int status = exchange.number % 4 == 0 ? 503 : exchange.number % 4 == 1 ? 404 : 200;
+              exchange.respond(status, "status " + status);
+            })) {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(40).build());
 
       assertThat(report.ok()).isEqualTo(20);
@@ -190,13 +220,15 @@ class LoadGeneratorTest {
   @ParameterizedTest(name = "keepAlive={0}")
   @ValueSource(booleans = {true, false})
   void chunkedResponsesAreReadToTheirEnd(boolean keepAlive) throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          exchange.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
-          exchange.write("5;name=value\r\nhello\r\n");
-          exchange.write("1");
-          exchange.write("0\r\n0123456789ABCDEF\r");
-          exchange.write("\n0\r\nTrailer: yes\r\n\r\n");
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              exchange.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+              exchange.write("5;name=value\r\nhello\r\n");
+              exchange.write("1");
+              exchange.write("0\r\n0123456789ABCDEF\r");
+              exchange.write("\n0\r\nTrailer: yes\r\n\r\n");
+            })) {
       var report = LoadGenerator.run(load(server, keepAlive).requests(100).build());
 
       assertThat(report.ok()).isEqualTo(100);
@@ -213,20 +245,25 @@ class LoadGeneratorTest {
       var report = LoadGenerator.run(load(server, true).connections(1).requests(3).build());
 
       assertThat(report.failed(FailureKind.MALFORMED)).isEqualTo(3);
-      assertThat(report.failureMessages()).first().asString().contains("not an HTTP/1.x status line");
+      assertThat(report.failureMessages())
+          .first()
+          .asString()
+          .contains("not an HTTP/1.x status line");
     }
   }
 
   @Test
   void keepAliveReconnectsWhenTheServerSaysConnectionCloseWithoutFailing() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          if (exchange.onConnection % 3 == 0) {
-            exchange.respond(200, "bye", "Connection: close");
-            exchange.close();
-          } else {
-            exchange.respond(200, "hello");
-          }
-        })) {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              if (exchange.onConnection % 3 == 0) {
+                exchange.respond(200, "bye", "Connection: close");
+                exchange.close();
+              } else {
+                exchange.respond(200, "hello");
+              }
+            })) {
       var report = LoadGenerator.run(load(server, true).connections(2).requests(60).build());
 
       assertThat(report.ok()).isEqualTo(60);
@@ -239,12 +276,15 @@ class LoadGeneratorTest {
   void aServerClosingAnIdleKeepAliveConnectionIsNoFailure() throws Exception {
     // The server closes each connection right after its response, with no "Connection: close";
     // the pause keeps the client idle until the close has surely arrived.
-    try (var server = TestServer.start(exchange -> {
-          exchange.respond(200, "hello");
-          exchange.close();
-        })) {
-      var report = LoadGenerator.run(
-          load(server, true).connections(2).requests(10).pause(Duration.ofMillis(100)).build());
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              exchange.respond(200, "hello");
+              exchange.close();
+            })) {
+      var report =
+          LoadGenerator.run(
+              load(server, true).connections(2).requests(10).pause(Duration.ofMillis(100)).build());
 
       assertThat(report.ok()).isEqualTo(10);
       assertThat(report.failed()).isZero();
@@ -254,13 +294,16 @@ class LoadGeneratorTest {
 
   @Test
   void aServerResettingAnIdleKeepAliveConnectionIsNoFailure() throws Exception {
-    try (var server = TestServer.start(exchange -> {
-          exchange.respond(200, "hello");
-          sleep(20); // so that the RST cannot overtake the response
-          exchange.reset();
-        })) {
-      var report = LoadGenerator.run(
-          load(server, true).connections(2).requests(10).pause(Duration.ofMillis(100)).build());
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              exchange.respond(200, "hello");
+              sleep(20); // so that the RST cannot overtake the response
+              exchange.reset();
+            })) {
+      var report =
+          LoadGenerator.run(
+              load(server, true).connections(2).requests(10).pause(Duration.ofMillis(100)).build());
 
       assertThat(report.ok()).isEqualTo(10);
       assertThat(report.failed()).isZero();
@@ -270,7 +313,8 @@ class LoadGeneratorTest {
   @Test
   void sendsExactlyTheRequestCountAndNoMore() throws Exception {
     try (var server = TestServer.ok()) {
-      var report = LoadGenerator.run(load(server, true).connections(8).threads(2).requests(1000).build());
+      var report =
+          LoadGenerator.run(load(server, true).connections(8).threads(2).requests(1000).build());
 
       assertThat(report.requests()).isEqualTo(1000);
       assertThat(server.requests()).isEqualTo(1000);
@@ -282,7 +326,9 @@ class LoadGeneratorTest {
   void endsByItselfAfterItsDuration() throws Exception {
     try (var server = TestServer.ok()) {
       long start = System.nanoTime();
-      var report = LoadGenerator.run(Load.to(server.address()).connections(2).duration(Duration.ofMillis(300)).build());
+      var report =
+          LoadGenerator.run(
+              Load.to(server.address()).connections(2).duration(Duration.ofMillis(300)).build());
       var elapsed = Duration.ofNanos(System.nanoTime() - start);
 
       assertThat(elapsed).isBetween(Duration.ofMillis(300), Duration.ofSeconds(5));
@@ -295,7 +341,9 @@ class LoadGeneratorTest {
   @Test
   void stopReturnsThePartialReport() throws Exception {
     try (var server = TestServer.ok()) {
-      var generator = LoadGenerator.start(Load.to(server.address()).connections(2).duration(Duration.ofSeconds(60)).build());
+      var generator =
+          LoadGenerator.start(
+              Load.to(server.address()).connections(2).duration(Duration.ofSeconds(60)).build());
       await().atMost(Duration.ofSeconds(10)).until(() -> server.requests() >= 100);
 
       long start = System.nanoTime();
@@ -329,7 +377,8 @@ class LoadGeneratorTest {
       assumeTrue(false, "no IPv6 loopback here: " + e.getMessage());
     }
     try (var server = TestServer.start(ipv6Loopback, exchange -> exchange.respond(200, "hello"))) {
-      var report = LoadGenerator.run(Load.to("[::1]:" + server.address().getPort()).requests(100).build());
+      var report =
+          LoadGenerator.run(Load.to("[::1]:" + server.address().getPort()).requests(100).build());
 
       assertThat(report.ok()).isEqualTo(100);
     }
@@ -337,28 +386,40 @@ class LoadGeneratorTest {
 
   @Test
   void theTimelineHasEveryRequestWithItsOutcome() throws Exception {
-    try (var server = TestServer.start(exchange -> exchange.respond(exchange.number % 10 == 0 ? 503 : 200, "x"))) {
+    try (var server =
+        TestServer.start(
+            exchange -> exchange.respond(exchange.number % 10 == 0 ? 503 : 200, "x"))) {
       var report = LoadGenerator.run(load(server, true).connections(2).requests(500).build());
 
       var ok = new AtomicLong();
       var failed = new AtomicLong();
       long durationMicros = report.duration().toNanos() / 1000;
-      report.forEachRequest((startMicros, latencyMicros, failure) -> {
-        assertThat(startMicros + latencyMicros).isBetween(0L, durationMicros);
-        failure.ifPresentOrElse(kind -> failed.incrementAndGet(), ok::incrementAndGet);
-      });
+      report.forEachRequest(
+          (startMicros, latencyMicros, failure) -> {
+            assertThat(startMicros + latencyMicros).isBetween(0L, durationMicros);
+            failure.ifPresentOrElse(kind -> failed.incrementAndGet(), ok::incrementAndGet);
+          });
       assertThat(ok.get()).isEqualTo(450).isEqualTo(report.ok());
       assertThat(failed.get()).isEqualTo(50);
       assertThat(Arrays.stream(report.okPerSecond()).sum()).isEqualTo(450);
       assertThat(Arrays.stream(report.failedPerSecond()).sum()).isEqualTo(50);
-      assertThat(report.latencyPercentile(50)).isPositive().isLessThanOrEqualTo(report.latencyMax());
+      assertThat(report.latencyPercentile(50))
+          .isPositive()
+          .isLessThanOrEqualTo(report.latencyMax());
     }
   }
 
   @Test
   void theTimelineStopsAtItsLimitButTheCountsDoNot() throws Exception {
     try (var server = TestServer.ok()) {
-      var report = LoadGenerator.run(load(server, true).connections(2).threads(2).requests(300).timelineLimit(100).build());
+      var report =
+          LoadGenerator.run(
+              load(server, true)
+                  .connections(2)
+                  .threads(2)
+                  .requests(300)
+                  .timelineLimit(100)
+                  .build());
 
       assertThat(report.ok()).isEqualTo(300);
       // The limit is shared out between the workers, and a worker that happens to send fewer

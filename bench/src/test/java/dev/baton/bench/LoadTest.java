@@ -37,20 +37,31 @@ class LoadTest {
 
   @Test
   void sendsAConnectionCloseRequestWithoutKeepAlive() {
-    var request = new String(Load.to("127.0.0.1:8080").connectionPerRequest().get("/health").build().requestBytes(),
-        StandardCharsets.US_ASCII);
+    var request =
+        new String(
+            Load.to("127.0.0.1:8080").connectionPerRequest().get("/health").build().requestBytes(),
+            StandardCharsets.US_ASCII);
 
-    assertThat(request).isEqualTo("GET /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-        + "User-Agent: baton-bench\r\nConnection: close\r\n\r\n");
+    assertThat(request)
+        .isEqualTo(
+            "GET /health HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                + "User-Agent: baton-bench\r\nConnection: close\r\n\r\n");
   }
 
   @Test
   void sendsAPostWithItsBodyAndLength() {
-    var request = new String(Load.to("[::1]:8080").post("/items", "0123456789".getBytes(StandardCharsets.US_ASCII))
-        .build().requestBytes(), StandardCharsets.US_ASCII);
+    var request =
+        new String(
+            Load.to("[::1]:8080")
+                .post("/items", "0123456789".getBytes(StandardCharsets.US_ASCII))
+                .build()
+                .requestBytes(),
+            StandardCharsets.US_ASCII);
 
-    assertThat(request).isEqualTo("POST /items HTTP/1.1\r\nHost: [0:0:0:0:0:0:0:1]:8080\r\nUser-Agent: baton-bench\r\n"
-        + "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n0123456789");
+    assertThat(request)
+        .isEqualTo(
+            "POST /items HTTP/1.1\r\nHost: [0:0:0:0:0:0:0:1]:8080\r\nUser-Agent: baton-bench\r\n"
+                + "Content-Type: application/octet-stream\r\nContent-Length: 10\r\n\r\n0123456789");
   }
 
   @Test
@@ -71,18 +82,26 @@ class LoadTest {
 
   @Test
   void refusesHostNamesAndMissingPorts() {
-    assertThatThrownBy(() -> Load.to("localhost:80")).hasMessageContaining("needs a literal IP and a port");
-    assertThatThrownBy(() -> Load.to("127.0.0.1")).hasMessageContaining("needs a literal IP and a port");
+    assertThatThrownBy(() -> Load.to("localhost:80"))
+        .hasMessageContaining("needs a literal IP and a port");
+    assertThatThrownBy(() -> Load.to("127.0.0.1"))
+        .hasMessageContaining("needs a literal IP and a port");
   }
 
   @Test
   void refusesUnboundedOrNonsensicalSpecs() {
     var builder = Load.to("127.0.0.1:8080");
-    assertThatThrownBy(() -> builder.duration(Duration.ofHours(5)).build()).hasMessageContaining("duration");
-    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").timeout(Duration.ZERO).build()).hasMessageContaining("timeout");
-    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").connections(0).build()).hasMessageContaining("connections");
-    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").requests(0).build()).hasMessageContaining("requests");
-    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").get("no-slash").build()).hasMessageContaining("must start with /");
-    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").get("/a b").build()).hasMessageContaining("no spaces");
+    assertThatThrownBy(() -> builder.duration(Duration.ofHours(5)).build())
+        .hasMessageContaining("duration");
+    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").timeout(Duration.ZERO).build())
+        .hasMessageContaining("timeout");
+    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").connections(0).build())
+        .hasMessageContaining("connections");
+    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").requests(0).build())
+        .hasMessageContaining("requests");
+    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").get("no-slash").build())
+        .hasMessageContaining("must start with /");
+    assertThatThrownBy(() -> Load.to("127.0.0.1:8080").get("/a b").build())
+        .hasMessageContaining("no spaces");
   }
 }

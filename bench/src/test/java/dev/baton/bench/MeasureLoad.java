@@ -16,14 +16,17 @@ final class MeasureLoad {
 
   public static void main(String[] args) {
     if (args.length != 4) {
-      System.err.println("usage: MeasureLoad HOST:PORT keep-alive|per-request CONNECTIONS SECONDSs|n=REQUESTS");
+      System.err.println(
+          "usage: MeasureLoad HOST:PORT keep-alive|per-request CONNECTIONS SECONDSs|n=REQUESTS");
       System.exit(2);
     }
     var load = Load.to(args[0]).connections(Integer.parseInt(args[2]));
     switch (args[1]) {
       case "keep-alive" -> load.keepAlive();
       case "per-request" -> load.connectionPerRequest();
-      default -> throw new IllegalArgumentException("mode must be keep-alive or per-request, was " + args[1]);
+      default ->
+          throw new IllegalArgumentException(
+              "mode must be keep-alive or per-request, was " + args[1]);
     }
     if (args[3].startsWith("n=")) {
       load.requests(Long.parseLong(args[3].substring(2)));

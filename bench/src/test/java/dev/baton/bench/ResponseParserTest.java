@@ -10,11 +10,12 @@ import org.junit.jupiter.api.Test;
 class ResponseParserTest {
   private final ResponseParser parser = new ResponseParser();
 
-  private static final String CHUNKED = "HTTP/1.1 200 OK\r\n"
-      + "transfer-encoding: gzip, Chunked\r\n\r\n"
-      + "5;ext=1\r\nhello\r\n"
-      + "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n"
-      + "0\r\nTrailer: value\r\n\r\n";
+  private static final String CHUNKED =
+      "HTTP/1.1 200 OK\r\n"
+          + "transfer-encoding: gzip, Chunked\r\n\r\n"
+          + "5;ext=1\r\nhello\r\n"
+          + "1a\r\nabcdefghijklmnopqrstuvwxyz\r\n"
+          + "0\r\nTrailer: value\r\n\r\n";
 
   private Progress feed(String text) {
     return parser.feed(ByteBuffer.wrap(text.getBytes(StandardCharsets.ISO_8859_1)));
@@ -23,7 +24,8 @@ class ResponseParserTest {
   /** Feeds the response cut at {@code cut}; the first piece alone must never look complete. */
   private Progress feedInTwo(String response, int cut) {
     parser.reset();
-    assertThat(feed(response.substring(0, cut))).as("after %d of %d bytes", cut, response.length())
+    assertThat(feed(response.substring(0, cut)))
+        .as("after %d of %d bytes", cut, response.length())
         .isEqualTo(Progress.MORE);
     return feed(response.substring(cut));
   }
@@ -55,7 +57,10 @@ class ResponseParserTest {
 
   @Test
   void leavesTheBytesAfterTheResponseInTheBuffer() {
-    var buffer = ByteBuffer.wrap("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA".getBytes(StandardCharsets.US_ASCII));
+    var buffer =
+        ByteBuffer.wrap(
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA"
+                .getBytes(StandardCharsets.US_ASCII));
 
     assertThat(parser.feed(buffer)).isEqualTo(Progress.DONE);
     assertThat(buffer.remaining()).isEqualTo(5);
@@ -63,14 +68,16 @@ class ResponseParserTest {
 
   @Test
   void skipsInterimResponsesToTheFinalOne() {
-    assertThat(feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n")).isEqualTo(Progress.MORE);
+    assertThat(feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n"))
+        .isEqualTo(Progress.MORE);
     assertThat(feed("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")).isEqualTo(Progress.DONE);
     assertThat(parser.status()).isEqualTo(201);
   }
 
   @Test
   void connectionCloseInAnyCaseAndListEndsTheConnection() {
-    assertThat(feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: Upgrade, CLOSE \r\n\r\n")).isEqualTo(Progress.DONE);
+    assertThat(feed("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nconnection: Upgrade, CLOSE \r\n\r\n"))
+        .isEqualTo(Progress.DONE);
     assertThat(parser.keepsConnection()).isFalse();
   }
 
@@ -80,7 +87,8 @@ class ResponseParserTest {
     assertThat(parser.keepsConnection()).isFalse();
 
     parser.reset();
-    assertThat(feed("HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")).isEqualTo(Progress.DONE);
+    assertThat(feed("HTTP/1.0 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n"))
+        .isEqualTo(Progress.DONE);
     assertThat(parser.keepsConnection()).isTrue();
   }
 
@@ -102,12 +110,14 @@ class ResponseParserTest {
   void noContentAndNotModifiedHaveNoBody() {
     assertThat(feed("HTTP/1.1 204 No Content\r\n\r\n")).isEqualTo(Progress.DONE);
     parser.reset();
-    assertThat(feed("HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n")).isEqualTo(Progress.DONE);
+    assertThat(feed("HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n"))
+        .isEqualTo(Progress.DONE);
   }
 
   @Test
   void readsTheStatusOfErrors() {
-    assertThat(feed("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")).isEqualTo(Progress.DONE);
+    assertThat(feed("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"))
+        .isEqualTo(Progress.DONE);
     assertThat(parser.status()).isEqualTo(503);
   }
 
@@ -119,18 +129,21 @@ class ResponseParserTest {
 
   @Test
   void rejectsABadChunkSize() {
-    assertThat(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")).isEqualTo(Progress.MALFORMED);
+    assertThat(feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"))
+        .isEqualTo(Progress.MALFORMED);
     assertThat(parser.error()).startsWith("not a chunk size");
   }
 
   @Test
   void rejectsConflictingContentLengths() {
-    assertThat(feed("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n")).isEqualTo(Progress.MALFORMED);
+    assertThat(feed("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"))
+        .isEqualTo(Progress.MALFORMED);
   }
 
   @Test
   void rejectsAHeaderLineLongerThanTheLimit() {
-    assertThat(feed("HTTP/1.1 200 OK\r\nX: " + "a".repeat(ResponseParser.MAX_LINE))).isEqualTo(Progress.MALFORMED);
+    assertThat(feed("HTTP/1.1 200 OK\r\nX: " + "a".repeat(ResponseParser.MAX_LINE)))
+        .isEqualTo(Progress.MALFORMED);
     assertThat(parser.error()).contains("longer than");
   }
 }

@@ -34,8 +34,16 @@ class RhythmTest {
         throw new AssertionError(e);
       }
       int n = redeploys.incrementAndGet();
-      return CompletableFuture.completedFuture(new Reload(n, asked, System.nanoTime(), OptionalDouble.empty(),
-          OptionalDouble.empty(), OptionalDouble.empty(), OptionalDouble.empty(), Optional.empty()));
+      return CompletableFuture.completedFuture(
+          new Reload(
+              n,
+              asked,
+              System.nanoTime(),
+              OptionalDouble.empty(),
+              OptionalDouble.empty(),
+              OptionalDouble.empty(),
+              OptionalDouble.empty(),
+              Optional.empty()));
     }
 
     @Override

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 class SteadyTest {
   @Test
   void theMediansRangeIsTheBinomialsOrderStatistics() {
-    // The textbook table: n=6 -> 1st to 6th, n=10 -> 2nd to 9th, n=20 -> 6th to 15th, n=30 -> 10th to 21st.
+    // The textbook table: n=6 -> 1st to 6th, n=10 -> 2nd to 9th, n=20 -> 6th to 15th, n=30 -> 10th
+    // to 21st.
     assertThat(SteadyStats.lowerRank(5)).isZero();
     assertThat(SteadyStats.lowerRank(6)).isEqualTo(1);
     assertThat(SteadyStats.lowerRank(10)).isEqualTo(2);
@@ -73,18 +74,43 @@ class SteadyTest {
   @Test
   void aPlanOutsideItsBoundsSaysWhatToUse() {
     var modes = List.of(LoadMode.one());
-    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 0, Duration.ofSeconds(1), Placement.GROUP, 0,
-        Path.of("out"), List.of())).hasMessageContaining("--rounds must be from 1");
-    assertThatThrownBy(() -> new SteadyPlan(SampleKind.LIGHT, modes, false, 10, Duration.ofMillis(10), Placement.GROUP, 0,
-        Path.of("out"), List.of())).hasMessageContaining("--slice must be from 100ms");
-    assertThatThrownBy(() -> Placement.parse("cgroup")).hasMessageContaining("use group").hasMessageContaining("session");
+    assertThatThrownBy(
+            () ->
+                new SteadyPlan(
+                    SampleKind.LIGHT,
+                    modes,
+                    false,
+                    0,
+                    Duration.ofSeconds(1),
+                    Placement.GROUP,
+                    0,
+                    Path.of("out"),
+                    List.of()))
+        .hasMessageContaining("--rounds must be from 1");
+    assertThatThrownBy(
+            () ->
+                new SteadyPlan(
+                    SampleKind.LIGHT,
+                    modes,
+                    false,
+                    10,
+                    Duration.ofMillis(10),
+                    Placement.GROUP,
+                    0,
+                    Path.of("out"),
+                    List.of()))
+        .hasMessageContaining("--slice must be from 100ms");
+    assertThatThrownBy(() -> Placement.parse("cgroup"))
+        .hasMessageContaining("use group")
+        .hasMessageContaining("session");
   }
 
   @Test
   void placementIsReadFromProc() {
     var self = Placement.Where.self();
     assertThat(self.pid()).isEqualTo((int) ProcessHandle.current().pid());
-    // In a PID namespace whose session leader sits outside it (a CI container), the kernel reports 0.
+    // In a PID namespace whose session leader sits outside it (a CI container), the kernel reports
+    // 0.
     assertThat(self.sid()).isNotNegative();
     assertThat(self.pgid()).isNotNegative();
   }

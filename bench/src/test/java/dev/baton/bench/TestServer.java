@@ -33,17 +33,26 @@ final class TestServer implements AutoCloseable {
     final String method;
     final String path;
     final byte[] body;
+
     /** This request's number across the server, from 1. */
     final int number;
+
     /** This request's number on its connection, from 1. */
     final int onConnection;
+
     private final Socket socket;
     private final AtomicInteger inFlight;
     private boolean answered;
     private boolean closed;
 
-    private Exchange(String method, String path, byte[] body, int number, int onConnection,
-        Socket socket, AtomicInteger inFlight) {
+    private Exchange(
+        String method,
+        String path,
+        byte[] body,
+        int number,
+        int onConnection,
+        Socket socket,
+        AtomicInteger inFlight) {
       this.method = method;
       this.path = path;
       this.body = body;
@@ -108,7 +117,8 @@ final class TestServer implements AutoCloseable {
   private final ServerSocket listener;
   private final Behaviour behaviour;
   private final List<Thread> threads = new ArrayList<>();
-  private final ConcurrentHashMap.KeySetView<Socket, Boolean> sockets = ConcurrentHashMap.newKeySet();
+  private final ConcurrentHashMap.KeySetView<Socket, Boolean> sockets =
+      ConcurrentHashMap.newKeySet();
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger requests = new AtomicInteger();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -200,8 +210,15 @@ final class TestServer implements AutoCloseable {
         byte[] body = in.readNBytes(contentLength);
         String[] parts = requestLine.split(" ");
         maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
-        var exchange = new Exchange(
-            parts[0], parts[1], body, requests.incrementAndGet(), onConnection, socket, inFlight);
+        var exchange =
+            new Exchange(
+                parts[0],
+                parts[1],
+                body,
+                requests.incrementAndGet(),
+                onConnection,
+                socket,
+                inFlight);
         try {
           behaviour.answer(exchange);
         } finally {

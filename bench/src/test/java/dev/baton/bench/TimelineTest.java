@@ -26,10 +26,11 @@ class TimelineTest {
     timeline.add(fourHours, sixtySeconds, Timeline.outcomeOf(FailureKind.MALFORMED));
     timeline.add(123_456, 789, Timeline.outcomeOf(FailureKind.REFUSED));
 
-    assertThat(entries(timeline)).containsExactly(
-        new Entry(0, 0, Optional.empty()),
-        new Entry(fourHours, sixtySeconds, Optional.of(FailureKind.MALFORMED)),
-        new Entry(123_456, 789, Optional.of(FailureKind.REFUSED)));
+    assertThat(entries(timeline))
+        .containsExactly(
+            new Entry(0, 0, Optional.empty()),
+            new Entry(fourHours, sixtySeconds, Optional.of(FailureKind.MALFORMED)),
+            new Entry(123_456, 789, Optional.of(FailureKind.REFUSED)));
   }
 
   @Test
@@ -42,7 +43,8 @@ class TimelineTest {
     var entries = entries(timeline);
     assertThat(entries).hasSize(300_000);
     assertThat(entries.get(299_998)).isEqualTo(new Entry(299_998, 998, Optional.empty()));
-    assertThat(entries.get(70_000)).isEqualTo(new Entry(70_000, 0, Optional.of(FailureKind.TIMEOUT)));
+    assertThat(entries.get(70_000))
+        .isEqualTo(new Entry(70_000, 0, Optional.of(FailureKind.TIMEOUT)));
   }
 
   @Test

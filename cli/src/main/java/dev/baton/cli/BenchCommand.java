@@ -5,8 +5,8 @@ import dev.baton.bench.BenchPlan;
 import dev.baton.bench.BenchReport;
 import dev.baton.bench.LoadMode;
 import dev.baton.bench.NetworkNamespace;
-import dev.baton.bench.SampleKind;
 import dev.baton.bench.Placement;
+import dev.baton.bench.SampleKind;
 import dev.baton.bench.Scenario;
 import dev.baton.bench.SteadyPlan;
 import dev.baton.bench.SteadyRun;
@@ -66,75 +66,134 @@ import picocli.CommandLine.Option;
       "     a target not listening"
     })
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--short", description = "the CI run: about 20 s in all, 4 s per scenario, per-request load only")
+  @Option(
+      names = "--short",
+      description = "the CI run: about 20 s in all, 4 s per scenario, per-request load only")
   boolean shortRun;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "where the report, report.json, the plots and logs go (default: ${DEFAULT-VALUE})",
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "where the report, report.json, the plots and logs go (default: ${DEFAULT-VALUE})",
       defaultValue = "baton-bench-report")
   Path out;
 
-  @Option(names = "--scenarios", paramLabel = "LIST", split = ",",
-      description = "some of none,stop-start,reuseport,baton (default: all); variants by name: reuseport-migrate, baton-steady")
+  @Option(
+      names = "--scenarios",
+      paramLabel = "LIST",
+      split = ",",
+      description =
+          "some of none,stop-start,reuseport,baton (default: all); variants by name: reuseport-migrate, baton-steady")
   List<String> scenarios = new ArrayList<>();
 
-  @Option(names = "--modes", paramLabel = "LIST", split = ",", description = "some of c1,per-request,keep-alive (default: all three; --short: per-request)")
+  @Option(
+      names = "--modes",
+      paramLabel = "LIST",
+      split = ",",
+      description = "some of c1,per-request,keep-alive (default: all three; --short: per-request)")
   List<String> modes = new ArrayList<>();
 
-  @Option(names = "--concurrency", paramLabel = "N", description = "requests in flight at once in the c=N loads (default: 50; --short: 8)")
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "requests in flight at once in the c=N loads (default: 50; --short: 8)")
   Integer concurrency;
 
-  @Option(names = "--keepalive", description = "only the keep-alive load at c=N; same as --modes keep-alive")
+  @Option(
+      names = "--keepalive",
+      description = "only the keep-alive load at c=N; same as --modes keep-alive")
   boolean keepAlive;
 
   @Option(names = "--post", description = "POST a 512-byte body instead of GET")
   boolean post;
 
-  @Option(names = "--duration", paramLabel = "D", description = "how long each load runs: 500ms, 30s, 5m (default: 30s; --short: 4s)")
+  @Option(
+      names = "--duration",
+      paramLabel = "D",
+      description = "how long each load runs: 500ms, 30s, 5m (default: 30s; --short: 4s)")
   String duration;
 
-  @Option(names = "--requests", paramLabel = "N", description = "the most requests each load sends (default: no limit but the duration)")
+  @Option(
+      names = "--requests",
+      paramLabel = "N",
+      description = "the most requests each load sends (default: no limit but the duration)")
   Long requests;
 
-  @Option(names = "--rhythm", paramLabel = "D", description = "a reload every D; slower reloads go back to back; 0 for always back to back (default: 100ms)")
+  @Option(
+      names = "--rhythm",
+      paramLabel = "D",
+      description =
+          "a reload every D; slower reloads go back to back; 0 for always back to back (default: 100ms)")
   String rhythm;
 
-  @Option(names = {"-c", "--config"}, paramLabel = "FILE",
-      description = "bench your running service instead of the bundled sample: loads its listener and deploys it"
-          + " over its control socket (the baton scenario only); it is left running")
+  @Option(
+      names = {"-c", "--config"},
+      paramLabel = "FILE",
+      description =
+          "bench your running service instead of the bundled sample: loads its listener and deploys it"
+              + " over its control socket (the baton scenario only); it is left running")
   Path config;
 
-  @Option(names = "--sample", paramLabel = "KIND",
-      description = "which bundled sample to replace: jvm (a JVM starts in each reload) or light (python3 -S,"
-          + " starts in milliseconds) (default: ${DEFAULT-VALUE})", defaultValue = "jvm")
+  @Option(
+      names = "--sample",
+      paramLabel = "KIND",
+      description =
+          "which bundled sample to replace: jvm (a JVM starts in each reload) or light (python3 -S,"
+              + " starts in milliseconds) (default: ${DEFAULT-VALUE})",
+      defaultValue = "jvm")
   String sample;
 
-  @Option(names = "--app-arg", paramLabel = "ARG", description = "an option for the sample, e.g. --app-arg=--work=1ms")
+  @Option(
+      names = "--app-arg",
+      paramLabel = "ARG",
+      description = "an option for the sample, e.g. --app-arg=--work=1ms")
   List<String> appArgs = new ArrayList<>();
 
   @Option(names = "--no-cross-check", description = "do not run wrk and ab beside bench's own load")
   boolean noCrossCheck;
 
-  @Option(names = "--no-netns", description = "as root, do not move into a network namespace of bench's own (no reuseport-migrate)")
+  @Option(
+      names = "--no-netns",
+      description =
+          "as root, do not move into a network namespace of bench's own (no reuseport-migrate)")
   boolean noNetns;
 
-  @Option(names = "--steady", description = "throughput without deploys: the sample bare (twice), under a fork/exec parent and under baton run, loaded in turn (see above)")
+  @Option(
+      names = "--steady",
+      description =
+          "throughput without deploys: the sample bare (twice), under a fork/exec parent and under baton run, loaded in turn (see above)")
   boolean steady;
 
-  @Option(names = "--rounds", paramLabel = "N", description = "--steady: how many rounds, each a slice of every load on every server; a multiple of 10 places all alike (default: 30; --short: 3)")
+  @Option(
+      names = "--rounds",
+      paramLabel = "N",
+      description =
+          "--steady: how many rounds, each a slice of every load on every server; a multiple of 10 places all alike (default: 30; --short: 3)")
   Integer rounds;
 
-  @Option(names = "--slice", paramLabel = "D", description = "--steady: how long one slice of load lasts (default: 1s; --short: 250ms)")
+  @Option(
+      names = "--slice",
+      paramLabel = "D",
+      description = "--steady: how long one slice of load lasts (default: 1s; --short: 250ms)")
   String slice;
 
-  @Option(names = "--placement", paramLabel = "HOW", description = "--steady: how bench starts each server or its parent: group, in a process group of its own in bench's session, or session, in a session of its own (default: group)")
+  @Option(
+      names = "--placement",
+      paramLabel = "HOW",
+      description =
+          "--steady: how bench starts each server or its parent: group, in a process group of its own in bench's session, or session, in a session of its own (default: group)")
   String placement;
 
-  @Option(names = "--load-threads", paramLabel = "N", description = "--steady: the load generator's threads (default: 2, or the cores if fewer); with a one-thread app, 1 on 2 cores leaves it a core of its own")
+  @Option(
+      names = "--load-threads",
+      paramLabel = "N",
+      description =
+          "--steady: the load generator's threads (default: 2, or the cores if fewer); with a one-thread app, 1 on 2 cores leaves it a core of its own")
   Integer loadThreads;
 
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
-
 
   @Override
   public Integer call() throws Exception {
@@ -142,7 +201,8 @@ final class BenchCommand implements Callable<Integer> {
       return steady();
     }
     if (rounds != null || slice != null || placement != null || loadThreads != null) {
-      System.err.println("baton bench: --rounds, --slice, --placement and --load-threads are for --steady; add --steady, or drop them");
+      System.err.println(
+          "baton bench: --rounds, --slice, --placement and --load-threads are for --steady; add --steady, or drop them");
       return Main.USAGE;
     }
     BenchPlan plan;
@@ -155,13 +215,18 @@ final class BenchCommand implements Callable<Integer> {
       return Main.USAGE;
     }
     if (relaunch) {
-      System.err.println("baton bench: moving into a network namespace of its own, so that tcp_migrate_req can be set there");
+      System.err.println(
+          "baton bench: moving into a network namespace of its own, so that tcp_migrate_req can be set there");
       return NetworkNamespace.relaunch();
     }
     if (!shortRun && !NetworkNamespace.inside() && wantsReusePort() && config == null) {
       var reason = noNetns ? Optional.of("--no-netns") : NetworkNamespace.unavailableBecause();
-      reason.ifPresent(r -> System.err.println("baton bench: reuseport runs with this host's net.ipv4.tcp_migrate_req only;"
-          + " the tcp_migrate_req=1 variant is skipped: " + r));
+      reason.ifPresent(
+          r ->
+              System.err.println(
+                  "baton bench: reuseport runs with this host's net.ipv4.tcp_migrate_req only;"
+                      + " the tcp_migrate_req=1 variant is skipped: "
+                      + r));
     }
     Bench bench;
     try {
@@ -173,22 +238,27 @@ final class BenchCommand implements Callable<Integer> {
     // Ctrl-C: the hook stops the load and waits while this thread writes the partial report.
     var interrupted = new AtomicBoolean();
     var printed = new CountDownLatch(1);
-    var hook = Thread.ofPlatform().unstarted(() -> {
-      interrupted.set(true);
-      System.err.println("\nbench: stopping: the load, the rhythm and every process bench started");
-      bench.stop();
-      try {
-        printed.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      bench.close();
-    });
+    var hook =
+        Thread.ofPlatform()
+            .unstarted(
+                () -> {
+                  interrupted.set(true);
+                  System.err.println(
+                      "\nbench: stopping: the load, the rhythm and every process bench started");
+                  bench.stop();
+                  try {
+                    printed.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  bench.close();
+                });
     Runtime.getRuntime().addShutdownHook(hook);
     var report = new AtomicReference<BenchReport>();
     try {
       report.set(bench.run());
-      System.out.print(json ? java.nio.file.Files.readString(report.get().json()) + "\n" : report.get().text());
+      System.out.print(
+          json ? java.nio.file.Files.readString(report.get().json()) + "\n" : report.get().text());
       System.out.flush();
     } finally {
       bench.close();
@@ -200,8 +270,11 @@ final class BenchCommand implements Callable<Integer> {
     Runtime.getRuntime().removeShutdownHook(hook);
     var trouble = report.get().batonTrouble();
     if (report.get().batonFailures() > 0 || trouble.isPresent()) {
-      System.err.println("baton bench: the baton scenario " + (report.get().batonFailures() > 0
-          ? "failed " + report.get().batonFailures() + " requests" : "had trouble: " + trouble.get()));
+      System.err.println(
+          "baton bench: the baton scenario "
+              + (report.get().batonFailures() > 0
+                  ? "failed " + report.get().batonFailures() + " requests"
+                  : "had trouble: " + trouble.get()));
       return Main.FAILED;
     }
     return 0;
@@ -218,17 +291,21 @@ final class BenchCommand implements Callable<Integer> {
     }
     var interrupted = new AtomicBoolean();
     var printed = new CountDownLatch(1);
-    var hook = Thread.ofPlatform().unstarted(() -> {
-      interrupted.set(true);
-      System.err.println("\nbench: stopping: the slice under way and every server bench started");
-      run.stop();
-      try {
-        printed.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      run.close();
-    });
+    var hook =
+        Thread.ofPlatform()
+            .unstarted(
+                () -> {
+                  interrupted.set(true);
+                  System.err.println(
+                      "\nbench: stopping: the slice under way and every server bench started");
+                  run.stop();
+                  try {
+                    printed.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  run.close();
+                });
     Runtime.getRuntime().addShutdownHook(hook);
     dev.baton.bench.SteadyReport report;
     try {
@@ -244,8 +321,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     Runtime.getRuntime().removeShutdownHook(hook);
     if (report.failed() > 0 || report.trouble().isPresent()) {
-      System.err.println("baton bench: --steady " + (report.failed() > 0 ? "saw " + report.failed() + " failed requests"
-          : "could not measure everything: " + report.trouble().get()));
+      System.err.println(
+          "baton bench: --steady "
+              + (report.failed() > 0
+                  ? "saw " + report.failed() + " failed requests"
+                  : "could not measure everything: " + report.trouble().get()));
       return Main.FAILED;
     }
     return 0;
@@ -275,8 +355,12 @@ final class BenchCommand implements Callable<Integer> {
     if (loadThreads != null && loadThreads < 1) {
       throw new IllegalArgumentException("--load-threads must be from 1 to 64, was " + loadThreads);
     }
-    var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : "c1,per-request,keep-alive";
-    var sliceLength = slice != null ? parseDuration("--slice", slice) : Duration.ofMillis(shortRun ? 250 : 1000);
+    var modeList =
+        keepAlive
+            ? "keep-alive"
+            : !modes.isEmpty() ? String.join(",", modes) : "c1,per-request,keep-alive";
+    var sliceLength =
+        slice != null ? parseDuration("--slice", slice) : Duration.ofMillis(shortRun ? 250 : 1000);
     return new SteadyPlan(
         SampleKind.parse(sample),
         LoadMode.parse(modeList, n),
@@ -290,11 +374,16 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private boolean wantsReusePort() {
-    return scenarios.isEmpty() || scenarios.stream().anyMatch(s -> s.trim().startsWith("reuseport"));
+    return scenarios.isEmpty()
+        || scenarios.stream().anyMatch(s -> s.trim().startsWith("reuseport"));
   }
 
   private boolean wantsNamespace() {
-    return !shortRun && !noNetns && config == null && !NetworkNamespace.inside() && wantsReusePort()
+    return !shortRun
+        && !noNetns
+        && config == null
+        && !NetworkNamespace.inside()
+        && wantsReusePort()
         && NetworkNamespace.unavailableBecause().isEmpty();
   }
 
@@ -303,14 +392,27 @@ final class BenchCommand implements Callable<Integer> {
     if (n < 1) {
       throw new IllegalArgumentException("--concurrency must be at least 1, was " + n);
     }
-    var modeList = keepAlive ? "keep-alive" : !modes.isEmpty() ? String.join(",", modes) : shortRun ? "per-request" : "c1,per-request,keep-alive";
-    var scenarioList = scenarios.isEmpty() ? (config != null ? "baton" : String.join(",", Scenario.NAMES)) : String.join(",", scenarios);
+    var modeList =
+        keepAlive
+            ? "keep-alive"
+            : !modes.isEmpty()
+                ? String.join(",", modes)
+                : shortRun ? "per-request" : "c1,per-request,keep-alive";
+    var scenarioList =
+        scenarios.isEmpty()
+            ? (config != null ? "baton" : String.join(",", Scenario.NAMES))
+            : String.join(",", scenarios);
     return new BenchPlan(
         // baton-steady is there to be compared with the bare baseline: it runs when none does.
-        Scenario.parse(scenarioList, migrateSettable && !shortRun, !shortRun && List.of(scenarioList.split(",")).contains("none")),
+        Scenario.parse(
+            scenarioList,
+            migrateSettable && !shortRun,
+            !shortRun && List.of(scenarioList.split(",")).contains("none")),
         LoadMode.parse(modeList, n),
         post,
-        duration == null ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30)) : parseDuration("--duration", duration),
+        duration == null
+            ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30))
+            : parseDuration("--duration", duration),
         requests == null ? Long.MAX_VALUE : requests,
         parseDuration("--rhythm", rhythm == null ? "100ms" : rhythm),
         out,
@@ -322,20 +424,25 @@ final class BenchCommand implements Callable<Integer> {
 
   /** "100ms", "30s", "5m", "1h"; a bare number is seconds. */
   static Duration parseDuration(String option, String text) {
-    var m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?").matcher(text.trim().toLowerCase(Locale.ROOT));
+    var m =
+        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?")
+            .matcher(text.trim().toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      throw new IllegalArgumentException(option + " " + text + " is not a duration; use e.g. 100ms, 30s, 5m");
+      throw new IllegalArgumentException(
+          option + " " + text + " is not a duration; use e.g. 100ms, 30s, 5m");
     }
     double value = Double.parseDouble(m.group(1));
     var unit = m.group(2) == null ? "s" : m.group(2);
-    double millis = switch (unit) {
-      case "ms" -> value;
-      case "s" -> value * 1000;
-      case "m" -> value * 60_000;
-      default -> value * 3_600_000;
-    };
+    double millis =
+        switch (unit) {
+          case "ms" -> value;
+          case "s" -> value * 1000;
+          case "m" -> value * 60_000;
+          default -> value * 3_600_000;
+        };
     if (option.equals("--duration") && millis < 1) {
-      throw new IllegalArgumentException("--duration must be more than 0, was " + text + "; e.g. 10s");
+      throw new IllegalArgumentException(
+          "--duration must be more than 0, was " + text + "; e.g. 10s");
     }
     return Duration.ofNanos((long) (millis * 1e6));
   }

@@ -20,10 +20,11 @@ import tools.jackson.databind.ser.std.ToStringSerializer;
     })
 final class CheckCommand implements Callable<Integer> {
   /** snake_case, as every JSON document baton writes; paths as paths, not file: URIs. */
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .addModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance))
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .addModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance))
+          .build();
 
   @Mixin ConfigOption config;
 
@@ -37,7 +38,8 @@ final class CheckCommand implements Callable<Integer> {
       System.out.println(JSON.writeValueAsString(loaded));
     } else {
       System.out.println(config.file + ": ok");
-      System.out.println(JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(loaded));
+      System.out.println(
+          JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(loaded));
     }
     return 0;
   }

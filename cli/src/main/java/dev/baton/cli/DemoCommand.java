@@ -19,17 +19,27 @@ import picocli.CommandLine.Option;
       "Needs nothing but this tree; takes about 20 s (--short: about 8 s)."
     },
     footerHeading = "%nExit status:%n",
-    footer = {"  0  no request failed and every deploy was promoted", "  1  otherwise; what failed is printed", "  2  bad usage"})
+    footer = {
+      "  0  no request failed and every deploy was promoted",
+      "  1  otherwise; what failed is printed",
+      "  2  bad usage"
+    })
 final class DemoCommand implements Callable<Integer> {
-  @Option(names = "--deploys", paramLabel = "N", description = "how many deploys (default: 40; --short: 5)")
+  @Option(
+      names = "--deploys",
+      paramLabel = "N",
+      description = "how many deploys (default: 40; --short: 5)")
   Integer deploys;
 
-  @Option(names = "--concurrency", paramLabel = "N", description = "requests in flight at once (default: ${DEFAULT-VALUE})", defaultValue = "8")
+  @Option(
+      names = "--concurrency",
+      paramLabel = "N",
+      description = "requests in flight at once (default: ${DEFAULT-VALUE})",
+      defaultValue = "8")
   int concurrency;
 
   @Option(names = "--short", description = "5 deploys: the quick check the tests run")
   boolean shortRun;
-
 
   @Override
   public Integer call() {
@@ -43,16 +53,19 @@ final class DemoCommand implements Callable<Integer> {
     }
     var interrupted = new AtomicBoolean();
     var done = new CountDownLatch(1);
-    var hook = Thread.ofPlatform().unstarted(() -> {
-      interrupted.set(true);
-      demo.stop();
-      try {
-        done.await(60, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      demo.close();
-    });
+    var hook =
+        Thread.ofPlatform()
+            .unstarted(
+                () -> {
+                  interrupted.set(true);
+                  demo.stop();
+                  try {
+                    done.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  demo.close();
+                });
     Runtime.getRuntime().addShutdownHook(hook);
     Demo.Result result;
     try {

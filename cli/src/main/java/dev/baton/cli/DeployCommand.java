@@ -26,13 +26,19 @@ final class DeployCommand implements Callable<Integer> {
   @Option(names = "--wait", description = "also wait until the old generation has drained")
   boolean waitForDrain;
 
-  @Option(names = "--env", paramLabel = "KEY=VALUE", description = "set an environment variable for this generation only")
+  @Option(
+      names = "--env",
+      paramLabel = "KEY=VALUE",
+      description = "set an environment variable for this generation only")
   Map<String, String> env = new LinkedHashMap<>();
 
   @Option(names = "--json", description = "print each step and the result as JSON lines")
   boolean json;
 
-  @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "run this argv instead of [app] command, for this generation only")
+  @Parameters(
+      paramLabel = "COMMAND",
+      arity = "0..*",
+      description = "run this argv instead of [app] command, for this generation only")
   List<String> command = new ArrayList<>();
 
   @Override

@@ -1,10 +1,10 @@
 package dev.baton.cli;
 
+import dev.baton.config.ConfigException;
 import dev.baton.haproxy.HaproxyConfig;
 import dev.baton.haproxy.Host;
 import dev.baton.haproxy.HostException;
 import dev.baton.haproxy.RolloutPlan;
-import dev.baton.config.ConfigException;
 import dev.baton.protocol.Service;
 import dev.baton.protocol.Status;
 import java.net.InetSocketAddress;
@@ -28,27 +28,53 @@ import picocli.CommandLine.Option;
       "Example: baton haproxy-config --backend app --server s1=/srv/a/baton.toml --server s2=/srv/b/baton.toml"
     })
 final class HaproxyConfigCommand implements Callable<Integer> {
-  @Option(names = "--backend", paramLabel = "NAME", defaultValue = "app", description = "the backend's name (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--backend",
+      paramLabel = "NAME",
+      defaultValue = "app",
+      description = "the backend's name (default: ${DEFAULT-VALUE})")
   String backend;
 
-  @Option(names = "--server", paramLabel = "NAME=TARGET", required = true,
-      description = "a server and its supervisor: baton.toml, control socket, or remote API URL; repeat for each")
+  @Option(
+      names = "--server",
+      paramLabel = "NAME=TARGET",
+      required = true,
+      description =
+          "a server and its supervisor: baton.toml, control socket, or remote API URL; repeat for each")
   List<String> servers = new ArrayList<>();
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "the bearer token for remote supervisors")
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "the bearer token for remote supervisors")
   Path tokenFile;
 
-  @Option(names = "--check-path", paramLabel = "PATH", description = "what HAProxy's health check GETs (default: the supervisors' [readiness] http, else /)")
+  @Option(
+      names = "--check-path",
+      paramLabel = "PATH",
+      description =
+          "what HAProxy's health check GETs (default: the supervisors' [readiness] http, else /)")
   String checkPath;
 
-  @Option(names = "--inter", paramLabel = "DURATION", defaultValue = "2s", description = "how often HAProxy checks a server (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--inter",
+      paramLabel = "DURATION",
+      defaultValue = "2s",
+      description = "how often HAProxy checks a server (default: ${DEFAULT-VALUE})")
   String inter;
 
-  @Option(names = "--listen", paramLabel = "ADDRESS", description = "also print global, defaults and a frontend bound here")
+  @Option(
+      names = "--listen",
+      paramLabel = "ADDRESS",
+      description = "also print global, defaults and a frontend bound here")
   String listen;
 
-  @Option(names = "--stats-socket", paramLabel = "PATH|HOST:PORT", defaultValue = "/run/haproxy/admin.sock",
-      description = "with --listen: the Runtime API socket for baton rollout (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--stats-socket",
+      paramLabel = "PATH|HOST:PORT",
+      defaultValue = "/run/haproxy/admin.sock",
+      description =
+          "with --listen: the Runtime API socket for baton rollout (default: ${DEFAULT-VALUE})")
   String statsSocket;
 
   @Override
@@ -61,16 +87,33 @@ final class HaproxyConfigCommand implements Callable<Integer> {
         var server = RolloutPlan.Server.parse(spec);
         var host = Host.of(server.target(), Optional.ofNullable(tokenFile), Duration.ofSeconds(10));
         var status = host.status();
-        var hostName = server.target().matches("https?://.*") ? URI.create(server.target()).getHost() : "127.0.0.1";
-        lines.add(new HaproxyConfig.Server(server.name(), address(status, server, hostName),
-            host.agent().map(a -> a.getAddress().isAnyLocalAddress() ? new InetSocketAddress(hostName, a.getPort()) : a)));
+        var hostName =
+            server.target().matches("https?://.*")
+                ? URI.create(server.target()).getHost()
+                : "127.0.0.1";
+        lines.add(
+            new HaproxyConfig.Server(
+                server.name(),
+                address(status, server, hostName),
+                host.agent()
+                    .map(
+                        a ->
+                            a.getAddress().isAnyLocalAddress()
+                                ? new InetSocketAddress(hostName, a.getPort())
+                                : a)));
         if (readiness.isEmpty()) {
-          readiness = host.config().flatMap(c -> c.readiness().http())
-              .or(() -> host.service().flatMap(Service::readinessHttp));
+          readiness =
+              host.config()
+                  .flatMap(c -> c.readiness().http())
+                  .or(() -> host.service().flatMap(Service::readinessHttp));
         }
       }
-      config = new HaproxyConfig(backend, lines, checkPath != null ? checkPath : readiness.orElse("/"),
-          RolloutPlan.duration(inter, "--inter"));
+      config =
+          new HaproxyConfig(
+              backend,
+              lines,
+              checkPath != null ? checkPath : readiness.orElse("/"),
+              RolloutPlan.duration(inter, "--inter"));
     } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
@@ -94,11 +137,18 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       }
     }
     if (chosen == null) {
-      throw new IllegalArgumentException("server " + server.name() + " (" + server.target() + ") has no TCP listener for HAProxy to reach");
+      throw new IllegalArgumentException(
+          "server "
+              + server.name()
+              + " ("
+              + server.target()
+              + ") has no TCP listener for HAProxy to reach");
     }
     var address = chosen.address();
     int colon = address.lastIndexOf(':');
     var host = address.substring(0, colon);
-    return host.equals("0.0.0.0") || host.equals("[::]") ? hostName + address.substring(colon) : address;
+    return host.equals("0.0.0.0") || host.equals("[::]")
+        ? hostName + address.substring(colon)
+        : address;
   }
 }

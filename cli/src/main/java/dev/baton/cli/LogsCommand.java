@@ -35,19 +35,28 @@ final class LogsCommand implements Callable<Integer> {
 
   @Mixin ConfigOption config;
 
-  @Option(names = {"-f", "--follow"}, description = "keep printing new lines, across rotations")
+  @Option(
+      names = {"-f", "--follow"},
+      description = "keep printing new lines, across rotations")
   boolean follow;
 
   @Option(names = "--generation", paramLabel = "N", description = "only the lines of generation N")
   Integer generation;
 
-  @Option(names = {"-n", "--lines"}, paramLabel = "LINES", description = "only the last LINES lines (default: all)")
+  @Option(
+      names = {"-n", "--lines"},
+      paramLabel = "LINES",
+      description = "only the last LINES lines (default: all)")
   Integer lines;
 
-  @Option(names = "--reopen", description = "make the supervisor reopen its log file, e.g. from logrotate's postrotate")
+  @Option(
+      names = "--reopen",
+      description = "make the supervisor reopen its log file, e.g. from logrotate's postrotate")
   boolean reopen;
 
-  private final PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+  private final PrintStream out =
+      new PrintStream(
+          new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -70,14 +79,18 @@ final class LogsCommand implements Callable<Integer> {
       return Main.USAGE;
     }
     if (logs.file().isEmpty()) {
-      System.err.println("baton: " + config.file + " has no [logs] file, so the generations' output goes to the supervisor's"
-          + " own log (journalctl -u baton@NAME under systemd); add [logs] file = \"app.log\" to keep it in a file");
+      System.err.println(
+          "baton: "
+              + config.file
+              + " has no [logs] file, so the generations' output goes to the supervisor's"
+              + " own log (journalctl -u baton@NAME under systemd); add [logs] file = \"app.log\" to keep it in a file");
       return Main.USAGE;
     }
     var path = logs.file().get();
     var files = LogFile.oldestFirst(path, logs.keep());
     if (files.isEmpty() && !follow) {
-      System.err.println("baton: no log at " + path + " yet: the supervisor creates it when it starts");
+      System.err.println(
+          "baton: no log at " + path + " yet: the supervisor creates it when it starts");
       return Main.FAILED;
     }
     var printer = new Printer(lines == null ? Integer.MAX_VALUE : lines);
@@ -125,7 +138,9 @@ final class LogsCommand implements Callable<Integer> {
         if (!Objects.equals(now, reading.key)) {
           // Replaced: the supervisor may have written to the old file after our last read and
           // before it rotated, but never after; so its end, read now, is really its end.
-          for (int m = reading.channel.read(buffer.clear()); m > 0; m = reading.channel.read(buffer.clear())) {
+          for (int m = reading.channel.read(buffer.clear());
+              m > 0;
+              m = reading.channel.read(buffer.clear())) {
             printer.accept(buffer.array(), m);
           }
           reading.channel.close();

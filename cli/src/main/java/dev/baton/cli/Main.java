@@ -24,7 +24,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       UpgradeCommand.class,
       LogsCommand.class,
-      RolloutCommand.class, HaproxyConfigCommand.class,
+      RolloutCommand.class,
+      HaproxyConfigCommand.class,
       CommandLine.HelpCommand.class
     },
     footerHeading = "%nExit status:%n",
@@ -55,18 +56,19 @@ public final class Main {
       return runSupervisor(supervisorConfig.get());
     }
     return new CommandLine(new Main())
-        .setExecutionExceptionHandler((e, cmd, parsed) -> {
-          cmd.getErr().println("baton: " + e.getMessage());
-          return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
-        })
+        .setExecutionExceptionHandler(
+            (e, cmd, parsed) -> {
+              cmd.getErr().println("baton: " + e.getMessage());
+              return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
+            })
         .execute(args);
   }
 
   /**
    * The config of {@code baton run}, {@code baton run -c FILE} or {@code --config FILE|=FILE}: the
    * supervisor, which lives for months, starts without picocli, whose model of every command, built
-   * by reflection over their annotations, stays loaded for as long (267 classes, 3 MiB of RSS). Anything
-   * else, a typo or {@code run --help} included, goes to picocli, which explains it.
+   * by reflection over their annotations, stays loaded for as long (267 classes, 3 MiB of RSS).
+   * Anything else, a typo or {@code run --help} included, goes to picocli, which explains it.
    */
   static Optional<Path> plainRun(String... args) {
     if (args.length == 0 || !args[0].equals("run") || args.length > 3) {
@@ -98,7 +100,9 @@ public final class Main {
     }
   }
 
-  /** The launcher says which: a release's VERSION file, or the checkout's pom version and commit. */
+  /**
+   * The launcher says which: a release's VERSION file, or the checkout's pom version and commit.
+   */
   static final class Version implements CommandLine.IVersionProvider {
     @Override
     public String[] getVersion() {

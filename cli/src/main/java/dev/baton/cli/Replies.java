@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Optional;
 
-/** Sends a control request and prints its events and reply, for people or as the protocol's JSON lines. */
+/**
+ * Sends a control request and prints its events and reply, for people or as the protocol's JSON
+ * lines.
+ */
 final class Replies {
   private Replies() {}
 
@@ -24,7 +27,11 @@ final class Replies {
     }
     Reply reply;
     try {
-      reply = new ControlClient(socket).call(request, event -> System.out.println(json ? Codec.encode(event) : describe(event)));
+      reply =
+          new ControlClient(socket)
+              .call(
+                  request,
+                  event -> System.out.println(json ? Codec.encode(event) : describe(event)));
     } catch (ControlClient.ControlException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.UNREACHABLE;
@@ -39,18 +46,34 @@ final class Replies {
     return reply instanceof Reply.Failed ? Main.FAILED : 0;
   }
 
-  /** The reply {@code command} expects; or empty, once the supervisor's refusal (or odd answer) is printed. */
+  /**
+   * The reply {@code command} expects; or empty, once the supervisor's refusal (or odd answer) is
+   * printed.
+   */
   static <T extends Reply> Optional<T> expected(Reply reply, Class<T> type, String command) {
     if (type.isInstance(reply)) {
       return Optional.of(type.cast(reply));
     }
-    System.err.println("baton: " + (reply instanceof Reply.Failed failed ? failed.error()
-        : "the supervisor answered " + command + " with " + reply + "; is it a baton of another version?"));
+    System.err.println(
+        "baton: "
+            + (reply instanceof Reply.Failed failed
+                ? failed.error()
+                : "the supervisor answered "
+                    + command
+                    + " with "
+                    + reply
+                    + "; is it a baton of another version?"));
     return Optional.empty();
   }
 
   static String describe(DeployEvent event) {
-    return String.format(Locale.ROOT, "%-9s generation %-4d pid %-8d %+9.1f ms  %s", event.step().name().toLowerCase(Locale.ROOT),
-        event.generation(), event.pid(), event.elapsed().toNanos() / 1e6, event.detail());
+    return String.format(
+        Locale.ROOT,
+        "%-9s generation %-4d pid %-8d %+9.1f ms  %s",
+        event.step().name().toLowerCase(Locale.ROOT),
+        event.generation(),
+        event.pid(),
+        event.elapsed().toNanos() / 1e6,
+        event.detail());
   }
 }

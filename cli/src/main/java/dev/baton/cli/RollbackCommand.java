@@ -18,7 +18,9 @@ import picocli.CommandLine.Option;
 final class RollbackCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
-  @Option(names = "--wait", description = "also wait until the generation rolled back from has drained")
+  @Option(
+      names = "--wait",
+      description = "also wait until the generation rolled back from has drained")
   boolean waitForDrain;
 
   @Option(names = "--reason", paramLabel = "TEXT", description = "why, for status and the log")

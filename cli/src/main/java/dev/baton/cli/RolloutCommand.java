@@ -1,11 +1,11 @@
 package dev.baton.cli;
 
+import dev.baton.config.ConfigException;
 import dev.baton.haproxy.Rollout;
 import dev.baton.haproxy.RolloutEvent;
 import dev.baton.haproxy.RolloutException;
 import dev.baton.haproxy.RolloutPlan;
 import dev.baton.haproxy.RolloutReport;
-import dev.baton.config.ConfigException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -40,55 +40,100 @@ import tools.jackson.databind.json.JsonMapper;
 final class RolloutCommand implements Callable<Integer> {
   private static final JsonMapper JSON = JsonMapper.builder().build();
 
-  @Option(names = {"-f", "--rollout-file"}, paramLabel = "FILE", description = "the plan in a TOML file (see the README); options below override it")
+  @Option(
+      names = {"-f", "--rollout-file"},
+      paramLabel = "FILE",
+      description = "the plan in a TOML file (see the README); options below override it")
   Path file;
 
-  @Option(names = "--haproxy", paramLabel = "SOCKET|HOST:PORT", description = "HAProxy's Runtime API: its stats socket (level admin)")
+  @Option(
+      names = "--haproxy",
+      paramLabel = "SOCKET|HOST:PORT",
+      description = "HAProxy's Runtime API: its stats socket (level admin)")
   String haproxy;
 
   @Option(names = "--backend", paramLabel = "NAME", description = "the backend in haproxy.cfg")
   String backend;
 
-  @Option(names = "--server", paramLabel = "NAME=TARGET", description = "a server of the backend and its supervisor; repeat for each")
+  @Option(
+      names = "--server",
+      paramLabel = "NAME=TARGET",
+      description = "a server of the backend and its supervisor; repeat for each")
   List<String> servers = new ArrayList<>();
 
-  @Option(names = "--batch", paramLabel = "N", description = "servers drained and deployed at once (default 1)")
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      description = "servers drained and deployed at once (default 1)")
   Integer batch;
 
-  @Option(names = "--canary", paramLabel = "NAME", description = "deploy this server first, alone, at a reduced weight, and compare it")
+  @Option(
+      names = "--canary",
+      paramLabel = "NAME",
+      description = "deploy this server first, alone, at a reduced weight, and compare it")
   String canary;
 
-  @Option(names = "--canary-weight", paramLabel = "W", description = "the canary's weight during the bake (default 10, of 100)")
+  @Option(
+      names = "--canary-weight",
+      paramLabel = "W",
+      description = "the canary's weight during the bake (default 10, of 100)")
   Integer canaryWeight;
 
-  @Option(names = "--canary-bake", paramLabel = "DURATION", description = "how long the canary serves before the rest follow (default 30s)")
+  @Option(
+      names = "--canary-bake",
+      paramLabel = "DURATION",
+      description = "how long the canary serves before the rest follow (default 30s)")
   String canaryBake;
 
-  @Option(names = "--token-file", paramLabel = "FILE", description = "the bearer token for remote supervisors")
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "the bearer token for remote supervisors")
   Path tokenFile;
 
-  @Option(names = "--insecure", description = "send the token over plain http:// to hosts off loopback (a trusted network only)")
+  @Option(
+      names = "--insecure",
+      description =
+          "send the token over plain http:// to hosts off loopback (a trusted network only)")
   boolean insecure;
 
-  @Option(names = "--env", paramLabel = "KEY=VALUE", description = "set an environment variable for the new version")
+  @Option(
+      names = "--env",
+      paramLabel = "KEY=VALUE",
+      description = "set an environment variable for the new version")
   Map<String, String> env = new LinkedHashMap<>();
 
-  @Option(names = "--drain-timeout", paramLabel = "DURATION", description = "longest wait for a drained server's sessions (default 60s)")
+  @Option(
+      names = "--drain-timeout",
+      paramLabel = "DURATION",
+      description = "longest wait for a drained server's sessions (default 60s)")
   String drainTimeout;
 
-  @Option(names = "--deploy-timeout", paramLabel = "DURATION", description = "longest deploy on one server (default 3m)")
+  @Option(
+      names = "--deploy-timeout",
+      paramLabel = "DURATION",
+      description = "longest deploy on one server (default 3m)")
   String deployTimeout;
 
-  @Option(names = "--health-timeout", paramLabel = "DURATION", description = "longest wait for HAProxy's health check (default 60s)")
+  @Option(
+      names = "--health-timeout",
+      paramLabel = "DURATION",
+      description = "longest wait for HAProxy's health check (default 60s)")
   String healthTimeout;
 
-  @Option(names = "--haproxy-timeout", paramLabel = "DURATION", description = "longest Runtime API command (default 5s)")
+  @Option(
+      names = "--haproxy-timeout",
+      paramLabel = "DURATION",
+      description = "longest Runtime API command (default 5s)")
   String haproxyTimeout;
 
   @Option(names = "--json", description = "print each step, and the result, as JSON lines")
   boolean json;
 
-  @Parameters(paramLabel = "COMMAND", arity = "0..*", description = "the new version's argv (default: each supervisor's [app] command)")
+  @Parameters(
+      paramLabel = "COMMAND",
+      arity = "0..*",
+      description = "the new version's argv (default: each supervisor's [app] command)")
   List<String> command = new ArrayList<>();
 
   @Override
@@ -177,8 +222,13 @@ final class RolloutCommand implements Callable<Integer> {
       node.put("detail", event.detail());
       System.out.println(node);
     } else {
-      System.out.printf(Locale.ROOT, "%+9.3fs  %-10s %-11s %s%n", event.elapsed().toMillis() / 1000.0,
-          event.server().isEmpty() ? "*" : event.server(), event.step(), event.detail());
+      System.out.printf(
+          Locale.ROOT,
+          "%+9.3fs  %-10s %-11s %s%n",
+          event.elapsed().toMillis() / 1000.0,
+          event.server().isEmpty() ? "*" : event.server(),
+          event.step(),
+          event.detail());
     }
     System.out.flush();
   }
@@ -202,10 +252,20 @@ final class RolloutCommand implements Callable<Integer> {
       System.out.println(node);
       return;
     }
-    System.out.printf(Locale.ROOT, "rollout of backend %s done in %.1f s:", report.backend(), report.elapsed().toMillis() / 1000.0);
+    System.out.printf(
+        Locale.ROOT,
+        "rollout of backend %s done in %.1f s:",
+        report.backend(),
+        report.elapsed().toMillis() / 1000.0);
     for (var h : report.hosts()) {
-      System.out.printf(Locale.ROOT, "  %s %.1f s (drain %d ms, deploy %d ms, check %d ms)", h.server(), h.total().toMillis() / 1000.0,
-          h.drain().toMillis(), h.deploy().toMillis(), h.check().toMillis());
+      System.out.printf(
+          Locale.ROOT,
+          "  %s %.1f s (drain %d ms, deploy %d ms, check %d ms)",
+          h.server(),
+          h.total().toMillis() / 1000.0,
+          h.drain().toMillis(),
+          h.deploy().toMillis(),
+          h.check().toMillis());
     }
     System.out.println();
   }

@@ -1,8 +1,8 @@
 package dev.baton.cli;
 
+import dev.baton.config.ConfigException;
 import dev.baton.os.Os;
 import dev.baton.supervisor.AgentCheck;
-import dev.baton.config.ConfigException;
 import dev.baton.supervisor.LogFile;
 import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;
@@ -55,10 +55,13 @@ final class RunCommand implements Callable<Integer> {
     }
     reopenOnHangup(logFile);
     var bySignal = new AtomicBoolean();
-    var hook = Thread.ofPlatform().unstarted(() -> {
-      bySignal.set(true);
-      supervisor.stop().join();
-    });
+    var hook =
+        Thread.ofPlatform()
+            .unstarted(
+                () -> {
+                  bySignal.set(true);
+                  supervisor.stop().join();
+                });
     Runtime.getRuntime().addShutdownHook(hook);
     // Bound before the first generation starts: a token file others can read stops everything here.
     Optional<RemoteApi> remote = Optional.empty();
@@ -86,13 +89,15 @@ final class RunCommand implements Callable<Integer> {
   /** How often the main thread looks at the heap while it waits for the supervisor to stop. */
   private static final long HEAP_CHECK_SECONDS = 10;
 
-  /** Growth of the committed heap since the last collection here that is worth a full collection. */
+  /**
+   * Growth of the committed heap since the last collection here that is worth a full collection.
+   */
   private static final long HEAP_GROWTH = 2L << 20;
 
   /**
-   * Waits for {@code stopped}, and meanwhile gives back heap that a serial collector grew. Serial GC
-   * meets a promotion that does not fit by growing the old generation, not by collecting it, so a
-   * supervisor that promotes a few KiB per deploy grows its heap, and its RSS, towards -Xmx over
+   * Waits for {@code stopped}, and meanwhile gives back heap that a serial collector grew. Serial
+   * GC meets a promotion that does not fit by growing the old generation, not by collecting it, so
+   * a supervisor that promotes a few KiB per deploy grows its heap, and its RSS, towards -Xmx over
    * thousands of deploys, with a live set of about 5 MiB. A full collection when the committed heap
    * has grown by {@link #HEAP_GROWTH} compacts it, and with bin/baton's -XX:MaxHeapFreeRatio=30
    * -XX:-ShrinkHeapInSteps uncommits the rest at once. It costs a pause of some 10 ms every few
@@ -132,18 +137,20 @@ final class RunCommand implements Callable<Integer> {
   private static void reopenOnHangup(Optional<LogFile> logFile) {
     var log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), signal -> {
-        if (logFile.isEmpty()) {
-          log.info("SIGHUP: there is no [logs] file to reopen");
-          return;
-        }
-        try {
-          logFile.get().reopen();
-          log.info("SIGHUP: reopened {}", logFile.get().path());
-        } catch (java.io.UncheckedIOException e) {
-          log.warn("SIGHUP: {}; writing on to the file already open", e.getMessage());
-        }
-      });
+      sun.misc.Signal.handle(
+          new sun.misc.Signal("HUP"),
+          signal -> {
+            if (logFile.isEmpty()) {
+              log.info("SIGHUP: there is no [logs] file to reopen");
+              return;
+            }
+            try {
+              logFile.get().reopen();
+              log.info("SIGHUP: reopened {}", logFile.get().path());
+            } catch (java.io.UncheckedIOException e) {
+              log.warn("SIGHUP: {}; writing on to the file already open", e.getMessage());
+            }
+          });
     } catch (IllegalArgumentException e) {
       // The JVM runs with -Xrs or SIGHUP is ignored: `baton logs --reopen` still works.
       log.debug("SIGHUP not handled: {}", e.getMessage());

@@ -15,9 +15,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "status", description = "Show each generation (number, state, pid, command, start, readiness) and each listener.")
+@Command(
+    name = "status",
+    description =
+        "Show each generation (number, state, pid, command, start, readiness) and each listener.")
 final class StatusCommand implements Callable<Integer> {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneId.systemDefault());
 
   @Mixin ConfigOption config;
 
@@ -28,7 +32,9 @@ final class StatusCommand implements Callable<Integer> {
   public Integer call() {
     Reply reply;
     try {
-      reply = new ControlClient(config.load().control().socket()).call(new Request.GetStatus(), e -> {});
+      reply =
+          new ControlClient(config.load().control().socket())
+              .call(new Request.GetStatus(), e -> {});
     } catch (ConfigException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
@@ -50,14 +56,27 @@ final class StatusCommand implements Callable<Integer> {
   }
 
   private static void print(Status status) {
-    System.out.println("supervisor pid " + status.supervisorPid()
-        + status.activeGeneration().map(g -> ", active generation " + g).orElse(", no active generation")
-        + (status.deploying() ? ", deploy in progress" : ""));
+    System.out.println(
+        "supervisor pid "
+            + status.supervisorPid()
+            + status
+                .activeGeneration()
+                .map(g -> ", active generation " + g)
+                .orElse(", no active generation")
+            + (status.deploying() ? ", deploy in progress" : ""));
     status.crashLoop().ifPresent(why -> System.out.println("crash-looping: " + why));
     System.out.println();
-    System.out.printf("%-5s %-9s %-8s %-12s %-50s %s%n", "GEN", "STATE", "PID", "STARTED", "READINESS", "COMMAND");
+    System.out.printf(
+        "%-5s %-9s %-8s %-12s %-50s %s%n",
+        "GEN", "STATE", "PID", "STARTED", "READINESS", "COMMAND");
     for (var g : status.generations()) {
-      System.out.printf("%-5d %-9s %-8d %-12s %-50s %s%n", g.number(), g.state(), g.pid(), time(g.started()), g.readiness(),
+      System.out.printf(
+          "%-5d %-9s %-8d %-12s %-50s %s%n",
+          g.number(),
+          g.state(),
+          g.pid(),
+          time(g.started()),
+          g.readiness(),
           String.join(" ", g.command()));
       var why = g.exit().orElse("") + (g.reason().isEmpty() ? "" : " — " + g.reason());
       if (!why.isBlank()) {
@@ -76,8 +95,13 @@ final class StatusCommand implements Callable<Integer> {
       System.out.println();
       System.out.printf("%-12s %-9s %-5s %-9s %s%n", "AT", "KIND", "GEN", "REPLACED", "REASON");
       for (var h : status.history()) {
-        System.out.printf("%-12s %-9s %-5d %-9s %s%n", time(h.at()), h.kind().name().toLowerCase(Locale.ROOT), h.generation(),
-            h.replaced().map(String::valueOf).orElse("-"), h.reason());
+        System.out.printf(
+            "%-12s %-9s %-5d %-9s %s%n",
+            time(h.at()),
+            h.kind().name().toLowerCase(Locale.ROOT),
+            h.generation(),
+            h.replaced().map(String::valueOf).orElse("-"),
+            h.reason());
       }
     }
   }

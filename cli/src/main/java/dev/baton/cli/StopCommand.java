@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "stop", description = "Drain every generation, close the listeners and stop the supervisor.")
+@Command(
+    name = "stop",
+    description = "Drain every generation, close the listeners and stop the supervisor.")
 final class StopCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 

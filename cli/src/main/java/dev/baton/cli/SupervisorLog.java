@@ -21,16 +21,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The supervisor's own log, on stdout (journald under systemd), one event per line, never
- * interleaved mid-line: text lines ({@code 12:00:00.123 INFO  message}), or, with {@code
+ * interleaved mid-line: text lines ({@code 12:00:00.123 INFO message}), or, with {@code
  * BATON_LOG_FORMAT=json} (environment or -D) or {@code [logs] json = true} in the config, one JSON
- * object per event from logback's own JsonEncoder: time, level, thread, logger, the formatted message
- * and its key-value pairs (a generation's lines carry "generation" and "stream"). {@code
+ * object per event from logback's own JsonEncoder: time, level, thread, logger, the formatted
+ * message and its key-value pairs (a generation's lines carry "generation" and "stream"). {@code
  * BATON_LOG_LEVEL} sets the level (INFO by default).
  *
- * <p>Set up in code by {@link Setup}, which logback finds as a service, rather than by a logback.xml:
- * reading XML costs logback's Joran and the JDK's XML parser, 637 classes and 3.7 MiB of the
- * supervisor's resident memory (bench/measure/weight.py), for a fixed two-line configuration. {@code -Dlogback.configurationFile}
- * still wins: then Setup steps aside and logback reads that file.
+ * <p>Set up in code by {@link Setup}, which logback finds as a service, rather than by a
+ * logback.xml: reading XML costs logback's Joran and the JDK's XML parser, 637 classes and 3.7 MiB
+ * of the supervisor's resident memory (bench/measure/weight.py), for a fixed two-line
+ * configuration. {@code -Dlogback.configurationFile} still wins: then Setup steps aside and logback
+ * reads that file.
  */
 final class SupervisorLog {
   private static final String FORMAT = "BATON_LOG_FORMAT";
@@ -53,7 +54,8 @@ final class SupervisorLog {
     try {
       new ContextInitializer(context).autoConfig();
     } catch (JoranException e) {
-      System.err.println("baton: cannot switch the log to JSON: " + e.getMessage() + "; logging as text");
+      System.err.println(
+          "baton: cannot switch the log to JSON: " + e.getMessage() + "; logging as text");
     }
   }
 
@@ -116,7 +118,9 @@ final class SupervisorLog {
       two(line, time.getMinute()).append(':');
       two(line, time.getSecond()).append('.');
       int millis = time.getNano() / 1_000_000;
-      line.append((char) ('0' + millis / 100)).append((char) ('0' + millis / 10 % 10)).append((char) ('0' + millis % 10));
+      line.append((char) ('0' + millis / 100))
+          .append((char) ('0' + millis / 10 % 10))
+          .append((char) ('0' + millis % 10));
       var level = event.getLevel().toString();
       line.append(' ').append(level);
       line.repeat(' ', Math.max(0, 5 - level.length()));

@@ -20,7 +20,10 @@ import picocli.CommandLine.Option;
 final class UpgradeCommand implements Callable<Integer> {
   @Mixin ConfigOption config;
 
-  @Option(names = "--timeout", description = "how long to wait for the new program to answer (default: ${DEFAULT-VALUE})", defaultValue = "60s")
+  @Option(
+      names = "--timeout",
+      description = "how long to wait for the new program to answer (default: ${DEFAULT-VALUE})",
+      defaultValue = "60s")
   String timeout;
 
   @Option(names = "--json", description = "print the result as JSON")
@@ -52,14 +55,29 @@ final class UpgradeCommand implements Callable<Integer> {
     while (System.nanoTime() < deadline) {
       try {
         if (client.call(new Request.GetStatus(), e -> {}) instanceof Reply.StatusReply(var s)
-            && s.supervisorPid() == pid && s.activeGeneration().isPresent()) {
+            && s.supervisorPid() == pid
+            && s.activeGeneration().isPresent()) {
           long ms = Duration.ofNanos(System.nanoTime() - start).toMillis();
           int active = s.activeGeneration().get();
           if (json) {
             // Not a protocol message: the CLI's own summary, in the protocol's key style.
-            System.out.println("{\"ok\":true,\"pid\":" + pid + ",\"ms\":" + ms + ",\"active_generation\":" + active + "}");
+            System.out.println(
+                "{\"ok\":true,\"pid\":"
+                    + pid
+                    + ",\"ms\":"
+                    + ms
+                    + ",\"active_generation\":"
+                    + active
+                    + "}");
           } else {
-            System.out.println("upgraded in " + ms + " ms: supervisor pid " + pid + " unchanged, generation " + active + " still active");
+            System.out.println(
+                "upgraded in "
+                    + ms
+                    + " ms: supervisor pid "
+                    + pid
+                    + " unchanged, generation "
+                    + active
+                    + " still active");
           }
           return 0;
         }
@@ -68,7 +86,8 @@ final class UpgradeCommand implements Callable<Integer> {
       }
       Thread.sleep(50);
     }
-    System.err.println("baton: the upgraded supervisor did not answer within " + timeout + "; see its log");
+    System.err.println(
+        "baton: the upgraded supervisor did not answer within " + timeout + "; see its log");
     return Main.FAILED;
   }
 }

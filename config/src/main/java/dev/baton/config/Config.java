@@ -58,7 +58,8 @@ public record Config(
    * When a new generation counts as ready: READY=1 on NOTIFY_SOCKET, a 2xx from {@code http} on the
    * generation's private probe listener, both, or else having stayed alive for {@code alive}.
    */
-  public record Readiness(boolean notifyReady, Optional<String> http, Duration timeout, Duration alive) {}
+  public record Readiness(
+      boolean notifyReady, Optional<String> http, Duration timeout, Duration alive) {}
 
   public record Drain(Signal signal, Duration timeout) {}
 
@@ -80,9 +81,9 @@ public record Config(
   public record Bake(Duration duration, Duration interval, int failures) {}
 
   /**
-   * Requests sent to a new generation's private listener before promotion, so that its first
-   * public requests don't pay for a cold JIT: {@code requests} in all, or for at most {@code
-   * duration}, spread over {@code urls}.
+   * Requests sent to a new generation's private listener before promotion, so that its first public
+   * requests don't pay for a cold JIT: {@code requests} in all, or for at most {@code duration},
+   * spread over {@code urls}.
    */
   public record Warmup(List<String> urls, int requests, Duration duration, int concurrency) {}
 
@@ -108,16 +109,20 @@ public record Config(
     }
   }
 
-  /** The HAProxy agent-check responder: "drain" while this host deploys, "up"/"ready" with weight otherwise. */
+  /**
+   * The HAProxy agent-check responder: "drain" while this host deploys, "up"/"ready" with weight
+   * otherwise.
+   */
   public record Agent(InetSocketAddress address, int weight) {}
 
   /**
    * Where the generations' output goes: without {@code file}, into the supervisor's own log as
    * before; with it, appended to that file, which is rotated once it would pass {@code maxSize}
-   * bytes or has been written for {@code rotateEvery}, keeping {@code keep} rotated files (app.log.1
-   * the newest). {@code json} writes the supervisor's own log as JSON lines.
+   * bytes or has been written for {@code rotateEvery}, keeping {@code keep} rotated files
+   * (app.log.1 the newest). {@code json} writes the supervisor's own log as JSON lines.
    */
-  public record Logs(Optional<Path> file, long maxSize, Optional<Duration> rotateEvery, int keep, boolean json) {}
+  public record Logs(
+      Optional<Path> file, long maxSize, Optional<Duration> rotateEvery, int keep, boolean json) {}
 
   public static Config load(Path file) {
     String text;
@@ -142,13 +147,27 @@ public record Config(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new Table(file, text, "", root);
-    top.allow("app", "listen", "readiness", "drain", "restart", "control", "park", "bake", "warmup", "remote", "agent", "logs");
+    top.allow(
+        "app",
+        "listen",
+        "readiness",
+        "drain",
+        "restart",
+        "control",
+        "park",
+        "bake",
+        "warmup",
+        "remote",
+        "agent",
+        "logs");
 
-    var appTable = top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
+    var appTable =
+        top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
     appTable.allow("command", "env", "workdir");
     var command = appTable.strings("command");
     if (command.isEmpty()) {
-      throw appTable.invalid("command", "must name a program, e.g. command = [\"./server\", \"--port\", \"0\"]");
+      throw appTable.invalid(
+          "command", "must name a program, e.g. command = [\"./server\", \"--port\", \"0\"]");
     }
     var app =
         new App(
@@ -165,9 +184,13 @@ public record Config(
         throw listen.invalid("name", "must be 1-64 letters, digits, '_', '.' or '-'");
       }
       if (!names.add(name)) {
-        throw listen.invalid("name", "'" + name + "' is used by two [[listen]] entries; names must be unique");
+        throw listen.invalid(
+            "name", "'" + name + "' is used by two [[listen]] entries; names must be unique");
       }
-      var addressText = listen.string("address").orElseThrow(() -> listen.missing("address", "address = \"127.0.0.1:8080\""));
+      var addressText =
+          listen
+              .string("address")
+              .orElseThrow(() -> listen.missing("address", "address = \"127.0.0.1:8080\""));
       ListenAddress address;
       try {
         address = ListenAddress.parse(addressText, listen.bool("reuse_port").orElse(false));
@@ -178,7 +201,8 @@ public record Config(
           switch (listen.string("pass").orElse("listen-fds")) {
             case "listen-fds" -> Pass.LISTEN_FDS;
             case "fd0" -> Pass.FD0;
-            default -> throw listen.invalid("pass", "must be \"listen-fds\" (the default) or \"fd0\"");
+            default ->
+                throw listen.invalid("pass", "must be \"listen-fds\" (the default) or \"fd0\"");
           };
       var backlog = listen.integer("backlog").orElse(4096);
       if (backlog < 1 || backlog > 65535) {
@@ -187,17 +211,20 @@ public record Config(
       listeners.add(new Listen(name, address, pass, backlog));
     }
     if (listeners.isEmpty()) {
-      throw top.missing("[[listen]]", "[[listen]]\\nname = \"http\"\\naddress = \"127.0.0.1:8080\"");
+      throw top.missing(
+          "[[listen]]", "[[listen]]\\nname = \"http\"\\naddress = \"127.0.0.1:8080\"");
     }
     if (listeners.stream().filter(l -> l.pass() == Pass.FD0).count() > 1) {
-      throw new ConfigException(file + ": only one [[listen]] can have pass = \"fd0\": a process has one fd 0");
+      throw new ConfigException(
+          file + ": only one [[listen]] can have pass = \"fd0\": a process has one fd 0");
     }
 
     var ready = top.table("readiness").orElse(Table.empty(file, text, "readiness"));
     ready.allow("notify", "http", "timeout", "alive");
     var http = ready.string("http");
     if (http.isPresent() && !http.get().startsWith("/")) {
-      throw ready.invalid("http", "must be a path on the generation's probe listener, e.g. \"/healthz\"");
+      throw ready.invalid(
+          "http", "must be a path on the generation's probe listener, e.g. \"/healthz\"");
     }
     var readiness =
         new Readiness(
@@ -225,7 +252,9 @@ public record Config(
 
     var controlTable = top.table("control").orElse(Table.empty(file, text, "control"));
     controlTable.allow("socket");
-    var control = new Control(controlTable.path("socket", base).orElse(base.resolve("baton.sock").normalize()));
+    var control =
+        new Control(
+            controlTable.path("socket", base).orElse(base.resolve("baton.sock").normalize()));
 
     var parkTable = top.table("park").orElse(Table.empty(file, text, "park"));
     parkTable.allow("max", "ttl");
@@ -235,57 +264,104 @@ public record Config(
     }
     var park = new Park(parkMax, parkTable.duration("ttl").orElse(Duration.ofMinutes(10)));
 
-    var bake = top.table("bake").map(t -> {
-      t.allow("duration", "interval", "failures");
-      if (http.isEmpty()) {
-        throw new ConfigException(file + ": [bake] probes the new generation on its private listener; set [readiness] http too");
-      }
-      int failures = t.integer("failures").orElse(2);
-      if (failures < 1) {
-        throw t.invalid("failures", "must be at least 1");
-      }
-      return new Bake(t.duration("duration").orElse(Duration.ofSeconds(30)), t.duration("interval").orElse(Duration.ofSeconds(1)), failures);
-    });
+    var bake =
+        top.table("bake")
+            .map(
+                t -> {
+                  t.allow("duration", "interval", "failures");
+                  if (http.isEmpty()) {
+                    throw new ConfigException(
+                        file
+                            + ": [bake] probes the new generation on its private listener; set [readiness] http too");
+                  }
+                  int failures = t.integer("failures").orElse(2);
+                  if (failures < 1) {
+                    throw t.invalid("failures", "must be at least 1");
+                  }
+                  return new Bake(
+                      t.duration("duration").orElse(Duration.ofSeconds(30)),
+                      t.duration("interval").orElse(Duration.ofSeconds(1)),
+                      failures);
+                });
 
-    var warmup = top.table("warmup").map(t -> {
-      t.allow("urls", "requests", "duration", "concurrency");
-      if (http.isEmpty()) {
-        throw new ConfigException(file + ": [warmup] sends its requests to the generation's private listener; set [readiness] http too");
-      }
-      var urls = t.node.get("urls") == null ? List.of("/") : t.strings("urls");
-      if (urls.isEmpty() || urls.stream().anyMatch(u -> !u.startsWith("/"))) {
-        throw t.invalid("urls", "must be paths such as [\"/\", \"/api/items\"]");
-      }
-      int requests = t.integer("requests").orElse(1000);
-      int concurrency = t.integer("concurrency").orElse(2);
-      if (requests < 1 || concurrency < 1 || concurrency > 64) {
-        throw t.invalid(requests < 1 ? "requests" : "concurrency", requests < 1 ? "must be at least 1" : "must be from 1 to 64");
-      }
-      return new Warmup(urls, requests, t.duration("duration").orElse(Duration.ofSeconds(10)), concurrency);
-    });
+    var warmup =
+        top.table("warmup")
+            .map(
+                t -> {
+                  t.allow("urls", "requests", "duration", "concurrency");
+                  if (http.isEmpty()) {
+                    throw new ConfigException(
+                        file
+                            + ": [warmup] sends its requests to the generation's private listener; set [readiness] http too");
+                  }
+                  var urls = t.node.get("urls") == null ? List.of("/") : t.strings("urls");
+                  if (urls.isEmpty() || urls.stream().anyMatch(u -> !u.startsWith("/"))) {
+                    throw t.invalid("urls", "must be paths such as [\"/\", \"/api/items\"]");
+                  }
+                  int requests = t.integer("requests").orElse(1000);
+                  int concurrency = t.integer("concurrency").orElse(2);
+                  if (requests < 1 || concurrency < 1 || concurrency > 64) {
+                    throw t.invalid(
+                        requests < 1 ? "requests" : "concurrency",
+                        requests < 1 ? "must be at least 1" : "must be from 1 to 64");
+                  }
+                  return new Warmup(
+                      urls,
+                      requests,
+                      t.duration("duration").orElse(Duration.ofSeconds(10)),
+                      concurrency);
+                });
 
-    var remote = top.table("remote").map(t -> {
-      t.allow("address", "token_file", "tls_keystore", "tls_password_file", "allow_argv", "allow_env", "insecure");
-      var tokenFile = t.path("token_file", base)
-          .orElseThrow(() -> t.missing("token_file", "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
-      var allowEnv = t.node.get("allow_env") == null ? List.<String>of() : t.strings("allow_env");
-      for (var key : allowEnv) {
-        if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-          throw t.invalid("allow_env", "must list environment variable names such as [\"LOG_LEVEL\"], not '" + key + "'");
-        }
-      }
-      return new Remote(t.tcpAddress("address", "127.0.0.1:7070"), tokenFile,
-          t.path("tls_keystore", base), t.path("tls_password_file", base),
-          t.bool("allow_argv").orElse(false), allowEnv, t.bool("insecure").orElse(false));
-    });
-    var agent = top.table("agent").map(t -> {
-      t.allow("address", "weight");
-      int weight = t.integer("weight").orElse(100);
-      if (weight < 0 || weight > 256) {
-        throw t.invalid("weight", "must be from 0 to 256 (HAProxy's weight range)");
-      }
-      return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
-    });
+    var remote =
+        top.table("remote")
+            .map(
+                t -> {
+                  t.allow(
+                      "address",
+                      "token_file",
+                      "tls_keystore",
+                      "tls_password_file",
+                      "allow_argv",
+                      "allow_env",
+                      "insecure");
+                  var tokenFile =
+                      t.path("token_file", base)
+                          .orElseThrow(
+                              () ->
+                                  t.missing(
+                                      "token_file",
+                                      "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
+                  var allowEnv =
+                      t.node.get("allow_env") == null ? List.<String>of() : t.strings("allow_env");
+                  for (var key : allowEnv) {
+                    if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                      throw t.invalid(
+                          "allow_env",
+                          "must list environment variable names such as [\"LOG_LEVEL\"], not '"
+                              + key
+                              + "'");
+                    }
+                  }
+                  return new Remote(
+                      t.tcpAddress("address", "127.0.0.1:7070"),
+                      tokenFile,
+                      t.path("tls_keystore", base),
+                      t.path("tls_password_file", base),
+                      t.bool("allow_argv").orElse(false),
+                      allowEnv,
+                      t.bool("insecure").orElse(false));
+                });
+    var agent =
+        top.table("agent")
+            .map(
+                t -> {
+                  t.allow("address", "weight");
+                  int weight = t.integer("weight").orElse(100);
+                  if (weight < 0 || weight > 256) {
+                    throw t.invalid("weight", "must be from 0 to 256 (HAProxy's weight range)");
+                  }
+                  return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
+                });
 
     var logsTable = top.table("logs").orElse(Table.empty(file, text, "logs"));
     logsTable.allow("file", "max_size", "rotate_every", "keep", "json");
@@ -301,14 +377,28 @@ public record Config(
             keep,
             logsTable.bool("json").orElse(false));
 
-    return new Config(file, app, List.copyOf(listeners), readiness, drain, restart, control, park, bake, warmup, remote, agent, logs);
+    return new Config(
+        file,
+        app,
+        List.copyOf(listeners),
+        readiness,
+        drain,
+        restart,
+        control,
+        park,
+        bake,
+        warmup,
+        remote,
+        agent,
+        logs);
   }
 
   /** Parses "250ms", "10s", "2m", "1h", "1d" or a bare number of seconds. */
   public static Duration parseDuration(String text) {
     var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)?").matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");
     }
     var unit = m.group(2) == null ? "s" : m.group(2);
     try {
@@ -322,18 +412,24 @@ public record Config(
       };
     } catch (ArithmeticException | NumberFormatException e) {
       // Found by ConfigFuzzTest: "9223372036854775807h" overflowed into an ArithmeticException.
-      throw new IllegalArgumentException("'" + text + "' is longer than any duration baton can wait; write e.g. \"10s\"");
+      throw new IllegalArgumentException(
+          "'" + text + "' is longer than any duration baton can wait; write e.g. \"10s\"");
     }
   }
 
   /** Parses "100MB", "512KB", "1GB" (powers of 1024, "B" optional) or a bare number of bytes. */
   public static long parseSize(String text) {
-    var m = java.util.regex.Pattern.compile("(\\d{1,12})\\s*([KMG]i?)?B?", java.util.regex.Pattern.CASE_INSENSITIVE).matcher(text.trim());
+    var m =
+        java.util.regex.Pattern.compile(
+                "(\\d{1,12})\\s*([KMG]i?)?B?", java.util.regex.Pattern.CASE_INSENSITIVE)
+            .matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
+      throw new IllegalArgumentException(
+          "'" + text + "' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
     }
     long n = Long.parseLong(m.group(1));
-    var unit = m.group(2) == null ? "" : m.group(2).substring(0, 1).toUpperCase(java.util.Locale.ROOT);
+    var unit =
+        m.group(2) == null ? "" : m.group(2).substring(0, 1).toUpperCase(java.util.Locale.ROOT);
     return switch (unit) {
       case "K" -> n << 10;
       case "M" -> n << 20;
@@ -342,7 +438,10 @@ public record Config(
     };
   }
 
-  /** The longest duration a setting may have: ten years, far inside what Duration's nanoseconds hold. */
+  /**
+   * The longest duration a setting may have: ten years, far inside what Duration's nanoseconds
+   * hold.
+   */
   private static final Duration LONGEST = Duration.ofDays(3650);
 
   /** One TOML table, with the text it came from so that errors can name a line. */
@@ -358,7 +457,15 @@ public record Config(
         if (!known.contains(key)) {
           var hint = closest(key, known).map(k -> "did you mean '" + k + "'? ").orElse("");
           throw new ConfigException(
-              where(key) + ": unknown key '" + key + "' in " + describe() + "; " + hint + "known keys: " + String.join(", ", known));
+              where(key)
+                  + ": unknown key '"
+                  + key
+                  + "' in "
+                  + describe()
+                  + "; "
+                  + hint
+                  + "known keys: "
+                  + String.join(", ", known));
         }
       }
     }
@@ -402,14 +509,16 @@ public record Config(
 
     /** A path relative to {@code base}, the config's directory. */
     Optional<Path> path(String key, Path base) {
-      return string(key).map(text -> {
-        try {
-          return base.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-          // Found by ConfigFuzzTest: a NUL in a path escaped as an InvalidPathException.
-          throw invalid(key, "is not a usable path (" + e.getReason() + ")");
-        }
-      });
+      return string(key)
+          .map(
+              text -> {
+                try {
+                  return base.resolve(text).normalize();
+                } catch (InvalidPathException e) {
+                  // Found by ConfigFuzzTest: a NUL in a path escaped as an InvalidPathException.
+                  throw invalid(key, "is not a usable path (" + e.getReason() + ")");
+                }
+              });
     }
 
     InetSocketAddress tcpAddress(String key, String fallback) {
@@ -456,7 +565,10 @@ public record Config(
         return Optional.empty();
       }
       try {
-        var d = v.isIntegralNumber() ? Duration.ofSeconds(v.longValue()) : parseDuration(v.isString() ? v.stringValue() : v.toString());
+        var d =
+            v.isIntegralNumber()
+                ? Duration.ofSeconds(v.longValue())
+                : parseDuration(v.isString() ? v.stringValue() : v.toString());
         if (d.isZero() || d.isNegative()) {
           throw new IllegalArgumentException("must be longer than zero");
         }
@@ -476,7 +588,10 @@ public record Config(
         return Optional.empty();
       }
       try {
-        long bytes = v.isIntegralNumber() ? v.longValue() : parseSize(v.isString() ? v.stringValue() : v.toString());
+        long bytes =
+            v.isIntegralNumber()
+                ? v.longValue()
+                : parseSize(v.isString() ? v.stringValue() : v.toString());
         if (bytes < 1024) {
           throw new IllegalArgumentException("must be at least 1KB");
         }
@@ -492,7 +607,9 @@ public record Config(
         throw missing(key, key + " = [\"./server\", \"--flag\"]");
       }
       if (!v.isArray()) {
-        throw invalid(key, "must be an array of strings (argv), e.g. [\"gunicorn\", \"app:app\"]; baton never runs a shell");
+        throw invalid(
+            key,
+            "must be an array of strings (argv), e.g. [\"gunicorn\", \"app:app\"]; baton never runs a shell");
       }
       var list = new ArrayList<String>();
       for (var item : v.values()) {
@@ -535,17 +652,25 @@ public record Config(
         return "the top level";
       }
       int hash = path.indexOf('#');
-      return hash < 0 ? "[" + path + "]" : "[[" + path.substring(0, hash) + "]] #" + (Integer.parseInt(path.substring(hash + 1)) + 1);
+      return hash < 0
+          ? "[" + path + "]"
+          : "[["
+              + path.substring(0, hash)
+              + "]] #"
+              + (Integer.parseInt(path.substring(hash + 1)) + 1);
     }
 
     /** "file:line" for the key's line in this table, or just "file" when it cannot be found. */
     private String where(String key) {
       var lines = text.split("\n", -1);
       var wantTable = path.contains("#") ? path.substring(0, path.indexOf('#')) : path;
-      int wantIndex = path.contains("#") ? Integer.parseInt(path.substring(path.indexOf('#') + 1)) : 0;
+      int wantIndex =
+          path.contains("#") ? Integer.parseInt(path.substring(path.indexOf('#') + 1)) : 0;
       var current = "";
       int index = -1;
-      var keyPattern = java.util.regex.Pattern.compile("\\s*\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*=.*");
+      var keyPattern =
+          java.util.regex.Pattern.compile(
+              "\\s*\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*=.*");
       for (int i = 0; i < lines.length; i++) {
         var line = lines[i].strip();
         if (line.startsWith("[")) {
@@ -557,7 +682,9 @@ public record Config(
           }
           continue;
         }
-        if (current.equals(wantTable) && index == wantIndex && keyPattern.matcher(lines[i]).matches()) {
+        if (current.equals(wantTable)
+            && index == wantIndex
+            && keyPattern.matcher(lines[i]).matches()) {
           return file + ":" + (i + 1);
         }
       }

@@ -33,7 +33,8 @@ class ConfigFuzzTest {
   private static final Path FILE = Path.of("/srv/app/baton.toml");
 
   /** A parse that hangs fails its try instead of the whole build; the thread is abandoned. */
-  private static final ExecutorService PARSER = Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().unstarted(r));
+  private static final ExecutorService PARSER =
+      Executors.newCachedThreadPool(r -> Thread.ofPlatform().daemon().unstarted(r));
 
   private static final String VALID =
       """
@@ -102,24 +103,125 @@ class ConfigFuzzTest {
       """;
 
   private static final List<String> TABLES =
-      List.of("app", "listen", "readiness", "drain", "restart", "control", "park", "bake", "warmup", "remote", "agent", "logs");
+      List.of(
+          "app",
+          "listen",
+          "readiness",
+          "drain",
+          "restart",
+          "control",
+          "park",
+          "bake",
+          "warmup",
+          "remote",
+          "agent",
+          "logs");
 
   private static final List<String> KEYS =
-      List.of("command", "env", "workdir", "name", "address", "pass", "reuse_port", "backlog", "notify", "http", "timeout",
-          "alive", "signal", "backoff", "max_backoff", "socket", "max", "ttl", "duration", "interval", "failures", "urls",
-          "requests", "concurrency", "token_file", "tls_keystore", "tls_password_file", "weight", "file", "max_size",
-          "rotate_every", "keep", "json", "timout", "", "app", "listen");
+      List.of(
+          "command",
+          "env",
+          "workdir",
+          "name",
+          "address",
+          "pass",
+          "reuse_port",
+          "backlog",
+          "notify",
+          "http",
+          "timeout",
+          "alive",
+          "signal",
+          "backoff",
+          "max_backoff",
+          "socket",
+          "max",
+          "ttl",
+          "duration",
+          "interval",
+          "failures",
+          "urls",
+          "requests",
+          "concurrency",
+          "token_file",
+          "tls_keystore",
+          "tls_password_file",
+          "weight",
+          "file",
+          "max_size",
+          "rotate_every",
+          "keep",
+          "json",
+          "timout",
+          "",
+          "app",
+          "listen");
 
   /** Values of every TOML type, and strings that look like what the keys want but are not quite. */
   private static final List<String> VALUES =
-      List.of("\"\"", "\"0\"", "\"-1s\"", "\"10s\"", "\"250ms\"", "\"9223372036854775807h\"", "\"99999999999999999999s\"",
-          "\"1d\"", "\"100MB\"", "\"0KB\"", "\"1GiB\"", "\"999999999999GB\"", "\"127.0.0.1:0\"", "\"127.0.0.1:99999\"",
-          "\"[::]:8080\"", "\"[::\"", "\"unix:\"", "\"unix:/tmp/x.sock\"", "\"localhost:http\"", "\":\"", "\"fd0\"",
-          "\"listen-fds\"", "\"TERM\"", "\"SIGKILL\"", "\"NOPE\"", "\"/healthz\"", "\"healthz\"", "\"\\u0000\"", "\"é🙂\"",
-          "0", "-1", "1", "65535", "65536", "2147483648", "-9223372036854775808", "9223372036854775807", "1e400", "3.5",
-          "-0.0", "nan", "inf", "true", "false", "[]", "[1, 2]", "[\"a\", 1]", "[\"./server\"]", "[[]]", "{}",
-          "{ a = \"b\" }", "{ a = 1 }", "1979-05-27", "1979-05-27T07:32:00Z", "07:32:00", "'literal'", "'''multi\nline'''",
-          "\"\"\"multi\nline\"\"\"", "0x7f", "0o17", "0b101", "1_000");
+      List.of(
+          "\"\"",
+          "\"0\"",
+          "\"-1s\"",
+          "\"10s\"",
+          "\"250ms\"",
+          "\"9223372036854775807h\"",
+          "\"99999999999999999999s\"",
+          "\"1d\"",
+          "\"100MB\"",
+          "\"0KB\"",
+          "\"1GiB\"",
+          "\"999999999999GB\"",
+          "\"127.0.0.1:0\"",
+          "\"127.0.0.1:99999\"",
+          "\"[::]:8080\"",
+          "\"[::\"",
+          "\"unix:\"",
+          "\"unix:/tmp/x.sock\"",
+          "\"localhost:http\"",
+          "\":\"",
+          "\"fd0\"",
+          "\"listen-fds\"",
+          "\"TERM\"",
+          "\"SIGKILL\"",
+          "\"NOPE\"",
+          "\"/healthz\"",
+          "\"healthz\"",
+          "\"\\u0000\"",
+          "\"é🙂\"",
+          "0",
+          "-1",
+          "1",
+          "65535",
+          "65536",
+          "2147483648",
+          "-9223372036854775808",
+          "9223372036854775807",
+          "1e400",
+          "3.5",
+          "-0.0",
+          "nan",
+          "inf",
+          "true",
+          "false",
+          "[]",
+          "[1, 2]",
+          "[\"a\", 1]",
+          "[\"./server\"]",
+          "[[]]",
+          "{}",
+          "{ a = \"b\" }",
+          "{ a = 1 }",
+          "1979-05-27",
+          "1979-05-27T07:32:00Z",
+          "07:32:00",
+          "'literal'",
+          "'''multi\nline'''",
+          "\"\"\"multi\nline\"\"\"",
+          "0x7f",
+          "0o17",
+          "0b101",
+          "1_000");
 
   /**
    * A parse takes well under a millisecond; this bound is wide because the machines that run the
@@ -138,30 +240,39 @@ class ConfigFuzzTest {
     PARSER.shutdownNow();
   }
 
-  /** Parses the text and checks the outcome; true when it was a Config, false when a clear error. */
+  /**
+   * Parses the text and checks the outcome; true when it was a Config, false when a clear error.
+   */
   private static boolean parsesOrExplains(String text) {
-    var attempt = PARSER.submit(() -> {
-      try {
-        return Config.parse(FILE, text);
-      } catch (ConfigException e) {
-        return e;
-      }
-    });
+    var attempt =
+        PARSER.submit(
+            () -> {
+              try {
+                return Config.parse(FILE, text);
+              } catch (ConfigException e) {
+                return e;
+              }
+            });
     Object outcome;
     try {
       outcome = attempt.get(BUDGET.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       attempt.cancel(true);
-      throw new AssertionError("Config.parse took over " + BUDGET.toSeconds() + "s (a hang?) on:\n" + text);
+      throw new AssertionError(
+          "Config.parse took over " + BUDGET.toSeconds() + "s (a hang?) on:\n" + text);
     } catch (ExecutionException e) {
-      throw new AssertionError("Config.parse threw " + e.getCause() + " instead of a ConfigException on:\n" + text, e.getCause());
+      throw new AssertionError(
+          "Config.parse threw " + e.getCause() + " instead of a ConfigException on:\n" + text,
+          e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
     }
     if (outcome instanceof ConfigException e) {
       assertThat(e.getMessage()).as("the error for:\n%s", text).startsWith(FILE.toString());
-      assertThat(e.getMessage().substring(FILE.toString().length())).as("what is wrong, after the file's name").isNotBlank();
+      assertThat(e.getMessage().substring(FILE.toString().length()))
+          .as("what is wrong, after the file's name")
+          .isNotBlank();
       return false;
     } else {
       var config = (Config) outcome;
@@ -169,11 +280,19 @@ class ConfigFuzzTest {
       assertThat(config.listeners()).isNotEmpty();
       assertThat(config.logs().maxSize()).isPositive();
       // Every duration can be set on a timer: none overflows toNanos().
-      for (var d : List.of(config.drain().timeout(), config.readiness().timeout(), config.readiness().alive(),
-          config.restart().initial(), config.restart().max(), config.park().ttl())) {
+      for (var d :
+          List.of(
+              config.drain().timeout(),
+              config.readiness().timeout(),
+              config.readiness().alive(),
+              config.restart().initial(),
+              config.restart().max(),
+              config.park().ttl())) {
         assertThat(d.toNanos()).isPositive();
       }
-      config.bake().ifPresent(b -> assertThat(b.duration().plus(b.interval()).toNanos()).isPositive());
+      config
+          .bake()
+          .ifPresent(b -> assertThat(b.duration().plus(b.interval()).toNanos()).isPositive());
       config.warmup().ifPresent(w -> assertThat(w.duration().toNanos()).isPositive());
       config.logs().rotateEvery().ifPresent(r -> assertThat(r.toNanos()).isPositive());
       return true;
@@ -185,13 +304,19 @@ class ConfigFuzzTest {
     var runs = new AtomicInteger();
     var valid = new AtomicInteger();
     // A few more than promised: QuickTheories skips some repeats of the simplest values.
-    qt().withExamples(tries + tries / 2).withShrinkCycles(50).forAll(inputs).checkAssert(text -> {
-      runs.incrementAndGet();
-      if (parsesOrExplains(text)) {
-        valid.incrementAndGet();
-      }
-    });
-    System.out.printf("config fuzz, %s: %d inputs, %d valid configs, %d clear errors%n", what, runs.get(), valid.get(), runs.get() - valid.get());
+    qt().withExamples(tries + tries / 2)
+        .withShrinkCycles(50)
+        .forAll(inputs)
+        .checkAssert(
+            text -> {
+              runs.incrementAndGet();
+              if (parsesOrExplains(text)) {
+                valid.incrementAndGet();
+              }
+            });
+    System.out.printf(
+        "config fuzz, %s: %d inputs, %d valid configs, %d clear errors%n",
+        what, runs.get(), valid.get(), runs.get() - valid.get());
     assertThat(runs.get()).isGreaterThanOrEqualTo(tries);
   }
 
@@ -217,29 +342,49 @@ class ConfigFuzzTest {
     assertThat(config.logs().maxSize()).isEqualTo(100L << 20);
   }
 
-  /** Lines of TOML's punctuation, keywords and values in random order: mostly broken, sometimes not. */
+  /**
+   * Lines of TOML's punctuation, keywords and values in random order: mostly broken, sometimes not.
+   */
   private static Gen<String> tomlish() {
-    var token = Generate.oneOf(
-        Generate.pick(List.of("[", "]", "[[", "]]", "{", "}", "=", ",", ".", "\"", "'", "#", "\n", " ", "\t", "\\", "\r\n", "\"\"\"")),
-        Generate.pick(TABLES),
-        Generate.pick(KEYS),
-        Generate.pick(VALUES),
-        strings().allPossible().ofLengthBetween(0, 6));
+    var token =
+        Generate.oneOf(
+            Generate.pick(
+                List.of(
+                    "[", "]", "[[", "]]", "{", "}", "=", ",", ".", "\"", "'", "#", "\n", " ", "\t",
+                    "\\", "\r\n", "\"\"\"")),
+            Generate.pick(TABLES),
+            Generate.pick(KEYS),
+            Generate.pick(VALUES),
+            strings().allPossible().ofLengthBetween(0, 6));
     return lists().of(token).ofSizeBetween(0, 60).map(tokens -> String.join("", tokens));
   }
 
-  /** The valid config with one to six random edits: cut, insert, duplicate, swap, retype, rename. */
+  /**
+   * The valid config with one to six random edits: cut, insert, duplicate, swap, retype, rename.
+   */
   private static Gen<String> mutated() {
-    var edit = integers().between(0, 5).zip(doubles().between(0, 1), doubles().between(0, 1), Generate.pick(VALUES),
-        strings().allPossible().ofLengthBetween(0, 8), Edit::new);
-    return lists().of(edit).ofSizeBetween(1, 6).map(edits -> {
-      var text = VALID;
-      for (var e : edits) {
-        text = e.apply(text);
-      }
-      return text;
-    });
+    var edit =
+        integers()
+            .between(0, 5)
+            .zip(
+                doubles().between(0, 1),
+                doubles().between(0, 1),
+                Generate.pick(VALUES),
+                strings().allPossible().ofLengthBetween(0, 8),
+                Edit::new);
+    return lists()
+        .of(edit)
+        .ofSizeBetween(1, 6)
+        .map(
+            edits -> {
+              var text = VALID;
+              for (var e : edits) {
+                text = e.apply(text);
+              }
+              return text;
+            });
   }
+
   private record Edit(int kind, double at, double other, String value, String junk) {
     String apply(String text) {
       var lines = new ArrayList<>(text.lines().toList());
@@ -248,7 +393,8 @@ class ConfigFuzzTest {
       int c = (int) (at * text.length());
       switch (kind) {
         case 0 -> { // cut a stretch of characters
-          return text.substring(0, c) + text.substring(Math.min(text.length(), c + 1 + (int) (other * 40)));
+          return text.substring(0, c)
+              + text.substring(Math.min(text.length(), c + 1 + (int) (other * 40)));
         }
         case 1 -> { // insert junk
           return text.substring(0, c) + junk + text.substring(c);
@@ -279,15 +425,29 @@ class ConfigFuzzTest {
     }
   }
 
-  /** Each table present or not, each holding random known (and a few unknown) keys with random values. */
+  /**
+   * Each table present or not, each holding random known (and a few unknown) keys with random
+   * values.
+   */
   private static Gen<String> tables() {
-    var entry = Generate.pick(KEYS).zip(Generate.pick(VALUES), (k, v) -> (k.isEmpty() ? "\"\"" : k) + " = " + v);
-    var table = Generate.pick(TABLES).zip(Generate.booleans(), lists().of(entry).ofSizeBetween(0, 6),
-        (name, array, entries) -> (array ? "[[" + name + "]]" : "[" + name + "]") + "\n" + String.join("\n", entries));
-    var base = Generate.pick(List.of(
-        "[app]\ncommand = [\"./server\"]\n[[listen]]\naddress = \"127.0.0.1:0\"\n",
-        "[app]\ncommand = [\"./server\"]\n",
-        ""));
+    var entry =
+        Generate.pick(KEYS)
+            .zip(Generate.pick(VALUES), (k, v) -> (k.isEmpty() ? "\"\"" : k) + " = " + v);
+    var table =
+        Generate.pick(TABLES)
+            .zip(
+                Generate.booleans(),
+                lists().of(entry).ofSizeBetween(0, 6),
+                (name, array, entries) ->
+                    (array ? "[[" + name + "]]" : "[" + name + "]")
+                        + "\n"
+                        + String.join("\n", entries));
+    var base =
+        Generate.pick(
+            List.of(
+                "[app]\ncommand = [\"./server\"]\n[[listen]]\naddress = \"127.0.0.1:0\"\n",
+                "[app]\ncommand = [\"./server\"]\n",
+                ""));
     return base.zip(lists().of(table).ofSizeBetween(0, 5), (b, ts) -> b + String.join("\n", ts));
   }
 }

@@ -20,8 +20,9 @@ class ConfigTest {
 
   @Test
   void theDocumentedExampleParsesWithItsDefaults() {
-    var config = parse(
-        """
+    var config =
+        parse(
+            """
         [app]
         command = ["gunicorn", "-w", "2", "app:app"]
         env = { KEY = "value" }
@@ -42,7 +43,9 @@ class ConfigTest {
     assertThat(config.app().command()).containsExactly("gunicorn", "-w", "2", "app:app");
     assertThat(config.app().env()).containsEntry("KEY", "value");
     assertThat(config.app().workdir()).isEqualTo(Path.of("/srv/app"));
-    assertThat(config.listeners()).extracting(Config.Listen::name).containsExactly("http", "v6", "sock");
+    assertThat(config.listeners())
+        .extracting(Config.Listen::name)
+        .containsExactly("http", "v6", "sock");
     assertThat(config.listeners().get(1).pass()).isEqualTo(Config.Pass.FD0);
     assertThat(config.listeners().get(1).address()).hasToString("[0:0:0:0:0:0:0:0]:8081");
     assertThat(config.listeners().get(2).address()).isInstanceOf(ListenAddress.Unix.class);
@@ -55,8 +58,10 @@ class ConfigTest {
 
   @Test
   void aTypoedKeyNamesTheFileTheLineTheKeyAndTheFix() {
-    assertThatThrownBy(() -> parse(
-        """
+    assertThatThrownBy(
+            () ->
+                parse(
+                    """
         [app]
         command = ["./server"]
 
@@ -68,14 +73,17 @@ class ConfigTest {
         timout = "5s"
         """))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("/srv/app/baton.toml:9: unknown key 'timout' in [readiness]; did you mean 'timeout'? "
-            + "known keys: notify, http, timeout, alive");
+        .hasMessage(
+            "/srv/app/baton.toml:9: unknown key 'timout' in [readiness]; did you mean 'timeout'? "
+                + "known keys: notify, http, timeout, alive");
   }
 
   @Test
   void aTypoInTheSecondListenTableNamesItsLine() {
-    assertThatThrownBy(() -> parse(
-        """
+    assertThatThrownBy(
+            () ->
+                parse(
+                    """
         [app]
         command = ["./server"]
         [[listen]]
@@ -84,19 +92,25 @@ class ConfigTest {
         name = "b"
         adress = "127.0.0.1:8081"
         """))
-        .hasMessageStartingWith("/srv/app/baton.toml:7: unknown key 'adress' in [[listen]] #2; did you mean 'address'?");
+        .hasMessageStartingWith(
+            "/srv/app/baton.toml:7: unknown key 'adress' in [[listen]] #2; did you mean 'address'?");
   }
 
   @Test
   void anUnknownTableIsNamed() {
     assertThatThrownBy(() -> parse("[ap]\ncommand = [\"x\"]\n"))
-        .hasMessageStartingWith("/srv/app/baton.toml:1: unknown key 'ap' in the top level; did you mean 'app'?");
+        .hasMessageStartingWith(
+            "/srv/app/baton.toml:1: unknown key 'ap' in the top level; did you mean 'app'?");
   }
 
   @Test
   void aCommandGivenAsAStringIsRefusedBecauseBatonNeverRunsAShell() {
-    assertThatThrownBy(() -> parse("[app]\ncommand = \"gunicorn app:app\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n"))
-        .hasMessageContaining("/srv/app/baton.toml:2: [app] command must be an array of strings (argv)");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "[app]\ncommand = \"gunicorn app:app\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n"))
+        .hasMessageContaining(
+            "/srv/app/baton.toml:2: [app] command must be an array of strings (argv)");
   }
 
   @Test
@@ -108,38 +122,47 @@ class ConfigTest {
         .hasMessageContaining("needs a host and a port");
     assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\npass = \"stdin\"\n"))
         .hasMessageContaining("pass must be \"listen-fds\" (the default) or \"fd0\"");
-    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[drain]\nsignal = \"TERMINATE\"\n"))
+    assertThatThrownBy(
+            () -> parse(head + "address = \"127.0.0.1:1\"\n[drain]\nsignal = \"TERMINATE\"\n"))
         .hasMessageContaining("unknown signal 'TERMINATE'");
-    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\ntimeout = \"soon\"\n"))
+    assertThatThrownBy(
+            () -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\ntimeout = \"soon\"\n"))
         .hasMessageContaining(":6: [readiness] timeout 'soon' is not a duration");
-    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\nhttp = \"healthz\"\n"))
+    assertThatThrownBy(
+            () -> parse(head + "address = \"127.0.0.1:1\"\n[readiness]\nhttp = \"healthz\"\n"))
         .hasMessageContaining("must be a path");
   }
 
   @Test
   void missingPiecesAreNamedWithAnExample() {
-    assertThatThrownBy(() -> parse("[[listen]]\naddress = \"127.0.0.1:1\"\n")).hasMessageContaining("needs [app]");
-    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n")).hasMessageContaining("needs [[listen]]");
+    assertThatThrownBy(() -> parse("[[listen]]\naddress = \"127.0.0.1:1\"\n"))
+        .hasMessageContaining("needs [app]");
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n"))
+        .hasMessageContaining("needs [[listen]]");
     assertThatThrownBy(() -> parse("[app]\ncommand = []\n[[listen]]\naddress = \"127.0.0.1:1\"\n"))
         .hasMessageContaining("must name a program");
   }
 
   @Test
   void invalidTomlNamesTheLine() {
-    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"\n")).hasMessageStartingWith("/srv/app/baton.toml:")
+    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"\n"))
+        .hasMessageStartingWith("/srv/app/baton.toml:")
         .hasMessageContaining("not valid TOML");
   }
 
   @Test
   void aMissingFileSaysHowToGetOne(@TempDir Path dir) {
     assertThatThrownBy(() -> Config.load(dir.resolve("baton.toml")))
-        .hasMessageEndingWith("baton.toml: no such file; create it (see README.md, 'Configuration') or pass -c FILE");
+        .hasMessageEndingWith(
+            "baton.toml: no such file; create it (see README.md, 'Configuration') or pass -c FILE");
   }
 
   @Test
   void aFileOnDiskLoads(@TempDir Path dir) throws Exception {
     var file = dir.resolve("baton.toml");
-    Files.writeString(file, "[app]\ncommand = [\"x\"]\nworkdir = \"srv\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n");
+    Files.writeString(
+        file,
+        "[app]\ncommand = [\"x\"]\nworkdir = \"srv\"\n[[listen]]\naddress = \"127.0.0.1:1\"\n");
     var config = Config.load(file);
     assertThat(config.app().workdir()).isEqualTo(dir.resolve("srv"));
     assertThat(config.listeners().getFirst().name()).isEqualTo("http");
@@ -164,7 +187,9 @@ class ConfigTest {
 
   @Test
   void logsTakeAFileBesideTheConfigASizeAnAgeAndACount() {
-    var logs = parse("""
+    var logs =
+        parse(
+                """
         [app]
         command = ["x"]
         [[listen]]
@@ -175,7 +200,8 @@ class ConfigTest {
         rotate_every = "1d"
         keep = 12
         json = true
-        """).logs();
+        """)
+            .logs();
     assertThat(logs.file()).contains(Path.of("/srv/app/log/app.log"));
     assertThat(logs.maxSize()).isEqualTo(512L << 10);
     assertThat(logs.rotateEvery()).contains(Duration.ofDays(1));
@@ -187,13 +213,21 @@ class ConfigTest {
 
   @Test
   void aLogSizeThatIsNoSizeNamesTheKeyAndTheLine() {
-    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nmax_size = \"lots\"\n"))
-        .hasMessage("/srv/app/baton.toml:6: [logs] max_size 'lots' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
-    assertThatThrownBy(() -> parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nkeep = 0\n"))
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nmax_size = \"lots\"\n"))
+        .hasMessage(
+            "/srv/app/baton.toml:6: [logs] max_size 'lots' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
+    assertThatThrownBy(
+            () ->
+                parse(
+                    "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nkeep = 0\n"))
         .hasMessage("/srv/app/baton.toml:6: [logs] keep must be from 1 to 1000 rotated files");
   }
 
-  private static final String BASE = "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n";
+  private static final String BASE =
+      "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n";
 
   @Test
   void aRemoteApiRunsTheConfiguredCommandWithNoEnvAndNoInsecureByDefault() {
@@ -206,8 +240,13 @@ class ConfigTest {
 
   @Test
   void aRemoteApiCanAllowArgvSomeEnvKeysAndPlainHttp() {
-    var remote = parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = true\nallow_env = [\"LOG_LEVEL\", \"FEATURE_X\"]\n"
-        + "insecure = true\n").remote().orElseThrow();
+    var remote =
+        parse(
+                BASE
+                    + "[remote]\ntoken_file = \"token\"\nallow_argv = true\nallow_env = [\"LOG_LEVEL\", \"FEATURE_X\"]\n"
+                    + "insecure = true\n")
+            .remote()
+            .orElseThrow();
     assertThat(remote.allowArgv()).isTrue();
     assertThat(remote.allowEnv()).containsExactly("LOG_LEVEL", "FEATURE_X");
     assertThat(remote.insecure()).isTrue();
@@ -215,9 +254,12 @@ class ConfigTest {
 
   @Test
   void anAllowEnvEntryThatIsNoVariableNameNamesTheKeyAndTheLine() {
-    assertThatThrownBy(() -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_env = [\"A=B\"]\n"))
-        .hasMessage("/srv/app/baton.toml:7: [remote] allow_env must list environment variable names such as [\"LOG_LEVEL\"], not 'A=B'");
-    assertThatThrownBy(() -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = \"yes\"\n"))
+    assertThatThrownBy(
+            () -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_env = [\"A=B\"]\n"))
+        .hasMessage(
+            "/srv/app/baton.toml:7: [remote] allow_env must list environment variable names such as [\"LOG_LEVEL\"], not 'A=B'");
+    assertThatThrownBy(
+            () -> parse(BASE + "[remote]\ntoken_file = \"token\"\nallow_argv = \"yes\"\n"))
         .hasMessage("/srv/app/baton.toml:7: [remote] allow_argv must be true or false");
   }
 

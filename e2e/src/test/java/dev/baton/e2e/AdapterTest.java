@@ -48,8 +48,16 @@ class AdapterTest {
   }
 
   static String config(Adapter adapter) {
-    var command = List.of(Service.JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
-        "-XX:-UsePerfData", "-cp", System.getProperty("java.class.path"), adapter.mainClass);
+    var command =
+        List.of(
+            Service.JAVA,
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xss512k",
+            "-XX:-UsePerfData",
+            "-cp",
+            System.getProperty("java.class.path"),
+            adapter.mainClass);
     return """
         [app]
         command = %s
@@ -68,29 +76,40 @@ class AdapterTest {
 
         [park]
         max = 1
-        """.formatted(Service.toml(command));
+        """
+        .formatted(Service.toml(command));
   }
 
   @ParameterizedTest
   @EnumSource(Adapter.class)
-  void adoptsBecomesReadyParksResumesAndDrainsUnderLoadWithoutAFailedRequest(Adapter adapter) throws Exception {
+  void adoptsBecomesReadyParksResumesAndDrainsUnderLoadWithoutAFailedRequest(Adapter adapter)
+      throws Exception {
     try (var service = Service.start(dir, config(adapter))) {
       var port = service.port();
       var first = generation(service, 1);
-      assertThat(get(port, "/")).as("adopted the handed-over listener").isEqualTo("generation 1 pid " + first.path("pid").asInt() + "\n");
+      assertThat(get(port, "/"))
+          .as("adopted the handed-over listener")
+          .isEqualTo("generation 1 pid " + first.path("pid").asInt() + "\n");
 
-      var perRequest = LoadGenerator.start(ZeroDowntimeTest.load(port).connectionPerRequest().get("/").connections(8).build());
+      var perRequest =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(port).connectionPerRequest().get("/").connections(8).build());
       Service.sleep(500);
 
       var deploy = call(service, "deploy");
       assertThat(deploy.reply().path("ok").asBoolean()).as(deploy.toString()).isTrue();
-      assertThat(deploy.event("ready")).as("ready by READY over BATON_CONTROL and by the probe")
-          .contains("READY=1").contains("a 2xx from GET /healthz on its probe listener");
+      assertThat(deploy.event("ready"))
+          .as("ready by READY over BATON_CONTROL and by the probe")
+          .contains("READY=1")
+          .contains("a 2xx from GET /healthz on its probe listener");
       awaitState(service, 1, "parked", Duration.ofSeconds(10));
       var second = generation(service, 2);
       // Started now, its connections are all the active generation's: the rollback parks that one,
-      // and the next deploy drains it (park max = 1); both must let them go without losing a request.
-      var keptAlive = LoadGenerator.start(ZeroDowntimeTest.load(port).keepAlive().get("/").connections(4).build());
+      // and the next deploy drains it (park max = 1); both must let them go without losing a
+      // request.
+      var keptAlive =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(port).keepAlive().get("/").connections(4).build());
       Service.sleep(500);
 
       theParkedGenerationAcceptsNotOneConnection(service, port, second.path("pid").asInt());
@@ -98,22 +117,29 @@ class AdapterTest {
       var rollback = call(service, "rollback");
       assertThat(rollback.reply().path("ok").asBoolean()).as(rollback.toString()).isTrue();
       assertThat(rollback.event("resumed")).contains("generation 1 accepts again");
-      assertThat(answersFrom(port, 20)).as("after the rollback, only the resumed generation answers").containsOnly(1);
+      assertThat(answersFrom(port, 20))
+          .as("after the rollback, only the resumed generation answers")
+          .containsOnly(1);
       Service.sleep(500);
 
       awaitState(service, 2, "parked", Duration.ofSeconds(10));
       var redeploy = call(service, "deploy");
       assertThat(redeploy.reply().path("ok").asBoolean()).as(redeploy.toString()).isTrue();
       var drained = awaitState(service, 2, "exited", Duration.ofSeconds(20));
-      assertThat(drained.path("exit").asString()).as("generation 2, drained by SIGTERM").isEqualTo("exited with status 0");
+      assertThat(drained.path("exit").asString())
+          .as("generation 2, drained by SIGTERM")
+          .isEqualTo("exited with status 0");
 
       var perRequestReport = perRequest.stop();
       var keptAliveReport = keptAlive.stop();
-      System.out.printf("%s adapter: connection-per-request %s%n", adapter, perRequestReport.summary());
+      System.out.printf(
+          "%s adapter: connection-per-request %s%n", adapter, perRequestReport.summary());
       System.out.printf("%s adapter: keep-alive %s%n", adapter, keptAliveReport.summary());
       assertNoFailures(perRequestReport);
       assertNoFailures(keptAliveReport);
-      assertThat(keptAliveReport.connects()).as("keep-alive connections closed by the drain were opened again").isGreaterThan(4);
+      assertThat(keptAliveReport.connects())
+          .as("keep-alive connections closed by the drain were opened again")
+          .isGreaterThan(4);
     }
   }
 
@@ -122,13 +148,16 @@ class AdapterTest {
    * checks that no answer comes until the active one is continued, and then from the active one:
    * the connection waited in the shared queue.
    */
-  private static void theParkedGenerationAcceptsNotOneConnection(Service service, int port, int activePid) throws Exception {
+  private static void theParkedGenerationAcceptsNotOneConnection(
+      Service service, int port, int activePid) throws Exception {
     var os = Os.linux();
     assertThat(os.signalGroup(activePid, Signal.STOP)).isTrue();
     awaitStopped(activePid);
     String late;
     try (var channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-      channel.write(StandardCharsets.US_ASCII.encode("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+      channel.write(
+          StandardCharsets.US_ASCII.encode(
+              "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
       var answer = CompletableFuture.supplyAsync(() -> readAll(channel));
       try {
         var early = answer.get(1500, TimeUnit.MILLISECONDS);
@@ -140,7 +169,9 @@ class AdapterTest {
       }
       late = answer.get(10, TimeUnit.SECONDS);
     }
-    assertThat(late).as("answered once continued, by the active generation").endsWith("generation 2 pid " + activePid + "\n");
+    assertThat(late)
+        .as("answered once continued, by the active generation")
+        .endsWith("generation 2 pid " + activePid + "\n");
   }
 
   /** SIGSTOP takes effect thread by thread: until every thread shows T, one may still accept. */
@@ -184,7 +215,9 @@ class AdapterTest {
   /** The body of {@code GET path} on a new connection. */
   static String get(int port, String path) throws IOException {
     try (var channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-      channel.write(StandardCharsets.US_ASCII.encode("GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+      channel.write(
+          StandardCharsets.US_ASCII.encode(
+              "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
       var response = readAll(channel);
       assertThat(response).startsWith("HTTP/1.1 200");
       return response.substring(response.indexOf("\r\n\r\n") + 4);
@@ -202,8 +235,16 @@ class AdapterTest {
 
   record Call(JsonNode reply, List<JsonNode> events) {
     String event(String step) {
-      return events.stream().filter(e -> e.path("event").asString().equals(step)).findFirst()
-          .map(e -> e.path("detail").asString()).orElse("(no " + step + " event; there were " + events.stream().map(e -> e.path("event").asString()).toList() + ")");
+      return events.stream()
+          .filter(e -> e.path("event").asString().equals(step))
+          .findFirst()
+          .map(e -> e.path("detail").asString())
+          .orElse(
+              "(no "
+                  + step
+                  + " event; there were "
+                  + events.stream().map(e -> e.path("event").asString()).toList()
+                  + ")");
     }
   }
 
@@ -231,7 +272,15 @@ class AdapterTest {
       }
       Service.sleep(50);
     }
-    throw new AssertionError("generation " + number + " was not " + state + " within " + timeout + ":\n" + service.logText());
+    throw new AssertionError(
+        "generation "
+            + number
+            + " was not "
+            + state
+            + " within "
+            + timeout
+            + ":\n"
+            + service.logText());
   }
 
   static void assertNoFailures(LoadReport report) {

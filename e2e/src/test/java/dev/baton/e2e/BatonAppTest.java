@@ -33,14 +33,24 @@ class BatonAppTest {
   @Test
   void outsideBatonTheSampleBindsItsPortItselfSaysSoAndServes() throws Exception {
     var builder = new ProcessBuilder(Service.sampleArgv("--port=0"));
-    builder.environment().keySet().removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("BATON_") || k.equals("NOTIFY_SOCKET"));
+    builder
+        .environment()
+        .keySet()
+        .removeIf(
+            k -> k.startsWith("LISTEN_") || k.startsWith("BATON_") || k.equals("NOTIFY_SOCKET"));
     var sample = builder.redirectErrorStream(true).start();
     try {
-      var output = new BufferedReader(new InputStreamReader(sample.getInputStream(), StandardCharsets.UTF_8));
+      var output =
+          new BufferedReader(
+              new InputStreamReader(sample.getInputStream(), StandardCharsets.UTF_8));
       var lines = new ArrayList<String>();
-      var bound = Pattern.compile("baton-app: no LISTEN_FDS or inherited socket; bound 127\\.0\\.0\\.1:(\\d+) itself");
+      var bound =
+          Pattern.compile(
+              "baton-app: no LISTEN_FDS or inherited socket; bound 127\\.0\\.0\\.1:(\\d+) itself");
       String port = null;
-      for (var line = output.readLine(); line != null && !line.contains("listening on"); line = output.readLine()) {
+      for (var line = output.readLine();
+          line != null && !line.contains("listening on");
+          line = output.readLine()) {
         lines.add(line);
         var matcher = bound.matcher(line);
         if (matcher.matches()) {
@@ -48,12 +58,15 @@ class BatonAppTest {
         }
       }
       assertThat(port).as("the fallback line in %s", lines).isNotNull();
-      assertThat(lines).contains(
-          "baton-app: no BATON_CONTROL, so not under baton: ready, status, pause and resume do nothing");
+      assertThat(lines)
+          .contains(
+              "baton-app: no BATON_CONTROL, so not under baton: ready, status, pause and resume do nothing");
 
       var client = HttpClient.newHttpClient();
-      var response = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      var response =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.body()).startsWith("generation 0 pid " + sample.pid());
     } finally {
@@ -68,7 +81,8 @@ class BatonAppTest {
     try (var service = Service.start(dir, Service.sampleConfig())) {
       var socket = dir.resolve("baton.sock.app");
       Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-      assertThat(Files.getPosixFilePermissions(socket)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+      assertThat(Files.getPosixFilePermissions(socket))
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
       // With the socket's own mode the kernel already turns a stranger away.
       assertThat(helloAsNobody(socket)).contains("PermissionError");
       // Widened as a careless operator might: the supervisor's SO_PEERCRED check still refuses.
@@ -92,10 +106,16 @@ class BatonAppTest {
   }
 
   @Test
-  void afterTheSupervisorUpgradesItselfTheParkedGenerationReconnectsAndARollbackResumesIt() throws Exception {
+  void afterTheSupervisorUpgradesItselfTheParkedGenerationReconnectsAndARollbackResumesIt()
+      throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load = LoadGenerator.start(
-          ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      var load =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port())
+                  .connectionPerRequest()
+                  .get("/")
+                  .connections(8)
+                  .build());
       RollbackTest.deployAndExpectTheOldOneParked(service);
 
       var upgrade = service.call("upgrade", e -> {});
@@ -107,20 +127,30 @@ class BatonAppTest {
       Service.sleep(500);
       LoadReport report = load.stop();
 
-      System.out.println("a supervisor upgrade with generation 1 parked, then a rollback to it: " + report.summary());
+      System.out.println(
+          "a supervisor upgrade with generation 1 parked, then a rollback to it: "
+              + report.summary());
       assertThat(rollback.path("ok").asBoolean()).as(rollback + "\n" + service.logText()).isTrue();
       assertThat(rollback.path("generation").asInt()).isEqualTo(1);
       assertThat(events).contains("resumed");
-      assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
+      assertThat(report.failed())
+          .as("failed: %s %s", report.failures(), report.failureMessages())
+          .isZero();
       assertThat(report.ok()).isGreaterThan(100);
     }
   }
 
   @Test
-  void aRollbackRightAfterASupervisorUpgradeWaitsForTheParkedGenerationToReconnect() throws Exception {
+  void aRollbackRightAfterASupervisorUpgradeWaitsForTheParkedGenerationToReconnect()
+      throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load = LoadGenerator.start(
-          ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      var load =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port())
+                  .connectionPerRequest()
+                  .get("/")
+                  .connections(8)
+                  .build());
       RollbackTest.deployAndExpectTheOldOneParked(service);
       var parked = BadVersionTest.generation(service.status(), 1).path("pid").asInt();
       // Stopped, the parked generation cannot reconnect until it is continued, a second after the
@@ -129,10 +159,12 @@ class BatonAppTest {
       var upgrade = service.call("upgrade", e -> {});
       assertThat(upgrade.path("ok").asBoolean()).as(upgrade.toString()).isTrue();
       service.awaitActive(Duration.ofSeconds(30));
-      var continued = CompletableFuture.runAsync(() -> {
-        Service.sleep(1000);
-        signal("CONT", parked);
-      });
+      var continued =
+          CompletableFuture.runAsync(
+              () -> {
+                Service.sleep(1000);
+                signal("CONT", parked);
+              });
 
       var rollback = service.rollback(e -> {});
       continued.join();
@@ -141,16 +173,24 @@ class BatonAppTest {
 
       assertThat(rollback.path("ok").asBoolean()).as(rollback + "\n" + service.logText()).isTrue();
       assertThat(rollback.path("generation").asInt()).isEqualTo(1);
-      assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
+      assertThat(report.failed())
+          .as("failed: %s %s", report.failures(), report.failureMessages())
+          .isZero();
     }
   }
 
   @Test
-  void afterTheSupervisorIsKilledAndRestartedTheParkedGenerationReconnectsAndARollbackResumesIt() throws Exception {
+  void afterTheSupervisorIsKilledAndRestartedTheParkedGenerationReconnectsAndARollbackResumesIt()
+      throws Exception {
     var config = Service.sampleConfig();
     var first = Service.start(dir, config);
-    var load = LoadGenerator.start(
-        ZeroDowntimeTest.load(first.port()).connectionPerRequest().get("/").connections(8).build());
+    var load =
+        LoadGenerator.start(
+            ZeroDowntimeTest.load(first.port())
+                .connectionPerRequest()
+                .get("/")
+                .connections(8)
+                .build());
     try {
       RollbackTest.deployAndExpectTheOldOneParked(first);
       first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -164,11 +204,14 @@ class BatonAppTest {
         Service.sleep(500);
         LoadReport report = load.stop();
 
-        System.out.println("kill -9 of the supervisor with generation 1 parked, a restart, then a rollback to it: "
-            + report.summary());
+        System.out.println(
+            "kill -9 of the supervisor with generation 1 parked, a restart, then a rollback to it: "
+                + report.summary());
         assertThat(rollback.path("ok").asBoolean()).as(rollback + "\n" + second.logText()).isTrue();
         assertThat(rollback.path("generation").asInt()).isEqualTo(1);
-        assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
+        assertThat(report.failed())
+            .as("failed: %s %s", report.failures(), report.failureMessages())
+            .isZero();
       }
     } finally {
       load.close();
@@ -179,7 +222,9 @@ class BatonAppTest {
   private static void signal(String name, int pid) {
     try {
       var kill = new ProcessBuilder("kill", "-" + name, Integer.toString(pid)).inheritIO().start();
-      assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -%s %d", name, pid).isTrue();
+      assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0)
+          .as("kill -%s %d", name, pid)
+          .isTrue();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -192,28 +237,35 @@ class BatonAppTest {
   private static void awaitLogLines(Service service, String text, String andText, int count) {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
     while (System.nanoTime() < deadline) {
-      if (service.logText().lines().filter(l -> l.contains(text) && l.contains(andText)).count() >= count) {
+      if (service.logText().lines().filter(l -> l.contains(text) && l.contains(andText)).count()
+          >= count) {
         return;
       }
       Service.sleep(50);
     }
-    throw new AssertionError(count + " lines with '" + text + "' and '" + andText + "' expected:\n" + service.logText());
+    throw new AssertionError(
+        count + " lines with '" + text + "' and '" + andText + "' expected:\n" + service.logText());
   }
 
   private static String helloAsNobody(Path socket) throws Exception {
     return hello(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"), socket);
   }
 
-  /** Says HELLO 1 on the socket from a new python3 process, as a stranger would; returns the answer. */
+  /**
+   * Says HELLO 1 on the socket from a new python3 process, as a stranger would; returns the answer.
+   */
   private static String hello(List<String> asUser, Path socket) throws Exception {
-    var script = "import socket\n"
-        + "s = socket.socket(socket.AF_UNIX)\n"
-        + "try:\n"
-        + "    s.connect('" + socket + "')\n"
-        + "    s.sendall(b'HELLO 1\\n')\n"
-        + "    print(s.recv(4096).decode(), end='')\n"
-        + "except Exception as e:\n"
-        + "    print(type(e).__name__, e)\n";
+    var script =
+        "import socket\n"
+            + "s = socket.socket(socket.AF_UNIX)\n"
+            + "try:\n"
+            + "    s.connect('"
+            + socket
+            + "')\n"
+            + "    s.sendall(b'HELLO 1\\n')\n"
+            + "    print(s.recv(4096).decode(), end='')\n"
+            + "except Exception as e:\n"
+            + "    print(type(e).__name__, e)\n";
     var command = new ArrayList<>(asUser);
     command.addAll(List.of("/usr/bin/python3", "-c", script));
     var p = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -24,12 +24,23 @@ class BenchTest {
   record Run(int exit, String output) {}
 
   static Run baton(Path dir, String... args) throws IOException, InterruptedException {
-    var command = new ArrayList<>(List.of(Service.JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-        "-Dbaton.home=" + Service.ROOT, "-cp", System.getProperty("java.class.path"), "dev.baton.cli.Main"));
+    var command =
+        new ArrayList<>(
+            List.of(
+                Service.JAVA,
+                "--enable-native-access=ALL-UNNAMED",
+                "-XX:+UseSerialGC",
+                "-Dbaton.home=" + Service.ROOT,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.baton.cli.Main"));
     command.addAll(List.of(args));
-    var process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+    var process =
+        new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
     var output = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor(180, TimeUnit.SECONDS)).as("baton %s ended", String.join(" ", args)).isTrue();
+    assertThat(process.waitFor(180, TimeUnit.SECONDS))
+        .as("baton %s ended", String.join(" ", args))
+        .isTrue();
     return new Run(process.exitValue(), output);
   }
 
@@ -50,17 +61,23 @@ class BenchTest {
 
     var baton = scenario(report, "baton");
     var load = baton.path("loads").get(0);
-    assertThat(baton.path("error").isNull()).as("baton scenario error: %s\n%s", baton.path("error"), run.output()).isTrue();
+    assertThat(baton.path("error").isNull())
+        .as("baton scenario error: %s\n%s", baton.path("error"), run.output())
+        .isTrue();
     assertThat(load.path("failed").asLong()).as("baton: %s", load).isZero();
     assertThat(load.path("requests").asLong()).as("baton requests").isGreaterThan(1000);
-    // On a quiet machine the short load sees 10 or more; a busy one may fit only a couple of JVM starts.
+    // On a quiet machine the short load sees 10 or more; a busy one may fit only a couple of JVM
+    // starts.
     assertThat(load.path("reloads").asInt()).as("deploys during the load").isPositive();
     assertThat(load.path("failedReloads").asInt()).isZero();
-    assertThat(baton.path("reloadTimingsMs").path("promoted").path("median").asDouble()).isPositive();
+    assertThat(baton.path("reloadTimingsMs").path("promoted").path("median").asDouble())
+        .isPositive();
     assertThat(baton.path("supervisor").path("peakRssBytes").asLong()).isPositive();
 
     var stopStart = scenario(report, "stop-start");
-    assertThat(stopStart.path("failed").asLong()).as("the negative control must see failures: %s", stopStart).isPositive();
+    assertThat(stopStart.path("failed").asLong())
+        .as("the negative control must see failures: %s", stopStart)
+        .isPositive();
     assertThat(scenario(report, "none").path("failed").asLong()).as("the baseline").isZero();
 
     assertThat(run.exit()).as(run.output()).isZero();
@@ -77,26 +94,41 @@ class BenchTest {
 
     var baton = scenario(report, "baton");
     var load = baton.path("loads").get(0);
-    assertThat(baton.path("error").isNull()).as("baton scenario error: %s\n%s", baton.path("error"), run.output()).isTrue();
+    assertThat(baton.path("error").isNull())
+        .as("baton scenario error: %s\n%s", baton.path("error"), run.output())
+        .isTrue();
     assertThat(load.path("failed").asLong()).as("baton: %s", load).isZero();
-    // 4 s at a reload every 100 ms: a sample that starts in milliseconds keeps the rhythm, or nearly.
-    assertThat(load.path("reloads").asInt()).as("deploys during the load").isGreaterThanOrEqualTo(10);
+    // 4 s at a reload every 100 ms: a sample that starts in milliseconds keeps the rhythm, or
+    // nearly.
+    assertThat(load.path("reloads").asInt())
+        .as("deploys during the load")
+        .isGreaterThanOrEqualTo(10);
     assertThat(load.path("failedReloads").asInt()).isZero();
-    assertThat(scenario(report, "stop-start").path("failed").asLong()).as("the negative control").isPositive();
+    assertThat(scenario(report, "stop-start").path("failed").asLong())
+        .as("the negative control")
+        .isPositive();
     var reusePort = scenario(report, "reuseport");
-    assertThat(reusePort.path("error").isNull()).as("reuseport: %s", reusePort.path("error")).isTrue();
+    assertThat(reusePort.path("error").isNull())
+        .as("reuseport: %s", reusePort.path("error"))
+        .isTrue();
     assertThat(reusePort.path("loads").get(0).path("reloads").asInt()).isGreaterThanOrEqualTo(10);
     assertThat(run.exit()).as(run.output()).isZero();
   }
 
-  /** No timing is asserted: on a shared machine any ratio may come out anywhere; that it is there is what holds. */
+  /**
+   * No timing is asserted: on a shared machine any ratio may come out anywhere; that it is there is
+   * what holds.
+   */
   @Test
   void theSteadyModeMeasuresEveryServerUnderEveryLoadAndEndsThemAll() throws Exception {
     var out = dir.resolve("steady");
-    var run = baton(dir, "bench", "--steady", "--short", "--sample", "light", "--out", out.toString());
+    var run =
+        baton(dir, "bench", "--steady", "--short", "--sample", "light", "--out", out.toString());
     var report = JsonMapper.builder().build().readTree(out.resolve("report.json").toFile());
     assertThat(report.path("mode").asString()).isEqualTo("steady");
-    assertThat(report.path("error").isNull()).as("error: %s\n%s", report.path("error"), run.output()).isTrue();
+    assertThat(report.path("error").isNull())
+        .as("error: %s\n%s", report.path("error"), run.output())
+        .isTrue();
     assertThat(report.path("failed").asLong()).as(run.output()).isZero();
 
     var loads = report.path("loads");
@@ -106,19 +138,32 @@ class BenchTest {
       for (var role : List.of("bareA", "bareA2", "parent", "parentSetsid", "baton")) {
         var server = load.path("servers").path(role);
         assertThat(server.path("failed").asLong()).as("%s %s", load.path("load"), role).isZero();
-        assertThat(server.path("requests").asLong()).as("%s %s", load.path("load"), role).isPositive();
-        assertThat(server.path("perSecondByRound")).hasSize(3).allSatisfy(v -> assertThat(v.asDouble()).isPositive());
+        assertThat(server.path("requests").asLong())
+            .as("%s %s", load.path("load"), role)
+            .isPositive();
+        assertThat(server.path("perSecondByRound"))
+            .hasSize(3)
+            .allSatisfy(v -> assertThat(v.asDouble()).isPositive());
       }
-      for (var ratio : List.of("control", "parentOverBare", "sessionOverParent", "batonOverParent", "batonOverBare")) {
+      for (var ratio :
+          List.of(
+              "control",
+              "parentOverBare",
+              "sessionOverParent",
+              "batonOverParent",
+              "batonOverBare")) {
         var r = load.path("ratios").path(ratio);
         assertThat(r.path("n").asInt()).as("%s %s", load.path("load"), ratio).isEqualTo(3);
         for (var field : List.of("median", "q1", "q3")) {
-          assertThat(r.path(field).asDouble()).as("%s %s %s", load.path("load"), ratio, field).isPositive();
+          assertThat(r.path(field).asDouble())
+              .as("%s %s %s", load.path("load"), ratio, field)
+              .isPositive();
         }
       }
     }
 
-    // Placed alike: the bare copies and the plain parent's child in bench's session; setsid's child in its own.
+    // Placed alike: the bare copies and the plain parent's child in bench's session; setsid's child
+    // in its own.
     long benchSession = report.path("bench").path("sid").asLong();
     var apps = new java.util.HashMap<String, JsonNode>();
     for (var server : report.path("servers")) {
@@ -126,11 +171,16 @@ class BenchTest {
     }
     for (var role : List.of("bareA", "bareA2", "parent")) {
       assertThat(apps.get(role).path("sid").asLong()).as(role).isEqualTo(benchSession);
-      assertThat(apps.get(role).path("pgid").asLong()).as(role).isNotEqualTo(report.path("bench").path("pgid").asLong());
+      assertThat(apps.get(role).path("pgid").asLong())
+          .as(role)
+          .isNotEqualTo(report.path("bench").path("pgid").asLong());
     }
-    assertThat(apps.get("parentSetsid").path("sid").asLong()).isEqualTo(apps.get("parentSetsid").path("pid").asLong());
+    assertThat(apps.get("parentSetsid").path("sid").asLong())
+        .isEqualTo(apps.get("parentSetsid").path("pid").asLong());
     for (var app : apps.values()) {
-      assertThat(ProcessHandle.of(app.path("pid").asLong()).filter(ProcessHandle::isAlive)).as("%s outlived the run", app).isEmpty();
+      assertThat(ProcessHandle.of(app.path("pid").asLong()).filter(ProcessHandle::isAlive))
+          .as("%s outlived the run", app)
+          .isEmpty();
     }
     assertThat(out.resolve("steady-table.md")).content().contains("baton/parent");
     assertThat(run.output()).contains("A'/A").contains("baton/parent");
@@ -141,7 +191,9 @@ class BenchTest {
   void theShortDemoExitsZeroAndReportsNoFailedRequest() throws Exception {
     var run = baton(dir, "demo", "--short");
     assertThat(run.exit()).as(run.output()).isZero();
-    assertThat(run.output()).contains("5 deploys (0 failed)").containsPattern("requests, 0 failed")
+    assertThat(run.output())
+        .contains("5 deploys (0 failed)")
+        .containsPattern("requests, 0 failed")
         .contains("Not one request failed");
   }
 
@@ -157,7 +209,8 @@ class BenchTest {
 
     var roundsAlone = baton(dir, "bench", "--rounds", "10");
     assertThat(roundsAlone.exit()).isEqualTo(2);
-    assertThat(roundsAlone.output()).contains("--rounds, --slice, --placement and --load-threads are for --steady");
+    assertThat(roundsAlone.output())
+        .contains("--rounds, --slice, --placement and --load-threads are for --steady");
 
     var sample = baton(dir, "bench", "--sample", "go");
     assertThat(sample.exit()).isEqualTo(2);
@@ -171,7 +224,9 @@ class BenchTest {
     assertThat(tooMany.exit()).isEqualTo(2);
     assertThat(tooMany.output()).contains("ulimit -n");
 
-    Files.writeString(dir.resolve("baton.toml"), """
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        """
         [app]
         command = ["true"]
         [[listen]]
@@ -180,6 +235,8 @@ class BenchTest {
     var notRunning = baton(dir, "bench", "-c", dir.resolve("baton.toml").toString());
     assertThat(notRunning.exit()).isEqualTo(2);
     assertThat(notRunning.output()).contains("no supervisor");
-    assertThat(Files.exists(dir.resolve("baton-bench-report"))).as("no output for a run that never started").isFalse();
+    assertThat(Files.exists(dir.resolve("baton-bench-report")))
+        .as("no output for a run that never started")
+        .isFalse();
   }
 }

@@ -25,8 +25,14 @@ class ChaosSoakTest {
   @TempDir Path dir;
 
   private static List<String> sample(String... args) {
-    var argv = new ArrayList<>(List.of(Service.JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar",
-        Service.SAMPLE_JAR.toString()));
+    var argv =
+        new ArrayList<>(
+            List.of(
+                Service.JAVA,
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-jar",
+                Service.SAMPLE_JAR.toString()));
     argv.addAll(List.of(args));
     return argv;
   }
@@ -40,22 +46,35 @@ class ChaosSoakTest {
     var config = Service.sampleConfig().replace("timeout = \"20s\"", "timeout = \"3s\"");
     var service = Service.start(dir, config);
     var body = "y".repeat(512).getBytes(StandardCharsets.US_ASCII);
-    var gets = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
-    var posts = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).keepAlive().post("/soak", body).connections(4).build());
+    var gets =
+        LoadGenerator.start(
+            ZeroDowntimeTest.load(service.port())
+                .connectionPerRequest()
+                .get("/")
+                .connections(8)
+                .build());
+    var posts =
+        LoadGenerator.start(
+            ZeroDowntimeTest.load(service.port())
+                .keepAlive()
+                .post("/soak", body)
+                .connections(4)
+                .build());
     Map<String, Integer> actions = new LinkedHashMap<>();
     var supervisors = new ArrayList<Service>(List.of(service));
     try {
       long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
       while (System.nanoTime() < end) {
-        var action = switch (random.nextInt(10)) {
-          case 0, 1, 2 -> "deploy";
-          case 3, 4 -> "rollback";
-          case 5 -> "crashing version";
-          case 6 -> "hanging version";
-          case 7 -> "supervisor kill -9";
-          case 8 -> "upgrade";
-          default -> "pause";
-        };
+        var action =
+            switch (random.nextInt(10)) {
+              case 0, 1, 2 -> "deploy";
+              case 3, 4 -> "rollback";
+              case 5 -> "crashing version";
+              case 6 -> "hanging version";
+              case 7 -> "supervisor kill -9";
+              case 8 -> "upgrade";
+              default -> "pause";
+            };
         actions.merge(action, 1, Integer::sum);
         switch (action) {
           case "deploy" -> {
@@ -66,16 +85,22 @@ class ChaosSoakTest {
             var reply = service.call("rollback", e -> {});
             if (!reply.path("ok").asBoolean()) {
               // Right after a restart of the supervisor there is no history to go back to.
-              assertThat(reply.path("error").asString()).as(reply.toString()).startsWith("nothing to roll back to");
+              assertThat(reply.path("error").asString())
+                  .as(reply.toString())
+                  .startsWith("nothing to roll back to");
             }
           }
           case "crashing version" -> {
             var reply = service.deploy(sample("--exit-at-start=1"));
-            assertThat(reply.path("error").asString()).as(reply.toString()).contains("exited with status 1 before it was ready");
+            assertThat(reply.path("error").asString())
+                .as(reply.toString())
+                .contains("exited with status 1 before it was ready");
           }
           case "hanging version" -> {
             var reply = service.deploy(sample("--hang"));
-            assertThat(reply.path("error").asString()).as(reply.toString()).contains("was not ready within 3000 ms");
+            assertThat(reply.path("error").asString())
+                .as(reply.toString())
+                .contains("was not ready within 3000 ms");
           }
           case "supervisor kill -9" -> {
             service.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -95,8 +120,12 @@ class ChaosSoakTest {
       System.out.println("chaos soak actions: " + actions);
       System.out.println("chaos soak GET: " + getReport.summary());
       System.out.println("chaos soak POST: " + postReport.summary());
-      assertThat(getReport.failed()).as("seed %d: %s %s", seed, getReport.failures(), getReport.failureMessages()).isZero();
-      assertThat(postReport.failed()).as("seed %d: %s %s", seed, postReport.failures(), postReport.failureMessages()).isZero();
+      assertThat(getReport.failed())
+          .as("seed %d: %s %s", seed, getReport.failures(), getReport.failureMessages())
+          .isZero();
+      assertThat(postReport.failed())
+          .as("seed %d: %s %s", seed, postReport.failures(), postReport.failureMessages())
+          .isZero();
       assertThat(getReport.ok() + postReport.ok()).isGreaterThan(10_000);
     } finally {
       gets.close();

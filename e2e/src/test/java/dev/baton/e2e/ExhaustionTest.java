@@ -10,7 +10,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +36,10 @@ class ExhaustionTest {
 
   /** prlimit(1) on a running process: only the soft limit, so it can be raised again. */
   private static void softFdLimit(long pid, int limit) throws Exception {
-    var p = new ProcessBuilder("prlimit", "--pid", Long.toString(pid), "--nofile=" + limit + ":").redirectErrorStream(true).start();
+    var p =
+        new ProcessBuilder("prlimit", "--pid", Long.toString(pid), "--nofile=" + limit + ":")
+            .redirectErrorStream(true)
+            .start();
     var out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as("prlimit: %s", out).isZero();
@@ -58,10 +60,13 @@ class ExhaustionTest {
   }
 
   @Test
-  void outOfDescriptorsTheServiceServesOnAndTheSupervisorRecoversOnceTheyAreFree() throws Exception {
+  void outOfDescriptorsTheServiceServesOnAndTheSupervisorRecoversOnceTheyAreFree()
+      throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
       long pid = service.process.pid();
-      var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).keepAlive().get("/").connections(4).build());
+      var load =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port()).keepAlive().get("/").connections(4).build());
       Service.sleep(500);
       softFdLimit(pid, openFds(pid) + HEADROOM);
 
@@ -80,7 +85,10 @@ class ExhaustionTest {
         while (!service.logText().contains("EMFILE") && System.nanoTime() < deadline) {
           Service.sleep(50);
         }
-        assertThat(service.logText()).as("accept ran out of descriptors").contains("cannot accept on").contains("EMFILE");
+        assertThat(service.logText())
+            .as("accept ran out of descriptors")
+            .contains("cannot accept on")
+            .contains("EMFILE");
         Service.sleep(2000); // two seconds of pressure with the load running
         assertThat(service.process.isAlive()).isTrue();
       } finally {
@@ -103,18 +111,24 @@ class ExhaustionTest {
       assertThat(status).as("status within 5 s of the release:\n%s", service.logText()).isNotNull();
       assertThat(status.path("active_generation").asInt()).isEqualTo(1);
       var report = load.stop();
-      System.out.println("keep-alive GET while the supervisor had no descriptors: " + report.summary());
-      assertThat(report.failed()).as("failed: %s; first: %s", report.failures(), report.failureMessages()).isZero();
+      System.out.println(
+          "keep-alive GET while the supervisor had no descriptors: " + report.summary());
+      assertThat(report.failed())
+          .as("failed: %s; first: %s", report.failures(), report.failureMessages())
+          .isZero();
       assertThat(report.requests()).as("requests served").isGreaterThan(100);
       // The acceptor waits 100 ms after each failure instead of spinning on a readiness it cannot
       // clear: a spinning one writes a warning per turn, thousands a second.
       long warnings = count(service.logText(), "cannot accept on");
-      assertThat(warnings).as("accept warnings in %.1f s of pressure", pressureSeconds)
+      assertThat(warnings)
+          .as("accept warnings in %.1f s of pressure", pressureSeconds)
           .isLessThanOrEqualTo((long) (pressureSeconds * 10) + 20);
 
       // Still under the lowered limit: a deploy works, and a crashed generation is restarted.
       var deployed = service.deploy();
-      assertThat(deployed.path("ok").asBoolean()).as("%s\n%s", deployed, service.logText()).isTrue();
+      assertThat(deployed.path("ok").asBoolean())
+          .as("%s\n%s", deployed, service.logText())
+          .isTrue();
       assertThat(deployed.path("generation").asInt()).isEqualTo(2);
       int crashed = activePid(service.status());
       assertThat(ProcessHandle.of(crashed).orElseThrow().destroyForcibly()).isTrue();
@@ -128,13 +142,17 @@ class ExhaustionTest {
         }
         Service.sleep(100);
       }
-      assertThat(restarted).as("a restarted generation became active:\n%s", service.logText()).isPositive().isNotEqualTo(crashed);
+      assertThat(restarted)
+          .as("a restarted generation became active:\n%s", service.logText())
+          .isPositive()
+          .isNotEqualTo(crashed);
       assertThat(service.logText()).contains("restarting it");
     }
   }
 
   /** A generation that says HELLO, is resumed, then writes one endless line to BATON_CONTROL. */
-  private static final String ENDLESS_LINE_APP = """
+  private static final String ENDLESS_LINE_APP =
+      """
       import os, socket, sys, time
       control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
       control.connect(os.environ["BATON_CONTROL"])
@@ -159,10 +177,12 @@ class ExhaustionTest {
       """;
 
   @Test
-  void aGenerationWritingAnEndlessLineToBatonControlIsCutOffAndTheSupervisorAnswersOn() throws Exception {
+  void aGenerationWritingAnEndlessLineToBatonControlIsCutOffAndTheSupervisorAnswersOn()
+      throws Exception {
     var app = dir.resolve("endless.py");
     Files.writeString(app, ENDLESS_LINE_APP);
-    var config = """
+    var config =
+        """
         [app]
         command = %s
 
@@ -173,10 +193,12 @@ class ExhaustionTest {
         [readiness]
         notify = true
         timeout = "20s"
-        """.formatted(Service.toml(List.of("python3", app.toString())));
+        """
+            .formatted(Service.toml(List.of("python3", app.toString())));
     try (var service = Service.start(dir, config)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      var matcher = Pattern.compile("(disconnected|still connected) after (\\d+) bytes").matcher("");
+      var matcher =
+          Pattern.compile("(disconnected|still connected) after (\\d+) bytes").matcher("");
       while (!matcher.reset(service.logText()).find() && System.nanoTime() < deadline) {
         Service.sleep(100);
       }

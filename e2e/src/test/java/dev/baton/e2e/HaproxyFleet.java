@@ -34,8 +34,10 @@ final class HaproxyFleet implements AutoCloseable {
   final Path dir;
   final Path token;
   final Path adminSocket;
+
   /** HAProxy's frontend; chosen as HAProxy starts, so that nothing else has taken it meanwhile. */
   int frontendPort;
+
   final List<Service> services = new ArrayList<>();
   final List<Integer> remotePorts = new ArrayList<>();
   private Process haproxy;
@@ -46,9 +48,14 @@ final class HaproxyFleet implements AutoCloseable {
     this.adminSocket = dir.resolve("admin.sock");
   }
 
-  /** Starts {@code size} supervisors of the sample, then HAProxy; returns once every server is up in HAProxy. */
+  /**
+   * Starts {@code size} supervisors of the sample, then HAProxy; returns once every server is up in
+   * HAProxy.
+   */
   static HaproxyFleet start(Path dir, int size) throws Exception {
-    assertThat(HAPROXY).as("HAProxy is installed by .ci/run (apt-get install haproxy)").isExecutable();
+    assertThat(HAPROXY)
+        .as("HAProxy is installed by .ci/run (apt-get install haproxy)")
+        .isExecutable();
     var fleet = new HaproxyFleet(dir);
     try {
       Files.writeString(fleet.token, "e2e-" + System.nanoTime() + "\n");
@@ -57,7 +64,11 @@ final class HaproxyFleet implements AutoCloseable {
         var serviceDir = Files.createDirectories(dir.resolve("s" + i));
         int remotePort = freePort();
         fleet.remotePorts.add(remotePort);
-        fleet.services.add(Service.launch(serviceDir, Service.sampleConfig("""
+        fleet.services.add(
+            Service.launch(
+                serviceDir,
+                Service.sampleConfig(
+                    """
             [remote]
             address = "127.0.0.1:%d"
             token_file = "%s"
@@ -65,7 +76,8 @@ final class HaproxyFleet implements AutoCloseable {
 
             [agent]
             address = "127.0.0.1:%d"
-            """.formatted(remotePort, fleet.token, freePort()))));
+            """
+                        .formatted(remotePort, fleet.token, freePort()))));
       }
       for (var service : fleet.services) {
         service.awaitActive(Duration.ofSeconds(60));
@@ -105,16 +117,33 @@ final class HaproxyFleet implements AutoCloseable {
     // tests may hold it as the local port of a connection. Then pick another.
     for (int attempt = 1; ; attempt++) {
       frontendPort = freePort();
-      var args = new ArrayList<>(List.of("haproxy-config", "--backend", "app", "--token-file", token.toString(),
-          "--inter", "300ms", "--listen", "127.0.0.1:" + frontendPort, "--stats-socket", adminSocket.toString()));
+      var args =
+          new ArrayList<>(
+              List.of(
+                  "haproxy-config",
+                  "--backend",
+                  "app",
+                  "--token-file",
+                  token.toString(),
+                  "--inter",
+                  "300ms",
+                  "--listen",
+                  "127.0.0.1:" + frontendPort,
+                  "--stats-socket",
+                  adminSocket.toString()));
       args.addAll(serverOptions());
       var generated = baton(args);
       assertThat(generated.exit()).as(generated.stderr()).isZero();
       var config = dir.resolve("haproxy.cfg");
       Files.writeString(config, generated.stdout());
-      haproxy = new ProcessBuilder(HAPROXY.toString(), "-db", "-f", config.toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
-      if (haproxy.waitFor(300, TimeUnit.MILLISECONDS) && log().contains("Address already in use") && attempt < 3) {
+      haproxy =
+          new ProcessBuilder(HAPROXY.toString(), "-db", "-f", config.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("haproxy.log").toFile())
+              .start();
+      if (haproxy.waitFor(300, TimeUnit.MILLISECONDS)
+          && log().contains("Address already in use")
+          && attempt < 3) {
         continue;
       }
       break;
@@ -127,7 +156,8 @@ final class HaproxyFleet implements AutoCloseable {
       }
       Service.sleep(50);
     }
-    throw new AssertionError("HAProxy did not see every server up within 20 s: " + servers() + "\n" + log());
+    throw new AssertionError(
+        "HAProxy did not see every server up within 20 s: " + servers() + "\n" + log());
   }
 
   private boolean socketAnswers() {
@@ -155,12 +185,15 @@ final class HaproxyFleet implements AutoCloseable {
       Service.sleep(50);
       servers = servers();
     }
-    assertThat(servers).as("every server of backend app").hasSize(services.size())
-        .allSatisfy(s -> {
-          assertThat(s.ready()).as(s + " is ready").isTrue();
-          assertThat(s.up()).as(s + " is up").isTrue();
-          assertThat(s.userWeight()).as(s + " has its weight back").isEqualTo(100);
-        });
+    assertThat(servers)
+        .as("every server of backend app")
+        .hasSize(services.size())
+        .allSatisfy(
+            s -> {
+              assertThat(s.ready()).as(s + " is ready").isTrue();
+              assertThat(s.up()).as(s + " is up").isTrue();
+              assertThat(s.userWeight()).as(s + " has its weight back").isEqualTo(100);
+            });
   }
 
   /** The active generation's command on server i, as its supervisor reports it. */
@@ -177,8 +210,17 @@ final class HaproxyFleet implements AutoCloseable {
 
   /** `baton rollout` against this fleet, as its own process, with --json. */
   Result rollout(String... extra) throws Exception {
-    var args = new ArrayList<>(List.of("rollout", "--haproxy", adminSocket.toString(), "--backend", "app",
-        "--token-file", token.toString(), "--json"));
+    var args =
+        new ArrayList<>(
+            List.of(
+                "rollout",
+                "--haproxy",
+                adminSocket.toString(),
+                "--backend",
+                "app",
+                "--token-file",
+                token.toString(),
+                "--json"));
     args.addAll(serverOptions());
     args.addAll(List.of(extra));
     return baton(args);
@@ -186,10 +228,14 @@ final class HaproxyFleet implements AutoCloseable {
 
   Result baton(List<String> args) throws Exception {
     var stderr = Files.createTempFile(dir, "stderr", ".txt");
-    var process = Service.batonCommand(dir, args.toArray(String[]::new))
-        .redirectError(stderr.toFile()).start();
+    var process =
+        Service.batonCommand(dir, args.toArray(String[]::new))
+            .redirectError(stderr.toFile())
+            .start();
     var out = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor(3, TimeUnit.MINUTES)).as("baton %s finished", args.getFirst()).isTrue();
+    assertThat(process.waitFor(3, TimeUnit.MINUTES))
+        .as("baton %s finished", args.getFirst())
+        .isTrue();
     return new Result(process.exitValue(), out, Files.readString(stderr));
   }
 

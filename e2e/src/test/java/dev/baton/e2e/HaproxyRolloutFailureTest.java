@@ -53,7 +53,9 @@ class HaproxyRolloutFailureTest {
   private void assertFleetUntouched(HaproxyFleet fleet) {
     fleet.assertEveryServerReadyAndUp();
     for (var service : fleet.services) {
-      assertThat(service.status().path("active_generation").asInt()).as(service.dir + " never deployed").isEqualTo(1);
+      assertThat(service.status().path("active_generation").asInt())
+          .as(service.dir + " never deployed")
+          .isEqualTo(1);
     }
   }
 
@@ -62,7 +64,9 @@ class HaproxyRolloutFailureTest {
     var result = fleet.baton(rolloutWith("--haproxy", "127.0.0.1:" + HaproxyFleet.freePort()));
 
     assertThat(result.exit()).isEqualTo(1);
-    assertThat(result.stderr()).contains("HAProxy's Runtime API at 127.0.0.1:").contains("refused the connection")
+    assertThat(result.stderr())
+        .contains("HAProxy's Runtime API at 127.0.0.1:")
+        .contains("refused the connection")
         .contains("Nothing was changed");
     assertFleetUntouched(fleet);
   }
@@ -71,10 +75,15 @@ class HaproxyRolloutFailureTest {
   void aStatsSocketThatNeverAnswersTimesOutBeforeAnythingChanges() throws Exception {
     try (var silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
       long t0 = System.nanoTime();
-      var result = fleet.baton(rolloutWith("--haproxy", "127.0.0.1:" + silent.getLocalPort(), "--haproxy-timeout", "500ms"));
+      var result =
+          fleet.baton(
+              rolloutWith(
+                  "--haproxy", "127.0.0.1:" + silent.getLocalPort(), "--haproxy-timeout", "500ms"));
 
       assertThat(result.exit()).isEqualTo(1);
-      assertThat(result.stderr()).contains("did not answer 'show servers state app' within 500 ms").contains("Nothing was changed");
+      assertThat(result.stderr())
+          .contains("did not answer 'show servers state app' within 500 ms")
+          .contains("Nothing was changed");
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(15));
     }
     assertFleetUntouched(fleet);
@@ -87,11 +96,17 @@ class HaproxyRolloutFailureTest {
     var result = fleet.baton(rolloutWith("--token-file", wrong.toString()));
 
     assertThat(result.exit()).isEqualTo(1);
-    assertThat(result.stderr()).contains("server s3: the supervisor at http://127.0.0.1:")
-        .contains("refused the bearer token (HTTP 401)").contains("Nothing was changed");
-    var response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create(fleet.target(2) + "/v1/status")).header("Authorization", "Bearer not-the-token").build(),
-        HttpResponse.BodyHandlers.ofString());
+    assertThat(result.stderr())
+        .contains("server s3: the supervisor at http://127.0.0.1:")
+        .contains("refused the bearer token (HTTP 401)")
+        .contains("Nothing was changed");
+    var response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(URI.create(fleet.target(2) + "/v1/status"))
+                    .header("Authorization", "Bearer not-the-token")
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     assertThat(response.statusCode()).isEqualTo(401);
     assertThat(response.body()).contains("\"ok\":false").contains("missing or wrong bearer token");
     assertFleetUntouched(fleet);
@@ -99,20 +114,39 @@ class HaproxyRolloutFailureTest {
 
   @Test
   void aServerNameMissingFromTheBackendIsNamedAndNothingChanges() throws Exception {
-    var args = new ArrayList<>(List.of("rollout", "--haproxy", fleet.adminSocket.toString(), "--backend", "app",
-        "--server", "s1=" + fleet.target(0), "--server", "s9=" + fleet.target(1)));
+    var args =
+        new ArrayList<>(
+            List.of(
+                "rollout",
+                "--haproxy",
+                fleet.adminSocket.toString(),
+                "--backend",
+                "app",
+                "--server",
+                "s1=" + fleet.target(0),
+                "--server",
+                "s9=" + fleet.target(1)));
     var result = fleet.baton(args);
 
     assertThat(result.exit()).isEqualTo(1);
-    assertThat(result.stderr()).contains("HAProxy's backend 'app' has no server named s9 (it has s1, s2, s3)")
+    assertThat(result.stderr())
+        .contains("HAProxy's backend 'app' has no server named s9 (it has s1, s2, s3)")
         .contains("Nothing was changed");
     assertFleetUntouched(fleet);
   }
 
   /** The shared fleet's rollout, with some options replaced. */
   private List<String> rolloutWith(String... replaced) {
-    var args = new ArrayList<>(List.of("rollout", "--haproxy", fleet.adminSocket.toString(), "--backend", "app",
-        "--token-file", fleet.token.toString()));
+    var args =
+        new ArrayList<>(
+            List.of(
+                "rollout",
+                "--haproxy",
+                fleet.adminSocket.toString(),
+                "--backend",
+                "app",
+                "--token-file",
+                fleet.token.toString()));
     for (int i = 0; i < replaced.length; i += 2) {
       int at = args.indexOf(replaced[i]);
       if (at >= 0) {
@@ -126,37 +160,58 @@ class HaproxyRolloutFailureTest {
   }
 
   @Test
-  void aSupervisorKilledMidRolloutAbortsRollsBackTheServersDoneAndLeavesEveryServerReady(@TempDir Path dir) throws Exception {
+  void aSupervisorKilledMidRolloutAbortsRollsBackTheServersDoneAndLeavesEveryServerReady(
+      @TempDir Path dir) throws Exception {
     try (var own = HaproxyFleet.start(dir, 3)) {
       var load = HaproxyRolloutTest.MixedLoad.start(own.frontendPort);
       var s2 = own.services.get(1);
-      var plan = RolloutPlan.builder().haproxy(own.adminSocket.toString()).backend("app")
-          .servers(List.of(RolloutPlan.Server.parse("s1=" + own.target(0)), RolloutPlan.Server.parse("s2=" + own.target(1)),
-              RolloutPlan.Server.parse("s3=" + own.target(2))))
-          .tokenFile(own.token).command(HaproxyRolloutTest.sampleV2()).build();
+      var plan =
+          RolloutPlan.builder()
+              .haproxy(own.adminSocket.toString())
+              .backend("app")
+              .servers(
+                  List.of(
+                      RolloutPlan.Server.parse("s1=" + own.target(0)),
+                      RolloutPlan.Server.parse("s2=" + own.target(1)),
+                      RolloutPlan.Server.parse("s3=" + own.target(2))))
+              .tokenFile(own.token)
+              .command(HaproxyRolloutTest.sampleV2())
+              .build();
 
-      assertThatThrownBy(() -> Rollout.of(plan).run(event -> {
-        if (event.server().equals("s1") && event.step().equals("ready")) {
-          // The host of s2 goes away: its supervisor dies; the app it started keeps serving.
-          s2.process.destroyForcibly();
-          try {
-            s2.process.waitFor(10, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        }
-      }))
+      assertThatThrownBy(
+              () ->
+                  Rollout.of(plan)
+                      .run(
+                          event -> {
+                            if (event.server().equals("s1") && event.step().equals("ready")) {
+                              // The host of s2 goes away: its supervisor dies; the app it started
+                              // keeps serving.
+                              s2.process.destroyForcibly();
+                              try {
+                                s2.process.waitFor(10, TimeUnit.SECONDS);
+                              } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                              }
+                            }
+                          }))
           .isInstanceOf(RolloutException.class)
           .hasMessageContaining("s2 (deploy): no supervisor is listening on")
           .hasMessageContaining("Rolled back s1")
           .hasMessageContaining("Every server is ready in HAProxy");
       var reports = load.stop();
 
-      assertThat(own.activeCommand(0)).as("s1 is back on the configured version").isNotEqualTo(HaproxyRolloutTest.sampleV2());
-      assertThat(own.activeCommand(2)).as("s3 was never touched").isNotEqualTo(HaproxyRolloutTest.sampleV2());
+      assertThat(own.activeCommand(0))
+          .as("s1 is back on the configured version")
+          .isNotEqualTo(HaproxyRolloutTest.sampleV2());
+      assertThat(own.activeCommand(2))
+          .as("s3 was never touched")
+          .isNotEqualTo(HaproxyRolloutTest.sampleV2());
       own.assertEveryServerReadyAndUp();
-      System.out.println("supervisor of s2 killed mid-rollout: " + HaproxyRolloutTest.describe(reports));
-      assertThat(HaproxyRolloutTest.failed(reports)).as(HaproxyRolloutTest.describe(reports)).isZero();
+      System.out.println(
+          "supervisor of s2 killed mid-rollout: " + HaproxyRolloutTest.describe(reports));
+      assertThat(HaproxyRolloutTest.failed(reports))
+          .as(HaproxyRolloutTest.describe(reports))
+          .isZero();
     }
   }
 
@@ -165,12 +220,17 @@ class HaproxyRolloutFailureTest {
     var token = dir.resolve("token");
     Files.writeString(token, "open-secret\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
-    var service = Service.launch(dir, Service.sampleConfig("[remote]\naddress = \"127.0.0.1:0\"\ntoken_file = \"token\""));
+    var service =
+        Service.launch(
+            dir,
+            Service.sampleConfig("[remote]\naddress = \"127.0.0.1:0\"\ntoken_file = \"token\""));
     try {
       assertThat(service.process.waitFor(30, TimeUnit.SECONDS)).as("baton run exits").isTrue();
       assertThat(service.process.exitValue()).isEqualTo(1);
-      assertThat(service.logText()).contains("[remote] token_file " + token + " is mode 0644")
-          .contains("chmod 600").doesNotContain("spawned");
+      assertThat(service.logText())
+          .contains("[remote] token_file " + token + " is mode 0644")
+          .contains("chmod 600")
+          .doesNotContain("spawned");
     } finally {
       service.close();
     }
@@ -180,22 +240,49 @@ class HaproxyRolloutFailureTest {
   void aRemoteSupervisorIsReachedOverTlsWithItsToken(@TempDir Path dir) throws Exception {
     var keystore = dir.resolve("remote.p12");
     var keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
-    var made = new ProcessBuilder(keytool, "-genkeypair", "-keystore", keystore.toString(), "-storetype", "PKCS12",
-        "-storepass", "changeit", "-keypass", "changeit", "-alias", "baton", "-keyalg", "EC", "-dname", "CN=localhost",
-        "-ext", "SAN=ip:127.0.0.1", "-validity", "2").redirectErrorStream(true).start();
+    var made =
+        new ProcessBuilder(
+                keytool,
+                "-genkeypair",
+                "-keystore",
+                keystore.toString(),
+                "-storetype",
+                "PKCS12",
+                "-storepass",
+                "changeit",
+                "-keypass",
+                "changeit",
+                "-alias",
+                "baton",
+                "-keyalg",
+                "EC",
+                "-dname",
+                "CN=localhost",
+                "-ext",
+                "SAN=ip:127.0.0.1",
+                "-validity",
+                "2")
+            .redirectErrorStream(true)
+            .start();
     assertThat(made.waitFor()).as(new String(made.getInputStream().readAllBytes())).isZero();
     for (var secret : List.of("token", "password")) {
       Files.writeString(dir.resolve(secret), secret.equals("token") ? "tls-token\n" : "changeit\n");
-      Files.setPosixFilePermissions(dir.resolve(secret), PosixFilePermissions.fromString("rw-------"));
+      Files.setPosixFilePermissions(
+          dir.resolve(secret), PosixFilePermissions.fromString("rw-------"));
     }
     int port = HaproxyFleet.freePort();
-    try (var service = Service.start(dir, Service.sampleConfig("""
+    try (var service =
+        Service.start(
+            dir,
+            Service.sampleConfig(
+                """
         [remote]
         address = "127.0.0.1:%d"
         token_file = "token"
         tls_keystore = "remote.p12"
         tls_password_file = "password"
-        """.formatted(port)))) {
+        """
+                    .formatted(port)))) {
       var trust = KeyStore.getInstance("PKCS12");
       try (var in = new FileInputStream(keystore.toFile())) {
         trust.load(in, "changeit".toCharArray());
@@ -207,12 +294,17 @@ class HaproxyRolloutFailureTest {
       var client = HttpClient.newBuilder().sslContext(tls).build();
       var url = URI.create("https://127.0.0.1:" + port + "/v1/status");
 
-      var withToken = client.send(HttpRequest.newBuilder(url).header("Authorization", "Bearer tls-token").build(),
-          HttpResponse.BodyHandlers.ofString());
-      var without = client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString());
+      var withToken =
+          client.send(
+              HttpRequest.newBuilder(url).header("Authorization", "Bearer tls-token").build(),
+              HttpResponse.BodyHandlers.ofString());
+      var without =
+          client.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofString());
 
       assertThat(withToken.statusCode()).isEqualTo(200);
-      assertThat(withToken.body()).contains("\"active_generation\":1").contains("\"readiness_http\":\"/healthz\"");
+      assertThat(withToken.body())
+          .contains("\"active_generation\":1")
+          .contains("\"readiness_http\":\"/healthz\"");
       assertThat(without.statusCode()).isEqualTo(401);
     }
   }

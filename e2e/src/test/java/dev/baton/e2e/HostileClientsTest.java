@@ -40,39 +40,53 @@ import org.junit.jupiter.api.io.TempDir;
 class HostileClientsTest {
   private static final int N = Integer.getInteger("hostile.connections", 200);
   private static final int SECONDS = Integer.getInteger("hostile.seconds", 15);
+
   /** RemoteApi's request deadline; the agent-check's is taken to be no longer. */
   private static final Duration DEADLINE = Duration.ofSeconds(10);
-  /** For the watchdog's tick, and a machine two cores of which run this test, the service and the supervisor. */
+
+  /**
+   * For the watchdog's tick, and a machine two cores of which run this test, the service and the
+   * supervisor.
+   */
   private static final Duration MARGIN = Duration.ofSeconds(5);
+
   /**
    * The supervisor's RSS ceiling. Not the 64 MiB first asked for: with its shipped flags the
-   * supervisor idles at 60-70 MiB before any client comes (BENCHMARKS.md: 61.5 MiB idle, peaks up to
-   * 94 MiB over thousands of deploys), so the ceiling is the one BENCHMARKS.md holds it to, and the
-   * growth over the RSS before the slow clients is reported beside it.
+   * supervisor idles at 60-70 MiB before any client comes (BENCHMARKS.md: 61.5 MiB idle, peaks up
+   * to 94 MiB over thousands of deploys), so the ceiling is the one BENCHMARKS.md holds it to, and
+   * the growth over the RSS before the slow clients is reported beside it.
    */
   private static final long RSS_LIMIT_KIB = Long.getLong("hostile.maxRssMiB", 96) << 10;
-  /** {@code -Dhostile.agent=false} leaves the agent-check port alone, to measure the remote API by itself. */
+
+  /**
+   * {@code -Dhostile.agent=false} leaves the agent-check port alone, to measure the remote API by
+   * itself.
+   */
   private static final boolean AGENT = !"false".equals(System.getProperty("hostile.agent"));
 
   @TempDir Path dir;
 
   @Test
   void slowClientsOnBothPortsNeitherStopTheSupervisorNorGrowIt() throws Exception {
-    assertThat(openFilesLimit()).as("the test JVM's open-files limit must hold 2N sockets; raise ulimit -n")
+    assertThat(openFilesLimit())
+        .as("the test JVM's open-files limit must hold 2N sockets; raise ulimit -n")
         .isGreaterThan(2L * N + 500);
     var token = dir.resolve("token");
     Files.writeString(token, "hostile-" + System.nanoTime() + "\n");
     Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
     int remotePort = freePort();
     int agentPort = freePort();
-    var config = Service.sampleConfig("""
+    var config =
+        Service.sampleConfig(
+            """
         [remote]
         address = "127.0.0.1:%d"
         token_file = "%s"
 
         [agent]
         address = "127.0.0.1:%d"
-        """.formatted(remotePort, token, agentPort));
+        """
+                .formatted(remotePort, token, agentPort));
     try (var supervisor = Service.start(shippedLauncher(), dir, config)) {
       var remote = new InetSocketAddress("127.0.0.1", remotePort);
       var agent = new InetSocketAddress("127.0.0.1", agentPort);
@@ -87,46 +101,61 @@ class HostileClientsTest {
       var longestStatusGap = new AtomicLong();
       long end = System.nanoTime() + Duration.ofSeconds(SECONDS).toNanos();
 
-      var watcher = Thread.ofPlatform().name("rss").start(() -> {
-        while (System.nanoTime() < end + DEADLINE.plus(MARGIN).toNanos() && supervisor.process.isAlive()) {
-          rss.accumulateAndGet(vmRssKib(supervisor.process.pid()), Math::max);
-          Service.sleep(100);
-        }
-      });
-      var status = Thread.ofPlatform().name("status").start(() -> {
-        long last = System.nanoTime();
-        while (System.nanoTime() < end) {
-          try {
-            var reply = supervisor.call("status", event -> {});
-            if (reply.path("ok").asBoolean()) {
-              statuses.incrementAndGet();
-              long now = System.nanoTime();
-              longestStatusGap.accumulateAndGet(now - last, Math::max);
-              last = now;
-            }
-          } catch (RuntimeException e) {
-            // Counted by its absence.
-          }
-          Service.sleep(200);
-        }
-        longestStatusGap.accumulateAndGet(System.nanoTime() - last, Math::max);
-      });
-      var deployer = Thread.ofPlatform().name("deploy").start(() -> {
-        while (System.nanoTime() < end) {
-          try {
-            var reply = supervisor.deploy();
-            if (reply.path("ok").asBoolean()) {
-              deploys.incrementAndGet();
-              continue;
-            }
-          } catch (RuntimeException e) {
-            // Counted by its absence.
-          }
-          Service.sleep(200);
-        }
-      });
+      var watcher =
+          Thread.ofPlatform()
+              .name("rss")
+              .start(
+                  () -> {
+                    while (System.nanoTime() < end + DEADLINE.plus(MARGIN).toNanos()
+                        && supervisor.process.isAlive()) {
+                      rss.accumulateAndGet(vmRssKib(supervisor.process.pid()), Math::max);
+                      Service.sleep(100);
+                    }
+                  });
+      var status =
+          Thread.ofPlatform()
+              .name("status")
+              .start(
+                  () -> {
+                    long last = System.nanoTime();
+                    while (System.nanoTime() < end) {
+                      try {
+                        var reply = supervisor.call("status", event -> {});
+                        if (reply.path("ok").asBoolean()) {
+                          statuses.incrementAndGet();
+                          long now = System.nanoTime();
+                          longestStatusGap.accumulateAndGet(now - last, Math::max);
+                          last = now;
+                        }
+                      } catch (RuntimeException e) {
+                        // Counted by its absence.
+                      }
+                      Service.sleep(200);
+                    }
+                    longestStatusGap.accumulateAndGet(System.nanoTime() - last, Math::max);
+                  });
+      var deployer =
+          Thread.ofPlatform()
+              .name("deploy")
+              .start(
+                  () -> {
+                    while (System.nanoTime() < end) {
+                      try {
+                        var reply = supervisor.deploy();
+                        if (reply.path("ok").asBoolean()) {
+                          deploys.incrementAndGet();
+                          continue;
+                        }
+                      } catch (RuntimeException e) {
+                        // Counted by its absence.
+                      }
+                      Service.sleep(200);
+                    }
+                  });
 
-      var remoteSlow = new SlowClients("remote API", remote, "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Endless: ");
+      var remoteSlow =
+          new SlowClients(
+              "remote API", remote, "GET /v1/status HTTP/1.1\r\nHost: x\r\nX-Endless: ");
       var agentSlow = new SlowClients("agent-check", agent, "");
       trickle(AGENT ? List.of(remoteSlow, agentSlow) : List.of(remoteSlow), end);
 
@@ -134,17 +163,34 @@ class HostileClientsTest {
       deployer.join();
       watcher.join();
       var log = supervisor.logText();
-      var report = "N=" + N + " D=" + SECONDS + "s: max RSS " + rss.get() / 1024 + " MiB (" + before / 1024
-          + " MiB before the slow clients), " + statuses.get()
-          + " statuses (longest gap " + TimeUnit.NANOSECONDS.toMillis(longestStatusGap.get()) + " ms), " + deploys.get()
-          + " deploys; " + remoteSlow + "; " + agentSlow;
+      var report =
+          "N="
+              + N
+              + " D="
+              + SECONDS
+              + "s: max RSS "
+              + rss.get() / 1024
+              + " MiB ("
+              + before / 1024
+              + " MiB before the slow clients), "
+              + statuses.get()
+              + " statuses (longest gap "
+              + TimeUnit.NANOSECONDS.toMillis(longestStatusGap.get())
+              + " ms), "
+              + deploys.get()
+              + " deploys; "
+              + remoteSlow
+              + "; "
+              + agentSlow;
       System.out.println("HostileClientsTest: " + report);
 
       assertThat(supervisor.process.isAlive()).as(report).isTrue();
       assertThat(log).as(report).doesNotContain("OutOfMemoryError");
       assertThat(rss.get()).as(report).isPositive().isLessThan(RSS_LIMIT_KIB);
       assertThat(statuses.get()).as(report).isGreaterThanOrEqualTo(SECONDS);
-      assertThat(Duration.ofNanos(longestStatusGap.get())).as(report).isLessThan(Duration.ofSeconds(3));
+      assertThat(Duration.ofNanos(longestStatusGap.get()))
+          .as(report)
+          .isLessThan(Duration.ofSeconds(3));
       assertThat(deploys.get()).as(report).isGreaterThanOrEqualTo(3);
       remoteSlow.assertAllClosedByTheServerInTime(report);
       if (AGENT) {
@@ -251,21 +297,34 @@ class HostileClientsTest {
     }
 
     Duration longest() {
-      return Duration.ofNanos(closed.stream().filter(s -> s.connectedAt != 0)
-          .mapToLong(s -> s.closedAt - s.connectedAt).max().orElse(0));
+      return Duration.ofNanos(
+          closed.stream()
+              .filter(s -> s.connectedAt != 0)
+              .mapToLong(s -> s.closedAt - s.connectedAt)
+              .max()
+              .orElse(0));
     }
 
     void assertAllClosedByTheServerInTime(String report) {
       assertThat(open).as(name + " connections the server never closed; " + report).isEmpty();
       assertThat(closed).as(report).isNotEmpty();
-      assertThat(longest()).as(name + ": the longest a slow connection stayed open; " + report)
+      assertThat(longest())
+          .as(name + ": the longest a slow connection stayed open; " + report)
           .isLessThanOrEqualTo(DEADLINE.plus(MARGIN));
     }
 
     @Override
     public String toString() {
-      return name + ": " + closed.size() + " slow connections closed by the server (the longest after "
-          + longest().toMillis() + " ms), " + open.size() + " left open, " + failedToConnect + " failed to connect";
+      return name
+          + ": "
+          + closed.size()
+          + " slow connections closed by the server (the longest after "
+          + longest().toMillis()
+          + " ms), "
+          + open.size()
+          + " left open, "
+          + failedToConnect
+          + " failed to connect";
     }
   }
 
@@ -300,12 +359,15 @@ class HostileClientsTest {
   }
 
   /**
-   * `baton run` as bin/baton starts it, with the flags of bin/lib/supervisor.jvm-options (its
-   * 48 MiB heap among them), so that the RSS measured is that of the supervisor as it ships.
+   * `baton run` as bin/baton starts it, with the flags of bin/lib/supervisor.jvm-options (its 48
+   * MiB heap among them), so that the RSS measured is that of the supervisor as it ships.
    */
   private static List<String> shippedLauncher() throws IOException {
-    var flags = Files.readAllLines(Service.ROOT.resolve("bin/lib/supervisor.jvm-options")).stream()
-        .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    var flags =
+        Files.readAllLines(Service.ROOT.resolve("bin/lib/supervisor.jvm-options")).stream()
+            .map(String::strip)
+            .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+            .toList();
     var launcher = new ArrayList<>(Service.BUILT);
     launcher.addAll(1, flags);
     return launcher;

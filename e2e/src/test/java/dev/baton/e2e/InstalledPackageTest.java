@@ -12,10 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What an operator installs, not the checkout: the `baton` of the .deb (or an unpacked tarball), run
- * with its own Java runtime, serves the light sample it ships, deploys under load with no failed
- * request, rolls back and stops. .ci/run installs the package built by bin/release and runs this with
- * {@code -Dbaton.installed=/usr/bin/baton}; without the property there is nothing installed to test.
+ * What an operator installs, not the checkout: the `baton` of the .deb (or an unpacked tarball),
+ * run with its own Java runtime, serves the light sample it ships, deploys under load with no
+ * failed request, rolls back and stops. .ci/run installs the package built by bin/release and runs
+ * this with {@code -Dbaton.installed=/usr/bin/baton}; without the property there is nothing
+ * installed to test.
  */
 class InstalledPackageTest {
   @TempDir Path dir;
@@ -23,7 +24,8 @@ class InstalledPackageTest {
   @Test
   void theInstalledBatonDeploysUnderLoadRollsBackAndStops() throws Exception {
     var installed = System.getProperty("baton.installed", "");
-    assumeTrue(!installed.isEmpty(), "set -Dbaton.installed=/usr/bin/baton to test an installed package");
+    assumeTrue(
+        !installed.isEmpty(), "set -Dbaton.installed=/usr/bin/baton to test an installed package");
     var launcher = Path.of(installed);
     assertThat(launcher).as("the installed launcher").isExecutable();
     // /usr/bin/baton links to /usr/lib/baton/bin/baton; the samples sit beside bin/ there.
@@ -37,7 +39,8 @@ class InstalledPackageTest {
     assertThat(version.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(versionText).startsWith("baton ").contains("commit ").doesNotContain("dev");
 
-    var config = """
+    var config =
+        """
         [app]
         command = ["/usr/bin/python3", "-S", "%s"]
 
@@ -51,13 +54,21 @@ class InstalledPackageTest {
 
         [drain]
         timeout = "10s"
-        """.formatted(sample);
+        """
+            .formatted(sample);
     try (var service = Service.launch(baton, dir, config)) {
       service.awaitActive(java.time.Duration.ofSeconds(60));
-      assertThat(Files.readString(Path.of("/proc", Long.toString(service.process.pid()), "cmdline")))
+      assertThat(
+              Files.readString(Path.of("/proc", Long.toString(service.process.pid()), "cmdline")))
           .as("the supervisor runs on the package's own runtime")
           .startsWith(home.resolve("runtime/bin/java").toString());
-      var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      var load =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port())
+                  .connectionPerRequest()
+                  .get("/")
+                  .connections(8)
+                  .build());
       for (int i = 0; i < 5; i++) {
         var deploy = service.cli("deploy");
         assertThat(deploy.exit()).as(deploy.output()).isZero();
@@ -69,7 +80,9 @@ class InstalledPackageTest {
       System.out.println("installed package, 5 deploys and a rollback: " + report.summary());
       ZeroDowntimeTest.assertNoFailures(report, service);
       // Generation 5 resumed if it was parked, or its command started again as generation 7.
-      assertThat(service.status().path("active_generation").asInt()).as("active after the rollback").isIn(5, 7);
+      assertThat(service.status().path("active_generation").asInt())
+          .as("active after the rollback")
+          .isIn(5, 7);
 
       var stop = service.cli("stop");
       assertThat(stop.exit()).as(stop.output()).isZero();

@@ -10,7 +10,9 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Starting, stopping and living under systemd: nothing is left behind, and the pid never changes. */
+/**
+ * Starting, stopping and living under systemd: nothing is left behind, and the pid never changes.
+ */
 class LifecycleTest {
   @TempDir Path dir;
 
@@ -27,21 +29,38 @@ class LifecycleTest {
 
         [readiness]
         notify = true
-        """.formatted(Service.toml(List.of("/usr/bin/gunicorn", "--workers", "2", "--chdir", dir.toString(), "wsgi_app:app")));
+        """
+        .formatted(
+            Service.toml(
+                List.of(
+                    "/usr/bin/gunicorn",
+                    "--workers",
+                    "2",
+                    "--chdir",
+                    dir.toString(),
+                    "wsgi_app:app")));
   }
 
   @Test
   void afterBatonStopNoProcessOfTheServiceIsLeft() throws Exception {
     try (var service = Service.start(dir, gunicornConfig())) {
       assertThat(service.deploy().path("ok").asBoolean()).isTrue();
-      var pids = service.status().path("generations").valueStream().map(g -> g.path("pid").asInt()).toList();
+      var pids =
+          service
+              .status()
+              .path("generations")
+              .valueStream()
+              .map(g -> g.path("pid").asInt())
+              .toList();
       assertThat(pids).hasSize(2);
       var stop = service.cli("stop");
       assertThat(stop.exit()).as(stop.output()).isZero();
       assertThat(service.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
       assertThat(service.process.exitValue()).isZero();
       for (var pid : pids) {
-        assertThat(Service.groupAlive(pid)).as("process group %d (gunicorn and its workers)", pid).isFalse();
+        assertThat(Service.groupAlive(pid))
+            .as("process group %d (gunicorn and its workers)", pid)
+            .isFalse();
       }
       assertThat(service.logText()).contains("stopped");
     }
@@ -63,13 +82,17 @@ class LifecycleTest {
     var os = Os.linux();
     try (var notify = os.openNotifySocket(dir.resolve("systemd.notify"))) {
       Files.writeString(dir.resolve("baton.toml"), Service.sampleConfig());
-      var builder = Service.batonCommand(dir, "run", "-c", dir.resolve("baton.toml").toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("supervisor.log").toFile());
+      var builder =
+          Service.batonCommand(dir, "run", "-c", dir.resolve("baton.toml").toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("supervisor.log").toFile());
       builder.environment().put("NOTIFY_SOCKET", notify.path().toString());
       var process = builder.start();
       try {
         var ready = notify.receive().orElseThrow();
-        assertThat(ready.fields()).containsEntry("READY", "1").containsEntry("MAINPID", Long.toString(process.pid()));
+        assertThat(ready.fields())
+            .containsEntry("READY", "1")
+            .containsEntry("MAINPID", Long.toString(process.pid()));
         assertThat(ready.pid()).isEqualTo((int) process.pid());
         var reply = Wire.call(dir.resolve("baton.sock"), Wire.request("deploy"), e -> {});
         assertThat(reply.path("ok").asBoolean()).isTrue();

@@ -20,9 +20,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The issue's log integrity scenario: generations that print numbered lines as fast as a shell
- * loop can, while baton deploys 50 times and rotates the log file many times over, and is told to
- * reopen it now and then. Every line of every generation must be in the files exactly once, whole.
+ * The issue's log integrity scenario: generations that print numbered lines as fast as a shell loop
+ * can, while baton deploys 50 times and rotates the log file many times over, and is told to reopen
+ * it now and then. Every line of every generation must be in the files exactly once, whole.
  */
 class LogIntegrityTest {
   private static final int DEPLOYS = 50;
@@ -37,14 +37,17 @@ class LogIntegrityTest {
           + " while [ $j -lt 50 ]; do i=$((i+1)); j=$((j+1)); echo \"$BATON_GENERATION $i\"; done; sleep 0.02; done";
 
   /** One line of the file: the time, the generation baton says wrote it, and what it wrote. */
-  private static final Pattern LINE = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) gen (\\d+) \\| (\\d+) (\\d+|end)");
+  private static final Pattern LINE =
+      Pattern.compile(
+          "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d) gen (\\d+) \\| (\\d+) (\\d+|end)");
 
   @TempDir Path dir;
 
   @Test
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void everyNumberedLineOfFiftyDeploysIsInTheRotatedFilesExactlyOnceAndWhole() throws Exception {
-    var config = """
+    var config =
+        """
         [app]
         command = %s
 
@@ -62,14 +65,19 @@ class LogIntegrityTest {
         file = "app.log"
         max_size = "64KB"
         keep = %d
-        """.formatted(Service.toml(List.of("/bin/sh", "-c", NUMBERED_LINES)), KEEP);
+        """
+            .formatted(Service.toml(List.of("/bin/sh", "-c", NUMBERED_LINES)), KEEP);
     var log = dir.resolve("app.log");
     Process follower = null;
     String viaCli;
     try (var service = Service.start(dir, config)) {
       // `baton logs -f` from the start, to check that following loses nothing across rotations.
-      follower = Service.batonCommand(dir, "logs", "-f", "--generation", "7", "-c", service.config.toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("follow-7.out").toFile()).start();
+      follower =
+          Service.batonCommand(
+                  dir, "logs", "-f", "--generation", "7", "-c", service.config.toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("follow-7.out").toFile())
+              .start();
       for (int d = 1; d <= DEPLOYS; d++) {
         var reply = service.deploy();
         assertThat(reply.path("ok").asBoolean()).as("deploy %d: %s", d, reply).isTrue();
@@ -109,39 +117,57 @@ class LogIntegrityTest {
       for (var line : Files.readAllLines(file)) {
         lines++;
         var m = LINE.matcher(line);
-        assertThat(m.matches()).as("line %d of %s is whole and not mixed with another: %s", lines, file, line).isTrue();
+        assertThat(m.matches())
+            .as("line %d of %s is whole and not mixed with another: %s", lines, file, line)
+            .isTrue();
         int generation = Integer.parseInt(m.group(2));
-        assertThat(Integer.parseInt(m.group(3))).as("the generation that wrote it, in %s", line).isEqualTo(generation);
-        assertThat(ends).as("nothing from generation %d after its last line", generation).doesNotContainKey(generation);
+        assertThat(Integer.parseInt(m.group(3)))
+            .as("the generation that wrote it, in %s", line)
+            .isEqualTo(generation);
+        assertThat(ends)
+            .as("nothing from generation %d after its last line", generation)
+            .doesNotContainKey(generation);
         byGeneration.computeIfAbsent(generation, g -> new ArrayList<>()).add(line);
         if (m.group(4).equals("end")) {
           ends.put(generation, printed.getOrDefault(generation, List.of()).size());
         } else {
-          printed.computeIfAbsent(generation, g -> new ArrayList<>()).add(Integer.parseInt(m.group(4)));
+          printed
+              .computeIfAbsent(generation, g -> new ArrayList<>())
+              .add(Integer.parseInt(m.group(4)));
         }
       }
     }
     assertThat(printed.keySet()).as("generations that printed").hasSize(DEPLOYS + 1);
-    assertThat(ends.keySet()).as("generations whose last line, printed as they drained, is in").isEqualTo(printed.keySet());
+    assertThat(ends.keySet())
+        .as("generations whose last line, printed as they drained, is in")
+        .isEqualTo(printed.keySet());
     for (Map.Entry<Integer, List<Integer>> e : printed.entrySet()) {
       var numbers = e.getValue();
       for (int i = 0; i < numbers.size(); i++) {
-        assertThat(numbers.get(i)).as("generation %d's line %d", e.getKey(), i + 1).isEqualTo(i + 1);
+        assertThat(numbers.get(i))
+            .as("generation %d's line %d", e.getKey(), i + 1)
+            .isEqualTo(i + 1);
       }
     }
     long numbered = printed.values().stream().mapToLong(List::size).sum();
-    System.out.printf("log integrity: %d lines from %d generations in %d files (%d rotations), each number once%n",
+    System.out.printf(
+        "log integrity: %d lines from %d generations in %d files (%d rotations), each number once%n",
         numbered, printed.size(), files.size(), files.size() - 1);
 
-    assertThat(viaCli.lines().toList()).as("baton logs --generation 12").isEqualTo(byGeneration.get(12));
-    assertThat(Files.readAllLines(dir.resolve("follow-7.out"))).as("baton logs -f --generation 7, across rotations")
+    assertThat(viaCli.lines().toList())
+        .as("baton logs --generation 12")
+        .isEqualTo(byGeneration.get(12));
+    assertThat(Files.readAllLines(dir.resolve("follow-7.out")))
+        .as("baton logs -f --generation 7, across rotations")
         .isEqualTo(byGeneration.get(7));
   }
 
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
-  void withJsonTheSupervisorsOwnLogIsOneJsonObjectPerLineAndAGenerationsLineSaysWhoWroteIt() throws Exception {
-    var config = """
+  void withJsonTheSupervisorsOwnLogIsOneJsonObjectPerLineAndAGenerationsLineSaysWhoWroteIt()
+      throws Exception {
+    var config =
+        """
         [app]
         command = %s
 
@@ -153,7 +179,10 @@ class LogIntegrityTest {
 
         [logs]
         json = true
-        """.formatted(Service.toml(List.of("/bin/sh", "-c", "echo hello from $BATON_GENERATION; exec sleep 600")));
+        """
+            .formatted(
+                Service.toml(
+                    List.of("/bin/sh", "-c", "echo hello from $BATON_GENERATION; exec sleep 600")));
     try (var service = Service.start(dir, config)) {
       var stop = service.cli("stop");
       assertThat(stop.exit()).as(stop.output()).isZero();
@@ -167,11 +196,16 @@ class LogIntegrityTest {
       events.add(json.readTree(line)); // throws, failing the test, on a line that is not JSON
     }
     assertThat(events).allSatisfy(e -> assertThat(e.path("level").isString()).as("%s", e).isTrue());
-    assertThat(events).anySatisfy(e -> {
-      assertThat(e.path("formattedMessage").asString()).isEqualTo("gen 1 | hello from 1");
-      assertThat(e.path("kvpList").toString()).contains("\"generation\":\"1\"").contains("\"stream\":\"stdout\"");
-    });
-    assertThat(events).anySatisfy(e -> assertThat(e.path("formattedMessage").asString()).isEqualTo("stopped"));
+    assertThat(events)
+        .anySatisfy(
+            e -> {
+              assertThat(e.path("formattedMessage").asString()).isEqualTo("gen 1 | hello from 1");
+              assertThat(e.path("kvpList").toString())
+                  .contains("\"generation\":\"1\"")
+                  .contains("\"stream\":\"stdout\"");
+            });
+    assertThat(events)
+        .anySatisfy(e -> assertThat(e.path("formattedMessage").asString()).isEqualTo("stopped"));
   }
 
   private static void hangUp(long pid) throws IOException, InterruptedException {

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Unmodified servers from other ecosystems, installed from Debian, each in the smallest app that
  * shows its normal configuration (examples/node, go, uwsgi, puma): it takes the listener from
  * LISTEN_FDS as its own documentation says, becomes ready by its own means, and drains by its own
- * graceful stop. Each is redeployed 20 times under connection-per-request load (c=8) and
- * keep-alive load at once, and no request may fail.
+ * graceful stop. Each is redeployed 20 times under connection-per-request load (c=8) and keep-alive
+ * load at once, and no request may fail.
  */
 class ServersTest {
   @TempDir Path dir;
@@ -29,67 +29,93 @@ class ServersTest {
     var node = installed("/usr/bin/node", "nodejs");
     // Node has no sd_notify: readiness is its HTTP answer on the private probe listener, which
     // the app serves like any other inherited listener.
-    redeployUnderLoad("node", """
+    redeployUnderLoad(
+        "node",
+        """
         [readiness]
         http = "/healthz"
         timeout = "20s"
-        """, List.of(node.toString(), EXAMPLES.resolve("node/server.js").toString()));
+        """,
+        List.of(node.toString(), EXAMPLES.resolve("node/server.js").toString()));
   }
 
   @Test
   void goTakesActivationListenersAndSaysReadyWithSdNotify() throws Exception {
     installed("/usr/bin/go", "golang-go");
     var server = dir.resolve("go-server");
-    var build = new ProcessBuilder(EXAMPLES.resolve("go/build.sh").toString(), server.toString())
-        .redirectErrorStream(true).start();
+    var build =
+        new ProcessBuilder(EXAMPLES.resolve("go/build.sh").toString(), server.toString())
+            .redirectErrorStream(true)
+            .start();
     var output = new String(build.getInputStream().readAllBytes());
     assertThat(build.waitFor(300, TimeUnit.SECONDS)).isTrue();
-    assertThat(build.exitValue()).as("go build (golang-github-coreos-go-systemd-dev installed?): %s", output).isZero();
-    redeployUnderLoad("go", """
+    assertThat(build.exitValue())
+        .as("go build (golang-github-coreos-go-systemd-dev installed?): %s", output)
+        .isZero();
+    redeployUnderLoad(
+        "go",
+        """
         [readiness]
         notify = true
         timeout = "20s"
-        """, List.of(server.toString()));
+        """,
+        List.of(server.toString()));
   }
 
   @Test
   void uwsgiAttachesTheInheritedSocketsSaysReadyItselfAndDrainsOnSighup() throws Exception {
     // Out of the default run until uWSGI's graceful reload is understood: in one CI run of 40,817
     // requests it reset 3 connections right after accepting them (0 in every earlier run).
-    assumeTrue(Boolean.getBoolean("baton.servers.uwsgi"),
+    assumeTrue(
+        Boolean.getBoolean("baton.servers.uwsgi"),
         "uWSGI's SIGHUP drain lost 3 of 40,817 requests once; run with -Dbaton.servers.uwsgi=true");
     var uwsgi = installed("/usr/bin/uwsgi", "uwsgi");
     installed("/usr/lib/uwsgi/plugins/python3_plugin.so", "uwsgi-plugin-python3");
-    redeployUnderLoad("uwsgi", """
+    redeployUnderLoad(
+        "uwsgi",
+        """
         [readiness]
         notify = true
         timeout = "20s"
-        """, "HUP", List.of(uwsgi.toString(), "--ini", EXAMPLES.resolve("uwsgi/uwsgi.ini").toString()));
+        """,
+        "HUP",
+        List.of(uwsgi.toString(), "--ini", EXAMPLES.resolve("uwsgi/uwsgi.ini").toString()));
   }
 
   @Test
   void pumaBindsToActivatedSocketsAndSaysReadyWithSdNotify() throws Exception {
     var puma = installed("/usr/bin/puma", "puma");
-    redeployUnderLoad("puma", """
+    redeployUnderLoad(
+        "puma",
+        """
         [readiness]
         notify = true
         timeout = "30s"
-        """, List.of(puma.toString(), "--config", EXAMPLES.resolve("puma/puma.rb").toString(),
+        """,
+        List.of(
+            puma.toString(),
+            "--config",
+            EXAMPLES.resolve("puma/puma.rb").toString(),
             EXAMPLES.resolve("puma/config.ru").toString()));
   }
 
   private static Path installed(String path, String debianPackage) {
     var p = Path.of(path);
-    assertThat(p).as("%s is installed by .ci/run (apt-get install %s)", path, debianPackage).exists();
+    assertThat(p)
+        .as("%s is installed by .ci/run (apt-get install %s)", path, debianPackage)
+        .exists();
     return p;
   }
 
-  private void redeployUnderLoad(String name, String readiness, List<String> argv) throws Exception {
+  private void redeployUnderLoad(String name, String readiness, List<String> argv)
+      throws Exception {
     redeployUnderLoad(name, readiness, "TERM", argv);
   }
 
-  private void redeployUnderLoad(String name, String readiness, String drainSignal, List<String> argv) throws Exception {
-    var config = """
+  private void redeployUnderLoad(
+      String name, String readiness, String drainSignal, List<String> argv) throws Exception {
+    var config =
+        """
         [app]
         command = %s
 
@@ -101,17 +127,26 @@ class ServersTest {
         [drain]
         signal = "%s"
         timeout = "20s"
-        """.formatted(Service.toml(argv), readiness, drainSignal);
+        """
+            .formatted(Service.toml(argv), readiness, drainSignal);
     try (var service = Service.start(dir, config)) {
-      var perRequest = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/")
-          .connections(8).build());
-      var keepAlive = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).keepAlive().get("/")
-          .connections(4).build());
+      var perRequest =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port())
+                  .connectionPerRequest()
+                  .get("/")
+                  .connections(8)
+                  .build());
+      var keepAlive =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port()).keepAlive().get("/").connections(4).build());
       ZeroDowntimeTest.redeploy(service, DEPLOYS, 100);
       LoadReport perRequestReport = perRequest.stop();
       LoadReport keepAliveReport = keepAlive.stop();
-      System.out.printf("%s, %d deploys: conn-per-request c=8: %s%n", name, DEPLOYS, perRequestReport.summary());
-      System.out.printf("%s, %d deploys: keep-alive c=4: %s%n", name, DEPLOYS, keepAliveReport.summary());
+      System.out.printf(
+          "%s, %d deploys: conn-per-request c=8: %s%n", name, DEPLOYS, perRequestReport.summary());
+      System.out.printf(
+          "%s, %d deploys: keep-alive c=4: %s%n", name, DEPLOYS, keepAliveReport.summary());
       ZeroDowntimeTest.assertNoFailures(perRequestReport, service);
       ZeroDowntimeTest.assertNoFailures(keepAliveReport, service);
       assertThat(service.status().path("active_generation").asInt()).isEqualTo(DEPLOYS + 1);

@@ -11,9 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import tools.jackson.databind.JsonNode;
@@ -32,8 +32,10 @@ final class Service implements AutoCloseable {
   final Path config;
   final Path log;
   final Process process;
+
   /** The argv that runs `baton`: this build in the test's JVM, or an installed launcher. */
   private final List<String> baton;
+
   /** Concurrent: tests call status and deploy from threads of their own. */
   private final Set<Integer> generationPids = ConcurrentHashMap.newKeySet();
 
@@ -52,14 +54,32 @@ final class Service implements AutoCloseable {
 
   /** The same argv as a list, for {@code deploy -- argv}. */
   static List<String> sampleArgv(String... args) {
-    var words = new ArrayList<>(List.of(JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
-        "-XX:-UsePerfData", "-jar", SAMPLE_JAR.toString()));
+    var words =
+        new ArrayList<>(
+            List.of(
+                JAVA,
+                "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC",
+                "-Xss512k",
+                "-XX:-UsePerfData",
+                "-jar",
+                SAMPLE_JAR.toString()));
     words.addAll(List.of(args));
     return words;
   }
 
   static String toml(List<String> words) {
-    return "[" + String.join(", ", words.stream().map(w -> "\"" + w.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"").toList()) + "]";
+    return "["
+        + String.join(
+            ", ",
+            words.stream()
+                .map(
+                    w ->
+                        "\""
+                            + w.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
+                            + "\"")
+                .toList())
+        + "]";
   }
 
   /** The sample behind one loopback listener, ready by its HTTP probe. */
@@ -79,12 +99,20 @@ final class Service implements AutoCloseable {
         [drain]
         timeout = "10s"
         %s
-        """.formatted(sampleCommand(), String.join("\n", extra));
+        """
+        .formatted(sampleCommand(), String.join("\n", extra));
   }
 
   /** This build's `baton`, in a JVM like the test's own. */
-  static final List<String> BUILT = List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-      "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "dev.baton.cli.Main");
+  static final List<String> BUILT =
+      List.of(
+          JAVA,
+          "--enable-native-access=ALL-UNNAMED",
+          "-XX:+UseSerialGC",
+          "-XX:TieredStopAtLevel=1",
+          "-cp",
+          System.getProperty("java.class.path"),
+          "dev.baton.cli.Main");
 
   static ProcessBuilder batonCommand(Path dir, String... args) {
     return batonCommand(BUILT, dir, args);
@@ -101,7 +129,10 @@ final class Service implements AutoCloseable {
     return start(BUILT, dir, toml);
   }
 
-  /** Starts `baton run` through {@code baton}, the argv of a launcher, and waits until a generation is active. */
+  /**
+   * Starts `baton run` through {@code baton}, the argv of a launcher, and waits until a generation
+   * is active.
+   */
   static Service start(List<String> baton, Path dir, String toml) throws IOException {
     var service = launch(baton, dir, toml);
     try {
@@ -118,13 +149,16 @@ final class Service implements AutoCloseable {
     return launch(BUILT, dir, toml);
   }
 
-  /** Starts `baton run` through {@code baton}, the argv of a launcher, without waiting for anything. */
+  /**
+   * Starts `baton run` through {@code baton}, the argv of a launcher, without waiting for anything.
+   */
   static Service launch(List<String> baton, Path dir, String toml) throws IOException {
     Files.writeString(dir.resolve("baton.toml"), toml);
-    var process = batonCommand(baton, dir, "run", "-c", dir.resolve("baton.toml").toString())
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("supervisor.log").toFile())
-        .start();
+    var process =
+        batonCommand(baton, dir, "run", "-c", dir.resolve("baton.toml").toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("supervisor.log").toFile())
+            .start();
     return new Service(dir, process, baton);
   }
 
@@ -132,7 +166,8 @@ final class Service implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new AssertionError("baton run exited with " + process.exitValue() + ":\n" + logText());
+        throw new AssertionError(
+            "baton run exited with " + process.exitValue() + ":\n" + logText());
       }
       try {
         var status = status();
@@ -168,20 +203,29 @@ final class Service implements AutoCloseable {
 
   /** Deploys the config's command (or argv) and returns the supervisor's final reply. */
   JsonNode deploy(List<String> argv) {
-    var request = new Request.Deploy(argv.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(argv), java.util.Map.of(), false);
-    return Wire.call(dir.resolve("baton.sock"), request, event -> generationPids.add(event.path("pid").asInt()));
+    var request =
+        new Request.Deploy(
+            argv.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(argv),
+            java.util.Map.of(),
+            false);
+    return Wire.call(
+        dir.resolve("baton.sock"), request, event -> generationPids.add(event.path("pid").asInt()));
   }
 
   JsonNode deploy() {
     return deploy(List.of());
   }
 
-  /** Rolls back and returns the supervisor's final reply; each step's event goes to {@code events}. */
+  /**
+   * Rolls back and returns the supervisor's final reply; each step's event goes to {@code events}.
+   */
   JsonNode rollback(Consumer<JsonNode> events) {
-    return call("rollback", event -> {
-      generationPids.add(event.path("pid").asInt());
-      events.accept(event);
-    });
+    return call(
+        "rollback",
+        event -> {
+          generationPids.add(event.path("pid").asInt());
+          events.accept(event);
+        });
   }
 
   /** Runs the `baton` CLI as its own process; returns exit status and output. */
@@ -236,15 +280,18 @@ final class Service implements AutoCloseable {
 
   static boolean groupAlive(int pgid) throws IOException {
     try (var procs = Files.list(Path.of("/proc"))) {
-      return procs.filter(p -> p.getFileName().toString().matches("\\d+")).anyMatch(p -> {
-        try {
-          var stat = Files.readString(p.resolve("stat"));
-          var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-          return Integer.parseInt(fields[2]) == pgid && !fields[0].equals("Z");
-        } catch (IOException | RuntimeException e) {
-          return false;
-        }
-      });
+      return procs
+          .filter(p -> p.getFileName().toString().matches("\\d+"))
+          .anyMatch(
+              p -> {
+                try {
+                  var stat = Files.readString(p.resolve("stat"));
+                  var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                  return Integer.parseInt(fields[2]) == pgid && !fields[0].equals("Z");
+                } catch (IOException | RuntimeException e) {
+                  return false;
+                }
+              });
     }
   }
 

@@ -15,10 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * JVM warm-up before promotion, measured: the same JIT-sensitive sample ({@code --work-cpu}, real
- * computation per request that the JIT makes many times faster) deployed with and without
- * {@code [warmup]}, side by side in one run, under the same paced connection-per-request load.
- * Each round deploys a fresh JVM to each service, in turn, and keeps the latencies of the requests
- * that start in the first 5 s after its promotion; the rounds are pooled per service.
+ * computation per request that the JIT makes many times faster) deployed with and without {@code
+ * [warmup]}, side by side in one run, under the same paced connection-per-request load. Each round
+ * deploys a fresh JVM to each service, in turn, and keeps the latencies of the requests that start
+ * in the first 5 s after its promotion; the rounds are pooled per service.
  *
  * <p>A cold sample here takes about 200 ms for its first request, 25 ms for the next, then 2 to 5
  * ms each until some 400 requests have run, and 0.3 to 0.5 ms from then on.
@@ -39,7 +39,8 @@ class WarmUpTest {
 
   @Test
   void warmUpBeforePromotionCutsTheLatencyOfTheFirstFiveSecondsAfterPromotion() throws Exception {
-    var warmup = """
+    var warmup =
+        """
         [warmup]
         urls = ["/"]
         requests = 5000
@@ -57,41 +58,71 @@ class WarmUpTest {
       }
       var without = new Latencies(coldLatencies);
       var with = new Latencies(warmLatencies);
-      System.out.printf("warm-up (--work-cpu, %d rounds pooled), the first 5 s after promotion:%n"
-          + "  without [warmup]: %s%n  with [warmup]:    %s%n  p99 ratio %.1fx, mean ratio %.1fx%n",
-          ROUNDS, without, with, without.percentile(99) / with.percentile(99), without.mean() / with.mean());
+      System.out.printf(
+          "warm-up (--work-cpu, %d rounds pooled), the first 5 s after promotion:%n"
+              + "  without [warmup]: %s%n  with [warmup]:    %s%n  p99 ratio %.1fx, mean ratio %.1fx%n",
+          ROUNDS,
+          without,
+          with,
+          without.percentile(99) / with.percentile(99),
+          without.mean() / with.mean());
       // The mean, not the p99, is asserted: on a shared machine a few scheduling delays of others'
-      // making can rule a p99 on either side, while the cold JIT's cost shows in every early request.
-      assertThat(with.mean()).as("mean latency with warm-up, against %s without", without).isLessThan(without.mean());
+      // making can rule a p99 on either side, while the cold JIT's cost shows in every early
+      // request.
+      assertThat(with.mean())
+          .as("mean latency with warm-up, against %s without", without)
+          .isLessThan(without.mean());
     }
   }
 
   private static String config(String extra) {
     // Full tiered compilation (the other tests stop at C1 to start fast): what production runs.
-    var command = Service.toml(List.of(Service.JAVA, "-XX:+UseSerialGC", "-XX:-UsePerfData", "-jar",
-        Service.SAMPLE_JAR.toString(), WORK));
-    return Service.sampleConfig(extra).replaceFirst("command = .*", Matcher.quoteReplacement("command = " + command));
+    var command =
+        Service.toml(
+            List.of(
+                Service.JAVA,
+                "-XX:+UseSerialGC",
+                "-XX:-UsePerfData",
+                "-jar",
+                Service.SAMPLE_JAR.toString(),
+                WORK));
+    return Service.sampleConfig(extra)
+        .replaceFirst("command = .*", Matcher.quoteReplacement("command = " + command));
   }
 
-  /** Deploys under load; returns the latencies in µs of the requests started in the 5 s after promotion. */
+  /**
+   * Deploys under load; returns the latencies in µs of the requests started in the 5 s after
+   * promotion.
+   */
   private static List<Long> firstSecondsAfterPromotion(Service service, String label, int round) {
     // Paced, so that latency shows each request's own cost, which is what the JIT changes, rather
     // than time spent queueing behind others.
-    var load = LoadGenerator.start(ZeroDowntimeTest.load(service.port()).connectionPerRequest().get("/")
-        .connections(4).pause(Duration.ofMillis(PAUSE_MILLIS)).build());
+    var load =
+        LoadGenerator.start(
+            ZeroDowntimeTest.load(service.port())
+                .connectionPerRequest()
+                .get("/")
+                .connections(4)
+                .pause(Duration.ofMillis(PAUSE_MILLIS))
+                .build());
     var promotedMicros = new AtomicLong(-1);
     var events = new ArrayList<String>();
     Service.sleep(300);
-    var reply = service.call("deploy", event -> {
-      if (event.path("event").asString().equals("promoted")) {
-        promotedMicros.set((System.nanoTime() - load.startNanos()) / 1000);
-      }
-      events.add(event.path("event").asString() + " " + event.path("detail").asString());
-    });
+    var reply =
+        service.call(
+            "deploy",
+            event -> {
+              if (event.path("event").asString().equals("promoted")) {
+                promotedMicros.set((System.nanoTime() - load.startNanos()) / 1000);
+              }
+              events.add(event.path("event").asString() + " " + event.path("detail").asString());
+            });
     assertThat(reply.path("ok").asBoolean()).as(reply.toString()).isTrue();
     Service.sleep(WINDOW_MICROS / 1000 + 500);
     LoadReport report = load.stop();
-    assertThat(report.failed()).as("failed: %s %s", report.failures(), report.failureMessages()).isZero();
+    assertThat(report.failed())
+        .as("failed: %s %s", report.failures(), report.failureMessages())
+        .isZero();
 
     var latencies = new ArrayList<Long>();
     var bySecond = new ArrayList<List<Long>>();
@@ -99,15 +130,26 @@ class WarmUpTest {
       bySecond.add(new ArrayList<>());
     }
     long from = promotedMicros.get();
-    report.forEachRequest((startMicros, latencyMicros, failure) -> {
-      if (startMicros >= from && startMicros < from + WINDOW_MICROS) {
-        latencies.add(latencyMicros);
-        bySecond.get((int) ((startMicros - from) / 1_000_000)).add(latencyMicros);
-      }
-    });
-    System.out.printf("round %d %s: %s; p99 by second %s%s%n", round, label, new Latencies(latencies),
-        bySecond.stream().map(l -> l.isEmpty() ? "-" : String.format("%.1f", new Latencies(l).percentile(99))).toList(),
-        events.stream().filter(e -> e.startsWith("warmed")).map(e -> "; " + e).findFirst().orElse(""));
+    report.forEachRequest(
+        (startMicros, latencyMicros, failure) -> {
+          if (startMicros >= from && startMicros < from + WINDOW_MICROS) {
+            latencies.add(latencyMicros);
+            bySecond.get((int) ((startMicros - from) / 1_000_000)).add(latencyMicros);
+          }
+        });
+    System.out.printf(
+        "round %d %s: %s; p99 by second %s%s%n",
+        round,
+        label,
+        new Latencies(latencies),
+        bySecond.stream()
+            .map(l -> l.isEmpty() ? "-" : String.format("%.1f", new Latencies(l).percentile(99)))
+            .toList(),
+        events.stream()
+            .filter(e -> e.startsWith("warmed"))
+            .map(e -> "; " + e)
+            .findFirst()
+            .orElse(""));
     return latencies;
   }
 
@@ -118,7 +160,8 @@ class WarmUpTest {
     }
 
     double percentile(double percentile) {
-      return sorted.get(Math.max(0, (int) Math.ceil(percentile / 100 * sorted.size()) - 1)) / 1000.0;
+      return sorted.get(Math.max(0, (int) Math.ceil(percentile / 100 * sorted.size()) - 1))
+          / 1000.0;
     }
 
     double mean() {
@@ -127,8 +170,14 @@ class WarmUpTest {
 
     @Override
     public String toString() {
-      return String.format("%d requests, mean %.2f ms, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
-          sorted.size(), mean(), percentile(50), percentile(90), percentile(99), sorted.getLast() / 1000.0);
+      return String.format(
+          "%d requests, mean %.2f ms, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms",
+          sorted.size(),
+          mean(),
+          percentile(50),
+          percentile(90),
+          percentile(99),
+          sorted.getLast() / 1000.0);
     }
   }
 }

@@ -11,8 +11,8 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The control socket as the tests read it: protocol's client sends the request, and the lines
- * come back as the JSON on the wire, so that the tests assert what any client sees.
+ * The control socket as the tests read it: protocol's client sends the request, and the lines come
+ * back as the JSON on the wire, so that the tests assert what any client sees.
  */
 final class Wire {
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -20,7 +20,9 @@ final class Wire {
   private Wire() {}
 
   static JsonNode call(Path socket, Request request, Consumer<JsonNode> events) {
-    var reply = new ControlClient(socket).call(request, event -> events.accept(JSON.readTree(Codec.encode(event))));
+    var reply =
+        new ControlClient(socket)
+            .call(request, event -> events.accept(JSON.readTree(Codec.encode(event))));
     return JSON.readTree(Codec.encode(reply));
   }
 

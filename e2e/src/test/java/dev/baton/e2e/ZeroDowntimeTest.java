@@ -15,14 +15,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The mission: redeploying under load loses zero requests. Real `baton run`, real generations,
- * real sockets, real load; the count of failed requests is asserted exactly.
+ * The mission: redeploying under load loses zero requests. Real `baton run`, real generations, real
+ * sockets, real load; the count of failed requests is asserted exactly.
  */
 class ZeroDowntimeTest {
   @TempDir Path dir;
 
   static Load.Builder load(int port) {
-    return Load.to(new InetSocketAddress("127.0.0.1", port)).duration(Duration.ofMinutes(5)).timeout(Duration.ofSeconds(10));
+    return Load.to(new InetSocketAddress("127.0.0.1", port))
+        .duration(Duration.ofMinutes(5))
+        .timeout(Duration.ofSeconds(10));
   }
 
   /** Deploys {@code times} times, each promotion at least {@code gapMillis} after the last. */
@@ -44,7 +46,9 @@ class ZeroDowntimeTest {
   @Test
   void fiftyRedeploysOfTheJavaSampleUnderConnectionPerRequestLoadFailNoRequest() throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load = LoadGenerator.start(load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      var load =
+          LoadGenerator.start(
+              load(service.port()).connectionPerRequest().get("/").connections(8).build());
       redeploy(service, 50, 100);
       var report = load.stop();
       System.out.println("conn-per-request, 50 redeploys of the Java sample: " + report.summary());
@@ -57,8 +61,11 @@ class ZeroDowntimeTest {
   void redeploysUnderKeepAliveLoadWithPostsFailNoRequest() throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
       var body = "x".repeat(1024).getBytes(StandardCharsets.US_ASCII);
-      var gets = LoadGenerator.start(load(service.port()).keepAlive().get("/").connections(12).build());
-      var posts = LoadGenerator.start(load(service.port()).keepAlive().post("/items", body).connections(4).build());
+      var gets =
+          LoadGenerator.start(load(service.port()).keepAlive().get("/").connections(12).build());
+      var posts =
+          LoadGenerator.start(
+              load(service.port()).keepAlive().post("/items", body).connections(4).build());
       redeploy(service, 20, 150);
       var getReport = gets.stop();
       var postReport = posts.stop();
@@ -72,11 +79,14 @@ class ZeroDowntimeTest {
   @Test
   void anUnmodifiedGunicornAppIsRedeployedUnderLoadWithNoFailure() throws Exception {
     var gunicorn = Path.of("/usr/bin/gunicorn");
-    assertThat(gunicorn).as("gunicorn is installed by .ci/run (apt-get install gunicorn)").isExecutable();
+    assertThat(gunicorn)
+        .as("gunicorn is installed by .ci/run (apt-get install gunicorn)")
+        .isExecutable();
     try (var in = getClass().getResourceAsStream("/wsgi_app.py")) {
       Files.write(dir.resolve("wsgi_app.py"), in.readAllBytes());
     }
-    var config = """
+    var config =
+        """
         [app]
         command = %s
 
@@ -87,10 +97,22 @@ class ZeroDowntimeTest {
         [readiness]
         notify = true
         timeout = "20s"
-        """.formatted(Service.toml(List.of(gunicorn.toString(), "--workers", "2", "--graceful-timeout", "10",
-            "--chdir", dir.toString(), "wsgi_app:app")));
+        """
+            .formatted(
+                Service.toml(
+                    List.of(
+                        gunicorn.toString(),
+                        "--workers",
+                        "2",
+                        "--graceful-timeout",
+                        "10",
+                        "--chdir",
+                        dir.toString(),
+                        "wsgi_app:app")));
     try (var service = Service.start(dir, config)) {
-      var load = LoadGenerator.start(load(service.port()).connectionPerRequest().get("/").connections(8).build());
+      var load =
+          LoadGenerator.start(
+              load(service.port()).connectionPerRequest().get("/").connections(8).build());
       redeploy(service, 20, 100);
       var report = load.stop();
       System.out.println("conn-per-request, 20 redeploys of gunicorn: " + report.summary());

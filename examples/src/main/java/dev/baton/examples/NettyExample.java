@@ -107,8 +107,7 @@ public final class NettyExample {
   private static final class Answer extends SimpleChannelInboundHandler<FullHttpRequest> {
     @Override
     protected void channelRead0(ChannelHandlerContext context, FullHttpRequest request) {
-      Reply reply =
-          Reply.to(request.method().name(), new QueryStringDecoder(request.uri()).path());
+      Reply reply = Reply.to(request.method().name(), new QueryStringDecoder(request.uri()).path());
       FullHttpResponse response =
           new DefaultFullHttpResponse(
               HttpVersion.HTTP_1_1,

@@ -12,7 +12,9 @@ import java.nio.file.Path;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
 
-/** An embedded Tomcat app under baton: {@code java -cp ... dev.baton.examples.TomcatExample [port]}. */
+/**
+ * An embedded Tomcat app under baton: {@code java -cp ... dev.baton.examples.TomcatExample [port]}.
+ */
 public final class TomcatExample {
   private TomcatExample() {}
 

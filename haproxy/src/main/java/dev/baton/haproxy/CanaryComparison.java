@@ -22,15 +22,22 @@ record CanaryComparison(Rate canary, Rate others) {
 
     @Override
     public String toString() {
-      return String.format(Locale.ROOT, "%d of %d failed (%.1f%%)", errors, requests, ratio() * 100);
+      return String.format(
+          Locale.ROOT, "%d of %d failed (%.1f%%)", errors, requests, ratio() * 100);
     }
   }
 
-  static CanaryComparison between(Map<String, ServerStats> before, Map<String, ServerStats> after, String canary, Collection<String> others) {
-    return new CanaryComparison(rate(before, after, java.util.List.of(canary)), rate(before, after, others));
+  static CanaryComparison between(
+      Map<String, ServerStats> before,
+      Map<String, ServerStats> after,
+      String canary,
+      Collection<String> others) {
+    return new CanaryComparison(
+        rate(before, after, java.util.List.of(canary)), rate(before, after, others));
   }
 
-  private static Rate rate(Map<String, ServerStats> before, Map<String, ServerStats> after, Collection<String> servers) {
+  private static Rate rate(
+      Map<String, ServerStats> before, Map<String, ServerStats> after, Collection<String> servers) {
     long requests = 0;
     long errors = 0;
     for (var name : servers) {

@@ -39,26 +39,51 @@ final class ControlSocketHost implements Host {
 
   @Override
   public Status status() {
-    return call(new Request.GetStatus(), "status", Reply.StatusReply.class, timeout, e -> {}).status();
+    return call(new Request.GetStatus(), "status", Reply.StatusReply.class, timeout, e -> {})
+        .status();
   }
 
   @Override
-  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
+  public Reply.Done deploy(
+      Optional<List<String>> argv,
+      Map<String, String> env,
+      Duration timeout,
+      Consumer<DeployEvent> events) {
     return call(new Request.Deploy(argv, env, true), "deploy", Reply.Done.class, timeout, events);
   }
 
   @Override
   public Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events) {
-    return call(new Request.Rollback(Optional.of(reason), true), "rollback", Reply.Done.class, timeout, events);
+    return call(
+        new Request.Rollback(Optional.of(reason), true),
+        "rollback",
+        Reply.Done.class,
+        timeout,
+        events);
   }
 
-  private <T extends Reply> T call(Request request, String command, Class<T> expected, Duration limit,
+  private <T extends Reply> T call(
+      Request request,
+      String command,
+      Class<T> expected,
+      Duration limit,
       Consumer<DeployEvent> events) {
     Reply reply;
     try {
-      reply = TimeLimit.call(limit, () -> new ControlClient(socket).call(request, events),
-          () -> new HostException("the supervisor at " + target + " did not finish '" + command + "' within "
-              + limit.toSeconds() + " s; check its log (is it stuck, or stopped with SIGSTOP?)", true));
+      reply =
+          TimeLimit.call(
+              limit,
+              () -> new ControlClient(socket).call(request, events),
+              () ->
+                  new HostException(
+                      "the supervisor at "
+                          + target
+                          + " did not finish '"
+                          + command
+                          + "' within "
+                          + limit.toSeconds()
+                          + " s; check its log (is it stuck, or stopped with SIGSTOP?)",
+                      true));
     } catch (ControlClient.ControlException e) {
       throw new HostException(e.getMessage(), true);
     }

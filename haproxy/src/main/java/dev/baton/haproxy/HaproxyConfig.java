@@ -26,7 +26,8 @@ public final class HaproxyConfig {
    */
   public HaproxyConfig(String backend, List<Server> servers, String checkPath, Duration inter) {
     if (!checkPath.startsWith("/") || checkPath.chars().anyMatch(c -> c <= ' ')) {
-      throw new IllegalArgumentException("the check path must start with / and have no spaces, e.g. /healthz");
+      throw new IllegalArgumentException(
+          "the check path must start with / and have no spaces, e.g. /healthz");
     }
     if (servers.isEmpty()) {
       throw new IllegalArgumentException("a backend needs at least one server");
@@ -40,37 +41,71 @@ public final class HaproxyConfig {
   /** The backend section. */
   public String backend() {
     var out = new StringBuilder();
-    out.append("# Written by `baton haproxy-config` for ").append(servers.size()).append(" server(s).\n");
+    out.append("# Written by `baton haproxy-config` for ")
+        .append(servers.size())
+        .append(" server(s).\n");
     out.append("backend ").append(backend).append('\n');
     line(out, "mode http");
     line(out, "balance roundrobin");
-    comment(out, "HAProxy's own health check, on the path of baton's readiness probe. A rollout marks a freshly");
-    comment(out, "deployed server down, and only this check, passing 'rise' times in a row, brings it back.");
+    comment(
+        out,
+        "HAProxy's own health check, on the path of baton's readiness probe. A rollout marks a freshly");
+    comment(
+        out,
+        "deployed server down, and only this check, passing 'rise' times in a row, brings it back.");
     line(out, "option httpchk");
     line(out, "http-check send meth GET uri " + checkPath + " ver HTTP/1.1 hdr Host baton-check");
     line(out, "http-check expect status 200");
-    line(out, "default-server inter " + ms(inter) + " fastinter " + ms(atLeast(inter.dividedBy(4)))
-        + " downinter " + ms(atLeast(inter.dividedBy(2))) + " rise 2 fall 2");
-    comment(out, "A request that found no connection, got nothing back, or got a 503 is sent again, each time to");
+    line(
+        out,
+        "default-server inter "
+            + ms(inter)
+            + " fastinter "
+            + ms(atLeast(inter.dividedBy(4)))
+            + " downinter "
+            + ms(atLeast(inter.dividedBy(2)))
+            + " rise 2 fall 2");
+    comment(
+        out,
+        "A request that found no connection, got nothing back, or got a 503 is sent again, each time to");
     comment(out, "another server...");
     line(out, "retry-on conn-failure empty-response response-timeout 503");
     line(out, "retries 3");
     line(out, "option redispatch 1");
-    comment(out, "...but past the connection only if sending it twice is harmless: a POST that reached a server");
+    comment(
+        out,
+        "...but past the connection only if sending it twice is harmless: a POST that reached a server");
     comment(out, "may have done its work there.");
     line(out, "http-request disable-l7-retry if !METH_GET !METH_OPTIONS");
     line(out, "timeout connect 2s");
     line(out, "timeout server 30s");
     line(out, "timeout check 2s");
-    comment(out, "weight 100: a canary's or an agent's percentage of a weight of 1 would round to 0.");
-    comment(out, "The agent-check answers 'drain' while its host deploys, then 'ready' once to undo that, and");
-    comment(out, "'up' otherwise: never a 'ready' that would cancel a drain set on the stats socket.");
-    comment(out, "agent-send names the server line, so that each line polled from one address gets its own 'ready'.");
+    comment(
+        out, "weight 100: a canary's or an agent's percentage of a weight of 1 would round to 0.");
+    comment(
+        out,
+        "The agent-check answers 'drain' while its host deploys, then 'ready' once to undo that, and");
+    comment(
+        out, "'up' otherwise: never a 'ready' that would cancel a drain set on the stats socket.");
+    comment(
+        out,
+        "agent-send names the server line, so that each line polled from one address gets its own 'ready'.");
     for (var s : servers) {
       var line = new StringBuilder("server " + s.name() + " " + s.address() + " check weight 100");
-      s.agent().ifPresent(a -> line.append(" agent-check agent-addr ").append(a.getAddress().getHostAddress())
-          .append(" agent-port ").append(a.getPort()).append(" agent-inter ").append(ms(inter))
-          .append(" agent-send \"").append(backend).append('/').append(s.name()).append("\\n\""));
+      s.agent()
+          .ifPresent(
+              a ->
+                  line.append(" agent-check agent-addr ")
+                      .append(a.getAddress().getHostAddress())
+                      .append(" agent-port ")
+                      .append(a.getPort())
+                      .append(" agent-inter ")
+                      .append(ms(inter))
+                      .append(" agent-send \"")
+                      .append(backend)
+                      .append('/')
+                      .append(s.name())
+                      .append("\\n\""));
       line(out, line.toString());
     }
     return out.toString();
@@ -99,7 +134,9 @@ public final class HaproxyConfig {
             bind %s
             default_backend %s
 
-        """.formatted(socket, backend, bind, backend) + backend();
+        """
+            .formatted(socket, backend, bind, backend)
+        + backend();
   }
 
   private static void line(StringBuilder out, String text) {

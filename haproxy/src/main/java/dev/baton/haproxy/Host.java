@@ -41,9 +41,15 @@ public interface Host {
    * @throws HostException when the deploy failed (the supervisor's reason), or the supervisor could
    *     not be reached or did not finish within {@code timeout}
    */
-  Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events);
+  Reply.Done deploy(
+      Optional<List<String>> argv,
+      Map<String, String> env,
+      Duration timeout,
+      Consumer<DeployEvent> events);
 
-  /** Makes the previous generation active again, as {@code baton rollback} does; waits like deploy. */
+  /**
+   * Makes the previous generation active again, as {@code baton rollback} does; waits like deploy.
+   */
   Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events);
 
   /** The config of a supervisor given by its config file; empty for a socket or a URL. */
@@ -68,13 +74,18 @@ public interface Host {
    */
   static Host of(String target, Optional<Path> tokenFile, Duration timeout) {
     if (target.startsWith("http://") || target.startsWith("https://")) {
-      var file = tokenFile.orElseThrow(() -> new IllegalArgumentException(
-          target + " is a remote API: pass --token-file with its bearer token (the file named by [remote] token_file on that host)"));
+      var file =
+          tokenFile.orElseThrow(
+              () ->
+                  new IllegalArgumentException(
+                      target
+                          + " is a remote API: pass --token-file with its bearer token (the file named by [remote] token_file on that host)"));
       String token;
       try {
         token = Files.readString(file).strip();
       } catch (IOException e) {
-        throw new IllegalArgumentException("cannot read the token file " + file + ": " + e.getMessage());
+        throw new IllegalArgumentException(
+            "cannot read the token file " + file + ": " + e.getMessage());
       }
       if (token.isEmpty()) {
         throw new IllegalArgumentException("the token file " + file + " is empty");
@@ -83,7 +94,9 @@ public interface Host {
     }
     var path = Path.of(target);
     if (Files.isDirectory(path)) {
-      throw new IllegalArgumentException(target + " is a directory; give a supervisor's baton.toml, its control socket, or its API URL");
+      throw new IllegalArgumentException(
+          target
+              + " is a directory; give a supervisor's baton.toml, its control socket, or its API URL");
     }
     if (target.endsWith(".toml") || Files.isRegularFile(path)) {
       var config = Config.load(path);

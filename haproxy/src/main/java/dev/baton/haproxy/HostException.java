@@ -22,11 +22,19 @@ public final class HostException extends RuntimeException {
    */
   static <T extends Reply> T expect(Reply reply, Class<T> type, String target, String command) {
     if (reply instanceof Reply.Failed failed) {
-      throw new HostException("the supervisor at " + target + " refused '" + command + "': " + failed.error(), false);
+      throw new HostException(
+          "the supervisor at " + target + " refused '" + command + "': " + failed.error(), false);
     }
     if (!type.isInstance(reply)) {
-      throw new HostException("the supervisor at " + target + " answered '" + command + "' with " + reply
-          + "; is it a baton of another version?", true);
+      throw new HostException(
+          "the supervisor at "
+              + target
+              + " answered '"
+              + command
+              + "' with "
+              + reply
+              + "; is it a baton of another version?",
+          true);
     }
     return type.cast(reply);
   }

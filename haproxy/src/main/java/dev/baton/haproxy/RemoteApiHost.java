@@ -42,9 +42,11 @@ final class RemoteApiHost implements Host {
     this.base = base;
     this.token = token;
     this.timeout = timeout;
-    this.client = HttpClient.newBuilder()
-        .connectTimeout(timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5))
-        .build();
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(
+                timeout.compareTo(Duration.ofSeconds(5)) < 0 ? timeout : Duration.ofSeconds(5))
+            .build();
   }
 
   @Override
@@ -59,31 +61,46 @@ final class RemoteApiHost implements Host {
 
   @Override
   public Optional<InetSocketAddress> agent() {
-    return service.flatMap(Service::agent).map(text -> {
-      int colon = text.lastIndexOf(':');
-      return new InetSocketAddress(text.substring(0, colon).replaceAll("^\\[|\\]$", ""),
-          Integer.parseInt(text.substring(colon + 1)));
-    });
+    return service
+        .flatMap(Service::agent)
+        .map(
+            text -> {
+              int colon = text.lastIndexOf(':');
+              return new InetSocketAddress(
+                  text.substring(0, colon).replaceAll("^\\[|\\]$", ""),
+                  Integer.parseInt(text.substring(colon + 1)));
+            });
   }
 
   @Override
   public Status status() {
     var request = request("/v1/status").timeout(timeout).GET().build();
     var answer = lines(request, timeout, "status", e -> {});
-    var status = HostException.expect(answer.reply(), Reply.StatusReply.class, target, "status").status();
+    var status =
+        HostException.expect(answer.reply(), Reply.StatusReply.class, target, "status").status();
     service = Codec.decodeService(answer.line());
     return status;
   }
 
   @Override
-  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration limit, Consumer<DeployEvent> events) {
-    var answer = lines(post("/v1/deploy", new Request.Deploy(argv, env, true)), limit, "deploy", events);
+  public Reply.Done deploy(
+      Optional<List<String>> argv,
+      Map<String, String> env,
+      Duration limit,
+      Consumer<DeployEvent> events) {
+    var answer =
+        lines(post("/v1/deploy", new Request.Deploy(argv, env, true)), limit, "deploy", events);
     return HostException.expect(answer.reply(), Reply.Done.class, target, "deploy");
   }
 
   @Override
   public Reply.Done rollback(String reason, Duration limit, Consumer<DeployEvent> events) {
-    var answer = lines(post("/v1/rollback", new Request.Rollback(Optional.of(reason), true)), limit, "rollback", events);
+    var answer =
+        lines(
+            post("/v1/rollback", new Request.Rollback(Optional.of(reason), true)),
+            limit,
+            "rollback",
+            events);
     return HostException.expect(answer.reply(), Reply.Done.class, target, "rollback");
   }
 
@@ -104,11 +121,25 @@ final class RemoteApiHost implements Host {
   /** The final line of an answer, as it came (for what only the remote API says) and decoded. */
   private record Answer(Reply reply, String line) {}
 
-  /** Sends the request; events before the final line go to {@code events}; the final line is returned. */
-  private Answer lines(HttpRequest request, Duration limit, String command, Consumer<DeployEvent> events) {
-    return TimeLimit.call(limit, () -> send(request, command, events),
-        () -> new HostException("the supervisor at " + target + " did not finish '" + command + "' within "
-            + limit.toSeconds() + " s; check that host and its supervisor's log", true));
+  /**
+   * Sends the request; events before the final line go to {@code events}; the final line is
+   * returned.
+   */
+  private Answer lines(
+      HttpRequest request, Duration limit, String command, Consumer<DeployEvent> events) {
+    return TimeLimit.call(
+        limit,
+        () -> send(request, command, events),
+        () ->
+            new HostException(
+                "the supervisor at "
+                    + target
+                    + " did not finish '"
+                    + command
+                    + "' within "
+                    + limit.toSeconds()
+                    + " s; check that host and its supervisor's log",
+                true));
   }
 
   private Answer send(HttpRequest request, String command, Consumer<DeployEvent> events) {
@@ -116,16 +147,35 @@ final class RemoteApiHost implements Host {
     try {
       response = client.send(request, HttpResponse.BodyHandlers.ofLines());
     } catch (HttpConnectTimeoutException e) {
-      throw new HostException("cannot reach the supervisor at " + target + ": no connection within "
-          + timeout.toSeconds() + " s; check the host, its [remote] address and any firewall", true);
+      throw new HostException(
+          "cannot reach the supervisor at "
+              + target
+              + ": no connection within "
+              + timeout.toSeconds()
+              + " s; check the host, its [remote] address and any firewall",
+          true);
     } catch (ConnectException e) {
-      throw new HostException("cannot reach the supervisor at " + target + ": connection refused; is baton running"
-          + " there with a [remote] table listening on " + base.getAuthority() + "?", true);
+      throw new HostException(
+          "cannot reach the supervisor at "
+              + target
+              + ": connection refused; is baton running"
+              + " there with a [remote] table listening on "
+              + base.getAuthority()
+              + "?",
+          true);
     } catch (HttpTimeoutException e) {
-      throw new HostException("the supervisor at " + target + " did not answer '" + command + "' within "
-          + timeout.toSeconds() + " s", true);
+      throw new HostException(
+          "the supervisor at "
+              + target
+              + " did not answer '"
+              + command
+              + "' within "
+              + timeout.toSeconds()
+              + " s",
+          true);
     } catch (IOException e) {
-      throw new HostException("cannot talk to the supervisor at " + target + " ('" + command + "'): " + e, true);
+      throw new HostException(
+          "cannot talk to the supervisor at " + target + " ('" + command + "'): " + e, true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new HostException("interrupted while talking to " + target, true);
@@ -144,23 +194,45 @@ final class RemoteApiHost implements Host {
         }
       }
       if (last == null && code == 503) {
-        throw new HostException("the remote API of the supervisor at " + target + " is at its connection limit (HTTP"
-            + " 503); something holds many connections to it: look at that host's open connections to its [remote]"
-            + " address, then try again", true);
+        throw new HostException(
+            "the remote API of the supervisor at "
+                + target
+                + " is at its connection limit (HTTP"
+                + " 503); something holds many connections to it: look at that host's open connections to its [remote]"
+                + " address, then try again",
+            true);
       }
       if (last == null) {
-        throw new HostException("the supervisor at " + target + " answered '" + command + "' with HTTP " + code
-            + " and no reply; check its log", true);
+        throw new HostException(
+            "the supervisor at "
+                + target
+                + " answered '"
+                + command
+                + "' with HTTP "
+                + code
+                + " and no reply; check its log",
+            true);
       }
       if (code == 401) {
         var why = last.reply() instanceof Reply.Failed failed ? failed.error() : "";
-        throw new HostException("the supervisor at " + target + " refused the bearer token (HTTP 401): " + why
-            + "; pass --token-file with the token of that host's [remote] token_file", false);
+        throw new HostException(
+            "the supervisor at "
+                + target
+                + " refused the bearer token (HTTP 401): "
+                + why
+                + "; pass --token-file with the token of that host's [remote] token_file",
+            false);
       }
       return last;
     } catch (UncheckedIOException e) {
-      throw new HostException("the connection to the supervisor at " + target + " broke during '" + command + "': "
-          + e.getCause().getMessage(), true);
+      throw new HostException(
+          "the connection to the supervisor at "
+              + target
+              + " broke during '"
+              + command
+              + "': "
+              + e.getCause().getMessage(),
+          true);
     }
   }
 
@@ -168,9 +240,18 @@ final class RemoteApiHost implements Host {
     try {
       return Codec.decodeMessage(line);
     } catch (IllegalArgumentException e) {
-      throw new HostException("the supervisor at " + target + " answered HTTP " + status + " with something that is"
-          + " not the control protocol: '" + (line.length() > 80 ? line.substring(0, 77) + "..." : line) + "'; is "
-          + target + " a baton remote API?", true);
+      throw new HostException(
+          "the supervisor at "
+              + target
+              + " answered HTTP "
+              + status
+              + " with something that is"
+              + " not the control protocol: '"
+              + (line.length() > 80 ? line.substring(0, 77) + "..." : line)
+              + "'; is "
+              + target
+              + " a baton remote API?",
+          true);
     }
   }
 

@@ -4,7 +4,6 @@ import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Status;
-
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -38,13 +37,14 @@ import java.util.stream.Collectors;
  *
  * <p>An optional canary goes first, alone, at a reduced weight, for a bake period in which its 5xx
  * and failed requests are compared with the others'. Any failure stops the rollout: the servers
- * already on the new version are rolled back the same careful way (their supervisor's rollback:
- * the parked generation resumed, or the previous command started again), and every server is set
- * ready with its weight as it was. A rollout starts only from a backend whose servers are all
- * ready and up, so "as it was" is "ready".
+ * already on the new version are rolled back the same careful way (their supervisor's rollback: the
+ * parked generation resumed, or the previous command started again), and every server is set ready
+ * with its weight as it was. A rollout starts only from a backend whose servers are all ready and
+ * up, so "as it was" is "ready".
  */
 public final class Rollout {
   private static final Duration POLL = Duration.ofMillis(100);
+
   /** Short: while a bad canary serves, every poll interval costs its share of failed requests. */
   private static final Duration BAKE_POLL = Duration.ofMillis(100);
 
@@ -70,7 +70,10 @@ public final class Rollout {
   /** Each server's weight before the rollout; set by preflight. */
   private final Map<String, Integer> weights = new ConcurrentHashMap<>();
 
-  /** Set once preflight passed: from then on, servers may be drained, and restore() has weights to restore. */
+  /**
+   * Set once preflight passed: from then on, servers may be drained, and restore() has weights to
+   * restore.
+   */
   private final AtomicBoolean touched = new AtomicBoolean();
 
   /** Set once run() returned or threw: nothing is left to restore. */
@@ -79,7 +82,8 @@ public final class Rollout {
   private Instant started = Instant.EPOCH;
   private Consumer<RolloutEvent> progress = e -> {};
 
-  Rollout(RolloutPlan plan, RuntimeApi api, Map<String, Host> hosts, InstantSource clock, Pause pause) {
+  Rollout(
+      RolloutPlan plan, RuntimeApi api, Map<String, Host> hosts, InstantSource clock, Pause pause) {
     this.plan = plan;
     this.api = api;
     this.hosts = Map.copyOf(hosts);
@@ -102,8 +106,12 @@ public final class Rollout {
         throw new IllegalArgumentException("server " + server.name() + ": " + e.getMessage(), e);
       }
     }
-    return new Rollout(plan, RuntimeApi.connect(plan.haproxy(), plan.timeouts().haproxy()), hosts,
-        InstantSource.system(), duration -> {
+    return new Rollout(
+        plan,
+        RuntimeApi.connect(plan.haproxy(), plan.timeouts().haproxy()),
+        hosts,
+        InstantSource.system(),
+        duration -> {
           try {
             Thread.sleep(duration);
           } catch (InterruptedException e) {
@@ -116,8 +124,8 @@ public final class Rollout {
   /**
    * Runs the rollout to its end; each step goes to {@code progress} as it happens.
    *
-   * @throws RolloutException when it did not finish: nothing changed (a check before the first drain
-   *     failed), or it was aborted and rolled back
+   * @throws RolloutException when it did not finish: nothing changed (a check before the first
+   *     drain failed), or it was aborted and rolled back
    */
   public RolloutReport run(Consumer<RolloutEvent> progress) {
     this.started = clock.instant();
@@ -145,10 +153,30 @@ public final class Rollout {
     preflight();
     touched.set(true);
     var batches = plan.batches();
-    emit("", "plan", plan.servers().size() + " server(s) of backend " + plan.backend() + " in " + batches.size()
-        + " batch(es): " + batches.stream().map(b -> String.join("+", b)).collect(Collectors.joining(", "))
-        + plan.canary().map(c -> "; canary " + c.server() + " at weight " + c.weight() + " for " + seconds(c.bake())).orElse("")
-        + "; new version: " + plan.command().map(a -> String.join(" ", a)).orElse("each supervisor's configured command"));
+    emit(
+        "",
+        "plan",
+        plan.servers().size()
+            + " server(s) of backend "
+            + plan.backend()
+            + " in "
+            + batches.size()
+            + " batch(es): "
+            + batches.stream().map(b -> String.join("+", b)).collect(Collectors.joining(", "))
+            + plan.canary()
+                .map(
+                    c ->
+                        "; canary "
+                            + c.server()
+                            + " at weight "
+                            + c.weight()
+                            + " for "
+                            + seconds(c.bake()))
+                .orElse("")
+            + "; new version: "
+            + plan.command()
+                .map(a -> String.join(" ", a))
+                .orElse("each supervisor's configured command"));
     var reports = new ArrayList<RolloutReport.HostReport>();
     try {
       for (int i = 0; i < batches.size(); i++) {
@@ -157,13 +185,19 @@ public final class Rollout {
         if (canary.isPresent()) {
           var c = canary.get();
           api.setWeight(plan.backend(), c.server(), c.weight());
-          emit(c.server(), "weight", "set to " + c.weight() + " (was " + weights.get(c.server()) + ") for the canary");
+          emit(
+              c.server(),
+              "weight",
+              "set to " + c.weight() + " (was " + weights.get(c.server()) + ") for the canary");
         }
         reports.addAll(moveAll(batch, Action.DEPLOY, ""));
         if (canary.isPresent()) {
           bake(canary.get());
           api.setWeight(plan.backend(), canary.get().server(), weights.get(canary.get().server()));
-          emit(canary.get().server(), "weight", "restored to " + weights.get(canary.get().server()) + ": the canary passed");
+          emit(
+              canary.get().server(),
+              "weight",
+              "restored to " + weights.get(canary.get().server()) + ": the canary passed");
         }
       }
       verify(reports);
@@ -172,11 +206,21 @@ public final class Rollout {
     }
     var problems = restore();
     if (!problems.isEmpty()) {
-      throw new RolloutException("every server of backend " + plan.backend() + " runs the new version, but "
-          + String.join("; ", problems), true);
+      throw new RolloutException(
+          "every server of backend "
+              + plan.backend()
+              + " runs the new version, but "
+              + String.join("; ", problems),
+          true);
     }
     var elapsed = since(started);
-    emit("", "done", reports.size() + " server(s) on the new version in " + seconds(elapsed) + "; every server is ready");
+    emit(
+        "",
+        "done",
+        reports.size()
+            + " server(s) on the new version in "
+            + seconds(elapsed)
+            + "; every server is ready");
     return new RolloutReport(plan.backend(), List.copyOf(reports), elapsed);
   }
 
@@ -192,42 +236,77 @@ public final class Rollout {
       states = api.servers(plan.backend());
       stats = api.stats(plan.backend());
     } catch (RuntimeApiException e) {
-      var message = e.getMessage().contains("find backend") || e.getMessage().contains("No such backend")
-          ? "HAProxy has no backend named '" + plan.backend() + "'; check --backend against haproxy.cfg"
-          : e.getMessage();
+      var message =
+          e.getMessage().contains("find backend") || e.getMessage().contains("No such backend")
+              ? "HAProxy has no backend named '"
+                  + plan.backend()
+                  + "'; check --backend against haproxy.cfg"
+              : e.getMessage();
       throw notStarted(message);
     }
-    var byName = states.stream().collect(Collectors.toMap(ServerState::name, s -> s, (a, b) -> a, LinkedHashMap::new));
+    var byName =
+        states.stream()
+            .collect(Collectors.toMap(ServerState::name, s -> s, (a, b) -> a, LinkedHashMap::new));
     if (byName.isEmpty()) {
       throw notStarted("HAProxy's backend '" + plan.backend() + "' has no servers");
     }
-    var missing = plan.servers().stream().map(RolloutPlan.Server::name).filter(n -> !byName.containsKey(n)).toList();
+    var missing =
+        plan.servers().stream()
+            .map(RolloutPlan.Server::name)
+            .filter(n -> !byName.containsKey(n))
+            .toList();
     if (!missing.isEmpty()) {
-      throw notStarted("HAProxy's backend '" + plan.backend() + "' has no server named " + String.join(", ", missing)
-          + " (it has " + String.join(", ", byName.keySet()) + "); fix --server, or the server line in haproxy.cfg");
+      throw notStarted(
+          "HAProxy's backend '"
+              + plan.backend()
+              + "' has no server named "
+              + String.join(", ", missing)
+              + " (it has "
+              + String.join(", ", byName.keySet())
+              + "); fix --server, or the server line in haproxy.cfg");
     }
-    var statsByName = stats.stream().collect(Collectors.toMap(ServerStats::name, s -> s, (a, b) -> a));
+    var statsByName =
+        stats.stream().collect(Collectors.toMap(ServerStats::name, s -> s, (a, b) -> a));
     for (var server : plan.servers()) {
       var state = byName.get(server.name());
       var stat = Optional.ofNullable(statsByName.get(server.name()));
       if (stat.isEmpty() || !stat.get().checked()) {
-        throw notStarted("HAProxy does not health-check " + plan.backend() + "/" + server.name()
-            + "; add 'check' to its server line (baton haproxy-config prints one) so that a rollout can wait for"
-            + " the new version to pass it");
+        throw notStarted(
+            "HAProxy does not health-check "
+                + plan.backend()
+                + "/"
+                + server.name()
+                + "; add 'check' to its server line (baton haproxy-config prints one) so that a rollout can wait for"
+                + " the new version to pass it");
       }
       if (!state.ready() || !state.up()) {
-        throw notStarted(plan.backend() + "/" + server.name() + " is " + state.admin() + " and " + state.operational()
-            + " in HAProxy; a rollout starts from servers that are all ready and up. Set it ready, wait for its"
-            + " health check, or leave it out");
+        throw notStarted(
+            plan.backend()
+                + "/"
+                + server.name()
+                + " is "
+                + state.admin()
+                + " and "
+                + state.operational()
+                + " in HAProxy; a rollout starts from servers that are all ready and up. Set it ready, wait for its"
+                + " health check, or leave it out");
       }
       weights.put(server.name(), state.userWeight());
     }
     long serving = states.stream().filter(s -> s.ready() && s.up() && s.userWeight() > 0).count();
     int largest = plan.batches().stream().mapToInt(List::size).max().orElse(1);
     if (serving - largest < 1) {
-      throw notStarted("draining " + largest + " server(s) at once would leave backend '" + plan.backend() + "' with "
-          + (serving - largest) + " serving out of " + serving + ", and requests would fail; use a --batch smaller than"
-          + " the number of serving servers");
+      throw notStarted(
+          "draining "
+              + largest
+              + " server(s) at once would leave backend '"
+              + plan.backend()
+              + "' with "
+              + (serving - largest)
+              + " serving out of "
+              + serving
+              + ", and requests would fail; use a --batch smaller than"
+              + " the number of serving servers");
     }
     for (var server : plan.servers()) {
       Status status;
@@ -237,12 +316,20 @@ public final class Rollout {
         throw notStarted("server " + server.name() + ": " + e.getMessage());
       }
       if (status.activeGeneration().isEmpty()) {
-        throw notStarted("server " + server.name() + "'s supervisor (" + hosts.get(server.name()).target()
-            + ") has no active generation; fix it first (baton status there)");
+        throw notStarted(
+            "server "
+                + server.name()
+                + "'s supervisor ("
+                + hosts.get(server.name()).target()
+                + ") has no active generation; fix it first (baton status there)");
       }
       if (status.deploying()) {
-        throw notStarted("server " + server.name() + "'s supervisor (" + hosts.get(server.name()).target()
-            + ") is deploying already; wait for it, then start the rollout again");
+        throw notStarted(
+            "server "
+                + server.name()
+                + "'s supervisor ("
+                + hosts.get(server.name()).target()
+                + ") is deploying already; wait for it, then start the rollout again");
       }
     }
   }
@@ -260,24 +347,28 @@ public final class Rollout {
     var results = new LinkedHashMap<String, CompletableFuture<RolloutReport.HostReport>>();
     for (var server : batch) {
       var future = new CompletableFuture<RolloutReport.HostReport>();
-      Thread.ofVirtual().name("rollout-" + server).start(() -> {
-        try {
-          future.complete(move(server, action, reason));
-        } catch (Throwable t) {
-          future.completeExceptionally(t);
-        }
-      });
+      Thread.ofVirtual()
+          .name("rollout-" + server)
+          .start(
+              () -> {
+                try {
+                  future.complete(move(server, action, reason));
+                } catch (Throwable t) {
+                  future.completeExceptionally(t);
+                }
+              });
       results.put(server, future);
     }
     var reports = new ArrayList<RolloutReport.HostReport>();
     var failures = new ArrayList<String>();
-    results.forEach((server, future) -> {
-      try {
-        reports.add(future.join());
-      } catch (CompletionException e) {
-        failures.add(e.getCause().getMessage());
-      }
-    });
+    results.forEach(
+        (server, future) -> {
+          try {
+            reports.add(future.join());
+          } catch (CompletionException e) {
+            failures.add(e.getCause().getMessage());
+          }
+        });
     if (!failures.isEmpty()) {
       throw new IllegalStateException(String.join("; ", failures));
     }
@@ -303,18 +394,20 @@ public final class Rollout {
       // waits for the old generation's drain): an agent-check that heard "drain" during the deploy
       // answers "ready" once it is over, and HAProxy must then still wait for its health check.
       var heldAt = new AtomicReference<Instant>();
-      Consumer<DeployEvent> events = event -> {
-        relay(server).accept(event);
-        var promoted = event.step() == DeployStep.PROMOTED || event.step() == DeployStep.RESUMED;
-        if (promoted && heldAt.get() == null) {
-          try {
-            holdForCheck(server, event.generation());
-            heldAt.set(clock.instant());
-          } catch (RuntimeException e) {
-            // Tried again after the reply; the deploy itself must not fail for it.
-          }
-        }
-      };
+      Consumer<DeployEvent> events =
+          event -> {
+            relay(server).accept(event);
+            var promoted =
+                event.step() == DeployStep.PROMOTED || event.step() == DeployStep.RESUMED;
+            if (promoted && heldAt.get() == null) {
+              try {
+                holdForCheck(server, event.generation());
+                heldAt.set(clock.instant());
+              } catch (RuntimeException e) {
+                // Tried again after the reply; the deploy itself must not fail for it.
+              }
+            }
+          };
       Reply.Done reply;
       if (action == Action.DEPLOY) {
         reply = host.deploy(plan.command(), plan.env(), plan.timeouts().deploy(), events);
@@ -325,8 +418,17 @@ public final class Rollout {
       }
       var deployed = since(t1);
       int generation = reply.generation();
-      emit(server, action == Action.DEPLOY ? "deployed" : "rolled-back", "generation " + generation + " (pid "
-          + reply.pid() + ") is active on " + host.target() + " after " + millis(deployed));
+      emit(
+          server,
+          action == Action.DEPLOY ? "deployed" : "rolled-back",
+          "generation "
+              + generation
+              + " (pid "
+              + reply.pid()
+              + ") is active on "
+              + host.target()
+              + " after "
+              + millis(deployed));
 
       step = "check";
       if (heldAt.get() == null) {
@@ -357,34 +459,51 @@ public final class Rollout {
     for (var report : reports) {
       int active = hosts.get(report.server()).status().activeGeneration().orElse(-1);
       if (active != report.generation()) {
-        throw new IllegalStateException(report.server() + " (verify): its supervisor no longer runs generation "
-            + report.generation() + " but " + (active < 0 ? "none" : "generation " + active)
-            + " (rolled back by its [bake]? see baton status there)");
+        throw new IllegalStateException(
+            report.server()
+                + " (verify): its supervisor no longer runs generation "
+                + report.generation()
+                + " but "
+                + (active < 0 ? "none" : "generation " + active)
+                + " (rolled back by its [bake]? see baton status there)");
       }
     }
   }
 
   /**
-   * Marks the server down in HAProxy, so that only HAProxy's own health check, passing {@code
-   * rise} times against the new generation, brings it back; and drained, again, in case an
-   * agent-check cancelled the drain meanwhile.
+   * Marks the server down in HAProxy, so that only HAProxy's own health check, passing {@code rise}
+   * times against the new generation, brings it back; and drained, again, in case an agent-check
+   * cancelled the drain meanwhile.
    */
   private void holdForCheck(String server, int generation) {
     api.forceHealthDown(plan.backend(), server);
     api.setState(plan.backend(), server, RuntimeApi.AdminState.DRAIN);
-    emit(server, "check", "marked down in HAProxy until its own health check passes against generation " + generation);
+    emit(
+        server,
+        "check",
+        "marked down in HAProxy until its own health check passes against generation "
+            + generation);
   }
 
   private Consumer<DeployEvent> relay(String server) {
-    return event -> emit(server, "supervisor", String.format(Locale.ROOT, "%-9s generation %d pid %d %+.1f ms  %s",
-        event.step().name().toLowerCase(Locale.ROOT), event.generation(), event.pid(), event.elapsed().toNanos() / 1e6,
-        event.detail()));
+    return event ->
+        emit(
+            server,
+            "supervisor",
+            String.format(
+                Locale.ROOT,
+                "%-9s generation %d pid %d %+.1f ms  %s",
+                event.step().name().toLowerCase(Locale.ROOT),
+                event.generation(),
+                event.pid(),
+                event.elapsed().toNanos() / 1e6,
+                event.detail()));
   }
 
   /**
    * Waits for no sessions and no queue. An agent-check that answers "ready" cancels a drain set
-   * here; the drain is then set again, so a careless agent cannot push requests onto a server
-   * that is about to be deployed.
+   * here; the drain is then set again, so a careless agent cannot push requests onto a server that
+   * is about to be deployed.
    */
   private void awaitDrained(String server) {
     var deadline = clock.instant().plus(plan.timeouts().drain());
@@ -395,12 +514,21 @@ public final class Rollout {
       }
       if (!state(server).draining()) {
         api.setState(plan.backend(), server, RuntimeApi.AdminState.DRAIN);
-        emit(server, "drain", "set to drain again: something set it ready meanwhile (an agent-check answering 'ready'?)");
+        emit(
+            server,
+            "drain",
+            "set to drain again: something set it ready meanwhile (an agent-check answering 'ready'?)");
       }
       if (!clock.instant().isBefore(deadline)) {
-        throw new IllegalStateException("still " + stats.sessions() + " session(s) and " + stats.queued()
-            + " queued after " + seconds(plan.timeouts().drain()) + " of drain; raise --drain-timeout if its"
-            + " requests are that long (websockets?)");
+        throw new IllegalStateException(
+            "still "
+                + stats.sessions()
+                + " session(s) and "
+                + stats.queued()
+                + " queued after "
+                + seconds(plan.timeouts().drain())
+                + " of drain; raise --drain-timeout if its"
+                + " requests are that long (websockets?)");
       }
       pause.pause(POLL);
     }
@@ -411,9 +539,14 @@ public final class Rollout {
     while (!state(server).up()) {
       if (!clock.instant().isBefore(deadline)) {
         var last = stat(server);
-        throw new IllegalStateException("HAProxy's health check has not passed within " + seconds(plan.timeouts().health())
-            + " (last check: " + (last.checkStatus().isEmpty() ? "none" : last.checkStatus()) + ", status " + last.status()
-            + "); the new version does not answer HAProxy's check");
+        throw new IllegalStateException(
+            "HAProxy's health check has not passed within "
+                + seconds(plan.timeouts().health())
+                + " (last check: "
+                + (last.checkStatus().isEmpty() ? "none" : last.checkStatus())
+                + ", status "
+                + last.status()
+                + "); the new version does not answer HAProxy's check");
       }
       pause.pause(POLL);
     }
@@ -421,12 +554,22 @@ public final class Rollout {
 
   /** The canary serves at its weight for the bake; it stops early once it is clearly worse. */
   private void bake(RolloutPlan.Canary canary) {
-    var others = api.servers(plan.backend()).stream()
-        .filter(s -> !s.name().equals(canary.server()) && s.ready() && s.up())
-        .map(ServerState::name).toList();
+    var others =
+        api.servers(plan.backend()).stream()
+            .filter(s -> !s.name().equals(canary.server()) && s.ready() && s.up())
+            .map(ServerState::name)
+            .toList();
     var before = statsByName();
-    emit(canary.server(), "bake", "serving at weight " + canary.weight() + " for " + seconds(canary.bake())
-        + "; its 5xx and failed requests are compared with " + String.join(", ", others) + "'s");
+    emit(
+        canary.server(),
+        "bake",
+        "serving at weight "
+            + canary.weight()
+            + " for "
+            + seconds(canary.bake())
+            + "; its 5xx and failed requests are compared with "
+            + String.join(", ", others)
+            + "'s");
     var end = clock.instant().plus(canary.bake());
     var comparison = CanaryComparison.between(before, before, canary.server(), others);
     while (clock.instant().isBefore(end)) {
@@ -438,15 +581,24 @@ public final class Rollout {
       }
     }
     if (comparison.worse()) {
-      throw new IllegalStateException(canary.server() + " (bake): the canary fails more requests than the other servers after "
-          + millis(since(started)) + " into the rollout: " + comparison);
+      throw new IllegalStateException(
+          canary.server()
+              + " (bake): the canary fails more requests than the other servers after "
+              + millis(since(started))
+              + " into the rollout: "
+              + comparison);
     }
-    emit(canary.server(), "baked", comparison.canary().requests() == 0
-        ? "no request reached the canary during the bake; nothing to compare (is the backend getting traffic?)"
-        : "no worse than the others: " + comparison);
+    emit(
+        canary.server(),
+        "baked",
+        comparison.canary().requests() == 0
+            ? "no request reached the canary during the bake; nothing to compare (is the backend getting traffic?)"
+            : "no worse than the others: " + comparison);
   }
 
-  /** Rolls back every server already on the new version, newest first, then sets every server ready. */
+  /**
+   * Rolls back every server already on the new version, newest first, then sets every server ready.
+   */
   private RolloutException abort(RuntimeException failure) {
     var reason = failure.getMessage();
     emit("", "abort", reason);
@@ -459,19 +611,33 @@ public final class Rollout {
     for (var server : toRollBack) {
       emit(server, "rollback", "back to the previous version");
       try {
-        move(server, Action.ROLLBACK, "rollout of backend " + plan.backend() + " aborted: " + reason);
+        move(
+            server,
+            Action.ROLLBACK,
+            "rollout of backend " + plan.backend() + " aborted: " + reason);
         rolledBack.add(server);
       } catch (RuntimeException e) {
-        stuck.add(e.getMessage() + "; roll it back by hand: baton rollback (on " + hosts.get(server).target() + ")");
+        stuck.add(
+            e.getMessage()
+                + "; roll it back by hand: baton rollback (on "
+                + hosts.get(server).target()
+                + ")");
       }
     }
     var problems = restore();
-    var message = new StringBuilder("rollout of backend " + plan.backend() + " aborted: " + reason + ". ");
-    message.append(rolledBack.isEmpty() ? "No server had the new version yet" : "Rolled back " + String.join(", ", rolledBack));
+    var message =
+        new StringBuilder("rollout of backend " + plan.backend() + " aborted: " + reason + ". ");
+    message.append(
+        rolledBack.isEmpty()
+            ? "No server had the new version yet"
+            : "Rolled back " + String.join(", ", rolledBack));
     if (!stuck.isEmpty()) {
       message.append(". NOT rolled back: ").append(String.join("; ", stuck));
     }
-    message.append(problems.isEmpty() ? ". Every server is ready in HAProxy." : ". " + String.join("; ", problems));
+    message.append(
+        problems.isEmpty()
+            ? ". Every server is ready in HAProxy."
+            : ". " + String.join("; ", problems));
     return new RolloutException(message.toString(), true);
   }
 
@@ -483,7 +649,9 @@ public final class Rollout {
     var problems = new ArrayList<String>();
     Map<String, ServerState> states = Map.of();
     try {
-      states = api.servers(plan.backend()).stream().collect(Collectors.toMap(ServerState::name, s -> s, (a, b) -> a));
+      states =
+          api.servers(plan.backend()).stream()
+              .collect(Collectors.toMap(ServerState::name, s -> s, (a, b) -> a));
     } catch (RuntimeApiException e) {
       // Set them ready blind; each failure is reported below.
     }
@@ -499,38 +667,65 @@ public final class Rollout {
           api.setWeight(plan.backend(), name, weight);
         }
       } catch (RuntimeApiException e) {
-        problems.add("could not set " + plan.backend() + "/" + name + " ready: " + e.getMessage()
-            + "; run 'set server " + plan.backend() + "/" + name + " state ready' on HAProxy's stats socket " + plan.haproxy());
+        problems.add(
+            "could not set "
+                + plan.backend()
+                + "/"
+                + name
+                + " ready: "
+                + e.getMessage()
+                + "; run 'set server "
+                + plan.backend()
+                + "/"
+                + name
+                + " state ready' on HAProxy's stats socket "
+                + plan.haproxy());
       }
     }
     if (problems.isEmpty()) {
       try {
         for (var s : api.servers(plan.backend())) {
           if (weights.containsKey(s.name()) && !s.ready()) {
-            problems.add(plan.backend() + "/" + s.name() + " is still " + s.admin() + " in HAProxy");
+            problems.add(
+                plan.backend() + "/" + s.name() + " is still " + s.admin() + " in HAProxy");
           }
         }
       } catch (RuntimeApiException e) {
         problems.add("could not check the servers' states: " + e.getMessage());
       }
     }
-    emit("", "restore", problems.isEmpty() ? "every server is ready, with its weight from before the rollout"
-        : String.join("; ", problems));
+    emit(
+        "",
+        "restore",
+        problems.isEmpty()
+            ? "every server is ready, with its weight from before the rollout"
+            : String.join("; ", problems));
     return problems;
   }
 
   private ServerStats stat(String server) {
-    return api.stats(plan.backend()).stream().filter(s -> s.name().equals(server)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("server " + server + " vanished from HAProxy's backend " + plan.backend()));
+    return api.stats(plan.backend()).stream()
+        .filter(s -> s.name().equals(server))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "server " + server + " vanished from HAProxy's backend " + plan.backend()));
   }
 
   private ServerState state(String server) {
-    return api.servers(plan.backend()).stream().filter(s -> s.name().equals(server)).findFirst()
-        .orElseThrow(() -> new IllegalStateException("server " + server + " vanished from HAProxy's backend " + plan.backend()));
+    return api.servers(plan.backend()).stream()
+        .filter(s -> s.name().equals(server))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "server " + server + " vanished from HAProxy's backend " + plan.backend()));
   }
 
   private Map<String, ServerStats> statsByName() {
-    return api.stats(plan.backend()).stream().collect(Collectors.toMap(ServerStats::name, s -> s, (a, b) -> a));
+    return api.stats(plan.backend()).stream()
+        .collect(Collectors.toMap(ServerStats::name, s -> s, (a, b) -> a));
   }
 
   private void emit(String server, String step, String detail) {
@@ -549,6 +744,8 @@ public final class Rollout {
   }
 
   private static String seconds(Duration d) {
-    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    return d.toMillis() % 1000 == 0
+        ? d.toSeconds() + " s"
+        : String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
   }
 }

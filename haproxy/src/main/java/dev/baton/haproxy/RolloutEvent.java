@@ -7,8 +7,9 @@ import java.time.Duration;
  *
  * <p>Steps of the fleet ({@code server} is empty): {@code plan}, {@code abort}, {@code restore},
  * {@code done}. Steps of one server: {@code weight}, {@code drain}, {@code drained}, {@code
- * supervisor} (a step of its supervisor's deploy), {@code deployed}, {@code check}, {@code healthy},
- * {@code ready}, {@code bake}, {@code baked}, {@code rollback}, {@code rolled-back}, {@code failed}.
+ * supervisor} (a step of its supervisor's deploy), {@code deployed}, {@code check}, {@code
+ * healthy}, {@code ready}, {@code bake}, {@code baked}, {@code rollback}, {@code rolled-back},
+ * {@code failed}.
  *
  * @param elapsed since the rollout started
  */

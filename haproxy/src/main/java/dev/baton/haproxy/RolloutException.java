@@ -15,7 +15,10 @@ public final class RolloutException extends RuntimeException {
     this.started = started;
   }
 
-  /** False when the rollout stopped before it changed anything: a check before the first drain failed. */
+  /**
+   * False when the rollout stopped before it changed anything: a check before the first drain
+   * failed.
+   */
   public boolean started() {
     return started;
   }

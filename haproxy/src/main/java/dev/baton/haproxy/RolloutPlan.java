@@ -17,9 +17,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.toml.TomlMapper;
 
 /**
- * What a rollout does: which HAProxy, which backend, which servers and where their supervisors
- * are, in what batches, with what canary, to what command. Made from the command line, a rollout
- * file, or both (the command line wins), and checked whole before anything is touched.
+ * What a rollout does: which HAProxy, which backend, which servers and where their supervisors are,
+ * in what batches, with what canary, to what command. Made from the command line, a rollout file,
+ * or both (the command line wins), and checked whole before anything is touched.
  *
  * @param haproxy the Runtime API: a stats socket path or host:port
  * @param servers in rollout order; the canary, if any, goes first whatever its place here
@@ -49,8 +49,11 @@ public record RolloutPlan(
     public static Server parse(String text) {
       int eq = text.indexOf('=');
       if (eq <= 0 || eq == text.length() - 1) {
-        throw new IllegalArgumentException("--server '" + text + "' must be NAME=TARGET, e.g. s1=/srv/app/baton.toml,"
-            + " s2=/srv/app/baton.sock or s3=https://10.0.0.3:7070");
+        throw new IllegalArgumentException(
+            "--server '"
+                + text
+                + "' must be NAME=TARGET, e.g. s1=/srv/app/baton.toml,"
+                + " s2=/srv/app/baton.sock or s3=https://10.0.0.3:7070");
       }
       return new Server(text.substring(0, eq), text.substring(eq + 1));
     }
@@ -70,7 +73,11 @@ public record RolloutPlan(
    */
   public record Timeouts(Duration haproxy, Duration drain, Duration deploy, Duration health) {
     public static final Timeouts DEFAULT =
-        new Timeouts(Duration.ofSeconds(5), Duration.ofSeconds(60), Duration.ofMinutes(3), Duration.ofSeconds(60));
+        new Timeouts(
+            Duration.ofSeconds(5),
+            Duration.ofSeconds(60),
+            Duration.ofMinutes(3),
+            Duration.ofSeconds(60));
   }
 
   public RolloutPlan {
@@ -78,23 +85,30 @@ public record RolloutPlan(
     command = command.map(List::copyOf);
     env = Map.copyOf(env);
     if (haproxy.isBlank()) {
-      throw new IllegalArgumentException("no HAProxy given: pass --haproxy with its stats socket (/run/haproxy/admin.sock)"
-          + " or host:port, or set haproxy in the rollout file");
+      throw new IllegalArgumentException(
+          "no HAProxy given: pass --haproxy with its stats socket (/run/haproxy/admin.sock)"
+              + " or host:port, or set haproxy in the rollout file");
     }
     RuntimeApiAddress.parse(haproxy);
     if (!NAME.matcher(backend).matches()) {
-      throw new IllegalArgumentException(backend.isEmpty()
-          ? "no backend given: pass --backend NAME (the backend's name in haproxy.cfg)"
-          : "backend '" + backend + "' is not a valid HAProxy name");
+      throw new IllegalArgumentException(
+          backend.isEmpty()
+              ? "no backend given: pass --backend NAME (the backend's name in haproxy.cfg)"
+              : "backend '" + backend + "' is not a valid HAProxy name");
     }
     if (servers.isEmpty()) {
-      throw new IllegalArgumentException("no servers given: pass --server NAME=TARGET for each server of backend '"
-          + backend + "' to roll out to");
+      throw new IllegalArgumentException(
+          "no servers given: pass --server NAME=TARGET for each server of backend '"
+              + backend
+              + "' to roll out to");
     }
     var names = new HashSet<String>();
     for (var s : servers) {
       if (!NAME.matcher(s.name()).matches()) {
-        throw new IllegalArgumentException("server name '" + s.name() + "' is not a valid HAProxy name (letters, digits, _ . : -)");
+        throw new IllegalArgumentException(
+            "server name '"
+                + s.name()
+                + "' is not a valid HAProxy name (letters, digits, _ . : -)");
       }
       if (!names.add(s.name())) {
         throw new IllegalArgumentException("server '" + s.name() + "' is given twice");
@@ -109,11 +123,16 @@ public record RolloutPlan(
     if (canary.isPresent()) {
       var c = canary.get();
       if (!names.contains(c.server())) {
-        throw new IllegalArgumentException("--canary " + c.server() + " is not one of the servers given ("
-            + String.join(", ", names) + ")");
+        throw new IllegalArgumentException(
+            "--canary "
+                + c.server()
+                + " is not one of the servers given ("
+                + String.join(", ", names)
+                + ")");
       }
       if (c.weight() < 1 || c.weight() > 256) {
-        throw new IllegalArgumentException("--canary-weight must be from 1 to 256 (HAProxy's weights), was " + c.weight());
+        throw new IllegalArgumentException(
+            "--canary-weight must be from 1 to 256 (HAProxy's weights), was " + c.weight());
       }
       if (c.bake().isNegative() || c.bake().isZero()) {
         throw new IllegalArgumentException("--canary-bake must be longer than zero");
@@ -125,9 +144,14 @@ public record RolloutPlan(
     if (!insecure) {
       for (var s : servers) {
         if (s.target().startsWith("http://") && !loopback(s.target())) {
-          throw new IllegalArgumentException("server '" + s.name() + "' is " + s.target() + ": plain http:// to another"
-              + " host would send the bearer token in clear; use https:// (set [remote] tls_keystore on that host), or"
-              + " pass --insecure (insecure = true in the rollout file) if the network is trusted");
+          throw new IllegalArgumentException(
+              "server '"
+                  + s.name()
+                  + "' is "
+                  + s.target()
+                  + ": plain http:// to another"
+                  + " host would send the bearer token in clear; use https:// (set [remote] tls_keystore on that host), or"
+                  + " pass --insecure (insecure = true in the rollout file) if the network is trusted");
         }
       }
     }
@@ -206,7 +230,17 @@ public record RolloutPlan(
     }
     var base = file.toAbsolutePath().getParent();
     var top = new FileTable(file, "the top level", root);
-    top.allow("haproxy", "backend", "batch", "token_file", "insecure", "command", "env", "server", "canary", "timeouts");
+    top.allow(
+        "haproxy",
+        "backend",
+        "batch",
+        "token_file",
+        "insecure",
+        "command",
+        "env",
+        "server",
+        "canary",
+        "timeouts");
     var b = new Builder();
     top.string("haproxy").ifPresent(b::haproxy);
     top.string("backend").ifPresent(b::backend);
@@ -241,15 +275,29 @@ public record RolloutPlan(
       for (int i = 0; i < servers.size(); i++) {
         var server = new FileTable(file, "[[server]] #" + (i + 1), servers.get(i));
         server.allow("name", "target");
-        var name = server.string("name").orElseThrow(() -> server.invalid("name", "is missing, e.g. name = \"s1\""));
-        var target = server.string("target").orElseThrow(() -> server.invalid("target", "is missing, e.g. target = \"/srv/app/baton.toml\""));
-        b.servers.add(new Server(name, target.matches("https?://.*") ? target : base.resolve(target).toString()));
+        var name =
+            server
+                .string("name")
+                .orElseThrow(() -> server.invalid("name", "is missing, e.g. name = \"s1\""));
+        var target =
+            server
+                .string("target")
+                .orElseThrow(
+                    () ->
+                        server.invalid(
+                            "target", "is missing, e.g. target = \"/srv/app/baton.toml\""));
+        b.servers.add(
+            new Server(
+                name, target.matches("https?://.*") ? target : base.resolve(target).toString()));
       }
     }
     if (root.has("canary")) {
       var canary = new FileTable(file, "[canary]", root.get("canary"));
       canary.allow("server", "weight", "bake");
-      b.canary(canary.string("server").orElseThrow(() -> canary.invalid("server", "is missing, e.g. server = \"s1\"")));
+      b.canary(
+          canary
+              .string("server")
+              .orElseThrow(() -> canary.invalid("server", "is missing, e.g. server = \"s1\"")));
       canary.integer("weight").ifPresent(b::canaryWeight);
       canary.string("bake").map(v -> duration(v, "[canary] bake")).ifPresent(b::canaryBake);
     }
@@ -268,7 +316,8 @@ public record RolloutPlan(
   public static Duration duration(String text, String what) {
     var m = Pattern.compile("(\\d{1,9})(ms|s|m|h)?").matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException(what + " '" + text + "' is not a duration; write e.g. 500ms, 30s or 2m");
+      throw new IllegalArgumentException(
+          what + " '" + text + "' is not a duration; write e.g. 500ms, 30s or 2m");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2) == null ? "s" : m.group(2)) {
@@ -377,11 +426,21 @@ public record RolloutPlan(
       return this;
     }
 
-    /** @throws IllegalArgumentException saying what is missing or wrong */
+    /**
+     * @throws IllegalArgumentException saying what is missing or wrong
+     */
     public RolloutPlan build() {
-      return new RolloutPlan(haproxy, backend, servers, batch,
-          canary.map(s -> new Canary(s, canaryWeight, canaryBake)), command, env, tokenFile,
-          new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout), insecure);
+      return new RolloutPlan(
+          haproxy,
+          backend,
+          servers,
+          batch,
+          canary.map(s -> new Canary(s, canaryWeight, canaryBake)),
+          command,
+          env,
+          tokenFile,
+          new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout),
+          insecure);
     }
   }
 
@@ -394,7 +453,14 @@ public record RolloutPlan(
       var known = List.of(keys);
       for (var key : node.propertyNames()) {
         if (!known.contains(key)) {
-          throw new IllegalArgumentException(file + ": unknown key '" + key + "' in " + name + "; known keys: " + String.join(", ", known));
+          throw new IllegalArgumentException(
+              file
+                  + ": unknown key '"
+                  + key
+                  + "' in "
+                  + name
+                  + "; known keys: "
+                  + String.join(", ", known));
         }
       }
     }
@@ -424,7 +490,9 @@ public record RolloutPlan(
     List<String> strings(String key) {
       var v = node.get(key);
       if (v == null || !v.isArray() || v.isEmpty()) {
-        throw invalid(key, "must be a non-empty array of strings (argv), e.g. [\"java\", \"-jar\", \"app-v2.jar\"]");
+        throw invalid(
+            key,
+            "must be a non-empty array of strings (argv), e.g. [\"java\", \"-jar\", \"app-v2.jar\"]");
       }
       var list = new ArrayList<String>();
       for (var item : v.values()) {

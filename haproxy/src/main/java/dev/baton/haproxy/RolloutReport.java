@@ -14,5 +14,11 @@ public record RolloutReport(String backend, List<HostReport> hosts, Duration ela
    * @param check from the deploy to HAProxy's own health check passing
    * @param total from drain to ready
    */
-  public record HostReport(String server, int generation, Duration drain, Duration deploy, Duration check, Duration total) {}
+  public record HostReport(
+      String server,
+      int generation,
+      Duration drain,
+      Duration deploy,
+      Duration check,
+      Duration total) {}
 }

@@ -15,15 +15,19 @@ record RuntimeApiAddress(String text, SocketAddress address) {
     }
     int colon = text.lastIndexOf(':');
     if (colon <= 0 || colon == text.length() - 1) {
-      throw new IllegalArgumentException("'" + text + "' is not a Runtime API address; give the stats socket's path"
-          + " (/run/haproxy/admin.sock) or host:port (127.0.0.1:9999)");
+      throw new IllegalArgumentException(
+          "'"
+              + text
+              + "' is not a Runtime API address; give the stats socket's path"
+              + " (/run/haproxy/admin.sock) or host:port (127.0.0.1:9999)");
     }
     var host = text.substring(0, colon).replaceAll("^\\[|\\]$", "");
     int port;
     try {
       port = Integer.parseInt(text.substring(colon + 1));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("'" + text + "': the port must be a number, as in 127.0.0.1:9999");
+      throw new IllegalArgumentException(
+          "'" + text + "': the port must be a number, as in 127.0.0.1:9999");
     }
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("'" + text + "': the port must be from 1 to 65535");
@@ -32,9 +36,11 @@ record RuntimeApiAddress(String text, SocketAddress address) {
   }
 
   StandardProtocolFamily family() {
-    return address instanceof UnixDomainSocketAddress ? StandardProtocolFamily.UNIX
-        : ((InetSocketAddress) address).getAddress() instanceof java.net.Inet6Address ? StandardProtocolFamily.INET6
-        : StandardProtocolFamily.INET;
+    return address instanceof UnixDomainSocketAddress
+        ? StandardProtocolFamily.UNIX
+        : ((InetSocketAddress) address).getAddress() instanceof java.net.Inet6Address
+            ? StandardProtocolFamily.INET6
+            : StandardProtocolFamily.INET;
   }
 
   @Override

@@ -12,7 +12,13 @@ package dev.baton.haproxy;
  * @param initialWeight the weight in the configuration
  */
 public record ServerState(
-    String backend, String name, String address, int opState, int adminState, int userWeight, int initialWeight) {
+    String backend,
+    String name,
+    String address,
+    int opState,
+    int adminState,
+    int userWeight,
+    int initialWeight) {
 
   private static final int MAINT_FLAGS = 0x01 | 0x02 | 0x04 | 0x20 | 0x40;
   private static final int DRAIN_FLAGS = 0x08 | 0x10;
@@ -31,7 +37,9 @@ public record ServerState(
 
   /** "ready", "drain" or "maint", as {@code set server ... state} spells them. */
   public String admin() {
-    return (adminState & MAINT_FLAGS) != 0 ? "maint" : (adminState & DRAIN_FLAGS) != 0 ? "drain" : "ready";
+    return (adminState & MAINT_FLAGS) != 0
+        ? "maint"
+        : (adminState & DRAIN_FLAGS) != 0 ? "drain" : "ready";
   }
 
   /** "down", "starting", "up" or "stopping". */
@@ -47,6 +55,17 @@ public record ServerState(
 
   @Override
   public String toString() {
-    return backend + "/" + name + " (" + address + ", " + operational() + ", " + admin() + ", weight " + userWeight + ")";
+    return backend
+        + "/"
+        + name
+        + " ("
+        + address
+        + ", "
+        + operational()
+        + ", "
+        + admin()
+        + ", weight "
+        + userWeight
+        + ")";
   }
 }

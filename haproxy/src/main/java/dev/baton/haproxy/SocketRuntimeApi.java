@@ -37,16 +37,24 @@ final class SocketRuntimeApi implements RuntimeApi {
     var reply = command("show servers state " + backend);
     var lines = reply.lines().filter(l -> !l.isBlank()).toList();
     if (lines.size() < 2 || !lines.get(1).startsWith("# ")) {
-      throw refused("show servers state " + backend, reply.strip().isEmpty() ? "an empty reply" : reply.strip());
+      throw refused(
+          "show servers state " + backend,
+          reply.strip().isEmpty() ? "an empty reply" : reply.strip());
     }
     var columns = Arrays.asList(lines.get(1).substring(2).trim().split("\\s+"));
     var servers = new ArrayList<ServerState>();
     for (var line : lines.subList(2, lines.size())) {
       var fields = line.trim().split("\\s+");
       var row = new Row(columns, Arrays.asList(fields));
-      servers.add(new ServerState(row.text("be_name"), row.text("srv_name"),
-          row.text("srv_addr") + ":" + row.text("srv_port"), (int) row.number("srv_op_state"),
-          (int) row.number("srv_admin_state"), (int) row.number("srv_uweight"), (int) row.number("srv_iweight")));
+      servers.add(
+          new ServerState(
+              row.text("be_name"),
+              row.text("srv_name"),
+              row.text("srv_addr") + ":" + row.text("srv_port"),
+              (int) row.number("srv_op_state"),
+              (int) row.number("srv_admin_state"),
+              (int) row.number("srv_uweight"),
+              (int) row.number("srv_iweight")));
     }
     return servers;
   }
@@ -63,21 +71,42 @@ final class SocketRuntimeApi implements RuntimeApi {
     for (var line : lines.subList(1, lines.size())) {
       var row = new Row(columns, Arrays.asList(line.split(",", -1)));
       var name = row.text("svname");
-      if (!row.text("pxname").equals(backend) || name.equals("BACKEND") || name.equals("FRONTEND")) {
+      if (!row.text("pxname").equals(backend)
+          || name.equals("BACKEND")
+          || name.equals("FRONTEND")) {
         continue;
       }
-      long responses = row.number("hrsp_1xx") + row.number("hrsp_2xx") + row.number("hrsp_3xx")
-          + row.number("hrsp_4xx") + row.number("hrsp_5xx") + row.number("hrsp_other");
-      stats.add(new ServerStats(name, row.number("scur"), row.number("qcur"), row.text("status"),
-          row.text("check_status").replace("* ", ""), responses, row.number("hrsp_5xx"),
-          row.number("econ"), row.number("eresp")));
+      long responses =
+          row.number("hrsp_1xx")
+              + row.number("hrsp_2xx")
+              + row.number("hrsp_3xx")
+              + row.number("hrsp_4xx")
+              + row.number("hrsp_5xx")
+              + row.number("hrsp_other");
+      stats.add(
+          new ServerStats(
+              name,
+              row.number("scur"),
+              row.number("qcur"),
+              row.text("status"),
+              row.text("check_status").replace("* ", ""),
+              responses,
+              row.number("hrsp_5xx"),
+              row.number("econ"),
+              row.number("eresp")));
     }
     return stats;
   }
 
   @Override
   public void setState(String backend, String server, AdminState state) {
-    set("set server " + backend + "/" + server + " state " + state.name().toLowerCase(java.util.Locale.ROOT));
+    set(
+        "set server "
+            + backend
+            + "/"
+            + server
+            + " state "
+            + state.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   @Override
@@ -99,16 +128,27 @@ final class SocketRuntimeApi implements RuntimeApi {
   }
 
   private RuntimeApiException refused(String command, String reply) {
-    var hint = reply.contains("Permission denied")
-        ? "; the stats socket needs 'level admin' in HAProxy's global section"
-        : reply.contains("Unknown command") ? "; is " + address + " HAProxy's Runtime API?" : "";
-    return new RuntimeApiException("HAProxy at " + address + " refused '" + command + "': " + reply.lines().findFirst().orElse(reply) + hint);
+    var hint =
+        reply.contains("Permission denied")
+            ? "; the stats socket needs 'level admin' in HAProxy's global section"
+            : reply.contains("Unknown command")
+                ? "; is " + address + " HAProxy's Runtime API?"
+                : "";
+    return new RuntimeApiException(
+        "HAProxy at "
+            + address
+            + " refused '"
+            + command
+            + "': "
+            + reply.lines().findFirst().orElse(reply)
+            + hint);
   }
 
   /** Sends one command and returns the whole reply. */
   String command(String command) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (var channel = SocketChannel.open(address.family()); var selector = Selector.open()) {
+    try (var channel = SocketChannel.open(address.family());
+        var selector = Selector.open()) {
       channel.configureBlocking(false);
       if (!channel.connect(address.address())) {
         channel.register(selector, SelectionKey.OP_CONNECT);
@@ -137,8 +177,16 @@ final class SocketRuntimeApi implements RuntimeApi {
         }
         reply.write(buffer.array(), 0, n);
         if (reply.size() > MAX_REPLY) {
-          throw new RuntimeApiException("HAProxy at " + address + " answered '" + command + "' with more than "
-              + (MAX_REPLY >> 20) + " MiB; is " + address + " HAProxy's Runtime API?");
+          throw new RuntimeApiException(
+              "HAProxy at "
+                  + address
+                  + " answered '"
+                  + command
+                  + "' with more than "
+                  + (MAX_REPLY >> 20)
+                  + " MiB; is "
+                  + address
+                  + " HAProxy's Runtime API?");
         }
       }
     } catch (IOException e) {
@@ -146,34 +194,63 @@ final class SocketRuntimeApi implements RuntimeApi {
     }
   }
 
-  private void await(Selector selector, long deadline, String command, String doing) throws IOException {
+  private void await(Selector selector, long deadline, String command, String doing)
+      throws IOException {
     long left = deadline - System.nanoTime();
-    if (left <= 0 || selector.select(Math.max(1, left / 1_000_000)) == 0 && System.nanoTime() >= deadline) {
-      throw new RuntimeApiException("HAProxy's Runtime API at " + address + " did not answer '" + command + "' within "
-          + timeout.toMillis() + " ms (" + doing + "); check that HAProxy is not stuck and that " + address
-          + " is its stats socket, or raise --haproxy-timeout");
+    if (left <= 0
+        || selector.select(Math.max(1, left / 1_000_000)) == 0 && System.nanoTime() >= deadline) {
+      throw new RuntimeApiException(
+          "HAProxy's Runtime API at "
+              + address
+              + " did not answer '"
+              + command
+              + "' within "
+              + timeout.toMillis()
+              + " ms ("
+              + doing
+              + "); check that HAProxy is not stuck and that "
+              + address
+              + " is its stats socket, or raise --haproxy-timeout");
     }
     selector.selectedKeys().clear();
   }
 
   private String explain(IOException e, String command) {
     var message = String.valueOf(e.getMessage());
-    if (address.address() instanceof java.net.UnixDomainSocketAddress unix && !Files.exists(unix.getPath())) {
-      return "no HAProxy stats socket at " + address + ": the file does not exist; check HAProxy's 'stats socket' line"
+    if (address.address() instanceof java.net.UnixDomainSocketAddress unix
+        && !Files.exists(unix.getPath())) {
+      return "no HAProxy stats socket at "
+          + address
+          + ": the file does not exist; check HAProxy's 'stats socket' line"
           + " in its global section, or pass the right --haproxy";
     }
     if (e instanceof ConnectException || message.contains("Connection refused")) {
-      return "HAProxy's Runtime API at " + address + " refused the connection; is HAProxy running, with"
-          + " 'stats socket " + address + " level admin' in its global section?";
+      return "HAProxy's Runtime API at "
+          + address
+          + " refused the connection; is HAProxy running, with"
+          + " 'stats socket "
+          + address
+          + " level admin' in its global section?";
     }
     if (message.contains("Permission denied")) {
-      return "permission denied on HAProxy's stats socket " + address + "; run as a user that may write it"
+      return "permission denied on HAProxy's stats socket "
+          + address
+          + "; run as a user that may write it"
           + " (its 'mode' and 'user'/'group' in the 'stats socket' line)";
     }
     if (message.contains("Connection reset")) {
-      return "HAProxy at " + address + " reset the connection during '" + command + "'; is it HAProxy's Runtime API?";
+      return "HAProxy at "
+          + address
+          + " reset the connection during '"
+          + command
+          + "'; is it HAProxy's Runtime API?";
     }
-    return "cannot talk to HAProxy's Runtime API at " + address + " ('" + command + "'): " + message;
+    return "cannot talk to HAProxy's Runtime API at "
+        + address
+        + " ('"
+        + command
+        + "'): "
+        + message;
   }
 
   @Override

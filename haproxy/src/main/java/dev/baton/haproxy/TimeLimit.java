@@ -17,13 +17,17 @@ final class TimeLimit {
 
   static <T> T call(Duration timeout, Supplier<T> body, Supplier<RuntimeException> onTimeout) {
     var result = new CompletableFuture<T>();
-    var thread = Thread.ofVirtual().name("bounded-call").start(() -> {
-      try {
-        result.complete(body.get());
-      } catch (Throwable t) {
-        result.completeExceptionally(t);
-      }
-    });
+    var thread =
+        Thread.ofVirtual()
+            .name("bounded-call")
+            .start(
+                () -> {
+                  try {
+                    result.complete(body.get());
+                  } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                  }
+                });
     try {
       return result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {

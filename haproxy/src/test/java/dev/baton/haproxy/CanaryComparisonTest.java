@@ -11,9 +11,15 @@ class CanaryComparisonTest {
     return new ServerStats(name, 0, 0, "UP", "L7OK", responses, errors5xx, 0, 0);
   }
 
-  private static CanaryComparison compare(long canaryRequests, long canaryErrors, long otherRequests, long otherErrors) {
+  private static CanaryComparison compare(
+      long canaryRequests, long canaryErrors, long otherRequests, long otherErrors) {
     var before = Map.of("c", stats("c", 100, 1), "o", stats("o", 1000, 10));
-    var after = Map.of("c", stats("c", 100 + canaryRequests, 1 + canaryErrors), "o", stats("o", 1000 + otherRequests, 10 + otherErrors));
+    var after =
+        Map.of(
+            "c",
+            stats("c", 100 + canaryRequests, 1 + canaryErrors),
+            "o",
+            stats("o", 1000 + otherRequests, 10 + otherErrors));
     return CanaryComparison.between(before, after, "c", List.of("o"));
   }
 

@@ -25,8 +25,10 @@ final class FakeHaproxy implements RuntimeApi {
 
   final Map<String, Server> servers = new LinkedHashMap<>();
   final List<String> commands = new ArrayList<>();
+
   /** Servers whose agent-check answers "ready" once while they drain, cancelling the drain. */
   final java.util.Set<String> agentAnswersReadyOnce = new java.util.HashSet<>();
+
   RuntimeException failure;
 
   FakeHaproxy(String... names) {
@@ -43,17 +45,19 @@ final class FakeHaproxy implements RuntimeApi {
   public synchronized List<ServerState> servers(String backend) {
     check(backend);
     var states = new ArrayList<ServerState>();
-    servers.forEach((name, s) -> {
-      if (s.op == 0 && s.healthy && --s.checksUntilUp <= 0) {
-        s.op = 2;
-      }
-      int flags = switch (s.admin) {
-        case "drain" -> 0x08;
-        case "maint" -> 0x01;
-        default -> 0;
-      };
-      states.add(new ServerState(backend, name, "127.0.0.1:80", s.op, flags, s.weight, 100));
-    });
+    servers.forEach(
+        (name, s) -> {
+          if (s.op == 0 && s.healthy && --s.checksUntilUp <= 0) {
+            s.op = 2;
+          }
+          int flags =
+              switch (s.admin) {
+                case "drain" -> 0x08;
+                case "maint" -> 0x01;
+                default -> 0;
+              };
+          states.add(new ServerState(backend, name, "127.0.0.1:80", s.op, flags, s.weight, 100));
+        });
     return states;
   }
 
@@ -61,23 +65,33 @@ final class FakeHaproxy implements RuntimeApi {
   public synchronized List<ServerStats> stats(String backend) {
     check(backend);
     var stats = new ArrayList<ServerStats>();
-    servers.forEach((name, s) -> {
-      if (!s.admin.equals("ready") && s.sessions > 0) {
-        s.sessions--;
-        if (s.admin.equals("drain") && agentAnswersReadyOnce.remove(name)) {
-          s.admin = "ready";
-        }
-      }
-      if (s.admin.equals("ready") && s.op == 2) {
-        long requests = Math.max(1, s.weight / 10);
-        s.responses += requests;
-        if (s.bad) {
-          s.errors += requests;
-        }
-      }
-      stats.add(new ServerStats(name, s.sessions, 0, s.op == 2 ? "UP" : "DOWN", s.healthy ? "L7OK" : "L7STS",
-          s.responses, s.errors, 0, 0));
-    });
+    servers.forEach(
+        (name, s) -> {
+          if (!s.admin.equals("ready") && s.sessions > 0) {
+            s.sessions--;
+            if (s.admin.equals("drain") && agentAnswersReadyOnce.remove(name)) {
+              s.admin = "ready";
+            }
+          }
+          if (s.admin.equals("ready") && s.op == 2) {
+            long requests = Math.max(1, s.weight / 10);
+            s.responses += requests;
+            if (s.bad) {
+              s.errors += requests;
+            }
+          }
+          stats.add(
+              new ServerStats(
+                  name,
+                  s.sessions,
+                  0,
+                  s.op == 2 ? "UP" : "DOWN",
+                  s.healthy ? "L7OK" : "L7STS",
+                  s.responses,
+                  s.errors,
+                  0,
+                  0));
+        });
     return stats;
   }
 
@@ -108,7 +122,8 @@ final class FakeHaproxy implements RuntimeApi {
       throw failure;
     }
     if (!backend.equals("app")) {
-      throw new RuntimeApiException("HAProxy at fake refused 'show servers state " + backend + "': Can't find backend.");
+      throw new RuntimeApiException(
+          "HAProxy at fake refused 'show servers state " + backend + "': Can't find backend.");
     }
   }
 }

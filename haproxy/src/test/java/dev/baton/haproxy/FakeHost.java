@@ -40,22 +40,47 @@ final class FakeHost implements Host {
 
   @Override
   public Status status() {
-    unreachable.ifPresent(e -> {
-      throw e;
-    });
+    unreachable.ifPresent(
+        e -> {
+          throw e;
+        });
     var started = Instant.EPOCH.plusSeconds(generation);
-    var active = new Status.GenerationStatus(generation, "active", pid(), command, started, Optional.of(started),
-        Optional.of(started), Optional.empty(), "READY from baton-app", Optional.empty(), "");
-    return new Status(1, Optional.of(generation), false, Optional.empty(), List.of(), List.of(active),
+    var active =
+        new Status.GenerationStatus(
+            generation,
+            "active",
+            pid(),
+            command,
+            started,
+            Optional.of(started),
+            Optional.of(started),
+            Optional.empty(),
+            "READY from baton-app",
+            Optional.empty(),
+            "");
+    return new Status(
+        1,
+        Optional.of(generation),
+        false,
+        Optional.empty(),
+        List.of(),
+        List.of(active),
         List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3)),
-        List.of(new Status.HistoryEntry(started, DeployKind.DEPLOY, generation, Optional.of(generation - 1), "")));
+        List.of(
+            new Status.HistoryEntry(
+                started, DeployKind.DEPLOY, generation, Optional.of(generation - 1), "")));
   }
 
   @Override
-  public Reply.Done deploy(Optional<List<String>> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
-    unreachable.ifPresent(e -> {
-      throw e;
-    });
+  public Reply.Done deploy(
+      Optional<List<String>> argv,
+      Map<String, String> env,
+      Duration timeout,
+      Consumer<DeployEvent> events) {
+    unreachable.ifPresent(
+        e -> {
+          throw e;
+        });
     deploys++;
     beforeDeploy.run();
     if (deployFailure.isPresent()) {
@@ -69,9 +94,10 @@ final class FakeHost implements Host {
 
   @Override
   public Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events) {
-    unreachable.ifPresent(e -> {
-      throw e;
-    });
+    unreachable.ifPresent(
+        e -> {
+          throw e;
+        });
     rollbacks++;
     become(previous.pop(), events);
     haproxy.server(name).healthy = true;
@@ -82,8 +108,13 @@ final class FakeHost implements Host {
     generation++;
     command = argv;
     haproxy.server(name).bad = argv.contains("bad");
-    events.accept(new DeployEvent(DeployStep.PROMOTED, generation, pid(), Duration.ofMillis(1),
-        "replaces generation " + (generation - 1)));
+    events.accept(
+        new DeployEvent(
+            DeployStep.PROMOTED,
+            generation,
+            pid(),
+            Duration.ofMillis(1),
+            "replaces generation " + (generation - 1)));
   }
 
   private Reply.Done reply() {

@@ -28,13 +28,34 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A rollout's view of a remote supervisor, against a fake remote API that answers in the codec's lines. */
+/**
+ * A rollout's view of a remote supervisor, against a fake remote API that answers in the codec's
+ * lines.
+ */
 class RemoteApiHostTest {
-  private static final Status STATUS = new Status(7, Optional.of(1), false, Optional.empty(), List.of(),
-      List.of(new Status.GenerationStatus(1, "active", 70, List.of("./server"), Instant.EPOCH, Optional.of(Instant.EPOCH),
-          Optional.of(Instant.EPOCH), Optional.empty(), "READY from baton-app", Optional.empty(), "")),
-      List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3)),
-      List.of(new Status.HistoryEntry(Instant.EPOCH, DeployKind.START, 1, Optional.empty(), "")));
+  private static final Status STATUS =
+      new Status(
+          7,
+          Optional.of(1),
+          false,
+          Optional.empty(),
+          List.of(),
+          List.of(
+              new Status.GenerationStatus(
+                  1,
+                  "active",
+                  70,
+                  List.of("./server"),
+                  Instant.EPOCH,
+                  Optional.of(Instant.EPOCH),
+                  Optional.of(Instant.EPOCH),
+                  Optional.empty(),
+                  "READY from baton-app",
+                  Optional.empty(),
+                  "")),
+          List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3)),
+          List.of(
+              new Status.HistoryEntry(Instant.EPOCH, DeployKind.START, 1, Optional.empty(), "")));
 
   private HttpServer server;
   private final Map<String, String> bodies = new ConcurrentHashMap<>();
@@ -57,9 +78,13 @@ class RemoteApiHostTest {
   private void answer(HttpExchange exchange) throws IOException {
     try (exchange) {
       var path = exchange.getRequestURI().getPath();
-      bodies.put(path, new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      var answer = exchange.getRequestHeaders().getFirst("Authorization").equals("Bearer secret")
-          ? answers.get(path) : new Answer(401, List.of(Codec.encode(new Reply.Failed("missing or wrong bearer token"))));
+      bodies.put(
+          path, new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      var answer =
+          exchange.getRequestHeaders().getFirst("Authorization").equals("Bearer secret")
+              ? answers.get(path)
+              : new Answer(
+                  401, List.of(Codec.encode(new Reply.Failed("missing or wrong bearer token"))));
       var bytes = (String.join("\n", answer.lines()) + "\n").getBytes(StandardCharsets.UTF_8);
       exchange.sendResponseHeaders(answer.code(), bytes.length);
       exchange.getResponseBody().write(bytes);
@@ -73,8 +98,14 @@ class RemoteApiHostTest {
 
   @Test
   void statusBringsTheServiceAlong() {
-    answers.put("/v1/status", new Answer(200, List.of(Codec.encode(new Reply.StatusReply(STATUS),
-        new Service(Optional.of("/healthz"), Optional.of("[::1]:9000"))))));
+    answers.put(
+        "/v1/status",
+        new Answer(
+            200,
+            List.of(
+                Codec.encode(
+                    new Reply.StatusReply(STATUS),
+                    new Service(Optional.of("/healthz"), Optional.of("[::1]:9000"))))));
     var host = host("secret");
     assertThat(host.status()).isEqualTo(STATUS);
     assertThat(host.service().flatMap(Service::readinessHttp)).contains("/healthz");
@@ -83,22 +114,43 @@ class RemoteApiHostTest {
 
   @Test
   void aDeploySendsTheRequestAndRelaysEachEvent() throws Exception {
-    var promoted = new DeployEvent(DeployStep.PROMOTED, 2, 71, Duration.ofMillis(40), "replaces generation 1");
-    var drained = new DeployEvent(DeployStep.DRAINED, 1, 70, Duration.ofMillis(90), "generation 1 exited with status 0");
-    answers.put("/v1/deploy", new Answer(200, List.of(Codec.encode(promoted), Codec.encode(drained), Codec.encode(new Reply.Done(2, 71)))));
+    var promoted =
+        new DeployEvent(DeployStep.PROMOTED, 2, 71, Duration.ofMillis(40), "replaces generation 1");
+    var drained =
+        new DeployEvent(
+            DeployStep.DRAINED, 1, 70, Duration.ofMillis(90), "generation 1 exited with status 0");
+    answers.put(
+        "/v1/deploy",
+        new Answer(
+            200,
+            List.of(
+                Codec.encode(promoted),
+                Codec.encode(drained),
+                Codec.encode(new Reply.Done(2, 71)))));
     var events = new ArrayList<DeployEvent>();
 
-    var done = host("secret").deploy(Optional.of(List.of("./server", "--v2")), Map.of("MODE", "v2"), Duration.ofSeconds(5), events::add);
+    var done =
+        host("secret")
+            .deploy(
+                Optional.of(List.of("./server", "--v2")),
+                Map.of("MODE", "v2"),
+                Duration.ofSeconds(5),
+                events::add);
 
     assertThat(done).isEqualTo(new Reply.Done(2, 71));
     assertThat(events).containsExactly(promoted, drained);
-    assertThat(bodies.get("/v1/deploy")).isEqualTo(
-        Codec.encode(new Request.Deploy(Optional.of(List.of("./server", "--v2")), Map.of("MODE", "v2"), true)));
+    assertThat(bodies.get("/v1/deploy"))
+        .isEqualTo(
+            Codec.encode(
+                new Request.Deploy(
+                    Optional.of(List.of("./server", "--v2")), Map.of("MODE", "v2"), true)));
   }
 
   @Test
   void aRefusalNamesTheHostAndTheSupervisorsReason() {
-    answers.put("/v1/rollback", new Answer(200, List.of(Codec.encode(new Reply.Failed("nothing to roll back to")))));
+    answers.put(
+        "/v1/rollback",
+        new Answer(200, List.of(Codec.encode(new Reply.Failed("nothing to roll back to")))));
     assertThatThrownBy(() -> host("secret").rollback("bad canary", Duration.ofSeconds(5), e -> {}))
         .isInstanceOfSatisfying(HostException.class, e -> assertThat(e.unreachable()).isFalse())
         .hasMessageEndingWith("refused 'rollback': nothing to roll back to");
@@ -106,23 +158,26 @@ class RemoteApiHostTest {
 
   @Test
   void aWrongTokenSaysWhichFileToPass() {
-    assertThatThrownBy(() -> host("guess").status()).isInstanceOf(HostException.class)
-        .hasMessageContaining("refused the bearer token (HTTP 401): missing or wrong bearer token; pass --token-file");
+    assertThatThrownBy(() -> host("guess").status())
+        .isInstanceOf(HostException.class)
+        .hasMessageContaining(
+            "refused the bearer token (HTTP 401): missing or wrong bearer token; pass --token-file");
   }
 
   @Test
   void somethingElseAtTheUrlIsNamed() {
     answers.put("/v1/status", new Answer(200, List.of("<html>It works!</html>")));
-    assertThatThrownBy(() -> host("secret").status()).isInstanceOfSatisfying(HostException.class,
-            e -> assertThat(e.unreachable()).isTrue())
-        .hasMessageContaining("answered HTTP 200 with something that is not the control protocol: '<html>It works!</html>'");
+    assertThatThrownBy(() -> host("secret").status())
+        .isInstanceOfSatisfying(HostException.class, e -> assertThat(e.unreachable()).isTrue())
+        .hasMessageContaining(
+            "answered HTTP 200 with something that is not the control protocol: '<html>It works!</html>'");
   }
 
   @Test
   void aRemoteApiAtItsConnectionLimitIsNamed() {
     answers.put("/v1/status", new Answer(503, List.of()));
-    assertThatThrownBy(() -> host("secret").status()).isInstanceOfSatisfying(HostException.class,
-            e -> assertThat(e.unreachable()).isTrue())
+    assertThatThrownBy(() -> host("secret").status())
+        .isInstanceOfSatisfying(HostException.class, e -> assertThat(e.unreachable()).isTrue())
         .hasMessageContaining("is at its connection limit (HTTP 503)");
   }
 }

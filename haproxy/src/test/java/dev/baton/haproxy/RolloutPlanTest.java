@@ -16,7 +16,9 @@ class RolloutPlanTest {
   @Test
   void aRolloutFileGivesEverythingAndResolvesPathsAgainstItself() throws Exception {
     var file = dir.resolve("rollout.toml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         haproxy = "/run/haproxy/admin.sock"
         backend = "app"
         batch = 2
@@ -44,9 +46,10 @@ class RolloutPlanTest {
     var plan = RolloutPlan.read(file).build();
 
     assertThat(plan.haproxy()).isEqualTo("/run/haproxy/admin.sock");
-    assertThat(plan.servers()).containsExactly(
-        new RolloutPlan.Server("s1", dir.resolve("s1/baton.toml").toString()),
-        new RolloutPlan.Server("s2", "https://10.0.0.2:7070"));
+    assertThat(plan.servers())
+        .containsExactly(
+            new RolloutPlan.Server("s1", dir.resolve("s1/baton.toml").toString()),
+            new RolloutPlan.Server("s2", "https://10.0.0.2:7070"));
     assertThat(plan.tokenFile()).contains(dir.resolve("token"));
     assertThat(plan.command()).contains(List.of("java", "-jar", "app-v2.jar"));
     assertThat(plan.env()).containsEntry("MODE", "blue");
@@ -58,9 +61,15 @@ class RolloutPlanTest {
   @Test
   void theCommandLineOverridesTheFile() throws Exception {
     var file = dir.resolve("rollout.toml");
-    Files.writeString(file, "haproxy = \"/a.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\ntarget = \"/x.sock\"\n");
+    Files.writeString(
+        file,
+        "haproxy = \"/a.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\ntarget = \"/x.sock\"\n");
 
-    var plan = RolloutPlan.read(file).backend("web").servers(List.of(RolloutPlan.Server.parse("s7=/y.sock"))).build();
+    var plan =
+        RolloutPlan.read(file)
+            .backend("web")
+            .servers(List.of(RolloutPlan.Server.parse("s7=/y.sock")))
+            .build();
 
     assertThat(plan.backend()).isEqualTo("web");
     assertThat(plan.servers()).containsExactly(new RolloutPlan.Server("s7", "/y.sock"));
@@ -77,18 +86,33 @@ class RolloutPlanTest {
 
   @Test
   void theCanaryGoesFirstAloneAndTheRestFollowInBatches() {
-    var plan = RolloutPlan.builder().haproxy("127.0.0.1:9999").backend("app")
-        .servers(List.of(RolloutPlan.Server.parse("a=/a"), RolloutPlan.Server.parse("b=/b"),
-            RolloutPlan.Server.parse("c=/c"), RolloutPlan.Server.parse("d=/d")))
-        .batch(2).canary("c").build();
+    var plan =
+        RolloutPlan.builder()
+            .haproxy("127.0.0.1:9999")
+            .backend("app")
+            .servers(
+                List.of(
+                    RolloutPlan.Server.parse("a=/a"),
+                    RolloutPlan.Server.parse("b=/b"),
+                    RolloutPlan.Server.parse("c=/c"),
+                    RolloutPlan.Server.parse("d=/d")))
+            .batch(2)
+            .canary("c")
+            .build();
 
     assertThat(plan.batches()).containsExactly(List.of("c"), List.of("a", "b"), List.of("d"));
   }
 
   @Test
   void aCanaryThatIsNotOneOfTheServersIsRefused() {
-    assertThatThrownBy(() -> RolloutPlan.builder().haproxy("/a.sock").backend("app")
-        .servers(List.of(RolloutPlan.Server.parse("s1=/a"))).canary("s2").build())
+    assertThatThrownBy(
+            () ->
+                RolloutPlan.builder()
+                    .haproxy("/a.sock")
+                    .backend("app")
+                    .servers(List.of(RolloutPlan.Server.parse("s1=/a")))
+                    .canary("s2")
+                    .build())
         .hasMessageContaining("--canary s2 is not one of the servers given (s1)");
   }
 
@@ -102,11 +126,14 @@ class RolloutPlanTest {
   void durationsTakeUnits() {
     assertThat(RolloutPlan.duration("250ms", "x")).isEqualTo(Duration.ofMillis(250));
     assertThat(RolloutPlan.duration("30", "x")).isEqualTo(Duration.ofSeconds(30));
-    assertThatThrownBy(() -> RolloutPlan.duration("soon", "--canary-bake")).hasMessageContaining("--canary-bake 'soon' is not a duration");
+    assertThatThrownBy(() -> RolloutPlan.duration("soon", "--canary-bake"))
+        .hasMessageContaining("--canary-bake 'soon' is not a duration");
   }
 
   private static RolloutPlan.Builder plan(String target) {
-    return RolloutPlan.builder().haproxy("/run/haproxy/admin.sock").backend("app")
+    return RolloutPlan.builder()
+        .haproxy("/run/haproxy/admin.sock")
+        .backend("app")
         .servers(List.of(new RolloutPlan.Server("s1", target)));
   }
 
@@ -114,11 +141,13 @@ class RolloutPlanTest {
   void aTokenOverPlainHttpToAnotherHostIsRefusedWithBothWaysOut() {
     assertThatThrownBy(() -> plan("http://10.0.0.2:7070").build())
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("server 's1' is http://10.0.0.2:7070: plain http:// to another host would send the bearer token in"
-            + " clear; use https:// (set [remote] tls_keystore on that host), or pass --insecure (insecure = true in the"
-            + " rollout file) if the network is trusted");
+        .hasMessage(
+            "server 's1' is http://10.0.0.2:7070: plain http:// to another host would send the bearer token in"
+                + " clear; use https:// (set [remote] tls_keystore on that host), or pass --insecure (insecure = true in the"
+                + " rollout file) if the network is trusted");
     // A name is not looked up, so it counts as another host even when it is this one.
-    assertThatThrownBy(() -> plan("http://app.internal:7070").build()).hasMessageContaining("--insecure");
+    assertThatThrownBy(() -> plan("http://app.internal:7070").build())
+        .hasMessageContaining("--insecure");
   }
 
   @Test
@@ -133,7 +162,9 @@ class RolloutPlanTest {
   @Test
   void aRolloutFileCanSayInsecure() throws Exception {
     var file = dir.resolve("rollout.toml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         haproxy = "/run/haproxy/admin.sock"
         backend = "app"
         insecure = true
@@ -144,8 +175,11 @@ class RolloutPlanTest {
         """);
 
     assertThat(RolloutPlan.read(file).build().insecure()).isTrue();
-    Files.writeString(file, "haproxy = \"/run/haproxy/admin.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\n"
-        + "target = \"http://10.0.0.2:7070\"\n");
-    assertThatThrownBy(() -> RolloutPlan.read(file).build()).hasMessageContaining("--insecure (insecure = true in the rollout file)");
+    Files.writeString(
+        file,
+        "haproxy = \"/run/haproxy/admin.sock\"\nbackend = \"app\"\n[[server]]\nname = \"s1\"\n"
+            + "target = \"http://10.0.0.2:7070\"\n");
+    assertThatThrownBy(() -> RolloutPlan.read(file).build())
+        .hasMessageContaining("--insecure (insecure = true in the rollout file)");
   }
 }

@@ -26,8 +26,14 @@ class RolloutTest {
   }
 
   private RolloutPlan.Builder plan() {
-    return RolloutPlan.builder().haproxy("/run/haproxy/admin.sock").backend("app")
-        .servers(List.of(new RolloutPlan.Server("s1", "a"), new RolloutPlan.Server("s2", "b"), new RolloutPlan.Server("s3", "c")))
+    return RolloutPlan.builder()
+        .haproxy("/run/haproxy/admin.sock")
+        .backend("app")
+        .servers(
+            List.of(
+                new RolloutPlan.Server("s1", "a"),
+                new RolloutPlan.Server("s2", "b"),
+                new RolloutPlan.Server("s3", "c")))
         .command(List.of("app", "v2"));
   }
 
@@ -36,14 +42,16 @@ class RolloutTest {
   }
 
   private RolloutReport rollOut(RolloutPlan plan) {
-    return new Rollout(plan, haproxy, new LinkedHashMap<>(hosts), clock(), d -> now = now.plus(d)).run(events::add);
+    return new Rollout(plan, haproxy, new LinkedHashMap<>(hosts), clock(), d -> now = now.plus(d))
+        .run(events::add);
   }
 
   private void assertEveryServerReadyAtFullWeight() {
-    haproxy.servers.forEach((name, s) -> {
-      assertThat(s.admin).as(name + " admin state").isEqualTo("ready");
-      assertThat(s.weight).as(name + " weight").isEqualTo(100);
-    });
+    haproxy.servers.forEach(
+        (name, s) -> {
+          assertThat(s.admin).as(name + " admin state").isEqualTo("ready");
+          assertThat(s.weight).as(name + " weight").isEqualTo(100);
+        });
   }
 
   private List<String> steps(String server) {
@@ -54,12 +62,18 @@ class RolloutTest {
   void eachServerIsDrainedDeployedCheckedAndSetReadyInTurn() {
     var report = rollOut(plan().build());
 
-    assertThat(report.hosts()).extracting(RolloutReport.HostReport::server).containsExactly("s1", "s2", "s3");
+    assertThat(report.hosts())
+        .extracting(RolloutReport.HostReport::server)
+        .containsExactly("s1", "s2", "s3");
     hosts.values().forEach(h -> assertThat(h.command).containsExactly("app", "v2"));
-    assertThat(steps("s2")).containsExactly("drain", "drained", "supervisor", "check", "deployed", "healthy", "ready");
-    assertThat(haproxy.commands.subList(0, 4)).containsExactly(
-        "set server app/s1 state drain", "set server app/s1 health down", "set server app/s1 state drain",
-        "set server app/s1 state ready");
+    assertThat(steps("s2"))
+        .containsExactly("drain", "drained", "supervisor", "check", "deployed", "healthy", "ready");
+    assertThat(haproxy.commands.subList(0, 4))
+        .containsExactly(
+            "set server app/s1 state drain",
+            "set server app/s1 health down",
+            "set server app/s1 state drain",
+            "set server app/s1 state ready");
     assertEveryServerReadyAtFullWeight();
   }
 
@@ -68,13 +82,18 @@ class RolloutTest {
     rollOut(plan().build());
 
     var commands = haproxy.commands;
-    assertThat(commands.indexOf("set server app/s2 state drain")).isGreaterThan(commands.indexOf("set server app/s1 state ready"));
-    assertThat(commands.indexOf("set server app/s3 state drain")).isGreaterThan(commands.indexOf("set server app/s2 state ready"));
+    assertThat(commands.indexOf("set server app/s2 state drain"))
+        .isGreaterThan(commands.indexOf("set server app/s1 state ready"));
+    assertThat(commands.indexOf("set server app/s3 state drain"))
+        .isGreaterThan(commands.indexOf("set server app/s2 state ready"));
   }
 
   @Test
   void aServerMissingFromTheBackendStopsTheRolloutBeforeAnythingChanges() {
-    var plan = plan().servers(List.of(new RolloutPlan.Server("s1", "a"), new RolloutPlan.Server("s9", "z"))).build();
+    var plan =
+        plan()
+            .servers(List.of(new RolloutPlan.Server("s1", "a"), new RolloutPlan.Server("s9", "z")))
+            .build();
 
     assertThatThrownBy(() -> rollOut(plan))
         .isInstanceOf(RolloutException.class)
@@ -93,7 +112,9 @@ class RolloutTest {
 
   @Test
   void anUnreachableHaproxyStopsTheRolloutBeforeAnythingChanges() {
-    haproxy.failure = new RuntimeApiException("HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection");
+    haproxy.failure =
+        new RuntimeApiException(
+            "HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection");
 
     assertThatThrownBy(() -> rollOut(plan().build()))
         .hasMessageContaining("refused the connection")
@@ -119,7 +140,8 @@ class RolloutTest {
 
   @Test
   void aFailedDeployRollsBackTheServersAlreadyDoneAndLeavesEveryServerReady() {
-    hosts.get("s3").deployFailure = Optional.of(new HostException("generation 2 was not ready within 20000 ms", false));
+    hosts.get("s3").deployFailure =
+        Optional.of(new HostException("generation 2 was not ready within 20000 ms", false));
 
     assertThatThrownBy(() -> rollOut(plan().build()))
         .isInstanceOf(RolloutException.class)
@@ -133,7 +155,9 @@ class RolloutTest {
 
   @Test
   void anUnreachableSupervisorMidRolloutRollsBackTheOthersAndLeavesItReady() {
-    hosts.get("s2").deployFailure = Optional.of(new HostException("cannot reach the supervisor at fake:s2: connection refused", true));
+    hosts.get("s2").deployFailure =
+        Optional.of(
+            new HostException("cannot reach the supervisor at fake:s2: connection refused", true));
 
     assertThatThrownBy(() -> rollOut(plan().build()))
         .hasMessageContaining("s2 (deploy): cannot reach the supervisor")
@@ -168,15 +192,27 @@ class RolloutTest {
 
   @Test
   void aCanaryThatAnswers5xxIsAbortedEarlyAndRolledBackToItsWeight() {
-    var plan = plan().command(List.of("app", "bad")).canary("s2").canaryWeight(10).canaryBake(Duration.ofSeconds(30)).build();
+    var plan =
+        plan()
+            .command(List.of("app", "bad"))
+            .canary("s2")
+            .canaryWeight(10)
+            .canaryBake(Duration.ofSeconds(30))
+            .build();
 
     assertThatThrownBy(() -> rollOut(plan))
         .hasMessageContaining("s2 (bake): the canary fails more requests than the other servers")
         .hasMessageContaining("Rolled back s2");
     assertThat(haproxy.commands).contains("set weight app/s2 10", "set weight app/s2 100");
     assertThat(hosts.get("s1").deploys).isZero();
-    assertThat(events.stream().filter(e -> e.step().equals("abort")).findFirst().orElseThrow().elapsed())
-        .as("aborted long before the 30 s bake was over").isLessThan(Duration.ofSeconds(5));
+    assertThat(
+            events.stream()
+                .filter(e -> e.step().equals("abort"))
+                .findFirst()
+                .orElseThrow()
+                .elapsed())
+        .as("aborted long before the 30 s bake was over")
+        .isLessThan(Duration.ofSeconds(5));
     assertEveryServerReadyAtFullWeight();
   }
 
@@ -184,7 +220,9 @@ class RolloutTest {
   void aHealthyCanaryBakesThenTheOthersFollow() {
     var report = rollOut(plan().canary("s3").canaryBake(Duration.ofSeconds(10)).build());
 
-    assertThat(report.hosts()).extracting(RolloutReport.HostReport::server).containsExactly("s3", "s1", "s2");
+    assertThat(report.hosts())
+        .extracting(RolloutReport.HostReport::server)
+        .containsExactly("s3", "s1", "s2");
     assertThat(steps("s3")).contains("bake", "baked");
     assertEveryServerReadyAtFullWeight();
   }
@@ -200,10 +238,12 @@ class RolloutTest {
     }
     var plan = plan().servers(servers).batch(2).build();
 
-    var report = new Rollout(plan, haproxy5, hosts5, clock(), d -> now = now.plus(d)).run(events::add);
+    var report =
+        new Rollout(plan, haproxy5, hosts5, clock(), d -> now = now.plus(d)).run(events::add);
 
     assertThat(report.hosts()).hasSize(5);
-    assertThat(plan.batches()).containsExactly(List.of("s1", "s2"), List.of("s3", "s4"), List.of("s5"));
+    assertThat(plan.batches())
+        .containsExactly(List.of("s1", "s2"), List.of("s3", "s4"), List.of("s5"));
   }
 
   @Test
@@ -213,24 +253,39 @@ class RolloutTest {
 
     rollOut(plan().build());
 
-    assertThat(events).anyMatch(e -> e.server().equals("s1") && e.step().equals("drain") && e.detail().contains("set to drain again"));
-    assertThat(haproxy.commands.stream().filter(c -> c.equals("set server app/s1 state drain")).count()).isEqualTo(3);
+    assertThat(events)
+        .anyMatch(
+            e ->
+                e.server().equals("s1")
+                    && e.step().equals("drain")
+                    && e.detail().contains("set to drain again"));
+    assertThat(
+            haproxy.commands.stream()
+                .filter(c -> c.equals("set server app/s1 state drain"))
+                .count())
+        .isEqualTo(3);
   }
 
   @Test
   void aRolloutCutShortFromOutsideLeavesEveryServerReady() {
-    var rollout = new Rollout(plan().build(), haproxy, new LinkedHashMap<>(hosts), clock(), d -> now = now.plus(d));
+    var rollout =
+        new Rollout(
+            plan().build(), haproxy, new LinkedHashMap<>(hosts), clock(), d -> now = now.plus(d));
     var statesWhenAbandoned = new ArrayList<String>();
-    hosts.get("s2").beforeDeploy = () -> {
-      assertThat(haproxy.server("s2").admin).as("s2 is drained while it deploys").isEqualTo("drain");
-      rollout.abandon();
-      haproxy.servers.forEach((name, s) -> statesWhenAbandoned.add(name + "=" + s.admin));
-    };
+    hosts.get("s2").beforeDeploy =
+        () -> {
+          assertThat(haproxy.server("s2").admin)
+              .as("s2 is drained while it deploys")
+              .isEqualTo("drain");
+          rollout.abandon();
+          haproxy.servers.forEach((name, s) -> statesWhenAbandoned.add(name + "=" + s.admin));
+        };
 
     rollout.run(events::add);
 
     assertThat(statesWhenAbandoned).containsExactly("s1=ready", "s2=ready", "s3=ready");
-    assertThat(events).anyMatch(e -> e.step().equals("abort") && e.detail().contains("interrupted"));
+    assertThat(events)
+        .anyMatch(e -> e.step().equals("abort") && e.detail().contains("interrupted"));
   }
 
   @Test
@@ -238,17 +293,24 @@ class RolloutTest {
     hosts.get("s3").beforeDeploy = () -> hosts.get("s1").generation = 7;
 
     assertThatThrownBy(() -> rollOut(plan().build()))
-        .hasMessageContaining("s1 (verify): its supervisor no longer runs generation 2 but generation 7");
+        .hasMessageContaining(
+            "s1 (verify): its supervisor no longer runs generation 2 but generation 7");
     assertEveryServerReadyAtFullWeight();
   }
 
   @Test
   void haproxyGoneMidRolloutIsReportedWithTheCommandsToRunByHand() {
-    hosts.get("s2").beforeDeploy = () -> haproxy.failure = new RuntimeApiException("HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection");
+    hosts.get("s2").beforeDeploy =
+        () ->
+            haproxy.failure =
+                new RuntimeApiException(
+                    "HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection");
 
     assertThatThrownBy(() -> rollOut(plan().build()))
-        .hasMessageContaining("s2 (check): HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection")
+        .hasMessageContaining(
+            "s2 (check): HAProxy's Runtime API at /run/haproxy/admin.sock refused the connection")
         .hasMessageContaining("NOT rolled back: s2 (drain)")
-        .hasMessageContaining("run 'set server app/s2 state ready' on HAProxy's stats socket /run/haproxy/admin.sock");
+        .hasMessageContaining(
+            "run 'set server app/s2 state ready' on HAProxy's stats socket /run/haproxy/admin.sock");
   }
 }

@@ -11,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** A real HAProxy on loopback for one test, with its stats socket in the test's directory; stopped by its pid. */
+/**
+ * A real HAProxy on loopback for one test, with its stats socket in the test's directory; stopped
+ * by its pid.
+ */
 final class RunningHaproxy implements AutoCloseable {
   static final Path BINARY = Path.of("/usr/sbin/haproxy");
 
@@ -27,17 +30,22 @@ final class RunningHaproxy implements AutoCloseable {
 
   /** Starts HAProxy with {@code text}, in which %SOCKET% is the stats socket's path. */
   static RunningHaproxy start(Path dir, String text) throws IOException, InterruptedException {
-    assumeTrue(Files.isExecutable(BINARY), "HAProxy is installed (apt-get install haproxy; .ci/run does)");
+    assumeTrue(
+        Files.isExecutable(BINARY), "HAProxy is installed (apt-get install haproxy; .ci/run does)");
     var socket = dir.resolve("admin.sock");
     var config = dir.resolve("haproxy.cfg");
     Files.writeString(config, text.replace("%SOCKET%", socket.toString()));
-    var process = new ProcessBuilder(BINARY.toString(), "-db", "-f", config.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+    var process =
+        new ProcessBuilder(BINARY.toString(), "-db", "-f", config.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("haproxy.log").toFile())
+            .start();
     var haproxy = new RunningHaproxy(config, socket, process);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("haproxy exited: " + Files.readString(dir.resolve("haproxy.log")));
+        throw new IllegalStateException(
+            "haproxy exited: " + Files.readString(dir.resolve("haproxy.log")));
       }
       try (var c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
         c.connect(UnixDomainSocketAddress.of(socket));

@@ -27,15 +27,20 @@ class SocketRuntimeApiTest {
   @BeforeEach
   void start() throws Exception {
     app = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16);
-    app.createContext("/", exchange -> {
-      if (exchange.getRequestURI().getPath().equals("/healthz")) {
-        checks.incrementAndGet();
-      }
-      exchange.sendResponseHeaders(200, -1);
-      exchange.close();
-    });
+    app.createContext(
+        "/",
+        exchange -> {
+          if (exchange.getRequestURI().getPath().equals("/healthz")) {
+            checks.incrementAndGet();
+          }
+          exchange.sendResponseHeaders(200, -1);
+          exchange.close();
+        });
     app.start();
-    haproxy = RunningHaproxy.start(dir, """
+    haproxy =
+        RunningHaproxy.start(
+            dir,
+            """
         global
             stats socket %%SOCKET%% mode 600 level admin
         defaults
@@ -49,7 +54,8 @@ class SocketRuntimeApiTest {
             default-server inter 2s rise 1 fall 1
             server s1 127.0.0.1:%d check weight 100
             server s2 127.0.0.1:%d weight 100
-        """.formatted(app.getAddress().getPort(), app.getAddress().getPort()));
+        """
+                .formatted(app.getAddress().getPort(), app.getAddress().getPort()));
     api = RuntimeApi.connect(haproxy.socket.toString(), Duration.ofSeconds(2));
   }
 
@@ -136,7 +142,8 @@ class SocketRuntimeApiTest {
 
   @Test
   void aTcpAddressThatRefusesSaysSo() throws Exception {
-    var refused = RuntimeApi.connect("127.0.0.1:" + RunningHaproxy.freePort(), Duration.ofSeconds(1));
+    var refused =
+        RuntimeApi.connect("127.0.0.1:" + RunningHaproxy.freePort(), Duration.ofSeconds(1));
 
     assertThatThrownBy(() -> refused.servers("app")).hasMessageContaining("refused the connection");
   }

@@ -138,16 +138,13 @@ final class Libc {
       errnoCall("getsockname", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
   private static final MethodHandle SHUTDOWN = errnoCall("shutdown", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle CLOSE = errnoCall("close", JAVA_INT, JAVA_INT);
-  static final MethodHandle READ =
-      errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
+  static final MethodHandle READ = errnoCall("read", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
   static final MethodHandle SEND =
       errnoCall("send", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
   private static final MethodHandle SENDTO =
       errnoCall("sendto", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  static final MethodHandle SENDMSG =
-      errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
-  static final MethodHandle RECVMSG =
-      errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+  static final MethodHandle SENDMSG = errnoCall("sendmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
+  static final MethodHandle RECVMSG = errnoCall("recvmsg", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle PIPE2 = errnoCall("pipe2", JAVA_INT, ADDRESS, JAVA_INT);
   private static final MethodHandle FCHMOD = errnoCall("fchmod", JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle KILL = errnoCall("kill", JAVA_INT, JAVA_INT, JAVA_INT);
@@ -159,7 +156,8 @@ final class Libc {
       errnoCall("pidfd_getfd", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
   private static final MethodHandle CLOSE_RANGE =
       errnoCall("close_range", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
-  private static final MethodHandle EXECVE = errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+  private static final MethodHandle EXECVE =
+      errnoCall("execve", JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
 
   /** fcntl is variadic: the third argument must be passed as a variadic one. */
   static final MethodHandle FCNTL =
@@ -281,7 +279,9 @@ final class Libc {
         != -1;
   }
 
-  /** pidfd_getfd(2): a duplicate, close-on-exec, of descriptor {@code fd} of the pidfd's process. */
+  /**
+   * pidfd_getfd(2): a duplicate, close-on-exec, of descriptor {@code fd} of the pidfd's process.
+   */
   static int pidfdGetfd(int pidfd, int fd, String what) {
     return (int) check(what, e -> (int) PIDFD_GETFD.invokeExact(e, pidfd, fd, 0));
   }

@@ -89,8 +89,7 @@ final class LibcEvents {
     return layout.byteOffset(PathElement.groupElement(field));
   }
 
-  private static final MethodHandle EPOLL_CREATE1 =
-      errnoCall("epoll_create1", JAVA_INT, JAVA_INT);
+  private static final MethodHandle EPOLL_CREATE1 = errnoCall("epoll_create1", JAVA_INT, JAVA_INT);
   private static final MethodHandle EPOLL_CTL =
       errnoCall("epoll_ctl", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
   private static final MethodHandle EPOLL_WAIT =
@@ -110,9 +109,9 @@ final class LibcEvents {
   }
 
   /**
-   * epoll_ctl ADD or MOD with {@code event}, a scratch EPOLL_EVENT. Returns 0, or -ENOENT (MOD of
-   * a descriptor the set no longer holds) or -EEXIST (ADD of one it still holds): the kernel drops
-   * a descriptor from the set by itself once its file is closed everywhere.
+   * epoll_ctl ADD or MOD with {@code event}, a scratch EPOLL_EVENT. Returns 0, or -ENOENT (MOD of a
+   * descriptor the set no longer holds) or -EEXIST (ADD of one it still holds): the kernel drops a
+   * descriptor from the set by itself once its file is closed everywhere.
    */
   static int epollCtl(
       int epfd, int op, int fd, int events, long data, MemorySegment event, String what) {

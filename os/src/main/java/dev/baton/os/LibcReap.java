@@ -34,7 +34,9 @@ final class LibcReap {
     try (var arena = Arena.ofConfined()) {
       var siginfo = arena.allocate(LibcEvents.SIGINFO_SIZE, 8);
       String what = "waitid(P_PID " + pid + ", WEXITED)";
-      while (Native.checkUnless(Libc.EINTR, what, e -> (int) WAITID.invokeExact(e, P_PID, pid, siginfo, WEXITED)) == -1) {
+      while (Native.checkUnless(
+              Libc.EINTR, what, e -> (int) WAITID.invokeExact(e, P_PID, pid, siginfo, WEXITED))
+          == -1) {
         // Interrupted by a signal: wait again.
       }
     }

@@ -8,14 +8,13 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A spawned or adopted process held through its pidfd. Nothing waits for it: the event loop
- * watches {@link #exitFd()}, which turns readable when the process exits, and then calls {@link
- * #reap()}.
+ * A spawned or adopted process held through its pidfd. Nothing waits for it: the event loop watches
+ * {@link #exitFd()}, which turns readable when the process exits, and then calls {@link #reap()}.
  *
- * <p>The pidfd stays a {@link SharedFd} because {@link #signal} may run on another thread while
- * the loop reaps: the number goes back to the kernel only once no signal() is using it, so a signal
- * can never be sent through a number that by then names some other file. The pidfd itself cannot
- * reach a recycled pid: once its process is reaped, pidfd_send_signal fails with ESRCH.
+ * <p>The pidfd stays a {@link SharedFd} because {@link #signal} may run on another thread while the
+ * loop reaps: the number goes back to the kernel only once no signal() is using it, so a signal can
+ * never be sent through a number that by then names some other file. The pidfd itself cannot reach
+ * a recycled pid: once its process is reaped, pidfd_send_signal fails with ESRCH.
  */
 final class LinuxChildProcess implements ChildProcess {
   private final int pid;
@@ -107,8 +106,7 @@ final class LinuxChildProcess implements ChildProcess {
       } else {
         // ECHILD: adopted after a supervisor restart, so not our child, and its status goes to its
         // parent. Its pidfd still turns readable once it has exited.
-        int ready =
-            LibcEvents.poll(fd, LibcEvents.POLLIN, 0, "poll(pidfd of pid " + pid + ")");
+        int ready = LibcEvents.poll(fd, LibcEvents.POLLIN, 0, "poll(pidfd of pid " + pid + ")");
         if (ready == 0) {
           return Optional.empty();
         }

@@ -93,8 +93,7 @@ final class LinuxNotifySocket implements NotifySocket {
       // MSG_CMSG_CLOEXEC: a descriptor in flight must not leak into a generation spawned meanwhile.
       int count =
           (int)
-              LibcEvents.recvmsgNow(
-                  n, msg, Libc.MSG_CMSG_CLOEXEC | flags, "recvmsg(" + path + ")");
+              LibcEvents.recvmsgNow(n, msg, Libc.MSG_CMSG_CLOEXEC | flags, "recvmsg(" + path + ")");
       if (count < 0) {
         return new Datagram(false, Optional.empty());
       }
@@ -103,7 +102,8 @@ final class LinuxNotifySocket implements NotifySocket {
       // sd_notify may pass descriptors (FDSTORE=1). baton keeps none, and each one kept would leak.
       ancillary.fds().forEach(received -> Libc.close(received.value()));
       return new Datagram(
-          true, ancillary.sender().map(sender -> new NotifyMessage(sender.pid(), sender.uid(), text)));
+          true,
+          ancillary.sender().map(sender -> new NotifyMessage(sender.pid(), sender.uid(), text)));
     }
   }
 

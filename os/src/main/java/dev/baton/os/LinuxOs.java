@@ -146,7 +146,8 @@ final class LinuxOs implements Os {
       Libc.close(probe);
     }
     if (live) {
-      throw Native.error(what, Libc.EADDRINUSE); // the owner has seen one empty connection: harmless
+      throw Native.error(
+          what, Libc.EADDRINUSE); // the owner has seen one empty connection: harmless
     }
     try {
       Files.deleteIfExists(path);
@@ -205,8 +206,12 @@ final class LinuxOs implements Os {
     return new LinuxChildProcess(
         pid,
         pidfd,
-        stdout.<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(PipeInput.empty()),
-        stderr.<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true)).orElse(PipeInput.empty()),
+        stdout
+            .<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true))
+            .orElse(PipeInput.empty()),
+        stderr
+            .<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true))
+            .orElse(PipeInput.empty()),
         List.of(stdout.map(this::link).orElse(""), stderr.map(this::link).orElse("")));
   }
 
@@ -218,11 +223,19 @@ final class LinuxOs implements Os {
   @Override
   public void exec(List<String> argv, Map<String, String> env) {
     try (var arena = Arena.ofConfined()) {
-      var program = LinuxSpawn.resolve(argv.getFirst(), env.getOrDefault("PATH", LinuxSpawn.DEFAULT_PATH), Path.of("").toAbsolutePath());
+      var program =
+          LinuxSpawn.resolve(
+              argv.getFirst(),
+              env.getOrDefault("PATH", LinuxSpawn.DEFAULT_PATH),
+              Path.of("").toAbsolutePath());
       // The JDK opens some sockets (an HTTP server's, say) without close-on-exec; the new program
       // must find every port free to bind again.
       Libc.closeOnExecFrom(3, "close_range(3, ~0, CLOSE_RANGE_CLOEXEC)");
-      Libc.execve(arena.allocateFrom(program), LinuxSpawn.cStrings(arena, argv), LinuxSpawn.cStrings(arena, LinuxSpawn.environment(env)), "execve(" + program + ")");
+      Libc.execve(
+          arena.allocateFrom(program),
+          LinuxSpawn.cStrings(arena, argv),
+          LinuxSpawn.cStrings(arena, LinuxSpawn.environment(env)),
+          "execve(" + program + ")");
     }
   }
 

@@ -16,7 +16,8 @@ final class LinuxSpawn {
   private LinuxSpawn() {}
 
   /** pidfd_open(2) of a just-spawned child; tests replace it to fail as EMFILE would. */
-  static volatile IntUnaryOperator pidfdOpen = pid -> Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
+  static volatile IntUnaryOperator pidfdOpen =
+      pid -> Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
 
   /** What execvp(3) searches when the environment has no PATH. */
   static final String DEFAULT_PATH = "/usr/bin:/bin";
@@ -63,12 +64,14 @@ final class LinuxSpawn {
       LibcSpawn.spawnattrInit(attr);
       int pid;
       try {
-        LibcSpawn.addChdir(actions, arena.allocateFrom(workdir.toString()), "addchdir(" + workdir + ")");
+        LibcSpawn.addChdir(
+            actions, arena.allocateFrom(workdir.toString()), "addchdir(" + workdir + ")");
         if (spec.stdin().isPresent()) {
           int copy = copyAbove(spec.stdin().get().value(), firstFree, parentCopies);
           LibcSpawn.addDup2(actions, copy, 0, "adddup2(stdin)");
         } else {
-          LibcSpawn.addOpen(actions, 0, arena.allocateFrom("/dev/null"), Libc.O_RDONLY, "addopen(0)");
+          LibcSpawn.addOpen(
+              actions, 0, arena.allocateFrom("/dev/null"), Libc.O_RDONLY, "addopen(0)");
         }
         LibcSpawn.addDup2(actions, copyAbove(stdout[1], firstFree, parentCopies), 1, "adddup2(1)");
         LibcSpawn.addDup2(actions, copyAbove(stderr[1], firstFree, parentCopies), 2, "adddup2(2)");
@@ -76,8 +79,16 @@ final class LinuxSpawn {
           int copy = copyAbove(spec.listenFds().get(i).value(), firstFree, parentCopies);
           LibcSpawn.addDup2(actions, copy, 3 + i, "adddup2(" + (3 + i) + ")");
         }
-        LibcSpawn.addDup2(actions, copyAbove(stdout[0], firstFree, parentCopies), spec.stdoutReadFd(), "adddup2(stdout read end)");
-        LibcSpawn.addDup2(actions, copyAbove(stderr[0], firstFree, parentCopies), spec.stderrReadFd(), "adddup2(stderr read end)");
+        LibcSpawn.addDup2(
+            actions,
+            copyAbove(stdout[0], firstFree, parentCopies),
+            spec.stdoutReadFd(),
+            "adddup2(stdout read end)");
+        LibcSpawn.addDup2(
+            actions,
+            copyAbove(stderr[0], firstFree, parentCopies),
+            spec.stderrReadFd(),
+            "adddup2(stderr read end)");
         LibcSpawn.addClosefrom(actions, firstFree, "addclosefrom(" + firstFree + ")");
         startClean(attr, arena);
         var argv = cStrings(arena, spec.argv());

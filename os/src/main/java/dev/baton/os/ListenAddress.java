@@ -5,14 +5,19 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 
-/** Where a listener binds: a TCP address ("127.0.0.1:8080", "[::]:8080") or "unix:/run/app.sock". */
+/**
+ * Where a listener binds: a TCP address ("127.0.0.1:8080", "[::]:8080") or "unix:/run/app.sock".
+ */
 public sealed interface ListenAddress {
 
   record Tcp(InetSocketAddress address, boolean reusePort) implements ListenAddress {
     @Override
     public String toString() {
       var host = address.getAddress();
-      var text = host instanceof java.net.Inet6Address ? "[" + host.getHostAddress() + "]" : host.getHostAddress();
+      var text =
+          host instanceof java.net.Inet6Address
+              ? "[" + host.getHostAddress() + "]"
+              : host.getHostAddress();
       return text + ":" + address.getPort();
     }
   }
@@ -42,7 +47,9 @@ public sealed interface ListenAddress {
     int colon = text.lastIndexOf(':');
     if (colon <= 0 || colon == text.length() - 1) {
       throw new IllegalArgumentException(
-          "address '" + text + "' needs a host and a port: 127.0.0.1:8080, [::]:8080 or unix:/path");
+          "address '"
+              + text
+              + "' needs a host and a port: 127.0.0.1:8080, [::]:8080 or unix:/path");
     }
     var host = text.substring(0, colon);
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -63,7 +70,9 @@ public sealed interface ListenAddress {
     }
     if (!isLiteral(host)) {
       throw new IllegalArgumentException(
-          "address '" + text + "' must use a literal IP (127.0.0.1, 0.0.0.0, [::1], [::]), not a host name");
+          "address '"
+              + text
+              + "' must use a literal IP (127.0.0.1, 0.0.0.0, [::1], [::]), not a host name");
     }
     try {
       return new Tcp(new InetSocketAddress(InetAddress.getByName(host), port), reusePort);

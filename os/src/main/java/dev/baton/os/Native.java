@@ -56,7 +56,9 @@ final class Native {
         symbol(name), FunctionDescriptor.of(result, args), Linker.Option.captureCallState("errno"));
   }
 
-  /** As {@link #errnoCall}, for a variadic function whose variadic arguments start at {@code at}. */
+  /**
+   * As {@link #errnoCall}, for a variadic function whose variadic arguments start at {@code at}.
+   */
   static MethodHandle variadicErrnoCall(
       String name, int at, MemoryLayout result, MemoryLayout... args) {
     return LINKER.downcallHandle(
@@ -111,8 +113,8 @@ final class Native {
   /**
    * As {@link #check}, but a failure with {@code first} or {@code second} returns that errno
    * negated (-EAGAIN) instead of throwing. Naming EINTR among them turns its retry off: an event
-   * loop wants to see a signal, not to sleep through it. Every call wrapped here returns a count,
-   * a descriptor or 0 on success, so a negative result is never a success.
+   * loop wants to see a signal, not to sleep through it. Every call wrapped here returns a count, a
+   * descriptor or 0 on success, so a negative result is never a success.
    */
   static long checkOr(int first, int second, String what, ErrnoCall call) {
     var slot = ERRNO_SLOT.get();

@@ -6,7 +6,9 @@ import java.util.Map;
 /** One sd_notify datagram, with the sender's credentials from SCM_CREDENTIALS. */
 public record NotifyMessage(int pid, int uid, String text) {
 
-  /** "READY=1\nSTATUS=up" as {READY=1, STATUS=up}; lines without '=' are ignored, as systemd does. */
+  /**
+   * "READY=1\nSTATUS=up" as {READY=1, STATUS=up}; lines without '=' are ignored, as systemd does.
+   */
   public Map<String, String> fields() {
     var fields = new LinkedHashMap<String, String>();
     for (var line : text.split("\n")) {

@@ -46,8 +46,8 @@ public interface Os {
    * its own, and under contention drew a full share beside the supervisor's session and every other
    * one on the machine: two generations during a deploy, two extra shares. In the supervisor's
    * session, the supervisor and all its generations share one group, as the processes of one
-   * systemd service share its cgroup. The process group keeps what the session gave: kill(-pgid)
-   * (a drain's SIGKILL, the final cleanup) still reaches the generation's whole tree, and since the
+   * systemd service share its cgroup. The process group keeps what the session gave: kill(-pgid) (a
+   * drain's SIGKILL, the final cleanup) still reaches the generation's whole tree, and since the
    * group is not the terminal's foreground group, Ctrl-C on {@code baton run} reaches only the
    * supervisor, which then stops its generations itself.
    *
@@ -114,10 +114,15 @@ public interface Os {
    */
   NotifySocket openNotifySocket(Path path);
 
-  /** Sends one sd_notify datagram to {@code address}: a path, or "@name" for the abstract namespace. */
+  /**
+   * Sends one sd_notify datagram to {@code address}: a path, or "@name" for the abstract namespace.
+   */
   void sendNotify(String address, String message);
 
-  /** A Unix stream listener whose file is created with {@code mode} (e.g. 0600) less the umask, never wider. */
+  /**
+   * A Unix stream listener whose file is created with {@code mode} (e.g. 0600) less the umask,
+   * never wider.
+   */
   UnixListener listenUnix(Path path, int mode);
 
   UnixConnection connectUnix(Path path);

@@ -42,7 +42,9 @@ final class Proc {
     return Optional.empty();
   }
 
-  /** An fd's link, or "" when it was closed while we looked: a busy process opens and closes many. */
+  /**
+   * An fd's link, or "" when it was closed while we looked: a busy process opens and closes many.
+   */
   static String linkTarget(Path fd) {
     try {
       return Files.readSymbolicLink(fd).toString();
@@ -111,7 +113,8 @@ final class Proc {
       }
       int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
       try {
-        return Optional.of(new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")")));
+        return Optional.of(
+            new Fd(Libc.pidfdGetfd(pidfd, fd, "pidfd_getfd(pid " + pid + ", fd=" + fd + ")")));
       } finally {
         Libc.close(pidfd);
       }
@@ -122,7 +125,9 @@ final class Proc {
   /** /proc/PID/fdinfo/FD "flags:" is octal; O_ACCMODE 0 is O_RDONLY. */
   private static boolean openForReading(int pid, int fd) {
     try {
-      for (var line : Files.readAllLines(Path.of("/proc", Integer.toString(pid), "fdinfo", Integer.toString(fd)))) {
+      for (var line :
+          Files.readAllLines(
+              Path.of("/proc", Integer.toString(pid), "fdinfo", Integer.toString(fd)))) {
         if (line.startsWith("flags:")) {
           return (Integer.parseInt(line.substring(6).trim(), 8) & 3) == 0;
         }
@@ -151,8 +156,14 @@ final class Proc {
           uid = Integer.parseInt(line.substring(4).strip().split("\\s+")[0]);
         }
       }
-      return Optional.of(new ProcessStat(pid, Integer.parseInt(fields[1]), Integer.parseInt(fields[2]),
-          Integer.parseInt(fields[3]), uid, Long.parseLong(fields[19])));
+      return Optional.of(
+          new ProcessStat(
+              pid,
+              Integer.parseInt(fields[1]),
+              Integer.parseInt(fields[2]),
+              Integer.parseInt(fields[3]),
+              uid,
+              Long.parseLong(fields[19])));
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }

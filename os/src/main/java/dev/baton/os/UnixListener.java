@@ -17,7 +17,8 @@ public interface UnixListener extends AutoCloseable {
   /**
    * Without blocking: the next connection, set non-blocking itself, or empty when none is queued.
    *
-   * @throws NativeException on EMFILE, ENFILE, ENOMEM and the like: the caller backs off and retries
+   * @throws NativeException on EMFILE, ENFILE, ENOMEM and the like: the caller backs off and
+   *     retries
    */
   Optional<UnixConnection> acceptNow();
 

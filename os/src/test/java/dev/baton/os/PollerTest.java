@@ -93,7 +93,9 @@ class PollerTest {
     assertThat(events[0]).isEqualTo(Poller.READABLE | Poller.WRITABLE);
   }
 
-  /** epoll reports EPOLLHUP whatever the interest; with none, the poller must not, or loops spin. */
+  /**
+   * epoll reports EPOLLHUP whatever the interest; with none, the poller must not, or loops spin.
+   */
   @Test
   void noInterestReportsNothingNotEvenAHangUpUntilWatchedAgain() {
     int[] pipe = pipe();

@@ -11,7 +11,9 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What a restarted supervisor reads from /proc to tell its own generations from other processes. */
+/**
+ * What a restarted supervisor reads from /proc to tell its own generations from other processes.
+ */
 class ProcessStatTest {
   private final Os os = Os.linux();
 
@@ -19,13 +21,26 @@ class ProcessStatTest {
 
   @Test
   void aSpawnedChildIsOurChildLeadsItsOwnGroupInOurSessionAndRunsAsUs() {
-    var child = os.spawn(new SpawnSpec(List.of("sleep", "30"), Map.of("PATH", System.getenv("PATH")), workdir,
-        Optional.empty(), List.of()));
+    var child =
+        os.spawn(
+            new SpawnSpec(
+                List.of("sleep", "30"),
+                Map.of("PATH", System.getenv("PATH")),
+                workdir,
+                Optional.empty(),
+                List.of()));
     try {
       var ours = os.processStat(os.pid()).orElseThrow();
       var stat = os.processStat(child.pid()).orElseThrow();
-      assertThat(stat).isEqualTo(new ProcessStat(child.pid(), os.pid(), child.pid(), ours.session(), os.uid(),
-          os.startTime(child.pid()).orElseThrow()));
+      assertThat(stat)
+          .isEqualTo(
+              new ProcessStat(
+                  child.pid(),
+                  os.pid(),
+                  child.pid(),
+                  ours.session(),
+                  os.uid(),
+                  os.startTime(child.pid()).orElseThrow()));
     } finally {
       child.signal(Signal.KILL);
       awaitExit(child);
@@ -48,6 +63,8 @@ class ProcessStatTest {
     var file = Files.writeString(workdir.resolve("f"), "x");
     assertThat(os.fileOwner(file)).isEqualTo(os.uid());
     var link = Files.createSymbolicLink(workdir.resolve("link"), Path.of("/proc/1/root-not-there"));
-    assertThat(os.fileOwner(link)).as("a dangling link has an owner of its own").isEqualTo(os.uid());
+    assertThat(os.fileOwner(link))
+        .as("a dangling link has an owner of its own")
+        .isEqualTo(os.uid());
   }
 }

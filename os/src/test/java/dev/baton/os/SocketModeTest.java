@@ -15,7 +15,8 @@ class SocketModeTest {
   @TempDir Path dir;
 
   private static String modeOf(Path path) throws Exception {
-    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
+    return PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
   }
 
   @Test
@@ -29,7 +30,8 @@ class SocketModeTest {
       Libc.bind(a, Sockaddr.unix(arena, restricted.toString()), "bind");
       Libc.bind(b, Sockaddr.unix(arena, plain.toString()), "bind");
       assertThat(modeOf(restricted)).isEqualTo("rw-------");
-      // Without it the file has 0777 less the umask (022 or 002 on most systems): others may connect.
+      // Without it the file has 0777 less the umask (022 or 002 on most systems): others may
+      // connect.
       assertThat(modeOf(plain)).isNotEqualTo("rw-------").startsWith("rwx");
     } finally {
       Libc.close(a);

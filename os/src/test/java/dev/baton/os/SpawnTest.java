@@ -109,9 +109,12 @@ class SpawnTest {
     await()
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(
-            () -> assertThat(fdsOf(child.pid())).containsExactly("0", "1", "2", "3", "4", "5", "6"));
-    assertThat(link("/proc/" + child.pid() + "/fd/5")).isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
-    assertThat(link("/proc/" + child.pid() + "/fd/6")).isEqualTo(link("/proc/" + child.pid() + "/fd/2"));
+            () ->
+                assertThat(fdsOf(child.pid())).containsExactly("0", "1", "2", "3", "4", "5", "6"));
+    assertThat(link("/proc/" + child.pid() + "/fd/5"))
+        .isEqualTo(link("/proc/" + child.pid() + "/fd/1"));
+    assertThat(link("/proc/" + child.pid() + "/fd/6"))
+        .isEqualTo(link("/proc/" + child.pid() + "/fd/2"));
     assertThat(link("/proc/" + child.pid() + "/fd/0")).isEqualTo("/dev/null");
     assertThat(link("/proc/" + child.pid() + "/fd/1")).startsWith("pipe:");
     assertThat(link("/proc/" + child.pid() + "/fd/2")).startsWith("pipe:");

@@ -58,8 +58,8 @@ class UnixSocketTest {
       assertThat(listener.path()).isEqualTo(path);
       assertThat(PosixFilePermissions.fromString("rw-rw-rw-"))
           .containsAll(Files.getPosixFilePermissions(path));
-      assertThat(Files.getPosixFilePermissions(path)).contains(
-          PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+      assertThat(Files.getPosixFilePermissions(path))
+          .contains(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
     }
   }
 

@@ -30,17 +30,19 @@ import tools.jackson.databind.node.ObjectNode;
  * trailing newline; the sender adds it.
  */
 public final class Codec {
-  private static final JsonMapper JSON = JsonMapper.builder()
-      .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-      .enable(EnumFeature.WRITE_ENUMS_TO_LOWERCASE)
-      .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
-      .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-      // A newer peer may say more than this version knows; what it knows still reads the same.
-      .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .build();
+  private static final JsonMapper JSON =
+      JsonMapper.builder()
+          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+          .enable(EnumFeature.WRITE_ENUMS_TO_LOWERCASE)
+          .enable(MapperFeature.ACCEPT_CASE_INSENSITIVE_ENUMS)
+          .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
+          // A newer peer may say more than this version knows; what it knows still reads the same.
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .build();
 
   /** The commands a request may name, as they go over the wire. */
-  static final List<String> COMMANDS = List.of("deploy", "rollback", "status", "stop", "upgrade", "reopen-logs");
+  static final List<String> COMMANDS =
+      List.of("deploy", "rollback", "status", "stop", "upgrade", "reopen-logs");
 
   private static final String EXAMPLE = "{\"command\":\"status\"}";
 
@@ -64,19 +66,25 @@ public final class Codec {
     try {
       node = JSON.readTree(line);
     } catch (JacksonException e) {
-      throw new MalformedRequest("not JSON (" + abbreviate(String.valueOf(e.getOriginalMessage()), 200)
-          + "); send one JSON object per line, e.g. " + EXAMPLE);
+      throw new MalformedRequest(
+          "not JSON ("
+              + abbreviate(String.valueOf(e.getOriginalMessage()), 200)
+              + "); send one JSON object per line, e.g. "
+              + EXAMPLE);
     }
     if (node == null || !node.isObject()) {
-      throw new MalformedRequest("a request must be a JSON object, not " + abbreviate(String.valueOf(node), 80)
-          + "; send e.g. " + EXAMPLE);
+      throw new MalformedRequest(
+          "a request must be a JSON object, not "
+              + abbreviate(String.valueOf(node), 80)
+              + "; send e.g. "
+              + EXAMPLE);
     }
     return checked((ObjectNode) node);
   }
 
   /**
-   * A request of the remote API, whose path names the command and whose body holds the rest of
-   * the request (an empty body is {@code {}}); a {@code command} in the body is overridden.
+   * A request of the remote API, whose path names the command and whose body holds the rest of the
+   * request (an empty body is {@code {}}); a {@code command} in the body is overridden.
    *
    * @throws MalformedRequest when the body is not one JSON object, or a field has the wrong type
    */
@@ -92,7 +100,8 @@ public final class Codec {
         parsed = null;
       }
       if (parsed == null || !parsed.isObject()) {
-        throw new MalformedRequest("the body must be one JSON object, e.g. {\"argv\":[\"./server\",\"--v2\"],\"wait\":true}");
+        throw new MalformedRequest(
+            "the body must be one JSON object, e.g. {\"argv\":[\"./server\",\"--v2\"],\"wait\":true}");
       }
       node = (ObjectNode) parsed;
     }
@@ -103,11 +112,15 @@ public final class Codec {
   private static Request checked(ObjectNode node) throws MalformedRequest {
     var command = node.get("command");
     if (command == null || !command.isString() || !COMMANDS.contains(command.stringValue())) {
-      throw new MalformedRequest("unknown or missing \"command\" in " + abbreviate(node.toString(), 80)
-          + "; use one of " + String.join(", ", COMMANDS.stream().map(c -> "\"" + c + "\"").toList()));
+      throw new MalformedRequest(
+          "unknown or missing \"command\" in "
+              + abbreviate(node.toString(), 80)
+              + "; use one of "
+              + String.join(", ", COMMANDS.stream().map(c -> "\"" + c + "\"").toList()));
     }
     return switch (command.stringValue()) {
-      case "deploy" -> new Request.Deploy(argv(node.get("argv")), env(node.get("env")), flag(node, "wait"));
+      case "deploy" ->
+          new Request.Deploy(argv(node.get("argv")), env(node.get("env")), flag(node, "wait"));
       case "rollback" -> {
         boolean wait = flag(node, "wait");
         yield new Request.Rollback(reason(node.get("reason")), wait);
@@ -116,7 +129,9 @@ public final class Codec {
       case "stop" -> new Request.Stop();
       case "upgrade" -> new Request.Upgrade();
       case "reopen-logs" -> new Request.ReopenLogs();
-      default -> throw new IllegalStateException("COMMANDS has " + command + ", which this switch does not");
+      default ->
+          throw new IllegalStateException(
+              "COMMANDS has " + command + ", which this switch does not");
     };
   }
 
@@ -147,7 +162,8 @@ public final class Codec {
     var variables = new LinkedHashMap<String, String>();
     for (var entry : env.properties()) {
       if (!entry.getValue().isString()) {
-        throw new MalformedRequest("\"env\"." + abbreviate(entry.getKey(), 80) + " must be a string");
+        throw new MalformedRequest(
+            "\"env\"." + abbreviate(entry.getKey(), 80) + " must be a string");
       }
       variables.put(entry.getKey(), entry.getValue().stringValue());
     }
@@ -188,7 +204,10 @@ public final class Codec {
     return JSON.writeValueAsString(ReplyLine.of(reply, service));
   }
 
-  /** An event as a line: {@code {"event":"spawned","generation":2,"pid":123,"elapsed_ms":4.1,"detail":"..."}}. */
+  /**
+   * An event as a line: {@code
+   * {"event":"spawned","generation":2,"pid":123,"elapsed_ms":4.1,"detail":"..."}}.
+   */
   public static String encode(DeployEvent event) {
     return JSON.writeValueAsString(EventLine.of(event));
   }
@@ -204,9 +223,12 @@ public final class Codec {
    * @throws IllegalArgumentException when the line is not a message of this protocol
    */
   public static ServerMessage decodeMessage(String line) {
-    return decode(line, node -> node.has("event")
-        ? JSON.treeToValue(node, EventLine.class).toEvent()
-        : JSON.treeToValue(node, ReplyLine.class).toReply());
+    return decode(
+        line,
+        node ->
+            node.has("event")
+                ? JSON.treeToValue(node, EventLine.class).toEvent()
+                : JSON.treeToValue(node, ReplyLine.class).toReply());
   }
 
   /**
@@ -215,7 +237,8 @@ public final class Codec {
    * @throws IllegalArgumentException when the line is not a message of this protocol
    */
   public static Optional<Service> decodeService(String line) {
-    return decode(line, node -> Optional.ofNullable(JSON.treeToValue(node, ReplyLine.class).service()));
+    return decode(
+        line, node -> Optional.ofNullable(JSON.treeToValue(node, ReplyLine.class).service()));
   }
 
   /**
@@ -237,8 +260,13 @@ public final class Codec {
       return message.apply(node);
     } catch (JacksonException | IllegalArgumentException e) {
       var why = e instanceof JacksonException j ? j.getOriginalMessage() : e.getMessage();
-      throw new IllegalArgumentException("not a line of baton's control protocol (" + abbreviate(String.valueOf(why), 200)
-          + "): '" + abbreviate(line, 120) + "'; is the other end a baton supervisor of the same version?", e);
+      throw new IllegalArgumentException(
+          "not a line of baton's control protocol ("
+              + abbreviate(String.valueOf(why), 200)
+              + "): '"
+              + abbreviate(line, 120)
+              + "'; is the other end a baton supervisor of the same version?",
+          e);
     }
   }
 
@@ -250,12 +278,18 @@ public final class Codec {
 
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record RequestLine(
-      String command, List<String> argv, Map<String, String> env, @JsonProperty("wait") Boolean await, String reason) {
+      String command,
+      List<String> argv,
+      Map<String, String> env,
+      @JsonProperty("wait") Boolean await,
+      String reason) {
 
     static RequestLine of(Request request) {
       return switch (request) {
-        case Request.Deploy d -> new RequestLine("deploy", d.argv().orElse(null), d.env(), d.await(), null);
-        case Request.Rollback r -> new RequestLine("rollback", null, null, r.await(), r.reason().orElse(null));
+        case Request.Deploy d ->
+            new RequestLine("deploy", d.argv().orElse(null), d.env(), d.await(), null);
+        case Request.Rollback r ->
+            new RequestLine("rollback", null, null, r.await(), r.reason().orElse(null));
         case Request.GetStatus s -> new RequestLine("status", null, null, null, null);
         case Request.Stop s -> new RequestLine("stop", null, null, null, null);
         case Request.Upgrade u -> new RequestLine("upgrade", null, null, null, null);
@@ -267,14 +301,22 @@ public final class Codec {
   /** Every reply's keys; a reply is told from the others by which of them it has. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record ReplyLine(
-      Boolean ok, Boolean upgrading, Integer generation, Integer pid, String error, Status status, String file,
+      Boolean ok,
+      Boolean upgrading,
+      Integer generation,
+      Integer pid,
+      String error,
+      Status status,
+      String file,
       Service service) {
 
     static ReplyLine of(Reply reply, Service service) {
       return switch (reply) {
-        case Reply.Done d -> new ReplyLine(true, null, d.generation(), d.pid(), null, null, null, null);
+        case Reply.Done d ->
+            new ReplyLine(true, null, d.generation(), d.pid(), null, null, null, null);
         case Reply.Failed f -> new ReplyLine(false, null, null, null, f.error(), null, null, null);
-        case Reply.StatusReply s -> new ReplyLine(true, null, null, null, null, s.status(), null, service);
+        case Reply.StatusReply s ->
+            new ReplyLine(true, null, null, null, null, s.status(), null, service);
         case Reply.Ok o -> new ReplyLine(true, null, null, null, null, null, null, null);
         case Reply.Upgrading u -> new ReplyLine(true, true, null, u.pid(), null, null, null, null);
         case Reply.Reopened r -> new ReplyLine(true, null, null, null, null, null, r.file(), null);
@@ -308,17 +350,20 @@ public final class Codec {
     }
   }
 
-  private record EventLine(DeployStep event, int generation, int pid, double elapsedMs, String detail) {
+  private record EventLine(
+      DeployStep event, int generation, int pid, double elapsedMs, String detail) {
 
     static EventLine of(DeployEvent e) {
-      return new EventLine(e.step(), e.generation(), e.pid(), e.elapsed().toNanos() / 1e6, e.detail());
+      return new EventLine(
+          e.step(), e.generation(), e.pid(), e.elapsed().toNanos() / 1e6, e.detail());
     }
 
     DeployEvent toEvent() {
       if (event == null) {
         throw new IllegalArgumentException("an event needs a step in \"event\"");
       }
-      return new DeployEvent(event, generation, pid, Duration.ofNanos(Math.round(elapsedMs * 1e6)), detail);
+      return new DeployEvent(
+          event, generation, pid, Duration.ofNanos(Math.round(elapsedMs * 1e6)), detail);
     }
   }
 }

@@ -29,8 +29,8 @@ public final class ControlClient {
   }
 
   /**
-   * Sends one request and returns the final reply; each event before it goes to {@code events},
-   * on this thread, as it arrives. A {@link Reply.Failed} is returned, not thrown.
+   * Sends one request and returns the final reply; each event before it goes to {@code events}, on
+   * this thread, as it arrives. A {@link Reply.Failed} is returned, not thrown.
    *
    * @throws ControlException when the supervisor cannot be reached, hangs up without a reply, or
    *     answers with something that is not the control protocol
@@ -41,13 +41,16 @@ public final class ControlClient {
       var out = Channels.newOutputStream(channel);
       out.write((Codec.encode(request) + "\n").getBytes(StandardCharsets.UTF_8));
       out.flush();
-      var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+      var in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
       for (var line = in.readLine(); line != null; line = in.readLine()) {
         ServerMessage message;
         try {
           message = Codec.decodeMessage(line);
         } catch (IllegalArgumentException e) {
-          throw new ControlException("the supervisor at " + socket + " answered with " + e.getMessage());
+          throw new ControlException(
+              "the supervisor at " + socket + " answered with " + e.getMessage());
         }
         switch (message) {
           case DeployEvent event -> events.accept(event);
@@ -59,7 +62,8 @@ public final class ControlClient {
           }
         }
       }
-      throw new ControlException("the supervisor at " + socket + " closed the connection without a reply; check its log");
+      throw new ControlException(
+          "the supervisor at " + socket + " closed the connection without a reply; check its log");
     } catch (IOException e) {
       throw new ControlException(explain(e));
     }
@@ -82,13 +86,20 @@ public final class ControlClient {
 
   private String explain(IOException e) {
     if (!Files.exists(socket)) {
-      return "no supervisor at " + socket + ": the control socket does not exist; start one with 'baton run -c CONFIG' or pass the right -c";
+      return "no supervisor at "
+          + socket
+          + ": the control socket does not exist; start one with 'baton run -c CONFIG' or pass the right -c";
     }
-    if (e instanceof AccessDeniedException || String.valueOf(e.getMessage()).contains("Permission denied")) {
-      return "permission denied on " + socket + ": it is mode 0600; run as the supervisor's user or root";
+    if (e instanceof AccessDeniedException
+        || String.valueOf(e.getMessage()).contains("Permission denied")) {
+      return "permission denied on "
+          + socket
+          + ": it is mode 0600; run as the supervisor's user or root";
     }
     if (String.valueOf(e.getMessage()).contains("Connection refused")) {
-      return "no supervisor is listening on " + socket + " (stale socket file); start one with 'baton run -c CONFIG'";
+      return "no supervisor is listening on "
+          + socket
+          + " (stale socket file); start one with 'baton run -c CONFIG'";
     }
     return "cannot talk to the supervisor at " + socket + ": " + e.getMessage();
   }

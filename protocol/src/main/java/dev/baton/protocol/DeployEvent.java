@@ -5,8 +5,8 @@ import java.util.Objects;
 
 /**
  * One step of a deploy, as it happens. {@code generation} and {@code pid} are those of the
- * generation the step is about (the replaced one for {@code parked} and {@code drained});
- * {@code elapsed} counts from the deploy's start.
+ * generation the step is about (the replaced one for {@code parked} and {@code drained}); {@code
+ * elapsed} counts from the deploy's start.
  */
 public record DeployEvent(DeployStep step, int generation, int pid, Duration elapsed, String detail)
     implements ServerMessage {

@@ -26,7 +26,9 @@ public sealed interface Reply extends ServerMessage {
   /** Done, with nothing more to say: a stop. */
   record Ok() implements Reply {}
 
-  /** The supervisor is re-executing itself; once it answers status again, {@code pid} is its pid. */
+  /**
+   * The supervisor is re-executing itself; once it answers status again, {@code pid} is its pid.
+   */
   record Upgrading(int pid) implements Reply {}
 
   /** The log file was reopened. */

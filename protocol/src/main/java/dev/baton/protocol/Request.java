@@ -15,12 +15,14 @@ public sealed interface Request {
    * @param env merged over the config's environment, for this generation only
    * @param await also wait, before replying, until the replaced generation is drained or parked
    */
-  record Deploy(Optional<List<String>> argv, Map<String, String> env, boolean await) implements Request {
+  record Deploy(Optional<List<String>> argv, Map<String, String> env, boolean await)
+      implements Request {
     public Deploy {
       argv = argv.map(List::copyOf);
       env = Map.copyOf(env);
       if (argv.isPresent() && argv.get().isEmpty()) {
-        throw new IllegalArgumentException("a deploy's argv must name a program; leave it out for the config's command");
+        throw new IllegalArgumentException(
+            "a deploy's argv must name a program; leave it out for the config's command");
       }
     }
   }

@@ -26,7 +26,8 @@ public record Status(
   }
 
   /** One promotion: a start, a deploy, a restart after a crash, or a rollback with its reason. */
-  public record HistoryEntry(Instant at, DeployKind kind, int generation, Optional<Integer> replaced, String reason) {}
+  public record HistoryEntry(
+      Instant at, DeployKind kind, int generation, Optional<Integer> replaced, String reason) {}
 
   /**
    * One generation, live or recently gone.
@@ -34,7 +35,8 @@ public record Status(
    * @param state its state in lower case: starting, ready, active, parked, draining, exited, failed
    * @param readiness what its readiness gate waits for, or what passed it
    * @param exit how it exited, once it has
-   * @param reason why it is in this state, when that is not obvious (a failed readiness, a rollback)
+   * @param reason why it is in this state, when that is not obvious (a failed readiness, a
+   *     rollback)
    */
   public record GenerationStatus(
       int number,
@@ -54,6 +56,8 @@ public record Status(
     }
   }
 
-  /** A socket the supervisor holds for every generation; {@code fd} is where a generation finds it. */
+  /**
+   * A socket the supervisor holds for every generation; {@code fd} is where a generation finds it.
+   */
   public record ListenerStatus(String name, String address, String pass, int fd) {}
 }

@@ -31,27 +31,41 @@ class ControlClientTest {
     var server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(socket));
     var request = new CompletableFuture<String>();
-    Thread.ofVirtual().start(() -> {
-      try (server; var connection = server.accept()) {
-        var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(connection), StandardCharsets.UTF_8));
-        request.complete(in.readLine());
-        var out = Channels.newOutputStream(connection);
-        for (var line : lines) {
-          out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
-        }
-      } catch (IOException e) {
-        request.completeExceptionally(e);
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try (server;
+                  var connection = server.accept()) {
+                var in =
+                    new BufferedReader(
+                        new InputStreamReader(
+                            Channels.newInputStream(connection), StandardCharsets.UTF_8));
+                request.complete(in.readLine());
+                var out = Channels.newOutputStream(connection);
+                for (var line : lines) {
+                  out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+              } catch (IOException e) {
+                request.completeExceptionally(e);
+              }
+            });
     return request;
   }
 
   @Test
   void eventsArriveInOrderAndTheReplyEndsTheCall() throws Exception {
     var socket = dir.resolve("baton.sock");
-    var spawned = new DeployEvent(DeployStep.SPAWNED, 2, 200, Duration.ofMillis(3), "./server --v2");
-    var promoted = new DeployEvent(DeployStep.PROMOTED, 2, 200, Duration.ofMillis(250), "replaces generation 1");
-    var sent = supervisor(socket, Codec.encode(spawned), Codec.encode(promoted), Codec.encode(new Reply.Done(2, 200)));
+    var spawned =
+        new DeployEvent(DeployStep.SPAWNED, 2, 200, Duration.ofMillis(3), "./server --v2");
+    var promoted =
+        new DeployEvent(
+            DeployStep.PROMOTED, 2, 200, Duration.ofMillis(250), "replaces generation 1");
+    var sent =
+        supervisor(
+            socket,
+            Codec.encode(spawned),
+            Codec.encode(promoted),
+            Codec.encode(new Reply.Done(2, 200)));
     var events = new ArrayList<DeployEvent>();
 
     var deploy = new Request.Deploy(Optional.of(List.of("./server", "--v2")), Map.of(), true);
@@ -66,7 +80,8 @@ class ControlClientTest {
   void aRefusalIsReturnedNotThrown() throws Exception {
     var socket = dir.resolve("baton.sock");
     supervisor(socket, Codec.encode(new Reply.Failed("a deploy is already in progress")));
-    assertThat(new ControlClient(socket).call(new Request.Rollback(Optional.empty(), false), e -> {}))
+    assertThat(
+            new ControlClient(socket).call(new Request.Rollback(Optional.empty(), false), e -> {}))
         .isEqualTo(new Reply.Failed("a deploy is already in progress"));
   }
 
@@ -74,22 +89,29 @@ class ControlClientTest {
   void anUpgradeIsConfirmedByTheConnectionClosingAtTheExec() throws Exception {
     var socket = dir.resolve("baton.sock");
     supervisor(socket, Codec.encode(new Reply.Upgrading(500)));
-    assertThat(new ControlClient(socket).call(new Request.Upgrade(), e -> {})).isEqualTo(new Reply.Upgrading(500));
+    assertThat(new ControlClient(socket).call(new Request.Upgrade(), e -> {}))
+        .isEqualTo(new Reply.Upgrading(500));
   }
 
   @Test
   void anUpgradeWhoseExecFailedIsReportedAsTheFailureThatFollows() throws Exception {
     var socket = dir.resolve("baton.sock");
-    supervisor(socket, Codec.encode(new Reply.Upgrading(500)), Codec.encode(new Reply.Failed("upgrade failed: ENOENT")));
+    supervisor(
+        socket,
+        Codec.encode(new Reply.Upgrading(500)),
+        Codec.encode(new Reply.Failed("upgrade failed: ENOENT")));
     assertThat(new ControlClient(socket).call(new Request.Upgrade(), e -> {}))
         .isEqualTo(new Reply.Failed("upgrade failed: ENOENT"));
   }
 
   @Test
   void noSocketSaysHowToStartASupervisor() {
-    assertThatThrownBy(() -> new ControlClient(dir.resolve("none.sock")).call(new Request.GetStatus(), e -> {}))
+    assertThatThrownBy(
+            () ->
+                new ControlClient(dir.resolve("none.sock")).call(new Request.GetStatus(), e -> {}))
         .isInstanceOf(ControlClient.ControlException.class)
-        .hasMessageContaining("the control socket does not exist; start one with 'baton run -c CONFIG'");
+        .hasMessageContaining(
+            "the control socket does not exist; start one with 'baton run -c CONFIG'");
   }
 
   @Test
@@ -100,16 +122,24 @@ class ControlClientTest {
     }
     assertThat(Files.exists(socket)).isTrue();
     assertThatThrownBy(() -> new ControlClient(socket).call(new Request.GetStatus(), e -> {}))
-        .isInstanceOf(ControlClient.ControlException.class).hasMessageContaining("(stale socket file)");
+        .isInstanceOf(ControlClient.ControlException.class)
+        .hasMessageContaining("(stale socket file)");
   }
 
   @Test
   void hangingUpWithoutAReplySaysToCheckTheLog() throws Exception {
     var socket = dir.resolve("baton.sock");
-    supervisor(socket, Codec.encode(new DeployEvent(DeployStep.SPAWNED, 2, 200, Duration.ZERO, "")));
-    assertThatThrownBy(() -> new ControlClient(socket).call(new Request.Deploy(Optional.empty(), Map.of(), false), e -> {}))
+    supervisor(
+        socket, Codec.encode(new DeployEvent(DeployStep.SPAWNED, 2, 200, Duration.ZERO, "")));
+    assertThatThrownBy(
+            () ->
+                new ControlClient(socket)
+                    .call(new Request.Deploy(Optional.empty(), Map.of(), false), e -> {}))
         .isInstanceOf(ControlClient.ControlException.class)
-        .hasMessage("the supervisor at " + socket + " closed the connection without a reply; check its log");
+        .hasMessage(
+            "the supervisor at "
+                + socket
+                + " closed the connection without a reply; check its log");
   }
 
   @Test
@@ -118,7 +148,8 @@ class ControlClientTest {
     supervisor(socket, "SSH-2.0-OpenSSH_9.6");
     assertThatThrownBy(() -> new ControlClient(socket).call(new Request.GetStatus(), e -> {}))
         .isInstanceOf(ControlClient.ControlException.class)
-        .hasMessageStartingWith("the supervisor at " + socket + " answered with not a line of baton's control protocol")
+        .hasMessageStartingWith(
+            "the supervisor at " + socket + " answered with not a line of baton's control protocol")
         .hasMessageContaining("SSH-2.0-OpenSSH_9.6");
   }
 }

@@ -30,6 +30,8 @@ final class CpuWork {
       items.add(new Item(i, seed & 0xFFFF, Integer.toHexString((int) (seed >>> 40) & 0xFF)));
     }
     items.sort(BY_WEIGHT);
-    return items.stream().mapToLong(item -> item.weight() * 31 + item.id()).reduce(17, (a, b) -> a * 31 + b);
+    return items.stream()
+        .mapToLong(item -> item.weight() * 31 + item.id())
+        .reduce(17, (a, b) -> a * 31 + b);
   }
 }

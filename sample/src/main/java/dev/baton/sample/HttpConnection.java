@@ -102,7 +102,8 @@ final class HttpConnection implements Runnable {
   private RequestHead readHead() throws IOException, RequestHead.Malformed {
     while (true) {
       // Clients may send a blank line between requests (RFC 9112, 2.2).
-      while (in.hasRemaining() && (in.get(in.position()) == '\r' || in.get(in.position()) == '\n')) {
+      while (in.hasRemaining()
+          && (in.get(in.position()) == '\r' || in.get(in.position()) == '\n')) {
         in.get();
       }
       int end = RequestHead.end(in.array(), in.position(), in.limit());
@@ -112,7 +113,8 @@ final class HttpConnection implements Runnable {
         return head;
       }
       if (in.remaining() == in.capacity()) {
-        throw new RequestHead.Malformed(431, "request head larger than " + in.capacity() + " bytes");
+        throw new RequestHead.Malformed(
+            431, "request head larger than " + in.capacity() + " bytes");
       }
       if (fill(/* betweenRequests= */ !in.hasRemaining()) < 0) {
         return null;
@@ -196,8 +198,8 @@ final class HttpConnection implements Runnable {
   }
 
   /**
-   * Reads more bytes, after sending what is pending (the client may wait for it). Between
-   * requests, with nothing buffered, the connection counts as idle while it waits.
+   * Reads more bytes, after sending what is pending (the client may wait for it). Between requests,
+   * with nothing buffered, the connection counts as idle while it waits.
    *
    * @return the bytes read, -1 at end of stream
    */
@@ -221,7 +223,8 @@ final class HttpConnection implements Runnable {
 
   private void put(byte[] bytes) {
     if (out.remaining() < bytes.length) {
-      ByteBuffer larger = ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + bytes.length));
+      ByteBuffer larger =
+          ByteBuffer.allocate(Math.max(out.capacity() * 2, out.position() + bytes.length));
       out.flip();
       larger.put(out);
       out = larger;
@@ -240,8 +243,7 @@ final class HttpConnection implements Runnable {
   /**
    * Sends what is pending, then half-closes and reads until the client closes too, for at most
    * {@link #LINGER_MILLIS}. Closing with unread bytes (say a pipelined request after our last
-   * response) would send a reset, and a reset can destroy that response before the client reads
-   * it.
+   * response) would send a reset, and a reset can destroy that response before the client reads it.
    */
   private void lingerAndClose() throws IOException {
     flush();

@@ -22,11 +22,11 @@ import java.util.Set;
  * @param healthy whether {@code /healthz} answers 200 (until {@code failHealthAfter})
  * @param failHealthAfter after this long serving public traffic (under baton: since its promotion),
  *     {@code /healthz} answers 500
- * @param failAfter after this long serving public traffic (under baton: since its promotion),
- *     every request answers 500, {@code /healthz} included: a version that turns bad
+ * @param failAfter after this long serving public traffic (under baton: since its promotion), every
+ *     request answers 500, {@code /healthz} included: a version that turns bad
  * @param work how long each request (but {@code /healthz}) takes
- * @param workCpu units of computation each request (but {@code /healthz}) does, which the JIT
- *     makes many times faster once compiled: the workload of the warm-up tests
+ * @param workCpu units of computation each request (but {@code /healthz}) does, which the JIT makes
+ *     many times faster once compiled: the workload of the warm-up tests
  * @param idleClose during a drain, how long a keep-alive connection must have been idle before it
  *     is closed without a response
  * @param drainTimeout the cap on a drain; connections still open then are cut

@@ -57,7 +57,8 @@ record RequestHead(
 
   /** Parses the head in {@code [from, end)}, where end came from {@link #end}. */
   static RequestHead parse(byte[] bytes, int from, int end) throws Malformed {
-    String[] lines = new String(bytes, from, end - from, StandardCharsets.ISO_8859_1).split("\r?\n");
+    String[] lines =
+        new String(bytes, from, end - from, StandardCharsets.ISO_8859_1).split("\r?\n");
     String[] requestLine = lines[0].split(" ", -1);
     if (requestLine.length != 3 || requestLine[0].isEmpty() || requestLine[1].isEmpty()) {
       throw new Malformed(400, "malformed request line");

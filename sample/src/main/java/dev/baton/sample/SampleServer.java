@@ -22,13 +22,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * The sample service: a small HTTP/1.1 server that says which generation and pid answered, used by
  * the demo, the benchmark and the end-to-end tests.
  *
- * <p>It adopts every listener baton hands over (fd 0 and LISTEN_FDS), accepts on them with baton-app's
- * {@link NioAcceptor} and serves each connection on a virtual thread. Under baton it speaks
- * BATON_CONTROL: it starts paused when told to (answering only on its private probe listener),
- * says READY once up, and is paused and resumed by the supervisor, which is how it gets parked for
- * an instant rollback. On SIGTERM it drains: it stops accepting and closes its own fds of the
- * listeners (the sockets live on in the supervisor), serves every connection it accepted, and
- * exits 0 when none is left.
+ * <p>It adopts every listener baton hands over (fd 0 and LISTEN_FDS), accepts on them with
+ * baton-app's {@link NioAcceptor} and serves each connection on a virtual thread. Under baton it
+ * speaks BATON_CONTROL: it starts paused when told to (answering only on its private probe
+ * listener), says READY once up, and is paused and resumed by the supervisor, which is how it gets
+ * parked for an instant rollback. On SIGTERM it drains: it stops accepting and closes its own fds
+ * of the listeners (the sockets live on in the supervisor), serves every connection it accepted,
+ * and exits 0 when none is left.
  */
 public final class SampleServer {
 
@@ -37,13 +37,16 @@ public final class SampleServer {
   private final Set<HttpConnection> open = ConcurrentHashMap.newKeySet();
   private volatile boolean draining;
   private volatile boolean parked;
+
   /** Whether start-up is done: /healthz answers 503 before, so no probe finds it ready early. */
   private volatile boolean up;
+
   /**
    * When it first took public traffic (its first resume), for --fail-health-after; 0 before. Under
    * baton that is the promotion, so a version "turns bad N s after promotion".
    */
   private volatile long servingSinceNanos;
+
   private volatile Listeners listeners;
   private volatile NioAcceptor acceptor;
 
@@ -74,13 +77,15 @@ public final class SampleServer {
     try {
       server.start();
     } catch (IOException | IllegalStateException e) {
-      System.err.println(e.getMessage().startsWith("baton-") ? e.getMessage() : "baton-sample: " + e);
+      System.err.println(
+          e.getMessage().startsWith("baton-") ? e.getMessage() : "baton-sample: " + e);
       System.exit(1);
     }
   }
 
   private void start() throws IOException {
-    InetSocketAddress fallback = new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port());
+    InetSocketAddress fallback =
+        new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port());
     listeners =
         options.reusePort()
             ? Listeners.adoptOr(fallback, StandardSocketOptions.SO_REUSEPORT)
@@ -91,30 +96,41 @@ public final class SampleServer {
     // Paused but for the probe listener until told otherwise: under baton a new generation takes
     // no public traffic before the supervisor has checked it and resumes it at promotion.
     acceptor = NioAcceptor.start(listeners.all(), this::accepted);
-    Baton baton = Baton.connect(new Baton.Acceptor() {
-      @Override
-      public void pause() {
-        acceptor.pause();
-        // Parked: the kept-alive connections must move to the new generation too, or a client
-        // that pools connections (HAProxy does) would keep talking to the old version. So they
-        // are let go as in a drain, but the process stays, warm, for a rollback.
-        parked = true;
-        Thread.startVirtualThread(() -> closeIdleWhile(() -> parked));
-        log("paused: not accepting, " + open.size() + " connections open, each closed after its next answer or when idle");
-      }
+    Baton baton =
+        Baton.connect(
+            new Baton.Acceptor() {
+              @Override
+              public void pause() {
+                acceptor.pause();
+                // Parked: the kept-alive connections must move to the new generation too, or a
+                // client
+                // that pools connections (HAProxy does) would keep talking to the old version. So
+                // they
+                // are let go as in a drain, but the process stays, warm, for a rollback.
+                parked = true;
+                Thread.startVirtualThread(() -> closeIdleWhile(() -> parked));
+                log(
+                    "paused: not accepting, "
+                        + open.size()
+                        + " connections open, each closed after its next answer or when idle");
+              }
 
-      @Override
-      public void resume() {
-        parked = false;
-        resumeAccepting();
-        log("resumed: accepting");
-      }
-    });
+              @Override
+              public void resume() {
+                parked = false;
+                resumeAccepting();
+                log("resumed: accepting");
+              }
+            });
     if (!baton.startPaused()) {
       resumeAccepting();
     }
-    log("listening on " + listeners.all().stream().map(Listener::toString).collect(joining(", "))
-        + (baton.startPaused() ? "; paused until the supervisor resumes it, but on the probe" : ""));
+    log(
+        "listening on "
+            + listeners.all().stream().map(Listener::toString).collect(joining(", "))
+            + (baton.startPaused()
+                ? "; paused until the supervisor resumes it, but on the probe"
+                : ""));
     up = true;
     baton.ready();
   }

@@ -28,9 +28,10 @@ class LightSampleTest {
     started.forEach(SampleProcess::close);
   }
 
-  private SampleProcess launch(HandOver handOver, String names, Map<String, String> env, String... args)
-      throws Exception {
-    SampleProcess sample = SampleProcess.launch(handOver, "inet", names, SampleProcess.light(), env, args);
+  private SampleProcess launch(
+      HandOver handOver, String names, Map<String, String> env, String... args) throws Exception {
+    SampleProcess sample =
+        SampleProcess.launch(handOver, "inet", names, SampleProcess.light(), env, args);
     started.add(sample);
     return sample;
   }
@@ -56,7 +57,9 @@ class LightSampleTest {
       assertThat(post.body()).isEqualTo("generation 4 pid " + sample.pid() + " read 5\n");
       RawClient.Response head = client.send("HEAD / HTTP/1.1\r\nHost: s\r\n\r\n").read(false);
       assertThat(head.status()).isEqualTo(200);
-      assertThat(client.get("/").status()).as("the connection still carries requests").isEqualTo(200);
+      assertThat(client.get("/").status())
+          .as("the connection still carries requests")
+          .isEqualTo(200);
     }
   }
 
@@ -65,11 +68,13 @@ class LightSampleTest {
     SampleProcess sample = bound();
 
     try (RawClient client = new RawClient(sample.address())) {
-      assertThat(client.send("GET / HTTP/1.0\r\n\r\n").read().header("Connection")).isEqualTo("close");
+      assertThat(client.send("GET / HTTP/1.0\r\n\r\n").read().header("Connection"))
+          .isEqualTo("close");
       assertThat(client.closedByServer()).isTrue();
     }
     try (RawClient client = new RawClient(sample.address())) {
-      RawClient.Response kept = client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
+      RawClient.Response kept =
+          client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").read();
       assertThat(kept.header("Connection")).isEqualTo("keep-alive");
       assertThat(client.send("NONSENSE\r\n\r\n").read().status()).isEqualTo(400);
       assertThat(client.closedByServer()).isTrue();
@@ -81,7 +86,8 @@ class LightSampleTest {
     SampleProcess sample = launch(HandOver.LISTEN_FDS, "http:baton-probe", Map.of());
 
     assertThat(sample.awaitLine("listening on"))
-        .matches("generation 0 pid \\d+ listening on 127\\.0\\.0\\.1:\\d+ \\(http\\), 127\\.0\\.0\\.1:\\d+ \\(baton-probe\\)");
+        .matches(
+            "generation 0 pid \\d+ listening on 127\\.0\\.0\\.1:\\d+ \\(http\\), 127\\.0\\.0\\.1:\\d+ \\(baton-probe\\)");
     for (var address : sample.addresses) {
       try (RawClient client = new RawClient(address)) {
         assertThat(client.get("/healthz").body()).isEqualTo("ok");
@@ -94,7 +100,8 @@ class LightSampleTest {
     SampleProcess sample = bound();
 
     sample.terminate();
-    assertThat(sample.awaitLine("draining: stopped accepting, 0 connections open")).startsWith("generation 4 pid");
+    assertThat(sample.awaitLine("draining: stopped accepting, 0 connections open"))
+        .startsWith("generation 4 pid");
     assertThat(sample.awaitExit(Duration.ofSeconds(10))).isZero();
     assertThat(sample.awaitLine("drained in")).contains("exiting");
   }
@@ -112,6 +119,7 @@ class LightSampleTest {
         answeredBy.add(client.get("/").body().split(" ")[3].strip());
       }
     }
-    assertThat(answeredBy).containsExactlyInAnyOrder(Long.toString(first.pid()), Long.toString(second.pid()));
+    assertThat(answeredBy)
+        .containsExactlyInAnyOrder(Long.toString(first.pid()), Long.toString(second.pid()));
   }
 }

@@ -15,8 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * An HTTP/1.1 client that writes exactly the bytes a test gives it and reads responses one by
- * one, so that tests can pipeline, half-send, and see every header and the connection's end.
+ * An HTTP/1.1 client that writes exactly the bytes a test gives it and reads responses one by one,
+ * so that tests can pipeline, half-send, and see every header and the connection's end.
  */
 final class RawClient implements AutoCloseable {
 
@@ -51,7 +51,9 @@ final class RawClient implements AutoCloseable {
     return read(/* withBody= */ true);
   }
 
-  /** Reads one response; without its body for a response to HEAD, whose Content-Length says nothing. */
+  /**
+   * Reads one response; without its body for a response to HEAD, whose Content-Length says nothing.
+   */
   Response read(boolean withBody) throws IOException {
     String statusLine = line();
     if (statusLine == null) {
@@ -60,12 +62,15 @@ final class RawClient implements AutoCloseable {
     Map<String, String> headers = new LinkedHashMap<>();
     for (String line = line(); line != null && !line.isEmpty(); line = line()) {
       int colon = line.indexOf(':');
-      headers.put(line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).strip());
+      headers.put(
+          line.substring(0, colon).toLowerCase(Locale.ROOT), line.substring(colon + 1).strip());
     }
     int length = withBody ? Integer.parseInt(headers.getOrDefault("content-length", "0")) : 0;
     byte[] body = in.readNBytes(length);
     return new Response(
-        Integer.parseInt(statusLine.split(" ")[1]), headers, new String(body, StandardCharsets.UTF_8));
+        Integer.parseInt(statusLine.split(" ")[1]),
+        headers,
+        new String(body, StandardCharsets.UTF_8));
   }
 
   /** Whether the server closed the connection: reading finds its end, not more bytes. */

@@ -35,7 +35,8 @@ class RequestHeadTest {
   void keepsHttp11ConnectionsAndHttp10OnesOnlyWhenAsked() throws Exception {
     assertThat(parse("GET / HTTP/1.1\r\n\r\n").keepsConnection()).isTrue();
     assertThat(parse("GET / HTTP/1.0\r\n\r\n").keepsConnection()).isFalse();
-    assertThat(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keepsConnection()).isTrue();
+    assertThat(parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").keepsConnection())
+        .isTrue();
   }
 
   @Test
@@ -51,13 +52,16 @@ class RequestHeadTest {
   void rejectsWhatItCannotServe() {
     assertThatThrownBy(() -> parse("GET /\r\n\r\n")).hasMessage("malformed request line");
     assertThatThrownBy(() -> parse("GET / HTTP/2.0\r\n\r\n"))
-        .isInstanceOfSatisfying(RequestHead.Malformed.class, e -> assertThat(e.status).isEqualTo(505));
-    assertThatThrownBy(() -> parse("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"))
+        .isInstanceOfSatisfying(
+            RequestHead.Malformed.class, e -> assertThat(e.status).isEqualTo(505));
+    assertThatThrownBy(
+            () -> parse("GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"))
         .hasMessage("conflicting Content-Length headers");
     assertThatThrownBy(() -> parse("GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"))
         .hasMessage("malformed Content-Length");
     assertThatThrownBy(() -> parse("GET / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"))
-        .isInstanceOfSatisfying(RequestHead.Malformed.class, e -> assertThat(e.status).isEqualTo(501));
+        .isInstanceOfSatisfying(
+            RequestHead.Malformed.class, e -> assertThat(e.status).isEqualTo(501));
     assertThatThrownBy(() -> parse("GET / HTTP/1.1\r\nno colon\r\n\r\n"))
         .hasMessage("malformed header line");
   }

@@ -41,9 +41,11 @@ final class SampleProcess implements AutoCloseable {
 
   static final String FLAG = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";
   private static final Duration STARTUP = Duration.ofSeconds(20);
+
   /** The port of a fallback listener, as the JVM sample and the light sample say it. */
   private static final Pattern BOUND_PORT =
-      Pattern.compile("(?:=127\\.0\\.0\\.1:(\\d+) \\(bound here\\)|on 127\\.0\\.0\\.1:(\\d+) \\(http\\)$)");
+      Pattern.compile(
+          "(?:=127\\.0\\.0\\.1:(\\d+) \\(bound here\\)|on 127\\.0\\.0\\.1:(\\d+) \\(http\\)$)");
 
   final Process process;
   final List<SocketAddress> addresses = new ArrayList<>();
@@ -113,11 +115,15 @@ final class SampleProcess implements AutoCloseable {
     }
     command.addAll(program);
     command.addAll(List.of(args));
-    if (handOver == HandOver.NONE && List.of(args).stream().noneMatch(a -> a.startsWith("--port"))) {
+    if (handOver == HandOver.NONE
+        && List.of(args).stream().noneMatch(a -> a.startsWith("--port"))) {
       command.add("--port=0");
     }
     ProcessBuilder builder = new ProcessBuilder(command);
-    builder.environment().keySet().removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("SAMPLE_"));
+    builder
+        .environment()
+        .keySet()
+        .removeIf(k -> k.startsWith("LISTEN_") || k.startsWith("SAMPLE_"));
     builder.environment().putAll(env);
     SampleProcess sample = new SampleProcess(builder.start());
     sample.readOutputs();
@@ -190,8 +196,8 @@ final class SampleProcess implements AutoCloseable {
 
   /**
    * Sends SIGTERM, as baton does to drain a generation. Through the ProcessHandle: {@link
-   * Process#destroy()} also closes our ends of the process's stdout and stderr, and the drain's
-   * log lines would be lost.
+   * Process#destroy()} also closes our ends of the process's stdout and stderr, and the drain's log
+   * lines would be lost.
    */
   void terminate() {
     process.toHandle().destroy();
@@ -227,7 +233,8 @@ final class SampleProcess implements AutoCloseable {
   }
 
   /** The hand-over shim is baton-app's test fixture; one copy serves both modules' tests. */
-  private static final Path HAND_OVER = Path.of("../app/src/test/resources/hand_over.py").toAbsolutePath().normalize();
+  private static final Path HAND_OVER =
+      Path.of("../app/src/test/resources/hand_over.py").toAbsolutePath().normalize();
 
   private static final Path LIGHT = Path.of("src/main/python/light_sample.py").toAbsolutePath();
 

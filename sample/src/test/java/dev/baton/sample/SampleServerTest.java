@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.baton.sample.SampleProcess.HandOver;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.List;
@@ -38,7 +37,8 @@ class SampleServerTest {
 
       assertThat(response.status()).isEqualTo(200);
       assertThat(response.body()).isEqualTo("generation 7 pid " + sample.pid() + "\n");
-      assertThat(response.header("Content-Length")).isEqualTo(String.valueOf(response.body().length()));
+      assertThat(response.header("Content-Length"))
+          .isEqualTo(String.valueOf(response.body().length()));
       assertThat(response.header("Connection")).isNull();
     }
   }
@@ -51,13 +51,17 @@ class SampleServerTest {
       String body = "x".repeat(100_000);
       RawClient.Response sized =
           client
-              .send("POST /upload HTTP/1.1\r\nHost: s\r\nContent-Length: " + body.length() + "\r\n\r\n")
+              .send(
+                  "POST /upload HTTP/1.1\r\nHost: s\r\nContent-Length: "
+                      + body.length()
+                      + "\r\n\r\n")
               .send(body)
               .read();
       RawClient.Response chunked =
           client
               .send("POST /upload HTTP/1.1\r\nHost: s\r\nTransfer-Encoding: chunked\r\n\r\n")
-              .send("5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer: t\r\n\r\n")
+              .send(
+                  "5\r\nhello\r\n1a;ext=1\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nTrailer: t\r\n\r\n")
               .read();
 
       assertThat(sized.body()).isEqualTo("generation 0 pid " + sample.pid() + " read 100000\n");
@@ -70,7 +74,8 @@ class SampleServerTest {
     sample = SampleProcess.start();
 
     try (RawClient client = new RawClient(sample.address())) {
-      client.send("POST / HTTP/1.1\r\nHost: s\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
+      client.send(
+          "POST / HTTP/1.1\r\nHost: s\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n");
       assertThat(client.read().status()).isEqualTo(100);
       assertThat(client.send("abc").read().body()).endsWith(" read 3\n");
     }
@@ -85,9 +90,7 @@ class SampleServerTest {
       assertThat(healthy.status()).isEqualTo(200);
       assertThat(healthy.body()).isEqualTo("ok");
 
-      await()
-          .atMost(Duration.ofSeconds(10))
-          .until(() -> client.get("/healthz").status() == 500);
+      await().atMost(Duration.ofSeconds(10)).until(() -> client.get("/healthz").status() == 500);
       assertThat(client.get("/").status()).isEqualTo(200);
     }
   }
@@ -122,7 +125,10 @@ class SampleServerTest {
     sample = SampleProcess.start();
     StringBuilder pipeline = new StringBuilder();
     for (int i = 0; i < 50; i++) {
-      pipeline.append("POST / HTTP/1.1\r\nHost: s\r\nContent-Length: ").append(i).append("\r\n\r\n");
+      pipeline
+          .append("POST / HTTP/1.1\r\nHost: s\r\nContent-Length: ")
+          .append(i)
+          .append("\r\n\r\n");
       pipeline.append("x".repeat(i));
     }
 
@@ -153,7 +159,8 @@ class SampleServerTest {
 
     try (RawClient plain = new RawClient(sample.address());
         RawClient keepAlive = new RawClient(sample.address())) {
-      assertThat(plain.send("GET / HTTP/1.0\r\n\r\n").read().header("Connection")).isEqualTo("close");
+      assertThat(plain.send("GET / HTTP/1.0\r\n\r\n").read().header("Connection"))
+          .isEqualTo("close");
       assertThat(plain.closedByServer()).isTrue();
 
       for (int i = 0; i < 3; i++) {
@@ -226,19 +233,23 @@ class SampleServerTest {
     assertThat(sample.awaitLine("drained in")).contains("exiting");
   }
 
-  /** The JVM sample, or the light one: the drain is one contract, which bench relies on for both. */
+  /**
+   * The JVM sample, or the light one: the drain is one contract, which bench relies on for both.
+   */
   private static SampleProcess bound(String which, String... args) throws Exception {
     if (which.equals("jvm")) {
       return SampleProcess.start(args);
     }
-    SampleProcess light = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.light(), Map.of(), args);
+    SampleProcess light =
+        SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.light(), Map.of(), args);
     light.awaitLine("listening on");
     return light;
   }
 
   @ParameterizedTest
   @ValueSource(strings = {"jvm", "light"})
-  void drainAnswersTheNextRequestOnAKeepAliveConnectionWithConnectionClose(String which) throws Exception {
+  void drainAnswersTheNextRequestOnAKeepAliveConnectionWithConnectionClose(String which)
+      throws Exception {
     sample = bound(which, "--idle-close=5s");
 
     try (RawClient client = new RawClient(sample.address())) {
@@ -256,7 +267,8 @@ class SampleServerTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"jvm", "light"})
-  void drainClosesAnIdleKeepAliveConnectionOnlyOnceItWasIdleForIdleClose(String which) throws Exception {
+  void drainClosesAnIdleKeepAliveConnectionOnlyOnceItWasIdleForIdleClose(String which)
+      throws Exception {
     sample = bound(which, "--idle-close=1500ms");
 
     try (RawClient client = new RawClient(sample.address())) {
@@ -288,7 +300,13 @@ class SampleServerTest {
 
   @Test
   void adoptsNamedListenersAtFd3AndUpThroughListenFds() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http:admin", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
+    sample =
+        SampleProcess.launch(
+            HandOver.LISTEN_FDS,
+            "inet",
+            "http:admin",
+            SampleProcess.jvm(List.of(SampleProcess.FLAG)),
+            Map.of());
 
     assertThat(sample.awaitLine("listening on"))
         .matches(
@@ -306,9 +324,17 @@ class SampleServerTest {
 
   @Test
   void adoptsAListenerAtFd0AndStillLogsTheDrain() throws Exception {
-    sample = SampleProcess.launch(HandOver.FD0, "inet6", "ignored", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
+    sample =
+        SampleProcess.launch(
+            HandOver.FD0,
+            "inet6",
+            "ignored",
+            SampleProcess.jvm(List.of(SampleProcess.FLAG)),
+            Map.of());
 
-    assertThat(sample.awaitLine("listening on")).contains("stdin=[0:0:0:0:0:0:0:1]:").endsWith("(fd 0)");
+    assertThat(sample.awaitLine("listening on"))
+        .contains("stdin=[0:0:0:0:0:0:0:1]:")
+        .endsWith("(fd 0)");
     try (RawClient client = new RawClient(sample.address())) {
       assertThat(client.get("/").status()).isEqualTo(200);
     }
@@ -319,7 +345,13 @@ class SampleServerTest {
 
   @Test
   void adoptsAUnixListener() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "unix", "local", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of());
+    sample =
+        SampleProcess.launch(
+            HandOver.LISTEN_FDS,
+            "unix",
+            "local",
+            SampleProcess.jvm(List.of(SampleProcess.FLAG)),
+            Map.of());
 
     assertThat(sample.awaitLine("listening on")).contains("local=/").endsWith("local.sock (fd 3)");
     try (RawClient client = new RawClient(sample.address())) {
@@ -329,7 +361,9 @@ class SampleServerTest {
 
   @Test
   void refusesListenFdsWithoutTheJvmFlagNamingTheFlag() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", SampleProcess.jvm(List.of()), Map.of());
+    sample =
+        SampleProcess.launch(
+            HandOver.LISTEN_FDS, "inet", "http", SampleProcess.jvm(List.of()), Map.of());
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(1);
     assertThat(sample.stderr()).contains("--add-opens java.base/sun.nio.ch=ALL-UNNAMED");
@@ -337,14 +371,23 @@ class SampleServerTest {
 
   @Test
   void exitsAtStartWithTheCodeAsked() throws Exception {
-    sample = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--exit-at-start=3");
+    sample =
+        SampleProcess.launch(
+            HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--exit-at-start=3");
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(3);
   }
 
   @Test
   void hangsWithoutEverListening() throws Exception {
-    sample = SampleProcess.launch(HandOver.LISTEN_FDS, "inet", "http", SampleProcess.jvm(List.of(SampleProcess.FLAG)), Map.of(), "--hang");
+    sample =
+        SampleProcess.launch(
+            HandOver.LISTEN_FDS,
+            "inet",
+            "http",
+            SampleProcess.jvm(List.of(SampleProcess.FLAG)),
+            Map.of(),
+            "--hang");
 
     assertThat(sample.nextLine(Duration.ofSeconds(2))).isNull();
     assertThat(sample.process.isAlive()).isTrue();
@@ -360,7 +403,9 @@ class SampleServerTest {
 
   @Test
   void refusesAnUnknownOption() throws Exception {
-    sample = SampleProcess.launch(HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--colour=red");
+    sample =
+        SampleProcess.launch(
+            HandOver.NONE, "inet", "", SampleProcess.jvm(List.of()), Map.of(), "--colour=red");
 
     assertThat(sample.awaitExit(Duration.ofSeconds(20))).isEqualTo(2);
     assertThat(sample.stderr()).contains("unknown option --colour").contains("usage:");

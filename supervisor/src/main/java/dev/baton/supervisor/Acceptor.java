@@ -43,13 +43,19 @@ final class Acceptor {
         }
         take(connection.get());
       } catch (NativeException e) {
-        LOG.warn("cannot accept on {}: {}; trying again in {} ms", listener.path(), e.getMessage(), BACKOFF.toMillis());
+        LOG.warn(
+            "cannot accept on {}: {}; trying again in {} ms",
+            listener.path(),
+            e.getMessage(),
+            BACKOFF.toMillis());
         loop.interest(listener.fd(), 0);
-        loop.after(BACKOFF, () -> {
-          if (!closed) {
-            loop.interest(listener.fd(), Poller.READABLE);
-          }
-        });
+        loop.after(
+            BACKOFF,
+            () -> {
+              if (!closed) {
+                loop.interest(listener.fd(), Poller.READABLE);
+              }
+            });
         return;
       }
     }

@@ -11,11 +11,11 @@ import java.util.Map;
  * <p>An agent-check is told apart by its source address and its {@code agent-send} text. The source
  * address alone is not enough: one HAProxy checks every server line of every backend from the same
  * address, and two HAProxy processes on one host share it too, so a server in two backends is
- * polled twice from one address, and with the address as the key the first poll after a deploy
- * took the one {@code ready} and the other server line stayed in DRAIN. Nothing else HAProxy sends
- * tells its server lines apart (the source port changes on every poll), so each server line needs
- * its own {@code agent-send}, e.g. {@code agent-send "web/app1\n"}; lines without one share the
- * address's key, as before.
+ * polled twice from one address, and with the address as the key the first poll after a deploy took
+ * the one {@code ready} and the other server line stayed in DRAIN. Nothing else HAProxy sends tells
+ * its server lines apart (the source port changes on every poll), so each server line needs its own
+ * {@code agent-send}, e.g. {@code agent-send "web/app1\n"}; lines without one share the address's
+ * key, as before.
  */
 final class AgentAnswers {
   /** Who heard "drain" and has not heard "ready" since. Bounded: any client may pick a new text. */
@@ -27,12 +27,13 @@ final class AgentAnswers {
   private final int weight;
   // The oldest is forgotten first: a key that stopped polling (a server line removed) must not hold
   // a place that a live one needs.
-  private final Map<Key, Boolean> drained = new LinkedHashMap<>() {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
-      return size() > MAX_DRAINED;
-    }
-  };
+  private final Map<Key, Boolean> drained =
+      new LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Boolean> eldest) {
+          return size() > MAX_DRAINED;
+        }
+      };
 
   AgentAnswers(int weight) {
     this.weight = weight;

@@ -28,9 +28,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code drain} while a deploy is in progress, or while no generation is active (starting,
  *       crash-looping, stopping): HAProxy then sends this server no new requests.
- *   <li>{@code ready} once, to each agent-check that heard {@code drain} from us, once the deploy is
- *       over: it undoes our own drain, and nothing else. An agent-check is its source address and
- *       its {@code agent-send} text ({@link AgentAnswers}).
+ *   <li>{@code ready} once, to each agent-check that heard {@code drain} from us, once the deploy
+ *       is over: it undoes our own drain, and nothing else. An agent-check is its source address
+ *       and its {@code agent-send} text ({@link AgentAnswers}).
  *   <li>{@code up} otherwise. Unlike {@code ready}, {@code up} leaves the administrative state
  *       alone: an agent that answered {@code ready} on every poll would cancel, within one {@code
  *       agent-inter}, a drain an operator or {@code baton rollout} set on the stats socket (HAProxy
@@ -43,11 +43,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The port is open to whoever can reach it, so it is served by one thread that never blocks on a
  * client (a non-blocking selector), at most {@link #MAX_CONNECTIONS} connections at once (a new one
- * closes the oldest), each read
- * for at most {@link #MAX_READ} bytes and closed at most {@link #DEADLINE} after it was accepted,
- * however it trickles. The os module's poller speaks Unix sockets only, so this is a selector of
- * its own rather than the supervisor's loop; the loop is asked only for its status, at most once
- * at a time ({@link AgentExchanges}).
+ * closes the oldest), each read for at most {@link #MAX_READ} bytes and closed at most {@link
+ * #DEADLINE} after it was accepted, however it trickles. The os module's poller speaks Unix sockets
+ * only, so this is a selector of its own rather than the supervisor's loop; the loop is asked only
+ * for its status, at most once at a time ({@link AgentExchanges}).
  */
 public final class AgentCheck implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AgentCheck.class);
@@ -84,14 +83,23 @@ public final class AgentCheck implements AutoCloseable {
   /** What happened to connections so far; written by the agent-check thread only, read by tests. */
   static final class Counters {
     final AtomicLong accepted = new AtomicLong();
+
     /** Closed to make room for a newer one. */
     final AtomicLong evicted = new AtomicLong();
+
     final AtomicLong answered = new AtomicLong();
+
     /** Closed at the deadline before their answer was out. */
     final AtomicLong expired = new AtomicLong();
+
     final AtomicLong overRead = new AtomicLong();
-    /** Ended by an I/O error, or by the want of a status. HAProxy resets many once it has read its answer. */
+
+    /**
+     * Ended by an I/O error, or by the want of a status. HAProxy resets many once it has read its
+     * answer.
+     */
     final AtomicLong failed = new AtomicLong();
+
     /** Errors that reached the thread's last guard instead of ending one connection: bugs. */
     final AtomicLong unexpected = new AtomicLong();
   }
@@ -107,13 +115,20 @@ public final class AgentCheck implements AutoCloseable {
   private volatile boolean closing;
   private volatile Thread thread;
 
-  private AgentCheck(ServerSocketChannel channel, Selector selector, int weight, Supplier<CompletableFuture<Boolean>> draining,
-      Duration deadline) throws IOException {
+  private AgentCheck(
+      ServerSocketChannel channel,
+      Selector selector,
+      int weight,
+      Supplier<CompletableFuture<Boolean>> draining,
+      Duration deadline)
+      throws IOException {
     this.channel = channel;
     this.selector = selector;
     channel.configureBlocking(false);
     this.acceptKey = channel.register(selector, SelectionKey.OP_ACCEPT);
-    this.exchanges = new AgentExchanges(new AgentAnswers(weight), draining, counters, this::post, deadline, WAIT_FOR_SEND);
+    this.exchanges =
+        new AgentExchanges(
+            new AgentAnswers(weight), draining, counters, this::post, deadline, WAIT_FOR_SEND);
   }
 
   /**
@@ -123,24 +138,45 @@ public final class AgentCheck implements AutoCloseable {
    */
   public static AgentCheck bind(Supervisor supervisor) {
     var config = supervisor.config();
-    var agent = config.agent().orElseThrow(() -> new IllegalStateException(config.file() + " has no [agent] table"));
+    var agent =
+        config
+            .agent()
+            .orElseThrow(() -> new IllegalStateException(config.file() + " has no [agent] table"));
     try {
       return open(agent.address(), agent.weight(), () -> draining(supervisor));
     } catch (BindException e) {
-      throw new StartException("the agent-check responder cannot bind " + agent.address() + ": " + e.getMessage()
-          + "; stop whatever holds it or change [agent] address in " + config.file());
+      throw new StartException(
+          "the agent-check responder cannot bind "
+              + agent.address()
+              + ": "
+              + e.getMessage()
+              + "; stop whatever holds it or change [agent] address in "
+              + config.file());
     } catch (IOException e) {
-      throw new StartException("the agent-check responder cannot listen on " + agent.address() + ": " + e.getMessage());
+      throw new StartException(
+          "the agent-check responder cannot listen on " + agent.address() + ": " + e.getMessage());
     }
   }
 
-  /** Binds {@code address}; {@code draining} says, completing on any thread, whether to answer drain. */
-  static AgentCheck open(InetSocketAddress address, int weight, Supplier<CompletableFuture<Boolean>> draining) throws IOException {
+  /**
+   * Binds {@code address}; {@code draining} says, completing on any thread, whether to answer
+   * drain.
+   */
+  static AgentCheck open(
+      InetSocketAddress address, int weight, Supplier<CompletableFuture<Boolean>> draining)
+      throws IOException {
     return open(address, weight, draining, DEADLINE);
   }
 
-  /** As above, with another deadline: tests that must hold connections for a while without racing it. */
-  static AgentCheck open(InetSocketAddress address, int weight, Supplier<CompletableFuture<Boolean>> draining, Duration deadline)
+  /**
+   * As above, with another deadline: tests that must hold connections for a while without racing
+   * it.
+   */
+  static AgentCheck open(
+      InetSocketAddress address,
+      int weight,
+      Supplier<CompletableFuture<Boolean>> draining,
+      Duration deadline)
       throws IOException {
     var channel = ServerSocketChannel.open();
     try {
@@ -155,10 +191,12 @@ public final class AgentCheck implements AutoCloseable {
 
   /** Asks the loop, without waiting for it: the status is read there, where it is written. */
   private static CompletableFuture<Boolean> draining(Supervisor supervisor) {
-    Supplier<CompletableFuture<Boolean>> now = () -> {
-      var status = supervisor.status();
-      return CompletableFuture.completedFuture(status.deploying() || status.activeGeneration().isEmpty());
-    };
+    Supplier<CompletableFuture<Boolean>> now =
+        () -> {
+          var status = supervisor.status();
+          return CompletableFuture.completedFuture(
+              status.deploying() || status.activeGeneration().isEmpty());
+        };
     var loop = supervisor.loop();
     return loop == null ? now.get() : loop.call(now);
   }
@@ -281,7 +319,10 @@ public final class AgentCheck implements AutoCloseable {
         connection = channel.accept();
       } catch (IOException e) {
         // Level-triggered readiness that accept cannot clear would spin: rest instead.
-        LOG.warn("agent-check accept failed: {}; trying again in {} ms", e.toString(), ACCEPT_BACKOFF.toMillis());
+        LOG.warn(
+            "agent-check accept failed: {}; trying again in {} ms",
+            e.toString(),
+            ACCEPT_BACKOFF.toMillis());
         acceptPaused = true;
         acceptResumesAt = System.nanoTime() + ACCEPT_BACKOFF.toNanos();
         acceptKey.interestOps(0);

@@ -29,7 +29,13 @@ import org.slf4j.LoggerFactory;
 final class AgentExchanges {
   private static final Logger LOG = LoggerFactory.getLogger(AgentExchanges.class);
 
-  enum Phase { READING, ASKED, AWAITING, WRITING, ANSWERED }
+  enum Phase {
+    READING,
+    ASKED,
+    AWAITING,
+    WRITING,
+    ANSWERED
+  }
 
   static final class Exchange {
     final SocketChannel channel;
@@ -65,8 +71,13 @@ final class AgentExchanges {
   // Read by tests from their own thread.
   private volatile int openCount;
 
-  AgentExchanges(AgentAnswers answers, Supplier<CompletableFuture<Boolean>> draining, AgentCheck.Counters counters,
-      Consumer<Runnable> post, Duration deadline, Duration waitForSend) {
+  AgentExchanges(
+      AgentAnswers answers,
+      Supplier<CompletableFuture<Boolean>> draining,
+      AgentCheck.Counters counters,
+      Consumer<Runnable> post,
+      Duration deadline,
+      Duration waitForSend) {
     this.deadline = deadline.toNanos();
     this.waitForSend = waitForSend.toNanos();
     this.answers = answers;
@@ -166,14 +177,17 @@ final class AgentExchanges {
     exchange.phase = Phase.ASKED;
   }
 
-  /** Asks the supervisor's status for every connection that waits for it, unless a question is out. */
+  /**
+   * Asks the supervisor's status for every connection that waits for it, unless a question is out.
+   */
   void askIfNeeded(long now) {
     if (asking) {
       if (now - askedAt < deadline) {
         return;
       }
       // The loop never answered (it is stopping): those waiting are gone by now; ask afresh.
-      LOG.debug("agent-check: the supervisor did not tell its status within {} ms", deadline / 1_000_000);
+      LOG.debug(
+          "agent-check: the supervisor did not tell its status within {} ms", deadline / 1_000_000);
       for (var exchange : open) {
         if (exchange.phase == Phase.AWAITING) {
           exchange.phase = Phase.ASKED;
@@ -200,7 +214,10 @@ final class AgentExchanges {
     } catch (RuntimeException e) {
       reply = CompletableFuture.failedFuture(e);
     }
-    reply.whenComplete((drain, error) -> post.accept(() -> told(thisQuestion, Optional.ofNullable(error == null ? drain : null))));
+    reply.whenComplete(
+        (drain, error) ->
+            post.accept(
+                () -> told(thisQuestion, Optional.ofNullable(error == null ? drain : null))));
   }
 
   private void told(long which, Optional<Boolean> drain) {
@@ -250,7 +267,9 @@ final class AgentExchanges {
     }
   }
 
-  /** Nanoseconds from {@code now} until the next connection needs a look; Long.MAX_VALUE for none. */
+  /**
+   * Nanoseconds from {@code now} until the next connection needs a look; Long.MAX_VALUE for none.
+   */
   long nextDue(long now) {
     long due = Long.MAX_VALUE;
     for (var exchange : open) {

@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The socket behind BATON_CONTROL: where generations that use baton-app connect to report
- * readiness and to be paused and resumed. Like the operator's control socket it is mode 0600 and
- * checks the caller's uid; it also checks that the caller is a live generation's main process.
+ * The socket behind BATON_CONTROL: where generations that use baton-app connect to report readiness
+ * and to be paused and resumed. Like the operator's control socket it is mode 0600 and checks the
+ * caller's uid; it also checks that the caller is a live generation's main process.
  */
 final class AppControl {
   private static final Logger LOG = LoggerFactory.getLogger(AppControl.class);
@@ -39,7 +39,11 @@ final class AppControl {
   private final IntFunction<Optional<Generation>> generationByPid;
   private int open;
 
-  private AppControl(Loop loop, Os os, Path path, dev.baton.os.UnixListener listener,
+  private AppControl(
+      Loop loop,
+      Os os,
+      Path path,
+      dev.baton.os.UnixListener listener,
       IntFunction<Optional<Generation>> generationByPid) {
     this.loop = loop;
     this.os = os;
@@ -48,13 +52,15 @@ final class AppControl {
     this.acceptor = new Acceptor(loop, listener, this::greet);
   }
 
-  static AppControl open(Loop loop, Os os, Path path, IntFunction<Optional<Generation>> generationByPid) {
+  static AppControl open(
+      Loop loop, Os os, Path path, IntFunction<Optional<Generation>> generationByPid) {
     try {
       var control = new AppControl(loop, os, path, os.listenUnix(path, 0600), generationByPid);
       control.acceptor.start();
       return control;
     } catch (NativeException e) {
-      throw new StartException("cannot create the app control socket " + path + ": " + e.getMessage());
+      throw new StartException(
+          "cannot create the app control socket " + path + ": " + e.getMessage());
     }
   }
 
@@ -65,7 +71,10 @@ final class AppControl {
   private void greet(UnixConnection connection) {
     var peer = connection.peer();
     if (open >= MAX_CONNECTIONS) {
-      LOG.warn("closed a BATON_CONTROL connection from pid {} unanswered: {} are open already", peer.pid(), open);
+      LOG.warn(
+          "closed a BATON_CONTROL connection from pid {} unanswered: {} are open already",
+          peer.pid(),
+          open);
       connection.close();
       return;
     }
@@ -82,28 +91,37 @@ final class AppControl {
       return;
     }
     var expected = ControlWord.HELLO.line(Integer.toString(generation.get().number));
-    var timeout = loop.after(HELLO_TIMEOUT, () -> {
-      if (!channel.isClosed()) {
-        refuse(channel, generation.get() + " said no HELLO within " + HELLO_TIMEOUT.toMillis() + " ms");
-      }
-    });
-    channel.start(hello -> {
-      timeout.cancel();
-      if (!hello.equals(expected)) {
-        refuse(channel, "expected '" + expected + "' first, got '" + abbreviate(hello) + "'");
-        return;
-      }
-      var session = new AppSession(loop, generation.get(), channel);
-      // baton-app says HELLO again only after it lost its connection, so the old session is dead
-      // or a misbehaving app's spare: either way it must not keep its descriptor.
-      generation.get().session().ifPresent(AppSession::close);
-      generation.get().attach(session);
-      // Said once attached: the app waits for it before it accepts, so that a probe can never find
-      // it ready while the supervisor does not yet know it must be resumed at promotion.
-      channel.send(ControlWord.OK.line());
-      session.serve();
-      LOG.info("{} connected to BATON_CONTROL: it can be paused and parked", generation.get());
-    }, timeout::cancel);
+    var timeout =
+        loop.after(
+            HELLO_TIMEOUT,
+            () -> {
+              if (!channel.isClosed()) {
+                refuse(
+                    channel,
+                    generation.get() + " said no HELLO within " + HELLO_TIMEOUT.toMillis() + " ms");
+              }
+            });
+    channel.start(
+        hello -> {
+          timeout.cancel();
+          if (!hello.equals(expected)) {
+            refuse(channel, "expected '" + expected + "' first, got '" + abbreviate(hello) + "'");
+            return;
+          }
+          var session = new AppSession(loop, generation.get(), channel);
+          // baton-app says HELLO again only after it lost its connection, so the old session is
+          // dead
+          // or a misbehaving app's spare: either way it must not keep its descriptor.
+          generation.get().session().ifPresent(AppSession::close);
+          generation.get().attach(session);
+          // Said once attached: the app waits for it before it accepts, so that a probe can never
+          // find
+          // it ready while the supervisor does not yet know it must be resumed at promotion.
+          channel.send(ControlWord.OK.line());
+          session.serve();
+          LOG.info("{} connected to BATON_CONTROL: it can be paused and parked", generation.get());
+        },
+        timeout::cancel);
   }
 
   private static void refuse(LineChannel channel, String why) {

@@ -9,10 +9,10 @@ import java.util.concurrent.CompletableFuture;
  * One generation's BATON_CONTROL connection: the app library's side of park and resume.
  *
  * <p>The protocol is a line of ASCII per message. The app says {@code HELLO <generation>} first,
- * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with {@code
- * OK} once the session is attached (or {@code ERROR <why>} and closes). The supervisor says {@code
- * PAUSE}, {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor of its can
- * accept another connection, and {@code RESUMED} once it accepts again.
+ * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with
+ * {@code OK} once the session is attached (or {@code ERROR <why>} and closes). The supervisor says
+ * {@code PAUSE}, {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor
+ * of its can accept another connection, and {@code RESUMED} once it accepts again.
  */
 final class AppSession {
   /** How long a generation may take to answer PAUSE or RESUME. */
@@ -25,7 +25,8 @@ final class AppSession {
   /** The one request waiting for its answer: a session carries one at a time. */
   private Optional<Pending> pending = Optional.empty();
 
-  private record Pending(ControlWord request, ControlWord answer, CompletableFuture<Void> reply, Loop.Timer timeout) {}
+  private record Pending(
+      ControlWord request, ControlWord answer, CompletableFuture<Void> reply, Loop.Timer timeout) {}
 
   AppSession(Loop loop, Generation generation, LineChannel channel) {
     this.loop = loop;
@@ -53,15 +54,31 @@ final class AppSession {
   }
 
   private CompletableFuture<Void> request(ControlWord request, ControlWord answer) {
-    pending.ifPresent(p -> fail(p, generation + " was sent " + request + " before it answered " + p.request()));
+    pending.ifPresent(
+        p -> fail(p, generation + " was sent " + request + " before it answered " + p.request()));
     var reply = new CompletableFuture<Void>();
     if (channel.isClosed()) {
-      reply.completeExceptionally(new DeployException(
-          generation + " could not be sent " + request + ": it closed its control connection"));
+      reply.completeExceptionally(
+          new DeployException(
+              generation + " could not be sent " + request + ": it closed its control connection"));
       return reply;
     }
-    var timeout = loop.after(TIMEOUT, () -> pending.ifPresent(p -> fail(p, generation + " did not answer "
-        + request + " with " + answer + " within " + TIMEOUT.toMillis() + " ms")));
+    var timeout =
+        loop.after(
+            TIMEOUT,
+            () ->
+                pending.ifPresent(
+                    p ->
+                        fail(
+                            p,
+                            generation
+                                + " did not answer "
+                                + request
+                                + " with "
+                                + answer
+                                + " within "
+                                + TIMEOUT.toMillis()
+                                + " ms")));
     pending = Optional.of(new Pending(request, answer, reply, timeout));
     channel.send(request.line());
     return reply;
@@ -86,7 +103,14 @@ final class AppSession {
   }
 
   private void closed() {
-    pending.ifPresent(p -> fail(p, generation + " could not be sent " + p.request() + ": it closed its control connection"));
+    pending.ifPresent(
+        p ->
+            fail(
+                p,
+                generation
+                    + " could not be sent "
+                    + p.request()
+                    + ": it closed its control connection"));
   }
 
   private void fail(Pending p, String why) {

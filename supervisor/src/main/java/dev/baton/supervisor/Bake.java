@@ -35,31 +35,47 @@ final class Bake {
     }
     var path = supervisor.config().readiness().http().orElseThrow();
     var address = generation.probeAddress.orElseThrow();
-    supervisor.loop().offLoop(() -> supervisor.probe.get(address, path, bake.interval())).thenAccept(code -> {
-      if (!supervisor.generations().isActive(generation)) {
-        return;
-      }
-      failures = code >= 200 && code < 300 ? 0 : failures + 1;
-      if (failures >= bake.failures()) {
-        generation.baking = false;
-        generation.failedBake = true;
-        failed(supervisor, "bake failed: GET " + path + " on " + generation + " answered "
-            + (code < 0 ? "nothing" : Integer.toString(code)) + " " + failures + " time(s) in a row");
-      } else if (supervisor.loop().now().isBefore(end)) {
-        supervisor.loop().after(bake.interval(), this::probe);
-      } else {
-        generation.baking = false;
-        LOG.info("{} baked for {} without a failed probe", generation, bake.duration());
-      }
-    });
+    supervisor
+        .loop()
+        .offLoop(() -> supervisor.probe.get(address, path, bake.interval()))
+        .thenAccept(
+            code -> {
+              if (!supervisor.generations().isActive(generation)) {
+                return;
+              }
+              failures = code >= 200 && code < 300 ? 0 : failures + 1;
+              if (failures >= bake.failures()) {
+                generation.baking = false;
+                generation.failedBake = true;
+                failed(
+                    supervisor,
+                    "bake failed: GET "
+                        + path
+                        + " on "
+                        + generation
+                        + " answered "
+                        + (code < 0 ? "nothing" : Integer.toString(code))
+                        + " "
+                        + failures
+                        + " time(s) in a row");
+              } else if (supervisor.loop().now().isBefore(end)) {
+                supervisor.loop().after(bake.interval(), this::probe);
+              } else {
+                generation.baking = false;
+                LOG.info("{} baked for {} without a failed probe", generation, bake.duration());
+              }
+            });
   }
 
   /** The baking generation failed a probe too often, or exited: back to the one before it. */
   static void failed(Supervisor supervisor, String why) {
     LOG.error("{}; rolling back on its own", why);
-    supervisor.rollback(why, event -> {}).exceptionally(e -> {
-      LOG.error("automatic rollback failed: {}", DeployException.reason(e));
-      return null;
-    });
+    supervisor
+        .rollback(why, event -> {})
+        .exceptionally(
+            e -> {
+              LOG.error("automatic rollback failed: {}", DeployException.reason(e));
+              return null;
+            });
   }
 }

@@ -30,8 +30,8 @@ final class ControlServer {
   static final int MAX_CONNECTIONS = 64;
 
   /**
-   * Connections open at once, the refused ones that linger for their answer included; past this
-   * a caller is closed unanswered, so a flood of connections holds a bounded number of descriptors.
+   * Connections open at once, the refused ones that linger for their answer included; past this a
+   * caller is closed unanswered, so a flood of connections holds a bounded number of descriptors.
    */
   static final int MAX_OPEN = 2 * MAX_CONNECTIONS;
 
@@ -45,7 +45,8 @@ final class ControlServer {
   private int connections;
   private int open;
 
-  private ControlServer(Supervisor supervisor, Loop loop, Os os, dev.baton.os.UnixListener listener) {
+  private ControlServer(
+      Supervisor supervisor, Loop loop, Os os, dev.baton.os.UnixListener listener) {
     this.supervisor = supervisor;
     this.loop = loop;
     this.os = os;
@@ -59,15 +60,22 @@ final class ControlServer {
       server.acceptor.start();
       return server;
     } catch (NativeException e) {
-      throw new StartException("cannot create the control socket " + path + ": " + e.getMessage()
-          + "; check that its directory exists and is writable, or set [control] socket");
+      throw new StartException(
+          "cannot create the control socket "
+              + path
+              + ": "
+              + e.getMessage()
+              + "; check that its directory exists and is writable, or set [control] socket");
     }
   }
 
   private void serve(UnixConnection connection) {
     var peer = connection.peer();
     if (open >= MAX_OPEN) {
-      LOG.warn("closed a control connection from pid {} unanswered: {} are open already", peer.pid(), open);
+      LOG.warn(
+          "closed a control connection from pid {} unanswered: {} are open already",
+          peer.pid(),
+          open);
       connection.close();
       return;
     }
@@ -76,72 +84,103 @@ final class ControlServer {
     channel.whenClosed(() -> open--);
     if (peer.uid() != os.uid() && peer.uid() != 0) {
       LOG.warn("refused a control connection from uid {} (pid {})", peer.uid(), peer.pid());
-      finish(channel, new Reply.Failed("uid " + peer.uid() + " may not control this supervisor, which runs as uid "
-          + os.uid() + "; run baton as uid " + os.uid() + " or as root"));
+      finish(
+          channel,
+          new Reply.Failed(
+              "uid "
+                  + peer.uid()
+                  + " may not control this supervisor, which runs as uid "
+                  + os.uid()
+                  + "; run baton as uid "
+                  + os.uid()
+                  + " or as root"));
       return;
     }
     if (connections >= MAX_CONNECTIONS) {
-      finish(channel, new Reply.Failed("the supervisor is serving " + connections + " control connections already; retry"));
+      finish(
+          channel,
+          new Reply.Failed(
+              "the supervisor is serving " + connections + " control connections already; retry"));
       return;
     }
     connections++;
     var timeout = loop.after(REQUEST_TIMEOUT, channel::close);
-    channel.start(line -> {
-      timeout.cancel();
-      channel.stopReading();
-      try {
-        handle(Codec.decodeRequest(line), channel);
-      } catch (MalformedRequest e) {
-        finish(channel, e.reply());
-      }
-    }, () -> {
-      timeout.cancel();
-      connections--;
-    });
+    channel.start(
+        line -> {
+          timeout.cancel();
+          channel.stopReading();
+          try {
+            handle(Codec.decodeRequest(line), channel);
+          } catch (MalformedRequest e) {
+            finish(channel, e.reply());
+          }
+        },
+        () -> {
+          timeout.cancel();
+          connections--;
+        });
   }
 
   private void handle(Request request, LineChannel channel) {
     switch (request) {
       case Request.GetStatus s -> finish(channel, new Reply.StatusReply(supervisor.status()));
-      case Request.Deploy deploy -> answer(channel, deploy.await(),
-          supervisor.deploy(deploy, event -> channel.send(Codec.encode(event))));
-      case Request.Rollback rollback -> answer(channel, rollback.await(), supervisor.rollback(
-          rollback.reason().orElse("requested with baton rollback"), event -> channel.send(Codec.encode(event))));
+      case Request.Deploy deploy ->
+          answer(
+              channel,
+              deploy.await(),
+              supervisor.deploy(deploy, event -> channel.send(Codec.encode(event))));
+      case Request.Rollback rollback ->
+          answer(
+              channel,
+              rollback.await(),
+              supervisor.rollback(
+                  rollback.reason().orElse("requested with baton rollback"),
+                  event -> channel.send(Codec.encode(event))));
       case Request.Upgrade u -> {
         try {
-          supervisor.upgrade(() -> {
-            channel.send(Codec.encode(new Reply.Upgrading(os.pid())));
-            channel.flushBlocking(Duration.ofSeconds(1));
-          });
+          supervisor.upgrade(
+              () -> {
+                channel.send(Codec.encode(new Reply.Upgrading(os.pid())));
+                channel.flushBlocking(Duration.ofSeconds(1));
+              });
         } catch (DeployException e) {
           finish(channel, new Reply.Failed(e.getMessage()));
         }
       }
-      case Request.Stop s -> supervisor.stop().thenRun(() -> {
-        // The loop ends once the supervisor has stopped: say so before it does.
-        channel.send(Codec.encode(new Reply.Ok()));
-        channel.flushBlocking(Duration.ofSeconds(2));
-        channel.close();
-      });
+      case Request.Stop s ->
+          supervisor
+              .stop()
+              .thenRun(
+                  () -> {
+                    // The loop ends once the supervisor has stopped: say so before it does.
+                    channel.send(Codec.encode(new Reply.Ok()));
+                    channel.flushBlocking(Duration.ofSeconds(2));
+                    channel.close();
+                  });
       case Request.ReopenLogs r -> finish(channel, reopenLogs());
     }
   }
 
-  private void answer(LineChannel channel, boolean await, CompletableFuture<Supervisor.Deployed> deployed) {
-    deployed.whenComplete((d, error) -> {
-      if (error != null) {
-        finish(channel, new Reply.Failed(DeployException.reason(error)));
-      } else if (await && d.retired().isPresent()) {
-        d.retired().get().whenComplete((event, e) -> {
-          if (event != null) {
-            channel.send(Codec.encode(event));
+  private void answer(
+      LineChannel channel, boolean await, CompletableFuture<Supervisor.Deployed> deployed) {
+    deployed.whenComplete(
+        (d, error) -> {
+          if (error != null) {
+            finish(channel, new Reply.Failed(DeployException.reason(error)));
+          } else if (await && d.retired().isPresent()) {
+            d.retired()
+                .get()
+                .whenComplete(
+                    (event, e) -> {
+                      if (event != null) {
+                        channel.send(Codec.encode(event));
+                      }
+                      finish(channel, new Reply.Done(d.generation(), d.pid()));
+                    });
+          } else {
+            finish(channel, new Reply.Done(d.generation(), d.pid()));
           }
-          finish(channel, new Reply.Done(d.generation(), d.pid()));
         });
-      } else {
-        finish(channel, new Reply.Done(d.generation(), d.pid()));
-      }
-    });
   }
 
   private Reply reopenLogs() {
@@ -149,8 +188,10 @@ final class ControlServer {
     try {
       var file = LogFile.forConfig(config);
       if (file.isEmpty()) {
-        return new Reply.Failed(config.file() + " has no [logs] file: the generations' output goes to the"
-            + " supervisor's own log, so there is nothing to reopen");
+        return new Reply.Failed(
+            config.file()
+                + " has no [logs] file: the generations' output goes to the"
+                + " supervisor's own log, so there is nothing to reopen");
       }
       file.get().reopen();
       LOG.info("reopened {}", file.get().path());

@@ -53,8 +53,14 @@ final class CrashRestart {
     if (supervisor.generations().active().isPresent() || crashes == 0) {
       return Optional.empty();
     }
-    var next = restartAt.map(t -> "next restart in " + Math.max(0, Duration.between(supervisor.loop().now(), t).toMillis()) + " ms")
-        .orElse("restarting");
+    var next =
+        restartAt
+            .map(
+                t ->
+                    "next restart in "
+                        + Math.max(0, Duration.between(supervisor.loop().now(), t).toMillis())
+                        + " ms")
+            .orElse("restarting");
     return Optional.of(crashes + " failed start(s) in a row; " + next + "; last: " + lastCrash);
   }
 
@@ -62,7 +68,8 @@ final class CrashRestart {
     if (supervisor.isStopping()) {
       return;
     }
-    long delay = Math.min(config.max().toMillis(), config.initial().toMillis() << Math.min(crashes, 20));
+    long delay =
+        Math.min(config.max().toMillis(), config.initial().toMillis() << Math.min(crashes, 20));
     crashes++;
     restartAt = Optional.of(supervisor.loop().now().plusMillis(delay));
     supervisor.loop().after(Duration.ofMillis(delay), this::restart);
@@ -84,13 +91,14 @@ final class CrashRestart {
       // Thrown rather than failed: the loop would log it, and no restart would ever be tried again.
       restarted = CompletableFuture.failedFuture(e);
     }
-    restarted.exceptionally(e -> {
-      var why = DeployException.reason(e);
-      LOG.error("restart failed: {}", why);
-      if (supervisor.generations().active().isEmpty()) {
-        failed(why);
-      }
-      return null;
-    });
+    restarted.exceptionally(
+        e -> {
+          var why = DeployException.reason(e);
+          LOG.error("restart failed: {}", why);
+          if (supervisor.generations().active().isEmpty()) {
+            failed(why);
+          }
+          return null;
+        });
   }
 }

@@ -41,7 +41,9 @@ final class DeploySlot {
 
   /** Runs {@code operation} now, or fails with why not. */
   <T> CompletableFuture<T> now(Supplier<CompletableFuture<T>> operation) {
-    return taken ? CompletableFuture.failedFuture(new DeployException(busyMessage())) : hold(operation);
+    return taken
+        ? CompletableFuture.failedFuture(new DeployException(busyMessage()))
+        : hold(operation);
   }
 
   /** Runs {@code operation} once the slot is free, or fails after {@link #ROLLBACK_WAIT}. */
@@ -50,19 +52,26 @@ final class DeploySlot {
       return hold(operation);
     }
     var result = new CompletableFuture<T>();
-    var timeout = loop.after(ROLLBACK_WAIT, () -> result.completeExceptionally(new DeployException(busyMessage())));
-    waiting.addLast(new Waiter(() -> {
-      timeout.cancel();
-      if (!result.isDone()) {
-        hold(operation).whenComplete((value, error) -> {
-          if (error != null) {
-            result.completeExceptionally(error);
-          } else {
-            result.complete(value);
-          }
-        });
-      }
-    }, result));
+    var timeout =
+        loop.after(
+            ROLLBACK_WAIT, () -> result.completeExceptionally(new DeployException(busyMessage())));
+    waiting.addLast(
+        new Waiter(
+            () -> {
+              timeout.cancel();
+              if (!result.isDone()) {
+                hold(operation)
+                    .whenComplete(
+                        (value, error) -> {
+                          if (error != null) {
+                            result.completeExceptionally(error);
+                          } else {
+                            result.complete(value);
+                          }
+                        });
+              }
+            },
+            result));
     return result;
   }
 
@@ -74,8 +83,14 @@ final class DeploySlot {
   }
 
   String busyMessage() {
-    return deploying.map(g -> "a deploy is already in progress (generation " + g.number + ", started "
-            + Duration.between(g.started, loop.now()).toMillis() + " ms ago); wait for it to finish, then retry")
+    return deploying
+        .map(
+            g ->
+                "a deploy is already in progress (generation "
+                    + g.number
+                    + ", started "
+                    + Duration.between(g.started, loop.now()).toMillis()
+                    + " ms ago); wait for it to finish, then retry")
         .orElse("a deploy is already in progress; wait for it to finish, then retry");
   }
 
@@ -85,20 +100,22 @@ final class DeploySlot {
     try {
       running = operation.get();
     } catch (RuntimeException | StackOverflowError e) {
-      // An Error here must still give the slot back, or every later deploy and restart is refused as busy.
+      // An Error here must still give the slot back, or every later deploy and restart is refused
+      // as busy.
       running = CompletableFuture.failedFuture(e);
     }
-    return running.whenComplete((v, e) -> {
-      taken = false;
-      deploying = Optional.empty();
-      // A waiter that gave up is skipped: the next one gets the slot.
-      while (!waiting.isEmpty() && waiting.peekFirst().result().isDone()) {
-        waiting.removeFirst();
-      }
-      if (!waiting.isEmpty()) {
-        waiting.removeFirst().start().run();
-      }
-      released.run();
-    });
+    return running.whenComplete(
+        (v, e) -> {
+          taken = false;
+          deploying = Optional.empty();
+          // A waiter that gave up is skipped: the next one gets the slot.
+          while (!waiting.isEmpty() && waiting.peekFirst().result().isDone()) {
+            waiting.removeFirst();
+          }
+          if (!waiting.isEmpty()) {
+            waiting.removeFirst().start().run();
+          }
+          released.run();
+        });
   }
 }

@@ -19,16 +19,23 @@ final class Generation {
   final Config.App app;
   final Instant started;
   final ChildProcess process;
-  /** The generation's private probe listener, when readiness has an HTTP probe: only it holds it. */
+
+  /**
+   * The generation's private probe listener, when readiness has an HTTP probe: only it holds it.
+   */
   final Optional<InetSocketAddress> probeAddress;
 
   /** Identifies the process across a supervisor restart, with the pid: see Os#startTime. */
   final long startTime;
 
-  /** Completes on READY=1 from this generation's pid on NOTIFY_SOCKET, or READY on BATON_CONTROL. */
+  /**
+   * Completes on READY=1 from this generation's pid on NOTIFY_SOCKET, or READY on BATON_CONTROL.
+   */
   final CompletableFuture<Void> notifiedReady = new CompletableFuture<>();
 
-  /** Completes the first time baton-app says HELLO on BATON_CONTROL: from then on it can be paused. */
+  /**
+   * Completes the first time baton-app says HELLO on BATON_CONTROL: from then on it can be paused.
+   */
   final CompletableFuture<AppSession> attached = new CompletableFuture<>();
 
   private GenerationState state;
@@ -46,17 +53,26 @@ final class Generation {
 
   /** While it bakes after its promotion: an exit then is a failed bake, not a crash. */
   boolean baking;
+
   /** Its bake failed: a rollback away from it drains it rather than parking it to come back to. */
   boolean failedBake;
 
-  /** Its stdout and stderr readers: what they hold of an unfinished line travels across an upgrade. */
+  /**
+   * Its stdout and stderr readers: what they hold of an unfinished line travels across an upgrade.
+   */
   List<GenerationOutput> output = List.of();
 
   /** The last lines the generation printed, to explain a failure. */
   private final ArrayDeque<String> lastLines = new ArrayDeque<>();
 
-  Generation(int number, Config.App app, Instant started, ChildProcess process,
-      Optional<InetSocketAddress> probeAddress, long startTime, GenerationState state) {
+  Generation(
+      int number,
+      Config.App app,
+      Instant started,
+      ChildProcess process,
+      Optional<InetSocketAddress> probeAddress,
+      long startTime,
+      GenerationState state) {
     this.number = number;
     this.app = app;
     this.started = started;
@@ -78,10 +94,13 @@ final class Generation {
     return state.isLive();
   }
 
-  /** @throws IllegalStateException for a move the lifecycle does not allow */
+  /**
+   * @throws IllegalStateException for a move the lifecycle does not allow
+   */
   void moveTo(GenerationState next) {
     if (!state.mayMoveTo(next)) {
-      throw new IllegalStateException(this + " cannot go from " + state.label() + " to " + next.label());
+      throw new IllegalStateException(
+          this + " cannot go from " + state.label() + " to " + next.label());
     }
     state = next;
   }

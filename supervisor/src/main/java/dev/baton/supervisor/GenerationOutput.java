@@ -27,11 +27,15 @@ import org.slf4j.LoggerFactory;
 final class GenerationOutput {
   private static final Logger LOG = LoggerFactory.getLogger("generation");
 
-  /** A line longer than this is passed on in pieces of this size: an endless line must not exhaust memory. */
+  /**
+   * A line longer than this is passed on in pieces of this size: an endless line must not exhaust
+   * memory.
+   */
   static final int MAX_LINE = 64 * 1024;
 
   /** One buffer for every reader: they all read on the one loop thread. */
-  private static final ThreadLocal<byte[]> CHUNK = ThreadLocal.withInitial(() -> new byte[16 * 1024]);
+  private static final ThreadLocal<byte[]> CHUNK =
+      ThreadLocal.withInitial(() -> new byte[16 * 1024]);
 
   private final Generation generation;
   private final PipeInput stream;
@@ -40,7 +44,12 @@ final class GenerationOutput {
   private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
   private final List<String> lines = new ArrayList<>();
 
-  private GenerationOutput(Generation generation, PipeInput stream, String mark, Optional<LogFile> file, String carried) {
+  private GenerationOutput(
+      Generation generation,
+      PipeInput stream,
+      String mark,
+      Optional<LogFile> file,
+      String carried) {
     this.generation = generation;
     this.stream = stream;
     this.mark = mark;
@@ -50,11 +59,25 @@ final class GenerationOutput {
 
   /**
    * Starts copying both streams of {@code generation}; {@code carried} is what the previous program
-   * had read of each (stdout, stderr) without its newline yet, handed over through the state journal.
+   * had read of each (stdout, stderr) without its newline yet, handed over through the state
+   * journal.
    */
-  static List<GenerationOutput> start(Loop loop, Generation generation, List<String> carried, Optional<LogFile> file) {
-    var out = new GenerationOutput(generation, generation.process.stdout(), "|", file, carried.size() == 2 ? carried.get(0) : "");
-    var err = new GenerationOutput(generation, generation.process.stderr(), "!", file, carried.size() == 2 ? carried.get(1) : "");
+  static List<GenerationOutput> start(
+      Loop loop, Generation generation, List<String> carried, Optional<LogFile> file) {
+    var out =
+        new GenerationOutput(
+            generation,
+            generation.process.stdout(),
+            "|",
+            file,
+            carried.size() == 2 ? carried.get(0) : "");
+    var err =
+        new GenerationOutput(
+            generation,
+            generation.process.stderr(),
+            "!",
+            file,
+            carried.size() == 2 ? carried.get(1) : "");
     out.watch(loop);
     err.watch(loop);
     return List.of(out, err);
@@ -65,12 +88,15 @@ final class GenerationOutput {
     if (fd.isEmpty()) {
       return;
     }
-    loop.watch(fd.get(), Poller.READABLE, events -> {
-      if (!readOnce()) {
-        loop.unwatch(fd.get());
-        closeQuietly();
-      }
-    });
+    loop.watch(
+        fd.get(),
+        Poller.READABLE,
+        events -> {
+          if (!readOnce()) {
+            loop.unwatch(fd.get());
+            closeQuietly();
+          }
+        });
   }
 
   /** What has been read of a line whose newline has not come yet, as ISO-8859-1 text. */
@@ -118,7 +144,8 @@ final class GenerationOutput {
   private String line() {
     var bytes = partial.toByteArray();
     partial.reset();
-    int length = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+    int length =
+        bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
     return new String(bytes, 0, length, StandardCharsets.UTF_8);
   }
 
@@ -137,15 +164,23 @@ final class GenerationOutput {
       }
     } catch (LogFile.PartialWrite e) {
       // The lines already in the file must not be logged twice: only the rest go here.
-      LOG.warn("gen {}: cannot write to the log file ({}); the {} lines not in it go here instead", generation.number,
-          e.getMessage(), lines.size() - e.written());
+      LOG.warn(
+          "gen {}: cannot write to the log file ({}); the {} lines not in it go here instead",
+          generation.number,
+          e.getMessage(),
+          lines.size() - e.written());
       rest = lines.subList(e.written(), lines.size());
     } catch (UncheckedIOException e) {
-      LOG.warn("gen {}: cannot write to the log file ({}); these lines go here instead", generation.number, e.getMessage());
+      LOG.warn(
+          "gen {}: cannot write to the log file ({}); these lines go here instead",
+          generation.number,
+          e.getMessage());
     }
     var stream = mark.equals("|") ? "stdout" : "stderr";
     for (var line : rest) {
-      LOG.atInfo().addKeyValue("generation", generation.number).addKeyValue("stream", stream)
+      LOG.atInfo()
+          .addKeyValue("generation", generation.number)
+          .addKeyValue("stream", stream)
           .log("gen {} {} {}", generation.number, mark, line);
     }
     lines.clear();

@@ -19,7 +19,9 @@ import java.util.Set;
  * </pre>
  */
 enum GenerationState {
-  /** Spawned; not yet ready. It may already accept on the shared listeners if the app does so early. */
+  /**
+   * Spawned; not yet ready. It may already accept on the shared listeners if the app does so early.
+   */
   STARTING,
   /** Passed its readiness gate; about to be promoted. */
   READY,

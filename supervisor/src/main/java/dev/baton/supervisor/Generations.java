@@ -20,10 +20,15 @@ final class Generations {
 
   private final List<Generation> all = new ArrayList<>();
   private Optional<Generation> active = Optional.empty();
+
   /** Parked generations, oldest first. */
   private final ArrayDeque<Generation> parked = new ArrayDeque<>();
-  /** Generations that were active, oldest first: what a rollback with nothing parked goes back to. */
+
+  /**
+   * Generations that were active, oldest first: what a rollback with nothing parked goes back to.
+   */
   private final ArrayDeque<Generation> promotions = new ArrayDeque<>();
+
   private final ArrayDeque<Status.HistoryEntry> history = new ArrayDeque<>();
   private int nextNumber = 1;
 
@@ -81,7 +86,8 @@ final class Generations {
     while (promotions.size() > HISTORY) {
       promotions.removeFirst();
     }
-    history.addLast(new Status.HistoryEntry(now, kind, generation.number, previous.map(g -> g.number), reason));
+    history.addLast(
+        new Status.HistoryEntry(now, kind, generation.number, previous.map(g -> g.number), reason));
     while (history.size() > HISTORY) {
       history.removeFirst();
     }
@@ -138,17 +144,45 @@ final class Generations {
     }
   }
 
-  Status status(int supervisorPid, boolean deploying, Optional<String> crashLoop, List<Status.ListenerStatus> listeners) {
-    var gens = all.stream().map(g -> new Status.GenerationStatus(
-        g.number, g.state().label(), g.pid(), g.app.command(), g.started, g.readyAt, g.promotedAt, g.exitedAt,
-        g.notifyStatus.isEmpty() ? g.readiness : g.readiness + "; STATUS=" + g.notifyStatus,
-        g.exitStatus.map(ExitStatus::toString), g.reason)).toList();
-    return new Status(supervisorPid, active.map(g -> g.number), deploying, crashLoop,
-        parked.stream().map(g -> g.number).toList(), gens, listeners, List.copyOf(history));
+  Status status(
+      int supervisorPid,
+      boolean deploying,
+      Optional<String> crashLoop,
+      List<Status.ListenerStatus> listeners) {
+    var gens =
+        all.stream()
+            .map(
+                g ->
+                    new Status.GenerationStatus(
+                        g.number,
+                        g.state().label(),
+                        g.pid(),
+                        g.app.command(),
+                        g.started,
+                        g.readyAt,
+                        g.promotedAt,
+                        g.exitedAt,
+                        g.notifyStatus.isEmpty()
+                            ? g.readiness
+                            : g.readiness + "; STATUS=" + g.notifyStatus,
+                        g.exitStatus.map(ExitStatus::toString),
+                        g.reason))
+            .toList();
+    return new Status(
+        supervisorPid,
+        active.map(g -> g.number),
+        deploying,
+        crashLoop,
+        parked.stream().map(g -> g.number).toList(),
+        gens,
+        listeners,
+        List.copyOf(history));
   }
 
   /** A crash after this long as the active generation starts the backoff over. */
   static boolean wasStable(Generation generation, Instant now) {
-    return Duration.between(generation.promotedAt.orElse(generation.started), now).compareTo(Duration.ofSeconds(10)) >= 0;
+    return Duration.between(generation.promotedAt.orElse(generation.started), now)
+            .compareTo(Duration.ofSeconds(10))
+        >= 0;
   }
 }

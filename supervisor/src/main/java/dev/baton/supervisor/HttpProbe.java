@@ -29,7 +29,12 @@ final class HttpProbe {
       socket.connect(address, millis);
       socket.setSoTimeout(millis);
       var request =
-          "GET " + path + " HTTP/1.1\r\nHost: " + address.getHostString() + ":" + address.getPort()
+          "GET "
+              + path
+              + " HTTP/1.1\r\nHost: "
+              + address.getHostString()
+              + ":"
+              + address.getPort()
               + "\r\nUser-Agent: baton-probe\r\nConnection: close\r\n\r\n";
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
       return statusCode(socket.getInputStream());

@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
 final class LineChannel {
   private static final Logger LOG = LoggerFactory.getLogger(LineChannel.class);
 
-  /** What may wait for a slow reader: status replies are a few KiB, deploy events a few hundred bytes. */
+  /**
+   * What may wait for a slow reader: status replies are a few KiB, deploy events a few hundred
+   * bytes.
+   */
   static final int MAX_QUEUED = 1 << 20;
 
   /** How long a finished connection waits for its peer to hang up first. */
@@ -58,7 +61,9 @@ final class LineChannel {
     return connection.peer();
   }
 
-  /** Starts reading; {@code onLine} gets each line without its newline, {@code onClose} runs once. */
+  /**
+   * Starts reading; {@code onLine} gets each line without its newline, {@code onClose} runs once.
+   */
   void start(Consumer<String> onLine, Runnable onClose) {
     this.onLine = onLine;
     this.onClose = onClose;
@@ -72,10 +77,11 @@ final class LineChannel {
    */
   void whenClosed(Runnable action) {
     var before = whenClosed;
-    whenClosed = () -> {
-      before.run();
-      action.run();
-    };
+    whenClosed =
+        () -> {
+          before.run();
+          action.run();
+        };
   }
 
   /** Stops reading (the control socket takes one request a connection); writes go on. */
@@ -96,7 +102,11 @@ final class LineChannel {
     }
     var bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
     if (queued + bytes.length > MAX_QUEUED) {
-      LOG.warn("{} from pid {} reads too slowly ({} bytes waiting); closing it", what, connection.peer().pid(), queued);
+      LOG.warn(
+          "{} from pid {} reads too slowly ({} bytes waiting); closing it",
+          what,
+          connection.peer().pid(),
+          queued);
       close();
       return;
     }
@@ -188,7 +198,11 @@ final class LineChannel {
     } else if (reading && !closed) {
       partial.write(buffer, from, n - from);
       if (partial.size() > maxLine) {
-        LOG.warn("{} from pid {} sent a line over {} bytes; closing it", what, connection.peer().pid(), maxLine);
+        LOG.warn(
+            "{} from pid {} sent a line over {} bytes; closing it",
+            what,
+            connection.peer().pid(),
+            maxLine);
         close();
       }
     }

@@ -32,9 +32,10 @@ final class ListenerSet implements AutoCloseable {
     try {
       for (var listen : config.listeners()) {
         var fd = bindOne(os, config, listen);
-        var address = listen.address() instanceof ListenAddress.Tcp
-            ? new ListenAddress.Tcp(os.localAddress(fd), false).toString()
-            : listen.address().toString();
+        var address =
+            listen.address() instanceof ListenAddress.Tcp
+                ? new ListenAddress.Tcp(os.localAddress(fd), false).toString()
+                : listen.address().toString();
         bound.add(new Bound(listen, fd, address));
       }
     } catch (RuntimeException e) {
@@ -49,9 +50,10 @@ final class ListenerSet implements AutoCloseable {
     var bound = new ArrayList<Bound>();
     for (int i = 0; i < fds.size(); i++) {
       var listen = config.listeners().get(i);
-      var address = listen.address() instanceof ListenAddress.Tcp
-          ? new ListenAddress.Tcp(os.localAddress(fds.get(i)), false).toString()
-          : listen.address().toString();
+      var address =
+          listen.address() instanceof ListenAddress.Tcp
+              ? new ListenAddress.Tcp(os.localAddress(fds.get(i)), false).toString()
+              : listen.address().toString();
       bound.add(new Bound(listen, fds.get(i), address));
     }
     return new ListenerSet(os, bound);
@@ -63,16 +65,27 @@ final class ListenerSet implements AutoCloseable {
     } catch (NativeException e) {
       var what = "listener '" + listen.name() + "' cannot bind " + listen.address() + ": ";
       var change = "change [[listen]] address for '" + listen.name() + "' in " + config.file();
-      throw new StartException(switch (e.errnoName()) {
-        case "EADDRINUSE" -> {
-          Optional<String> owner = listen.address() instanceof ListenAddress.Tcp tcp
-              ? os.portOwner(tcp.address().getPort()) : Optional.empty();
-          yield what + "the address is in use" + owner.map(o -> " by " + o + "; stop it or ").orElse("; stop whatever holds it or ") + change;
-        }
-        case "EACCES" -> what + "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); " + change;
-        case "EADDRNOTAVAIL" -> what + "no such address on this host; " + change;
-        default -> what + e.getMessage() + "; " + change;
-      });
+      throw new StartException(
+          switch (e.errnoName()) {
+            case "EADDRINUSE" -> {
+              Optional<String> owner =
+                  listen.address() instanceof ListenAddress.Tcp tcp
+                      ? os.portOwner(tcp.address().getPort())
+                      : Optional.empty();
+              yield what
+                  + "the address is in use"
+                  + owner
+                      .map(o -> " by " + o + "; stop it or ")
+                      .orElse("; stop whatever holds it or ")
+                  + change;
+            }
+            case "EACCES" ->
+                what
+                    + "permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE); "
+                    + change;
+            case "EADDRNOTAVAIL" -> what + "no such address on this host; " + change;
+            default -> what + e.getMessage() + "; " + change;
+          });
     }
   }
 

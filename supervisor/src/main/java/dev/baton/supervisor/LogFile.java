@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * interleave mid-line, and a rotation or a reopen falls only between lines.
  *
  * <p>Rotation is by size or by age, whichever comes first: app.log becomes app.log.1, app.log.1
- * becomes app.log.2, and so on up to {@code keep}; the oldest is dropped. It happens at a write,
- * so a service that prints nothing keeps its file. {@link #reopen()} (SIGHUP, {@code baton logs
+ * becomes app.log.2, and so on up to {@code keep}; the oldest is dropped. It happens at a write, so
+ * a service that prints nothing keeps its file. {@link #reopen()} (SIGHUP, {@code baton logs
  * --reopen}) lets logrotate move or truncate the file instead.
  */
 public final class LogFile implements AutoCloseable {
@@ -49,7 +49,9 @@ public final class LogFile implements AutoCloseable {
 
   private static final Pattern LINE = Pattern.compile("\\S+ gen (\\d{1,9}) [|!] ");
 
-  /** A supervisor per process: the file its config names, opened once, shared by every generation. */
+  /**
+   * A supervisor per process: the file its config names, opened once, shared by every generation.
+   */
   private static final ConcurrentHashMap<Path, LogFile> OPEN = new ConcurrentHashMap<>();
 
   private static volatile Optional<LogFile> ofThisProcess = Optional.empty();
@@ -67,7 +69,8 @@ public final class LogFile implements AutoCloseable {
   private Optional<Instant> rotateAt;
   private Instant retryRotationAt = Instant.MIN;
 
-  private LogFile(Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+  private LogFile(
+      Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
     this.path = path;
     this.maxSize = maxSize;
     this.rotateEvery = rotateEvery;
@@ -80,7 +83,8 @@ public final class LogFile implements AutoCloseable {
    *
    * @throws UncheckedIOException when the file cannot be opened, with its path and what to do
    */
-  static LogFile open(Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+  static LogFile open(
+      Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
     var file = new LogFile(path, maxSize, rotateEvery, keep, clock);
     file.lock.lock();
     try {
@@ -105,8 +109,11 @@ public final class LogFile implements AutoCloseable {
     }
     LogFile file;
     try {
-      file = OPEN.computeIfAbsent(logs.file().get(),
-          p -> open(p, logs.maxSize(), logs.rotateEvery(), logs.keep(), InstantSource.system()));
+      file =
+          OPEN.computeIfAbsent(
+              logs.file().get(),
+              p ->
+                  open(p, logs.maxSize(), logs.rotateEvery(), logs.keep(), InstantSource.system()));
     } catch (UncheckedIOException e) {
       throw new StartException(e.getMessage());
     }
@@ -123,7 +130,10 @@ public final class LogFile implements AutoCloseable {
     return path;
   }
 
-  /** The files a log is kept in, oldest first: app.log.KEEP … app.log.1, app.log; only those that exist. */
+  /**
+   * The files a log is kept in, oldest first: app.log.KEEP … app.log.1, app.log; only those that
+   * exist.
+   */
   public static List<Path> oldestFirst(Path path, int keep) {
     var files = new ArrayList<Path>();
     for (int i = keep; i >= 1; i--) {
@@ -138,7 +148,10 @@ public final class LogFile implements AutoCloseable {
     return files;
   }
 
-  /** The generation that wrote a line of this file: the N in "TIME gen N | text"; empty for any other line. */
+  /**
+   * The generation that wrote a line of this file: the N in "TIME gen N | text"; empty for any
+   * other line.
+   */
   public static OptionalInt generationOf(String line) {
     var m = LINE.matcher(line);
     return m.lookingAt() ? OptionalInt.of(Integer.parseInt(m.group(1))) : OptionalInt.empty();
@@ -193,6 +206,7 @@ public final class LogFile implements AutoCloseable {
   private static final class Batch {
     final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     final List<Integer> ends = new ArrayList<>();
+
     /** Lines of this append written by earlier batches (before a rotation). */
     int writtenBefore;
 
@@ -264,8 +278,13 @@ public final class LogFile implements AutoCloseable {
         size += n;
       }
     } catch (IOException e) {
-      throw new PartialWrite(path + ": cannot write: " + e.getMessage()
-          + "; check the disk and the file's permissions", batch.writtenBefore + batch.whole(accepted), e);
+      throw new PartialWrite(
+          path
+              + ": cannot write: "
+              + e.getMessage()
+              + "; check the disk and the file's permissions",
+          batch.writtenBefore + batch.whole(accepted),
+          e);
     }
     batch.writtenBefore += batch.ends.size();
     batch.bytes.reset();
@@ -298,8 +317,11 @@ public final class LogFile implements AutoCloseable {
       rotateAt = rotateEvery.map(now::plus);
     } catch (IOException | UncheckedIOException e) {
       retryRotationAt = now.plus(Duration.ofMinutes(1));
-      LOG.warn("{}: cannot rotate ({}); writing on to the same file and trying again in a minute;"
-          + " check that its directory is writable", path, e.getMessage());
+      LOG.warn(
+          "{}: cannot rotate ({}); writing on to the same file and trying again in a minute;"
+              + " check that its directory is writable",
+          path,
+          e.getMessage());
     }
   }
 
@@ -312,9 +334,13 @@ public final class LogFile implements AutoCloseable {
     FileChannel opened = null;
     try {
       // 0600 from its creation: apps print secrets too, and the umask would let others read them.
-      opened = FileChannel.open(path, java.util.Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-          java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+      opened =
+          FileChannel.open(
+              path,
+              java.util.Set.of(
+                  StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND),
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       // Age counts from the file's creation, so that a supervisor restart does not reset it.
       var born = Files.readAttributes(path, BasicFileAttributes.class).creationTime().toInstant();
       size = opened.size();
@@ -324,8 +350,12 @@ public final class LogFile implements AutoCloseable {
       if (opened != null) {
         closeQuietly(opened);
       }
-      throw new UncheckedIOException(path + ": cannot open the log file: " + e.getMessage()
-          + "; check that its directory exists and is writable, or change [logs] file", e);
+      throw new UncheckedIOException(
+          path
+              + ": cannot open the log file: "
+              + e.getMessage()
+              + "; check that its directory exists and is writable, or change [logs] file",
+          e);
     }
   }
 

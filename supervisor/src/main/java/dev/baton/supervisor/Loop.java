@@ -11,8 +11,8 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * {@link Poller} (pidfds, output pipes, the notify socket, the control sockets and their
  * connections) or a timer here, so every piece of supervisor state is read and written on this
  * thread alone and needs no lock. The loop never blocks on anything but the poll: blocking work (an
- * HTTP probe, a warm-up) runs on a virtual thread through {@link #offLoop} and its result comes back
- * as a posted task.
+ * HTTP probe, a warm-up) runs on a virtual thread through {@link #offLoop} and its result comes
+ * back as a posted task.
  *
  * <p>Tests drive it by hand with {@link #runOnce(long)} and a clock they advance.
  */
@@ -68,8 +68,11 @@ final class Loop {
   private volatile boolean running = true;
   private volatile boolean finished;
 
-  /** What handlers, tasks and timers threw, counted: a fuzz run or a status can tell that none did. */
+  /**
+   * What handlers, tasks and timers threw, counted: a fuzz run or a status can tell that none did.
+   */
   private long caught;
+
   private Throwable lastCaught;
 
   /** Runs blocking work; nothing on the loop waits for it but its posted result. */
@@ -134,19 +137,22 @@ final class Loop {
       return task.get();
     }
     var result = new CompletableFuture<T>();
-    post(() -> {
-      try {
-        task.get().whenComplete((value, error) -> {
-          if (error != null) {
-            result.completeExceptionally(error);
-          } else {
-            result.complete(value);
+    post(
+        () -> {
+          try {
+            task.get()
+                .whenComplete(
+                    (value, error) -> {
+                      if (error != null) {
+                        result.completeExceptionally(error);
+                      } else {
+                        result.complete(value);
+                      }
+                    });
+          } catch (RuntimeException e) {
+            result.completeExceptionally(e);
           }
         });
-      } catch (RuntimeException e) {
-        result.completeExceptionally(e);
-      }
-    });
     return result;
   }
 
@@ -156,14 +162,15 @@ final class Loop {
    */
   <T> CompletableFuture<T> offLoop(Supplier<T> work) {
     var result = new CompletableFuture<T>();
-    blocking.execute(() -> {
-      try {
-        var value = work.get();
-        post(() -> result.complete(value));
-      } catch (RuntimeException e) {
-        post(() -> result.completeExceptionally(e));
-      }
-    });
+    blocking.execute(
+        () -> {
+          try {
+            var value = work.get();
+            post(() -> result.complete(value));
+          } catch (RuntimeException e) {
+            post(() -> result.completeExceptionally(e));
+          }
+        });
     return result;
   }
 

@@ -25,18 +25,25 @@ final class NotifyReader {
     } catch (NativeException e) {
       throw new StartException("cannot open the notify socket " + path + ": " + e.getMessage());
     }
-    supervisor.loop().watch(socket.fd(), Poller.READABLE, events -> {
-      for (var m = socket.receiveNow(); m.isPresent(); m = socket.receiveNow()) {
-        heard(supervisor.generations(), m.get());
-      }
-    });
+    supervisor
+        .loop()
+        .watch(
+            socket.fd(),
+            Poller.READABLE,
+            events -> {
+              for (var m = socket.receiveNow(); m.isPresent(); m = socket.receiveNow()) {
+                heard(supervisor.generations(), m.get());
+              }
+            });
     return socket;
   }
 
   private static void heard(Generations generations, NotifyMessage message) {
     var sender = generations.byPid(message.pid());
     if (sender.isEmpty()) {
-      LOG.debug("ignored a notify message from pid {}, which is no generation's main process", message.pid());
+      LOG.debug(
+          "ignored a notify message from pid {}, which is no generation's main process",
+          message.pid());
       return;
     }
     var fields = message.fields();

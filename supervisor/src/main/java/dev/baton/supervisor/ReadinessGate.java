@@ -28,7 +28,8 @@ final class ReadinessGate {
   private boolean aged;
   private int lastStatus = -1;
 
-  private ReadinessGate(Loop loop, HttpProbe.Get probe, Config.Readiness readiness, Generation generation) {
+  private ReadinessGate(
+      Loop loop, HttpProbe.Get probe, Config.Readiness readiness, Generation generation) {
     this.loop = loop;
     this.probe = probe;
     this.readiness = readiness;
@@ -37,15 +38,21 @@ final class ReadinessGate {
     if (readiness.notifyReady()) {
       waitingFor.add("READY=1 on NOTIFY_SOCKET");
     }
-    readiness.http().ifPresent(path -> waitingFor.add("a 2xx from GET " + path + " on its probe listener"));
+    readiness
+        .http()
+        .ifPresent(path -> waitingFor.add("a 2xx from GET " + path + " on its probe listener"));
     aged = !waitingFor.isEmpty();
     if (waitingFor.isEmpty()) {
       waitingFor.add("staying alive for " + readiness.alive().toMillis() + " ms");
     }
   }
 
-  /** Completes with how the generation proved ready, or fails with a {@link DeployException} saying why not. */
-  static CompletableFuture<String> await(Loop loop, HttpProbe.Get probe, Config.Readiness readiness, Generation generation) {
+  /**
+   * Completes with how the generation proved ready, or fails with a {@link DeployException} saying
+   * why not.
+   */
+  static CompletableFuture<String> await(
+      Loop loop, HttpProbe.Get probe, Config.Readiness readiness, Generation generation) {
     var gate = new ReadinessGate(loop, probe, readiness, generation);
     gate.begin();
     return gate.result;
@@ -54,13 +61,20 @@ final class ReadinessGate {
   private void begin() {
     timers.add(loop.after(readiness.timeout(), this::timedOut));
     if (!aged) {
-      timers.add(loop.after(readiness.alive(), () -> {
-        aged = true;
-        check();
-      }));
+      timers.add(
+          loop.after(
+              readiness.alive(),
+              () -> {
+                aged = true;
+                check();
+              }));
     }
-    generation.process.exit().thenAccept(status -> fail(
-        generation + " " + status + " before it was ready" + generation.lastOutput()));
+    generation
+        .process
+        .exit()
+        .thenAccept(
+            status ->
+                fail(generation + " " + status + " before it was ready" + generation.lastOutput()));
     if (readiness.notifyReady()) {
       generation.notifiedReady.thenRun(this::check);
     } else {
@@ -81,8 +95,11 @@ final class ReadinessGate {
       return;
     }
     if (aged) {
-      var how = String.join(" and ", waitingFor).replace("staying alive", "stayed alive")
-          + " after " + Duration.between(generation.started, loop.now()).toMillis() + " ms";
+      var how =
+          String.join(" and ", waitingFor).replace("staying alive", "stayed alive")
+              + " after "
+              + Duration.between(generation.started, loop.now()).toMillis()
+              + " ms";
       timers.forEach(Loop.Timer::cancel);
       result.complete(how);
     }
@@ -97,27 +114,35 @@ final class ReadinessGate {
     var limit = remaining.compareTo(Duration.ofSeconds(2)) < 0 ? remaining : Duration.ofSeconds(2);
     var address = generation.probeAddress.orElseThrow();
     var path = readiness.http().orElseThrow();
-    loop.offLoop(() -> probe.get(address, path, limit)).thenAccept(code -> {
-      probing = false;
-      // The error names the last answer there was: a probe cut short by the deadline has none.
-      if (code > 0) {
-        lastStatus = code;
-      }
-      probed = code >= 200 && code < 300;
-      if (probed) {
-        check();
-      } else if (!result.isDone()) {
-        timers.add(loop.after(PROBE_PAUSE, this::check));
-      }
-    });
+    loop.offLoop(() -> probe.get(address, path, limit))
+        .thenAccept(
+            code -> {
+              probing = false;
+              // The error names the last answer there was: a probe cut short by the deadline has
+              // none.
+              if (code > 0) {
+                lastStatus = code;
+              }
+              probed = code >= 200 && code < 300;
+              if (probed) {
+                check();
+              } else if (!result.isDone()) {
+                timers.add(loop.after(PROBE_PAUSE, this::check));
+              }
+            });
   }
 
   private void timedOut() {
     var probeNote = lastStatus > 0 ? " (last probe answered " + lastStatus + ")" : "";
-    fail(generation + " was not ready within " + readiness.timeout().toMillis() + " ms, waiting for "
-        + String.join(" and ", waitingFor) + probeNote
-        + "; it was killed and the active generation keeps serving. Raise [readiness] timeout if it is just slow"
-        + generation.lastOutput());
+    fail(
+        generation
+            + " was not ready within "
+            + readiness.timeout().toMillis()
+            + " ms, waiting for "
+            + String.join(" and ", waitingFor)
+            + probeNote
+            + "; it was killed and the active generation keeps serving. Raise [readiness] timeout if it is just slow"
+            + generation.lastOutput());
   }
 
   private void fail(String why) {

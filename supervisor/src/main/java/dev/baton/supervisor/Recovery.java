@@ -43,20 +43,34 @@ final class Recovery {
     var saved = state.get();
     if (!saved.bootId().equals(os.bootId())) {
       // Its own (the key says so), from before a reboot: every process it names is gone.
-      LOG.warn("the state journal {} is from an earlier boot; nothing it names can run any more, so the service starts afresh",
+      LOG.warn(
+          "the state journal {} is from an earlier boot; nothing it names can run any more, so the service starts afresh",
           journal.path());
       journal.delete();
       return Optional.empty();
     }
     if (saved.uid() != os.uid()) {
-      throw StateJournal.refused(journal.path(), "it was written by a supervisor of uid " + saved.uid()
-          + ", and this one runs as uid " + os.uid(), "Run baton as uid " + saved.uid() + ", or remove "
-          + journal.path() + " if you did not write it, and start again");
+      throw StateJournal.refused(
+          journal.path(),
+          "it was written by a supervisor of uid "
+              + saved.uid()
+              + ", and this one runs as uid "
+              + os.uid(),
+          "Run baton as uid "
+              + saved.uid()
+              + ", or remove "
+              + journal.path()
+              + " if you did not write it, and start again");
     }
-    if (saved.supervisorPid() != os.pid() && os.startTime(saved.supervisorPid()).isPresent()
+    if (saved.supervisorPid() != os.pid()
+        && os.startTime(saved.supervisorPid()).isPresent()
         && isSupervisor(saved.supervisorPid())) {
-      throw new StartException("another supervisor (pid " + saved.supervisorPid() + ") runs this service, per "
-          + journal.path() + "; stop it first, or use its control socket");
+      throw new StartException(
+          "another supervisor (pid "
+              + saved.supervisorPid()
+              + ") runs this service, per "
+              + journal.path()
+              + "; stop it first, or use its control socket");
     }
     var live = verifiedLive(supervisor, saved);
     if (live.isEmpty()) {
@@ -67,12 +81,26 @@ final class Recovery {
     var expected = config.listeners().stream().map(l -> l.name() + "=" + l.address()).toList();
     var recorded = saved.listeners().stream().map(l -> l.name() + "=" + l.address()).toList();
     if (!expected.equals(recorded)) {
-      throw new StartException("cannot recover: generation(s) " + live.stream().map(g -> "pid " + g.pid()).toList()
-          + " still run and hold listeners " + recorded + ", but " + config.file() + " now says " + expected
-          + "; restore the config, or stop those processes and start again");
+      throw new StartException(
+          "cannot recover: generation(s) "
+              + live.stream().map(g -> "pid " + g.pid()).toList()
+              + " still run and hold listeners "
+              + recorded
+              + ", but "
+              + config.file()
+              + " now says "
+              + expected
+              + "; restore the config, or stop those processes and start again");
     }
-    var donor = live.stream().filter(g -> g.state().equals("active")).findFirst()
-        .or(() -> live.stream().filter(g -> g.state().equals("parked") || g.state().equals("draining")).findFirst());
+    var donor =
+        live.stream()
+            .filter(g -> g.state().equals("active"))
+            .findFirst()
+            .or(
+                () ->
+                    live.stream()
+                        .filter(g -> g.state().equals("parked") || g.state().equals("draining"))
+                        .findFirst());
     if (donor.isEmpty()) {
       // Only generations that were still starting: their deploy's caller is gone. End them.
       live.forEach(g -> os.signalGroup(g.pid(), Signal.KILL));
@@ -84,9 +112,15 @@ final class Recovery {
       var fd = os.takeFd(donor.get().pid(), l.socket(), /* forReading= */ false);
       if (fd.isEmpty()) {
         fds.forEach(os::close);
-        throw new StartException("cannot recover: pid " + donor.get().pid() + " no longer holds listener '" + l.name()
-            + "' (" + l.socket() + "), or baton may not inspect it (it needs the same uid, or CAP_SYS_PTRACE)"
-            + "; stop the service's processes and start again");
+        throw new StartException(
+            "cannot recover: pid "
+                + donor.get().pid()
+                + " no longer holds listener '"
+                + l.name()
+                + "' ("
+                + l.socket()
+                + "), or baton may not inspect it (it needs the same uid, or CAP_SYS_PTRACE)"
+                + "; stop the service's processes and start again");
       }
       fds.add(fd.get());
     }
@@ -118,7 +152,12 @@ final class Recovery {
   static void announce(Supervisor supervisor, String summary) {
     LOG.info("recovered: {}", summary);
     var active = supervisor.generations().active().map(g -> g.number).orElse(0);
-    Systemd.notify(supervisor.os(), "READY=1\nSTATUS=recovered; generation " + active + " active\nMAINPID=" + supervisor.os().pid());
+    Systemd.notify(
+        supervisor.os(),
+        "READY=1\nSTATUS=recovered; generation "
+            + active
+            + " active\nMAINPID="
+            + supervisor.os().pid());
   }
 
   /**
@@ -130,11 +169,13 @@ final class Recovery {
    * or else (after a crash its parent is init or a subreaper; or it was adopted before an upgrade)
    * it is in the session it was recorded in, which, under systemd, is this service's alone.
    */
-  private static List<StateJournal.GenerationEntry> verifiedLive(Supervisor supervisor, StateJournal.State saved) {
+  private static List<StateJournal.GenerationEntry> verifiedLive(
+      Supervisor supervisor, StateJournal.State saved) {
     var os = supervisor.os();
     var path = supervisor.journalFile().path();
-    boolean upgraded = saved.supervisorPid() == os.pid()
-        && os.startTime(os.pid()).equals(OptionalLong.of(saved.supervisorStartTime()));
+    boolean upgraded =
+        saved.supervisorPid() == os.pid()
+            && os.startTime(os.pid()).equals(OptionalLong.of(saved.supervisorStartTime()));
     var live = new ArrayList<StateJournal.GenerationEntry>();
     for (var g : saved.generations()) {
       if (!GenerationState.ofLabel(g.state()).isLive() || g.startTime() == 0) {
@@ -155,30 +196,50 @@ final class Recovery {
           why = "its parent is pid " + p.parent() + ", not this supervisor (pid " + os.pid() + ")";
         }
       } else if (p.session() != g.session()) {
-        why = "it is in session " + p.session() + ", not in session " + g.session() + " where it was started";
+        why =
+            "it is in session "
+                + p.session()
+                + ", not in session "
+                + g.session()
+                + " where it was started";
       }
       if (why != null) {
-        throw StateJournal.refused(path, "pid " + p.pid() + " (generation " + g.number() + ") is not a generation of"
-            + " this service: " + why, "Remove " + path + " if you did not write it, and start again");
+        throw StateJournal.refused(
+            path,
+            "pid "
+                + p.pid()
+                + " (generation "
+                + g.number()
+                + ") is not a generation of"
+                + " this service: "
+                + why,
+            "Remove " + path + " if you did not write it, and start again");
       }
       live.add(g);
     }
     return live;
   }
 
-  /** A parked generation is drained when its [park] ttl runs out, counted from when it was parked. */
-  private static void keepExpiry(Supervisor supervisor, Generation generation, Optional<Instant> until) {
+  /**
+   * A parked generation is drained when its [park] ttl runs out, counted from when it was parked.
+   */
+  private static void keepExpiry(
+      Supervisor supervisor, Generation generation, Optional<Instant> until) {
     if (until.isEmpty()) {
-      supervisor.retire().expireAfterTtl(generation); // a journal of an older baton: a full ttl from now
+      supervisor
+          .retire()
+          .expireAfterTtl(generation); // a journal of an older baton: a full ttl from now
       return;
     }
     supervisor.journalFile().parkedUntil(generation.number, until.get());
     var left = Duration.between(supervisor.loop().now(), until.get());
-    generation.expiry = Optional.of(supervisor.loop().after(left, () -> supervisor.retire().expire(generation)));
+    generation.expiry =
+        Optional.of(supervisor.loop().after(left, () -> supervisor.retire().expire(generation)));
   }
 
   /** An active generation that was still baking goes on baking until its bake was due to end. */
-  private static void resumeBake(Supervisor supervisor, Generation generation, Optional<Instant> until) {
+  private static void resumeBake(
+      Supervisor supervisor, Generation generation, Optional<Instant> until) {
     var bake = supervisor.config().bake();
     if (until.isEmpty() || bake.isEmpty() || generation.probeAddress.isEmpty()) {
       return;
@@ -186,7 +247,10 @@ final class Recovery {
     var left = Duration.between(supervisor.loop().now(), until.get());
     if (left.isPositive()) {
       LOG.info("{} goes on baking for {} ms", generation, left.toMillis());
-      Bake.start(supervisor, generation, new Config.Bake(left, bake.get().interval(), bake.get().failures()));
+      Bake.start(
+          supervisor,
+          generation,
+          new Config.Bake(left, bake.get().interval(), bake.get().failures()));
     }
   }
 
@@ -197,13 +261,27 @@ final class Recovery {
     var stderr = os.takeFd(g.pid(), g.outputPipes().get(1), /* forReading= */ true);
     if (stdout.isEmpty() || stderr.isEmpty()) {
       // The app closed the read ends it was given, so its output pipes broke when we died.
-      LOG.warn("pid {} holds no read end of its output pipes any more; its output is lost from here on", g.pid());
+      LOG.warn(
+          "pid {} holds no read end of its output pipes any more; its output is lost from here on",
+          g.pid());
     }
     var process = os.adopt(g.pid(), stdout, stderr);
-    var probe = g.probeAddress().map(a -> new InetSocketAddress(InetAddress.getLoopbackAddress(),
-        Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
-    var generation = new Generation(g.number(), app, g.started(), process, probe, g.startTime(),
-        GenerationState.ofLabel(g.state()));
+    var probe =
+        g.probeAddress()
+            .map(
+                a ->
+                    new InetSocketAddress(
+                        InetAddress.getLoopbackAddress(),
+                        Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
+    var generation =
+        new Generation(
+            g.number(),
+            app,
+            g.started(),
+            process,
+            probe,
+            g.startTime(),
+            GenerationState.ofLabel(g.state()));
     generation.promotedAt = g.promoted();
     generation.readiness = "recovered after a supervisor restart";
     return generation;
@@ -211,10 +289,10 @@ final class Recovery {
 
   private static boolean isSupervisor(int pid) {
     try {
-      return Files.readString(Path.of("/proc", Integer.toString(pid), "cmdline")).contains("dev.baton.cli.Main");
+      return Files.readString(Path.of("/proc", Integer.toString(pid), "cmdline"))
+          .contains("dev.baton.cli.Main");
     } catch (IOException e) {
       return false;
     }
   }
-
 }

@@ -34,11 +34,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The control socket's commands over HTTP/JSON, so that a rollout run on another host can reach
- * this supervisor. Bound to {@code [remote] address} (loopback unless configured otherwise);
- * every request must carry {@code Authorization: Bearer <token>}, the token being the content of
- * {@code [remote] token_file}, which must be owned by the supervisor's user and readable by it
- * only. TLS when {@code tls_keystore} is set; off loopback it must be, unless {@code insecure =
- * true}.
+ * this supervisor. Bound to {@code [remote] address} (loopback unless configured otherwise); every
+ * request must carry {@code Authorization: Bearer <token>}, the token being the content of {@code
+ * [remote] token_file}, which must be owned by the supervisor's user and readable by it only. TLS
+ * when {@code tls_keystore} is set; off loopback it must be, unless {@code insecure = true}.
  *
  * <pre>
  * GET  /v1/status     {"ok":true,"status":{...},"service":{...}}
@@ -53,17 +52,22 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Limits, per {@link RemoteHttp}: 64 open connections (the next is answered 503 and closed at
  * once); request line and headers within 8 KiB and 64 lines (431); a body of at most 64 KiB with a
- * Content-Length, refused (413) before a byte of it is read, and read only once the token is
- * right; the whole request, TLS handshake included, within 10 s of the connection, however slowly
- * it trickles; each write of the answer within 10 s. Every connection is closed after its answer.
+ * Content-Length, refused (413) before a byte of it is read, and read only once the token is right;
+ * the whole request, TLS handshake included, within 10 s of the connection, however slowly it
+ * trickles; each write of the answer within 10 s. Every connection is closed after its answer.
  */
 public final class RemoteApi implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteApi.class);
+
   /** Marks the reply among the queued lines; no encoded JSON line starts with a NUL. */
   private static final String LAST = "\u0000";
+
   private static final int BACKLOG = 1024;
   private static final Set<PosixFilePermission> OWNER_ONLY =
-      EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+      EnumSet.of(
+          PosixFilePermission.OWNER_READ,
+          PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_EXECUTE);
 
   private final Supervisor supervisor;
   private final Config.Remote remote;
@@ -71,8 +75,13 @@ public final class RemoteApi implements AutoCloseable {
   private final byte[] token;
   private final String scheme;
 
-  private RemoteApi(Supervisor supervisor, Config.Remote remote, ServerSocket listener, Optional<SSLContext> tls,
-      RemoteHttp.Limits limits, byte[] token) {
+  private RemoteApi(
+      Supervisor supervisor,
+      Config.Remote remote,
+      ServerSocket listener,
+      Optional<SSLContext> tls,
+      RemoteHttp.Limits limits,
+      byte[] token) {
     this.supervisor = supervisor;
     this.remote = remote;
     this.server = new RemoteHttp(listener, tls, limits, this::handle);
@@ -93,17 +102,32 @@ public final class RemoteApi implements AutoCloseable {
     return bind(supervisor, RemoteHttp.Limits.DEFAULT, supervisor.os().uid());
   }
 
-  /** With other limits, and the uid that must own the secrets: tests run as one user and fake another. */
+  /**
+   * With other limits, and the uid that must own the secrets: tests run as one user and fake
+   * another.
+   */
   static RemoteApi bind(Supervisor supervisor, RemoteHttp.Limits limits, int uid) {
     var config = supervisor.config();
-    var remote = config.remote().orElseThrow(() -> new IllegalStateException(config.file() + " has no [remote] table"));
-    if (!remote.address().getAddress().isLoopbackAddress() && remote.tlsKeystore().isEmpty() && !remote.insecure()) {
-      throw new StartException("the remote API would listen on " + hostPort(remote.address()) + " without TLS, so its"
-          + " bearer token would cross the network in clear; set [remote] tls_keystore (and tls_password_file) in "
-          + config.file() + ", or write insecure = true in [remote] if the network is trusted");
+    var remote =
+        config
+            .remote()
+            .orElseThrow(() -> new IllegalStateException(config.file() + " has no [remote] table"));
+    if (!remote.address().getAddress().isLoopbackAddress()
+        && remote.tlsKeystore().isEmpty()
+        && !remote.insecure()) {
+      throw new StartException(
+          "the remote API would listen on "
+              + hostPort(remote.address())
+              + " without TLS, so its"
+              + " bearer token would cross the network in clear; set [remote] tls_keystore (and tls_password_file) in "
+              + config.file()
+              + ", or write insecure = true in [remote] if the network is trusted");
     }
     var token = secret(remote.tokenFile(), "[remote] token_file", config.file(), uid);
-    var tls = remote.tlsKeystore().isPresent() ? Optional.of(tls(remote, config.file(), uid)) : Optional.<SSLContext>empty();
+    var tls =
+        remote.tlsKeystore().isPresent()
+            ? Optional.of(tls(remote, config.file(), uid))
+            : Optional.<SSLContext>empty();
     ServerSocket listener = null;
     try {
       listener = new ServerSocket();
@@ -115,17 +139,26 @@ public final class RemoteApi implements AutoCloseable {
       listener.bind(remote.address(), BACKLOG);
     } catch (BindException e) {
       close(listener);
-      throw new StartException("the remote API cannot bind " + hostPort(remote.address()) + ": " + e.getMessage()
-          + "; stop whatever holds it or change [remote] address in " + config.file());
+      throw new StartException(
+          "the remote API cannot bind "
+              + hostPort(remote.address())
+              + ": "
+              + e.getMessage()
+              + "; stop whatever holds it or change [remote] address in "
+              + config.file());
     } catch (IOException e) {
       close(listener);
-      throw new StartException("the remote API cannot listen on " + hostPort(remote.address()) + ": " + e.getMessage());
+      throw new StartException(
+          "the remote API cannot listen on " + hostPort(remote.address()) + ": " + e.getMessage());
     }
     if (!remote.address().getAddress().isLoopbackAddress() && tls.isEmpty()) {
-      LOG.warn("the remote API listens on {} without TLS (insecure = true): its bearer token crosses the network in"
-          + " clear", hostPort(remote.address()));
+      LOG.warn(
+          "the remote API listens on {} without TLS (insecure = true): its bearer token crosses the network in"
+              + " clear",
+          hostPort(remote.address()));
     }
-    return new RemoteApi(supervisor, remote, listener, tls, limits, token.getBytes(StandardCharsets.UTF_8));
+    return new RemoteApi(
+        supervisor, remote, listener, tls, limits, token.getBytes(StandardCharsets.UTF_8));
   }
 
   private static void close(ServerSocket listener) {
@@ -154,7 +187,9 @@ public final class RemoteApi implements AutoCloseable {
     return server;
   }
 
-  /** Stops taking requests, lets the ones in progress finish for up to {@code grace}, then closes. */
+  /**
+   * Stops taking requests, lets the ones in progress finish for up to {@code grace}, then closes.
+   */
   public CompletableFuture<Void> drain(Duration grace) {
     return CompletableFuture.runAsync(() -> server.stop(grace), Thread::startVirtualThread);
   }
@@ -169,16 +204,22 @@ public final class RemoteApi implements AutoCloseable {
       refusals.warn(exchange);
       var headers = RemoteHttp.json();
       headers.put("WWW-Authenticate", "Bearer realm=\"baton\"");
-      send(exchange, 401, headers, new Reply.Failed("missing or wrong bearer token: send 'Authorization: Bearer TOKEN'"
-          + " with the token in this supervisor's [remote] token_file"));
+      send(
+          exchange,
+          401,
+          headers,
+          new Reply.Failed(
+              "missing or wrong bearer token: send 'Authorization: Bearer TOKEN'"
+                  + " with the token in this supervisor's [remote] token_file"));
       return;
     }
     var path = exchange.path();
     switch (path) {
       case "/v1/status" -> {
         if (allowed(exchange, "GET")) {
-          var bytes = (Codec.encode(new Reply.StatusReply(supervisor.status()), service()) + "\n")
-              .getBytes(StandardCharsets.UTF_8);
+          var bytes =
+              (Codec.encode(new Reply.StatusReply(supervisor.status()), service()) + "\n")
+                  .getBytes(StandardCharsets.UTF_8);
           exchange.send(200, RemoteHttp.json(), bytes);
         }
       }
@@ -194,8 +235,17 @@ public final class RemoteApi implements AutoCloseable {
           send(exchange, 200, RemoteHttp.json(), new Reply.Ok());
         }
       }
-      default -> send(exchange, 404, RemoteHttp.json(), new Reply.Failed("no such endpoint: " + exchange.method() + " "
-          + path + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
+      default ->
+          send(
+              exchange,
+              404,
+              RemoteHttp.json(),
+              new Reply.Failed(
+                  "no such endpoint: "
+                      + exchange.method()
+                      + " "
+                      + path
+                      + "; use GET /v1/status, POST /v1/deploy, POST /v1/rollback or POST /v1/stop"));
     }
   }
 
@@ -206,19 +256,26 @@ public final class RemoteApi implements AutoCloseable {
   private final Refusals refusals = new Refusals();
 
   private static final class Refusals {
-    private final java.util.concurrent.atomic.AtomicLong last = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
-    private final java.util.concurrent.atomic.AtomicLong since = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong last =
+        new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong since =
+        new java.util.concurrent.atomic.AtomicLong();
 
     void warn(RemoteHttp.Exchange exchange) {
       long now = System.nanoTime();
       long before = last.get();
-      if (before != Long.MIN_VALUE && now - before < 1_000_000_000L || !last.compareAndSet(before, now)) {
+      if (before != Long.MIN_VALUE && now - before < 1_000_000_000L
+          || !last.compareAndSet(before, now)) {
         since.incrementAndGet();
         return;
       }
       long more = since.getAndSet(0);
-      LOG.warn("remote API: refused {} {} from {}: missing or wrong bearer token{}", exchange.method(), exchange.path(),
-          exchange.remote(), more == 0 ? "" : " (and " + more + " more refused since the last such line)");
+      LOG.warn(
+          "remote API: refused {} {} from {}: missing or wrong bearer token{}",
+          exchange.method(),
+          exchange.path(),
+          exchange.remote(),
+          more == 0 ? "" : " (and " + more + " more refused since the last such line)");
     }
   }
 
@@ -228,7 +285,8 @@ public final class RemoteApi implements AutoCloseable {
     if (!header.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
-    return MessageDigest.isEqual(header.substring(7).strip().getBytes(StandardCharsets.UTF_8), token);
+    return MessageDigest.isEqual(
+        header.substring(7).strip().getBytes(StandardCharsets.UTF_8), token);
   }
 
   private static boolean allowed(RemoteHttp.Exchange exchange, String method) throws IOException {
@@ -237,11 +295,18 @@ public final class RemoteApi implements AutoCloseable {
     }
     var headers = RemoteHttp.json();
     headers.put("Allow", method);
-    send(exchange, 405, headers, new Reply.Failed(exchange.path() + " takes " + method + ", not " + exchange.method()));
+    send(
+        exchange,
+        405,
+        headers,
+        new Reply.Failed(exchange.path() + " takes " + method + ", not " + exchange.method()));
     return false;
   }
 
-  /** What a load balancer's config needs of this service: the readiness path and the agent-check address. */
+  /**
+   * What a load balancer's config needs of this service: the readiness path and the agent-check
+   * address.
+   */
   private Service service() {
     var config = supervisor.config();
     return new Service(config.readiness().http(), config.agent().map(a -> hostPort(a.address())));
@@ -253,13 +318,22 @@ public final class RemoteApi implements AutoCloseable {
    */
   static Optional<String> forbidden(Config.Remote remote, Request.Deploy deploy, Path config) {
     if (deploy.argv().isPresent() && !remote.allowArgv()) {
-      return Optional.of("this supervisor runs its configured [app] command on a remote deploy and takes no argv;"
-          + " set [remote] allow_argv = true in " + config + " to allow one");
+      return Optional.of(
+          "this supervisor runs its configured [app] command on a remote deploy and takes no argv;"
+              + " set [remote] allow_argv = true in "
+              + config
+              + " to allow one");
     }
     for (var key : deploy.env().keySet().stream().sorted().toList()) {
       if (!remote.allowEnv().contains(key)) {
-        return Optional.of("a remote deploy may not set the environment variable " + key + "; add \"" + key
-            + "\" to [remote] allow_env in " + config + " to allow it");
+        return Optional.of(
+            "a remote deploy may not set the environment variable "
+                + key
+                + "; add \""
+                + key
+                + "\" to [remote] allow_env in "
+                + config
+                + " to allow it");
       }
     }
     return Optional.empty();
@@ -294,25 +368,39 @@ public final class RemoteApi implements AutoCloseable {
       deployed = supervisor.deploy(deploy, progress);
     } else if (request instanceof Request.Rollback rollback) {
       await = rollback.await();
-      deployed = supervisor.rollback(rollback.reason().orElse("requested over the remote API"), progress);
+      deployed =
+          supervisor.rollback(rollback.reason().orElse("requested over the remote API"), progress);
     } else {
-      send(exchange, 400, RemoteHttp.json(), new Reply.Failed(command + " takes a " + command + " request"));
+      send(
+          exchange,
+          400,
+          RemoteHttp.json(),
+          new Reply.Failed(command + " takes a " + command + " request"));
       return;
     }
     // The reply is the last line: once it is queued, the writer below ends.
-    deployed.thenCompose(d -> await && d.retired().isPresent()
-            ? d.retired().get().thenApply(event -> {
-              lines.add(Codec.encode(event));
-              return (Reply) new Reply.Done(d.generation(), d.pid());
-            })
-            : CompletableFuture.completedFuture((Reply) new Reply.Done(d.generation(), d.pid())))
+    deployed
+        .thenCompose(
+            d ->
+                await && d.retired().isPresent()
+                    ? d.retired()
+                        .get()
+                        .thenApply(
+                            event -> {
+                              lines.add(Codec.encode(event));
+                              return (Reply) new Reply.Done(d.generation(), d.pid());
+                            })
+                    : CompletableFuture.completedFuture(
+                        (Reply) new Reply.Done(d.generation(), d.pid())))
         .exceptionally(e -> new Reply.Failed(DeployException.reason(e)))
         .thenAccept(r -> lines.add(LAST + Codec.encode(r)));
     try (var out = exchange.stream(200, "application/x-ndjson")) {
       while (true) {
         var line = lines.take();
         boolean last = line.startsWith(LAST);
-        out.write(((last ? line.substring(LAST.length()) : line) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.write(
+            ((last ? line.substring(LAST.length()) : line) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
         if (last) {
           return;
         }
@@ -324,14 +412,15 @@ public final class RemoteApi implements AutoCloseable {
     // the control socket.
   }
 
-  private static void send(RemoteHttp.Exchange exchange, int code, Map<String, String> headers, Reply reply)
+  private static void send(
+      RemoteHttp.Exchange exchange, int code, Map<String, String> headers, Reply reply)
       throws IOException {
     exchange.send(code, headers, (Codec.encode(reply) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /**
-   * A secret from a file that only its owner can read: the supervisor refuses to start with a
-   * token that other users of the host could take.
+   * A secret from a file that only its owner can read: the supervisor refuses to start with a token
+   * that other users of the host could take.
    */
   static String secret(Path file, String key, Path config, int uid) {
     Set<PosixFilePermission> permissions;
@@ -342,19 +431,46 @@ public final class RemoteApi implements AutoCloseable {
       owner = (Integer) Files.getAttribute(file, "unix:uid");
       text = Files.readString(file).strip();
     } catch (NoSuchFileException e) {
-      throw new StartException(key + " " + file + " (in " + config + ") does not exist; create it, e.g."
-          + " (umask 077; head -c 32 /dev/urandom | base64 > " + file + ")");
+      throw new StartException(
+          key
+              + " "
+              + file
+              + " (in "
+              + config
+              + ") does not exist; create it, e.g."
+              + " (umask 077; head -c 32 /dev/urandom | base64 > "
+              + file
+              + ")");
     } catch (IOException e) {
       throw new StartException("cannot read " + key + " " + file + ": " + e.getMessage());
     }
     // Another user who owns the file can rewrite it, and with it the token, whatever its mode.
     if (owner != uid) {
-      throw new StartException(key + " " + file + " is owned by uid " + owner + ", not by uid " + uid + ", the user"
-          + " baton runs as, so another user can change it; chown " + uid + " " + file + " (and keep it mode 0600)");
+      throw new StartException(
+          key
+              + " "
+              + file
+              + " is owned by uid "
+              + owner
+              + ", not by uid "
+              + uid
+              + ", the user"
+              + " baton runs as, so another user can change it; chown "
+              + uid
+              + " "
+              + file
+              + " (and keep it mode 0600)");
     }
     if (!OWNER_ONLY.containsAll(permissions)) {
-      throw new StartException(key + " " + file + " is mode " + mode(permissions) + ", so other users can read it;"
-          + " it must be mode 0600: chmod 600 " + file);
+      throw new StartException(
+          key
+              + " "
+              + file
+              + " is mode "
+              + mode(permissions)
+              + ", so other users can read it;"
+              + " it must be mode 0600: chmod 600 "
+              + file);
     }
     if (text.isEmpty()) {
       throw new StartException(key + " " + file + " is empty; put a long random secret in it");
@@ -364,8 +480,15 @@ public final class RemoteApi implements AutoCloseable {
 
   private static SSLContext tls(Config.Remote remote, Path config, int uid) {
     var keystore = remote.tlsKeystore().orElseThrow();
-    var passwordFile = remote.tlsPasswordFile().orElseThrow(() -> new StartException(
-        "[remote] tls_keystore needs tls_password_file too (in " + config + "): a file, mode 0600, with the keystore's password"));
+    var passwordFile =
+        remote
+            .tlsPasswordFile()
+            .orElseThrow(
+                () ->
+                    new StartException(
+                        "[remote] tls_keystore needs tls_password_file too (in "
+                            + config
+                            + "): a file, mode 0600, with the keystore's password"));
     var password = secret(passwordFile, "[remote] tls_password_file", config, uid).toCharArray();
     try {
       var store = KeyStore.getInstance(keystore.toFile(), password);
@@ -375,8 +498,12 @@ public final class RemoteApi implements AutoCloseable {
       context.init(keys.getKeyManagers(), null, null);
       return context;
     } catch (IOException | GeneralSecurityException e) {
-      throw new StartException("cannot load [remote] tls_keystore " + keystore + ": " + e.getMessage()
-          + "; it must be a PKCS12 or JKS keystore whose password is in tls_password_file");
+      throw new StartException(
+          "cannot load [remote] tls_keystore "
+              + keystore
+              + ": "
+              + e.getMessage()
+              + "; it must be a PKCS12 or JKS keystore whose password is in tls_password_file");
     }
   }
 

@@ -67,7 +67,9 @@ final class RemoteExchange implements RemoteHttp.Exchange {
       lineStart = length;
       if (lines == 1) {
         var parts = line.split(" ", -1);
-        if (parts.length != 3 || !parts[0].matches("[A-Z]{1,16}") || !parts[1].startsWith("/")
+        if (parts.length != 3
+            || !parts[0].matches("[A-Z]{1,16}")
+            || !parts[1].startsWith("/")
             || !parts[2].matches("HTTP/1\\.[01]")) {
           return refuse(400, "not an HTTP/1.1 request line");
         }
@@ -78,14 +80,19 @@ final class RemoteExchange implements RemoteHttp.Exchange {
       }
       int colon = line.indexOf(':');
       if (colon <= 0 || !line.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
-        // Also a folded line (leading space): obsolete, and a way to smuggle one header into another.
+        // Also a folded line (leading space): obsolete, and a way to smuggle one header into
+        // another.
         return refuse(400, "malformed header line");
       }
       var name = line.substring(0, colon).toLowerCase(Locale.ROOT);
       var value = line.substring(colon + 1).strip();
       var before = headers.putIfAbsent(name, value);
-      if (before != null && !before.equals(value) && (name.equals("content-length") || name.equals("authorization")
-          || name.equals("transfer-encoding") || name.equals("host"))) {
+      if (before != null
+          && !before.equals(value)
+          && (name.equals("content-length")
+              || name.equals("authorization")
+              || name.equals("transfer-encoding")
+              || name.equals("host"))) {
         return refuse(400, "two different " + name + " headers");
       }
     }
@@ -159,8 +166,12 @@ final class RemoteExchange implements RemoteHttp.Exchange {
 
   @Override
   public OutputStream stream(int code, String contentType) throws IOException {
-    write((status(code) + "Content-Type: " + contentType + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
-        .getBytes(StandardCharsets.ISO_8859_1));
+    write(
+        (status(code)
+                + "Content-Type: "
+                + contentType
+                + "\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
     return new OutputStream() {
       @Override
       public void write(int b) throws IOException {
@@ -170,8 +181,10 @@ final class RemoteExchange implements RemoteHttp.Exchange {
       @Override
       public void write(byte[] b, int off, int len) throws IOException {
         if (len > 0) {
-          RemoteExchange.this.write((Integer.toHexString(len) + "\r\n").getBytes(StandardCharsets.ISO_8859_1),
-              java.util.Arrays.copyOfRange(b, off, off + len), CRLF);
+          RemoteExchange.this.write(
+              (Integer.toHexString(len) + "\r\n").getBytes(StandardCharsets.ISO_8859_1),
+              java.util.Arrays.copyOfRange(b, off, off + len),
+              CRLF);
         }
       }
 
@@ -182,7 +195,9 @@ final class RemoteExchange implements RemoteHttp.Exchange {
     };
   }
 
-  /** Ends the exchange: a handler that answered nothing has a bug, which the client hears as a 500. */
+  /**
+   * Ends the exchange: a handler that answered nothing has a bug, which the client hears as a 500.
+   */
   void finish() throws IOException {
     if (!answered) {
       throw new IllegalStateException("the handler sent no answer to " + method + " " + path);

@@ -38,15 +38,16 @@ import org.slf4j.LoggerFactory;
  * every blocked read or write ends.
  *
  * <p>Threads: one accept thread and one watchdog (virtual threads), and a virtual thread per open
- * connection. Nothing a client sends ends the first two; an exception the handler did not expect
- * is logged, counted, answered 500 and ends that connection only.
+ * connection. Nothing a client sends ends the first two; an exception the handler did not expect is
+ * logged, counted, answered 500 and ends that connection only.
  */
 final class RemoteHttp implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RemoteHttp.class);
   private static final Duration WATCH = Duration.ofMillis(250);
 
   /** Every bound of a connection; see the class comment. */
-  record Limits(int connections, int headerBytes, int headerLines, int bodyBytes, Duration deadline) {
+  record Limits(
+      int connections, int headerBytes, int headerLines, int bodyBytes, Duration deadline) {
     static final Limits DEFAULT = new Limits(64, 8 << 10, 64, 64 << 10, Duration.ofSeconds(10));
   }
 
@@ -60,7 +61,10 @@ final class RemoteHttp implements AutoCloseable {
 
     InetSocketAddress remote();
 
-    /** The body, at most {@link Limits#bodyBytes}; answers 413, 411 or 501 and throws when it cannot be taken. */
+    /**
+     * The body, at most {@link Limits#bodyBytes}; answers 413, 411 or 501 and throws when it cannot
+     * be taken.
+     */
     byte[] body() throws IOException;
 
     void send(int code, Map<String, String> headers, byte[] body) throws IOException;
@@ -109,7 +113,10 @@ final class RemoteHttp implements AutoCloseable {
     return (InetSocketAddress) listener.getLocalSocketAddress();
   }
 
-  /** Connections closed at once for the cap, closed at a deadline, and handler failures: for tests and logs. */
+  /**
+   * Connections closed at once for the cap, closed at a deadline, and handler failures: for tests
+   * and logs.
+   */
   long refused() {
     return refused.get();
   }
@@ -186,8 +193,12 @@ final class RemoteHttp implements AutoCloseable {
   private static void refuse(Socket socket, boolean plain) {
     try (socket) {
       if (plain) {
-        socket.getOutputStream().write(("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n"
-            + "Retry-After: 1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        socket
+            .getOutputStream()
+            .write(
+                ("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n"
+                        + "Retry-After: 1\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
       }
     } catch (IOException e) {
       // Gone already.
@@ -216,9 +227,15 @@ final class RemoteHttp implements AutoCloseable {
         exchange.finish();
       }
     } catch (Refused | SocketException e) {
-      LOG.debug("remote API: connection from {} ended: {}", c.socket.getRemoteSocketAddress(), e.getMessage());
+      LOG.debug(
+          "remote API: connection from {} ended: {}",
+          c.socket.getRemoteSocketAddress(),
+          e.getMessage());
     } catch (IOException e) {
-      LOG.debug("remote API: connection from {} ended: {}", c.socket.getRemoteSocketAddress(), e.toString());
+      LOG.debug(
+          "remote API: connection from {} ended: {}",
+          c.socket.getRemoteSocketAddress(),
+          e.toString());
     } catch (RuntimeException e) {
       unexpected.incrementAndGet();
       LOG.warn("remote API: request from {} failed", c.socket.getRemoteSocketAddress(), e);
@@ -256,11 +273,16 @@ final class RemoteHttp implements AutoCloseable {
       deadline = System.nanoTime() + limits.deadline().toNanos();
     }
 
-    /** The socket to talk through: TLS over the plain one, handshaking within the request's deadline. */
+    /**
+     * The socket to talk through: TLS over the plain one, handshaking within the request's
+     * deadline.
+     */
     Socket stream() throws IOException {
       if (stream == null) {
         if (tls.isPresent()) {
-          var ssl = (SSLSocket) tls.get().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
+          var ssl =
+              (SSLSocket)
+                  tls.get().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
           ssl.setUseClientMode(false);
           stream = ssl;
         } else {

@@ -22,8 +22,8 @@ final class Retire {
   private static final Logger LOG = LoggerFactory.getLogger(Retire.class);
 
   /**
-   * {@code settled} completes once the generation is parked or its drain has begun (the next
-   * deploy may start then); {@code done} once it is parked or has exited.
+   * {@code settled} completes once the generation is parked or its drain has begun (the next deploy
+   * may start then); {@code done} once it is parked or has exited.
    */
   record Retirement(CompletableFuture<Void> settled, CompletableFuture<DeployEvent> done) {}
 
@@ -42,33 +42,58 @@ final class Retire {
       return drained(old, t0);
     }
     var parked = new CompletableFuture<DeployEvent>();
-    var settled = session.get().pause().<Void>handle((v, error) -> {
-      if (error != null) {
-        LOG.warn("could not park {}: {}; draining it instead", old, DeployException.reason(error));
-        drained(old, t0).done().whenComplete((event, e) -> parked.complete(event));
-        return null;
-      }
-      if (!old.is(GenerationState.ACTIVE) || supervisor.generations().isActive(old)) {
-        // It exited, or was rolled back to, while it was being paused.
-        parked.complete(event(DeployStep.PARKED, old, t0, old + " was not parked: it is " + old.state().label()));
-        return null;
-      }
-      var evicted = supervisor.generations().park(old, config.park().max());
-      supervisor.journal();
-      evicted.forEach(this::drain);
-      expireAfterTtl(old);
-      LOG.info("{} parked for rollback", old);
-      parked.complete(event(DeployStep.PARKED, old, t0, "generation " + old.number + " parked: alive, warm, not accepting"));
-      return null;
-    });
+    var settled =
+        session
+            .get()
+            .pause()
+            .<Void>handle(
+                (v, error) -> {
+                  if (error != null) {
+                    LOG.warn(
+                        "could not park {}: {}; draining it instead",
+                        old,
+                        DeployException.reason(error));
+                    drained(old, t0).done().whenComplete((event, e) -> parked.complete(event));
+                    return null;
+                  }
+                  if (!old.is(GenerationState.ACTIVE) || supervisor.generations().isActive(old)) {
+                    // It exited, or was rolled back to, while it was being paused.
+                    parked.complete(
+                        event(
+                            DeployStep.PARKED,
+                            old,
+                            t0,
+                            old + " was not parked: it is " + old.state().label()));
+                    return null;
+                  }
+                  var evicted = supervisor.generations().park(old, config.park().max());
+                  supervisor.journal();
+                  evicted.forEach(this::drain);
+                  expireAfterTtl(old);
+                  LOG.info("{} parked for rollback", old);
+                  parked.complete(
+                      event(
+                          DeployStep.PARKED,
+                          old,
+                          t0,
+                          "generation " + old.number + " parked: alive, warm, not accepting"));
+                  return null;
+                });
     return new Retirement(settled, parked);
   }
 
   /** Drains {@code generation} and reports it as a deploy step once it has exited. */
   Retirement drained(Generation generation, Instant t0) {
     var exit = drain(generation);
-    return new Retirement(CompletableFuture.completedFuture(null),
-        exit.thenApply(status -> event(DeployStep.DRAINED, generation, t0, "generation " + generation.number + " " + status)));
+    return new Retirement(
+        CompletableFuture.completedFuture(null),
+        exit.thenApply(
+            status ->
+                event(
+                    DeployStep.DRAINED,
+                    generation,
+                    t0,
+                    "generation " + generation.number + " " + status)));
   }
 
   /** Sends the drain signal, then SIGKILL after the grace period. Completes when it has exited. */
@@ -80,7 +105,11 @@ final class Retire {
     supervisor.generations().retire(generation);
     supervisor.journal();
     var drain = config.drain();
-    LOG.info("draining {} with SIG{} (grace {} ms)", generation, drain.signal(), drain.timeout().toMillis());
+    LOG.info(
+        "draining {} with SIG{} (grace {} ms)",
+        generation,
+        drain.signal(),
+        drain.timeout().toMillis());
     generation.process.signal(drain.signal());
     killAfter(generation, drain.timeout());
     return generation.process.exit();
@@ -88,16 +117,26 @@ final class Retire {
 
   /** SIGKILLs the generation's process group if it is still there after {@code grace}. */
   void killAfter(Generation generation, Duration grace) {
-    var timer = supervisor.loop().after(grace, () -> {
-      if (!generation.hasExited()) {
-        LOG.warn("{} did not drain within {} ms; sending SIGKILL to its process group", generation, grace.toMillis());
-        kill(generation);
-      }
-    });
+    var timer =
+        supervisor
+            .loop()
+            .after(
+                grace,
+                () -> {
+                  if (!generation.hasExited()) {
+                    LOG.warn(
+                        "{} did not drain within {} ms; sending SIGKILL to its process group",
+                        generation,
+                        grace.toMillis());
+                    kill(generation);
+                  }
+                });
     generation.process.exit().whenComplete((s, e) -> timer.cancel());
   }
 
-  /** SIGKILL to the generation and its process group; once it is reaped its group is gone already. */
+  /**
+   * SIGKILL to the generation and its process group; once it is reaped its group is gone already.
+   */
   void kill(Generation generation) {
     if (generation.process.signal(Signal.KILL) || !generation.hasExited()) {
       supervisor.os().signalGroup(generation.pid(), Signal.KILL);
@@ -107,7 +146,8 @@ final class Retire {
   /** Drains {@code generation} at {@code [park] ttl} from now, unless it is resumed before. */
   void expireAfterTtl(Generation generation) {
     generation.expiry.ifPresent(Loop.Timer::cancel);
-    generation.expiry = Optional.of(supervisor.loop().after(config.park().ttl(), () -> expire(generation)));
+    generation.expiry =
+        Optional.of(supervisor.loop().after(config.park().ttl(), () -> expire(generation)));
   }
 
   /** A parked generation kept for {@code [park] ttl} is drained. */
@@ -119,6 +159,11 @@ final class Retire {
   }
 
   private DeployEvent event(DeployStep step, Generation generation, Instant t0, String detail) {
-    return new DeployEvent(step, generation.number, generation.pid(), Duration.between(t0, supervisor.loop().now()), detail);
+    return new DeployEvent(
+        step,
+        generation.number,
+        generation.pid(),
+        Duration.between(t0, supervisor.loop().now()),
+        detail);
   }
 }

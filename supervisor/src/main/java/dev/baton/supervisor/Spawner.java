@@ -20,7 +20,8 @@ import java.util.Optional;
 /**
  * Starts a generation: its argv checked on its PATH, its environment (NOTIFY_SOCKET,
  * BATON_GENERATION, BATON_CONTROL, LISTEN_FDS and LISTEN_FDNAMES), the listeners at fds 3.. (or 0),
- * and with an HTTP probe a private loopback listener of its own, passed last as {@code baton-probe}.
+ * and with an HTTP probe a private loopback listener of its own, passed last as {@code
+ * baton-probe}.
  */
 final class Spawner {
   private final Os os;
@@ -37,7 +38,9 @@ final class Spawner {
     this.appControl = appControl;
   }
 
-  /** @throws DeployException when the command is not there or cannot be started */
+  /**
+   * @throws DeployException when the command is not there or cannot be started
+   */
   Generation spawn(Config.App app, int number, Instant now) {
     var env = environment(app, number);
     var argv = resolveCommand(app, env);
@@ -56,12 +59,20 @@ final class Spawner {
     Optional<InetSocketAddress> probeAddress = Optional.empty();
     if (config.readiness().http().isPresent()) {
       try {
-        var fd = os.listen(new ListenAddress.Tcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), false), 64);
+        var fd =
+            os.listen(
+                new ListenAddress.Tcp(
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), false),
+                64);
         probeFd = Optional.of(fd);
         probeAddress = Optional.of(os.localAddress(fd));
       } catch (NativeException e) {
-        throw new DeployException("generation " + number + " could not start: its probe listener cannot be bound ("
-            + e.getMessage() + ")");
+        throw new DeployException(
+            "generation "
+                + number
+                + " could not start: its probe listener cannot be bound ("
+                + e.getMessage()
+                + ")");
       }
       listenFds.add(probeFd.get());
       names.add("baton-probe");
@@ -71,17 +82,30 @@ final class Spawner {
       env.put("LISTEN_FDNAMES", String.join(":", names));
       // LISTEN_PID must be the app's own pid, which is known only after the fork. The shim sets it
       // and execs the app in the same process; argv reaches the app word for word, never parsed.
-      var shim = new ArrayList<>(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
+      var shim =
+          new ArrayList<>(List.of("/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\""));
       shim.addAll(argv);
       argv = shim;
     }
     try {
       var process = os.spawn(new SpawnSpec(argv, env, app.workdir(), stdin, listenFds));
-      return new Generation(number, app, now, process, probeAddress, os.startTime(process.pid()).orElse(0),
+      return new Generation(
+          number,
+          app,
+          now,
+          process,
+          probeAddress,
+          os.startTime(process.pid()).orElse(0),
           GenerationState.STARTING);
     } catch (NativeException e) {
-      throw new DeployException("generation " + number + " could not start: " + e.getMessage()
-          + "; check [app] command and workdir (" + app.workdir() + ")");
+      throw new DeployException(
+          "generation "
+              + number
+              + " could not start: "
+              + e.getMessage()
+              + "; check [app] command and workdir ("
+              + app.workdir()
+              + ")");
     } finally {
       // The generation holds its own copy. Without ours, a probe to a dead generation is refused
       // at once instead of waiting in a queue nobody will ever accept from.
@@ -91,11 +115,15 @@ final class Spawner {
 
   private Map<String, String> environment(Config.App app, int number) {
     var env = new HashMap<String, String>();
-    os.environment().forEach((k, v) -> {
-      if (!k.startsWith("LISTEN_") && !k.equals("NOTIFY_SOCKET") && !k.startsWith("BATON_")) {
-        env.put(k, v);
-      }
-    });
+    os.environment()
+        .forEach(
+            (k, v) -> {
+              if (!k.startsWith("LISTEN_")
+                  && !k.equals("NOTIFY_SOCKET")
+                  && !k.startsWith("BATON_")) {
+                env.put(k, v);
+              }
+            });
     env.putAll(app.env());
     env.put("NOTIFY_SOCKET", notifySocket.toString());
     env.put("BATON_GENERATION", Integer.toString(number));
@@ -111,15 +139,21 @@ final class Spawner {
     return env;
   }
 
-  /** argv with argv[0] resolved on the generation's PATH, so a typo fails here with a clear reason. */
+  /**
+   * argv with argv[0] resolved on the generation's PATH, so a typo fails here with a clear reason.
+   */
   private static List<String> resolveCommand(Config.App app, Map<String, String> env) {
     var argv = new ArrayList<>(app.command());
     var program = argv.getFirst();
     if (program.contains("/")) {
       var path = app.workdir().resolve(program);
       if (!Files.isExecutable(path)) {
-        throw new DeployException("command not found: '" + program + "' is not an executable file (from "
-            + app.workdir() + "); fix [app] command or deploy -- COMMAND");
+        throw new DeployException(
+            "command not found: '"
+                + program
+                + "' is not an executable file (from "
+                + app.workdir()
+                + "); fix [app] command or deploy -- COMMAND");
       }
       return argv;
     }
@@ -132,7 +166,11 @@ final class Spawner {
         return argv;
       }
     }
-    throw new DeployException("command not found: '" + program + "' is not on PATH (" + searchPath
-        + "); install it, use an absolute path, or fix [app] command");
+    throw new DeployException(
+        "command not found: '"
+            + program
+            + "' is not on PATH ("
+            + searchPath
+            + "); install it, use an absolute path, or fix [app] command");
   }
 }

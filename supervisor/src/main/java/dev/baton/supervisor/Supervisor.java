@@ -11,7 +11,6 @@ import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
 import java.io.UncheckedIOException;
-import java.time.Duration;
 import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
@@ -34,8 +33,11 @@ import org.slf4j.LoggerFactory;
 public final class Supervisor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
 
-  /** A promotion that happened, and what became of the generation it replaced: parked or drained. */
-  public record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
+  /**
+   * A promotion that happened, and what became of the generation it replaced: parked or drained.
+   */
+  public record Deployed(
+      int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
 
   private final Config config;
   private final Os os;
@@ -77,7 +79,10 @@ public final class Supervisor implements AutoCloseable {
    * @throws StartException when a listener or socket cannot be set up; nothing is left open
    */
   public void start() {
-    var recovered = open(Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("baton-probe-", 0).factory()));
+    var recovered =
+        open(
+            Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("baton-probe-", 0).factory()));
     loop.start("baton-loop");
     if (recovered && generations.active().isPresent()) {
       return;
@@ -112,7 +117,12 @@ public final class Supervisor implements AutoCloseable {
     }
     spawner = new Spawner(os, config, listeners, notifySocket.path(), appControl.path());
     for (var b : listeners.all()) {
-      LOG.info("listener '{}' {} {} ({})", b.config().name(), recovered.isEmpty() ? "bound to" : "taken back at", b.address(), b.fd());
+      LOG.info(
+          "listener '{}' {} {} ({})",
+          b.config().name(),
+          recovered.isEmpty() ? "bound to" : "taken back at",
+          b.address(),
+          b.fd());
     }
     journal();
     started = true;
@@ -122,13 +132,15 @@ public final class Supervisor implements AutoCloseable {
 
   /** The first generation; one that fails is tried again with the crash restart's backoff. */
   CompletableFuture<Void> firstDeploy() {
-    return deploy(config.app(), DeployKind.START, event -> {}).handle((d, e) -> {
-      if (e != null) {
-        LOG.error("first generation failed: {}", DeployException.reason(e));
-        crashRestart.failed(DeployException.reason(e));
-      }
-      return null;
-    });
+    return deploy(config.app(), DeployKind.START, event -> {})
+        .handle(
+            (d, e) -> {
+              if (e != null) {
+                LOG.error("first generation failed: {}", DeployException.reason(e));
+                crashRestart.failed(DeployException.reason(e));
+              }
+              return null;
+            });
   }
 
   /**
@@ -137,18 +149,25 @@ public final class Supervisor implements AutoCloseable {
    * DeployException} when it did not become ready, and the active generation keeps serving. {@code
    * progress} is called on the supervisor's loop: it must not block.
    */
-  public CompletableFuture<Deployed> deploy(Request.Deploy request, Consumer<DeployEvent> progress) {
-    return loop.call(() -> {
-      var base = config.app();
-      var env = new HashMap<>(base.env());
-      env.putAll(request.env());
-      return deploy(new Config.App(request.argv().orElse(base.command()), env, base.workdir()), DeployKind.DEPLOY, progress);
-    });
+  public CompletableFuture<Deployed> deploy(
+      Request.Deploy request, Consumer<DeployEvent> progress) {
+    return loop.call(
+        () -> {
+          var base = config.app();
+          var env = new HashMap<>(base.env());
+          env.putAll(request.env());
+          return deploy(
+              new Config.App(request.argv().orElse(base.command()), env, base.workdir()),
+              DeployKind.DEPLOY,
+              progress);
+        });
   }
 
-  CompletableFuture<Deployed> deploy(Config.App app, DeployKind kind, Consumer<DeployEvent> progress) {
+  CompletableFuture<Deployed> deploy(
+      Config.App app, DeployKind kind, Consumer<DeployEvent> progress) {
     if (stopping) {
-      return CompletableFuture.failedFuture(new DeployException("the supervisor is stopping; it takes no more deploys"));
+      return CompletableFuture.failedFuture(
+          new DeployException("the supervisor is stopping; it takes no more deploys"));
     }
     return slot.now(() -> Deploy.run(this, app, kind, "", progress));
   }
@@ -158,9 +177,12 @@ public final class Supervisor implements AutoCloseable {
    * again through the full gate otherwise. Waits for a deploy in progress, up to two minutes.
    */
   public CompletableFuture<Deployed> rollback(String reason, Consumer<DeployEvent> progress) {
-    return loop.call(() -> stopping
-        ? CompletableFuture.failedFuture(new DeployException("the supervisor is stopping; it takes no rollbacks"))
-        : slot.whenFree(() -> Rollback.run(this, reason, progress)));
+    return loop.call(
+        () ->
+            stopping
+                ? CompletableFuture.failedFuture(
+                    new DeployException("the supervisor is stopping; it takes no rollbacks"))
+                : slot.whenFree(() -> Rollback.run(this, reason, progress)));
   }
 
   String busyMessage() {
@@ -171,20 +193,27 @@ public final class Supervisor implements AutoCloseable {
   void adopt(Generation generation, List<String> carriedOutput) {
     generations.add(generation);
     watchExit(generation);
-    generation.output = GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
+    generation.output =
+        GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
     journal();
   }
 
   private void watchExit(Generation generation) {
     var exitFd = generation.process.exitFd();
-    loop.watch(exitFd, Poller.READABLE, events -> {
-      // Unwatched before reap() closes the pidfd; watched again if it has not exited after all.
-      loop.unwatch(exitFd);
-      // Whatever the app left behind in its process group goes with it: no orphans. Before the
-      // reap, while the unreaped leader still holds its pid and so the group's id.
-      os.signalGroup(generation.pid(), Signal.KILL);
-      generation.process.reap().ifPresentOrElse(status -> exited(generation, status), () -> watchExit(generation));
-    });
+    loop.watch(
+        exitFd,
+        Poller.READABLE,
+        events -> {
+          // Unwatched before reap() closes the pidfd; watched again if it has not exited after all.
+          loop.unwatch(exitFd);
+          // Whatever the app left behind in its process group goes with it: no orphans. Before the
+          // reap, while the unreaped leader still holds its pid and so the group's id.
+          os.signalGroup(generation.pid(), Signal.KILL);
+          generation
+              .process
+              .reap()
+              .ifPresentOrElse(status -> exited(generation, status), () -> watchExit(generation));
+        });
   }
 
   void deploying(Generation generation) {
@@ -199,7 +228,8 @@ public final class Supervisor implements AutoCloseable {
       case DRAINING -> generation.moveTo(GenerationState.EXITED);
       case ACTIVE -> {
         generation.moveTo(GenerationState.FAILED);
-        generation.reason = crashed ? "crashed: " + status : "exited while it was being parked: " + status;
+        generation.reason =
+            crashed ? "crashed: " + status : "exited while it was being parked: " + status;
       }
       case PARKED -> {
         generation.moveTo(GenerationState.FAILED);
@@ -225,8 +255,14 @@ public final class Supervisor implements AutoCloseable {
     slot.deploying(Optional.empty());
     crashRestart.promoted();
     journal();
-    Systemd.notify(os, "READY=1\nSTATUS=generation " + generation.number + " active"
-        + (kind == DeployKind.ROLLBACK ? " (rolled back)" : "") + "\nMAINPID=" + os.pid());
+    Systemd.notify(
+        os,
+        "READY=1\nSTATUS=generation "
+            + generation.number
+            + " active"
+            + (kind == DeployKind.ROLLBACK ? " (rolled back)" : "")
+            + "\nMAINPID="
+            + os.pid());
   }
 
   public Status status() {
@@ -237,20 +273,35 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private Status statusNow() {
-    var ls = listeners == null ? List.<Status.ListenerStatus>of() : listeners.all().stream().map(b -> new Status.ListenerStatus(
-        b.config().name(), b.address(), b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds", b.fd().value())).toList();
+    var ls =
+        listeners == null
+            ? List.<Status.ListenerStatus>of()
+            : listeners.all().stream()
+                .map(
+                    b ->
+                        new Status.ListenerStatus(
+                            b.config().name(),
+                            b.address(),
+                            b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
+                            b.fd().value()))
+                .toList();
     return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop(), ls);
   }
 
   /** Re-executes the baton build now on disk in this process; returns only by throwing. */
   public void upgrade(Runnable beforeExec) {
-    loop.call(() -> {
-      Upgrade.run(this, beforeExec);
-      return CompletableFuture.completedFuture(null);
-    }).join();
+    loop.call(
+            () -> {
+              Upgrade.run(this, beforeExec);
+              return CompletableFuture.completedFuture(null);
+            })
+        .join();
   }
 
-  /** Writes the state journal; {@code carried}: per generation, its partial output lines (an upgrade's). */
+  /**
+   * Writes the state journal; {@code carried}: per generation, its partial output lines (an
+   * upgrade's).
+   */
   void journal(Map<Integer, List<String>> carried) {
     if (listeners != null) {
       journal.write(this, listeners, carried);
@@ -258,25 +309,26 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Writes the state journal once this loop turn is done, so a turn that changes several generations
-   * writes it once. A failure costs only the ability to recover: it is logged.
+   * Writes the state journal once this loop turn is done, so a turn that changes several
+   * generations writes it once. A failure costs only the ability to recover: it is logged.
    */
   void journal() {
     if (journalPending) {
       return;
     }
     journalPending = true;
-    loop.post(() -> {
-      journalPending = false;
-      if (stopped.isDone()) {
-        return; // a stopped service has no journal: the stop removed it
-      }
-      try {
-        journal(Map.of());
-      } catch (UncheckedIOException e) {
-        LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
-      }
-    });
+    loop.post(
+        () -> {
+          journalPending = false;
+          if (stopped.isDone()) {
+            return; // a stopped service has no journal: the stop removed it
+          }
+          try {
+            journal(Map.of());
+          } catch (UncheckedIOException e) {
+            LOG.warn("{}: a supervisor restart could not recover this state", e.getMessage());
+          }
+        });
   }
 
   /**
@@ -292,24 +344,25 @@ public final class Supervisor implements AutoCloseable {
       stopped.complete(null);
       return stopped;
     }
-    return loop.call(() -> {
-      if (!stopping) {
-        stopping = true;
-        Systemd.notify(os, "STOPPING=1");
-        var live = generations.live();
-        LOG.info("stopping: draining {} generation(s)", live.size());
-        for (var g : live) {
-          if (g.is(GenerationState.STARTING) || g.is(GenerationState.READY)) {
-            retire.kill(g);
-          } else {
-            retire.drain(g);
+    return loop.call(
+        () -> {
+          if (!stopping) {
+            stopping = true;
+            Systemd.notify(os, "STOPPING=1");
+            var live = generations.live();
+            LOG.info("stopping: draining {} generation(s)", live.size());
+            for (var g : live) {
+              if (g.is(GenerationState.STARTING) || g.is(GenerationState.READY)) {
+                retire.kill(g);
+              } else {
+                retire.drain(g);
+              }
+            }
+            slot.refuseWaiting("the supervisor is stopping; it takes no rollbacks");
+            finishStopIfDone();
           }
-        }
-        slot.refuseWaiting("the supervisor is stopping; it takes no rollbacks");
-        finishStopIfDone();
-      }
-      return stopped;
-    });
+          return stopped;
+        });
   }
 
   private void finishStopIfDone() {

@@ -21,7 +21,9 @@ final class Upgrade {
 
   private Upgrade() {}
 
-  /** Returns only by throwing: a {@link DeployException} saying why this supervisor keeps running. */
+  /**
+   * Returns only by throwing: a {@link DeployException} saying why this supervisor keeps running.
+   */
   static void run(Supervisor supervisor, Runnable beforeExec) {
     if (supervisor.isBusy()) {
       throw new DeployException(supervisor.busyMessage().replace("retry", "upgrade"));
@@ -44,7 +46,8 @@ final class Upgrade {
     try {
       supervisor.journal(carried);
     } catch (UncheckedIOException e) {
-      throw new DeployException("upgrade refused, this supervisor keeps running: " + e.getMessage());
+      throw new DeployException(
+          "upgrade refused, this supervisor keeps running: " + e.getMessage());
     }
     LOG.info("upgrading: re-executing {} as pid {}", argv.getFirst(), supervisor.os().pid());
     beforeExec.run();

@@ -37,30 +37,47 @@ final class WarmUp {
     var base = "http://" + address.getAddress().getHostAddress() + ":" + address.getPort();
     // HTTP/1.1 only: an h2c upgrade would warm a path public clients of an HTTP/1.1 app never take.
     // The client's pool keeps up to one connection per worker alive between requests.
-    try (var client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(2)).followRedirects(HttpClient.Redirect.NEVER).build()) {
+    try (var client =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2))
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build()) {
       var threads = new ArrayList<Thread>();
       for (int i = 0; i < warmup.concurrency(); i++) {
         int worker = i;
-        threads.add(Thread.ofPlatform().daemon().name("warm-up-" + i).start(() -> {
-          int turn = worker;
-          while (System.nanoTime() < deadline && sent.getAndIncrement() < warmup.requests()) {
-            var url = warmup.urls().get(turn++ % warmup.urls().size());
-            var request = HttpRequest.newBuilder(URI.create(base + url)).GET()
-                .timeout(Duration.ofSeconds(5)).header("User-Agent", "baton-warmup").build();
-            try {
-              int status = client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
-              if (status < 200 || status > 299) {
-                errors.incrementAndGet();
-              }
-            } catch (IOException | IllegalArgumentException e) {
-              errors.incrementAndGet();
-            } catch (InterruptedException e) {
-              Thread.currentThread().interrupt();
-              return;
-            }
-          }
-        }));
+        threads.add(
+            Thread.ofPlatform()
+                .daemon()
+                .name("warm-up-" + i)
+                .start(
+                    () -> {
+                      int turn = worker;
+                      while (System.nanoTime() < deadline
+                          && sent.getAndIncrement() < warmup.requests()) {
+                        var url = warmup.urls().get(turn++ % warmup.urls().size());
+                        var request =
+                            HttpRequest.newBuilder(URI.create(base + url))
+                                .GET()
+                                .timeout(Duration.ofSeconds(5))
+                                .header("User-Agent", "baton-warmup")
+                                .build();
+                        try {
+                          int status =
+                              client
+                                  .send(request, HttpResponse.BodyHandlers.discarding())
+                                  .statusCode();
+                          if (status < 200 || status > 299) {
+                            errors.incrementAndGet();
+                          }
+                        } catch (IOException | IllegalArgumentException e) {
+                          errors.incrementAndGet();
+                        } catch (InterruptedException e) {
+                          Thread.currentThread().interrupt();
+                          return;
+                        }
+                      }
+                    }));
       }
       for (var t : threads) {
         try {
@@ -71,6 +88,9 @@ final class WarmUp {
         }
       }
     }
-    return new Result(Math.min(sent.get(), warmup.requests()), errors.get(), Duration.ofNanos(System.nanoTime() - start));
+    return new Result(
+        Math.min(sent.get(), warmup.requests()),
+        errors.get(),
+        Duration.ofNanos(System.nanoTime() - start));
   }
 }

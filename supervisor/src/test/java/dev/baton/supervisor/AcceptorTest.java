@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 /** Accepting on the loop when the process is out of descriptors or memory. */
 class AcceptorTest {
-  private static final NativeException EMFILE = new NativeException("accept4", 24, "EMFILE", "Too many open files");
+  private static final NativeException EMFILE =
+      new NativeException("accept4", 24, "EMFILE", "Too many open files");
 
   private final ManualClock clock = new ManualClock(Harness.T0);
   private final FakeOs os = new FakeOs(clock);
@@ -45,7 +46,8 @@ class AcceptorTest {
     connect();
     loop.runOnce(0);
     assertThat(accepted).isEmpty();
-    loop.runOnce(0); // still queued and the listener readable: a spinning acceptor would take it now
+    loop.runOnce(
+        0); // still queued and the listener readable: a spinning acceptor would take it now
     assertThat(accepted).isEmpty();
     advance(99);
     assertThat(accepted).isEmpty();
@@ -58,13 +60,14 @@ class AcceptorTest {
   @Test
   void aConnectionItsHandlerCannotTakeIsClosedNotLeakedAndTheNextIsTakenAfterTheBackoff() {
     var first = new boolean[] {true};
-    acceptor(connection -> {
-      if (first[0]) {
-        first[0] = false;
-        throw new NativeException("epoll_ctl(ADD)", 12, "ENOMEM", "Cannot allocate memory");
-      }
-      accepted.add(connection);
-    });
+    acceptor(
+        connection -> {
+          if (first[0]) {
+            first[0] = false;
+            throw new NativeException("epoll_ctl(ADD)", 12, "ENOMEM", "Cannot allocate memory");
+          }
+          accepted.add(connection);
+        });
     int fds = os.openFds().size();
     var refused = connect();
     var next = connect();

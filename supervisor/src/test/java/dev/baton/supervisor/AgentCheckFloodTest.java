@@ -50,17 +50,23 @@ class AgentCheckFloodTest {
 
   @Test
   @Timeout(value = 2, unit = TimeUnit.MINUTES)
-  void aThousandSlowConnectionsAreAllClosedByTheDeadlineAndARealCheckIsAnsweredMeanwhile() throws Exception {
-    long maxFds = ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+  void aThousandSlowConnectionsAreAllClosedByTheDeadlineAndARealCheckIsAnsweredMeanwhile()
+      throws Exception {
+    long maxFds =
+        ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+            .getMaxFileDescriptorCount();
     // The flood's clients, the responder's connections and the JVM's own files, in one process.
-    assumeTrue(maxFds >= FLOOD + 1024, "this JVM may open " + maxFds + " files; the flood needs " + (FLOOD + 1024));
+    assumeTrue(
+        maxFds >= FLOOD + 1024,
+        "this JVM may open " + maxFds + " files; the flood needs " + (FLOOD + 1024));
     var check = AgentProbe.start(new AtomicBoolean(), 100);
     var flood = new ArrayList<Slow>();
     try (var selector = Selector.open()) {
       var client = new Client(selector, flood);
       for (int i = 0; i < FLOOD; i++) {
         var channel = SocketChannel.open();
-        // Several source addresses, so that the flood's TIME_WAITs do not use up one address's ports.
+        // Several source addresses, so that the flood's TIME_WAITs do not use up one address's
+        // ports.
         channel.bind(new InetSocketAddress(InetAddress.ofLiteral("127.0.0." + (2 + i % 8)), 0));
         channel.connect(check.address());
         var slow = new Slow(channel, System.nanoTime());
@@ -86,16 +92,21 @@ class AgentCheckFloodTest {
       assertThat(open).as("flood connections still open").isZero();
       long lastClosed = 0;
       for (var slow : flood) {
-        assertThat(Duration.ofNanos(slow.closedAt - slow.connectedAt)).isLessThanOrEqualTo(AgentCheck.DEADLINE.plus(MARGIN));
+        assertThat(Duration.ofNanos(slow.closedAt - slow.connectedAt))
+            .isLessThanOrEqualTo(AgentCheck.DEADLINE.plus(MARGIN));
         // No newline ever came: each hears "up" once the wait for agent-send is over, or nothing
         // when a newer connection took its place first.
         assertThat(slow.heard.toString()).isIn("", "up\n");
         lastClosed = Math.max(lastClosed, slow.closedAt);
       }
-      System.out.printf("AgentCheckFloodTest: the latest close came %d ms after its connect; the check was answered %d ms"
-          + " before the flood's last close%n", flood.stream().mapToLong(s -> s.closedAt - s.connectedAt).max().orElse(0) / 1_000_000,
+      System.out.printf(
+          "AgentCheckFloodTest: the latest close came %d ms after its connect; the check was answered %d ms"
+              + " before the flood's last close%n",
+          flood.stream().mapToLong(s -> s.closedAt - s.connectedAt).max().orElse(0) / 1_000_000,
           (lastClosed - answeredAt) / 1_000_000);
-      assertThat(lastClosed).as("the flood was still on when the check was answered").isGreaterThan(answeredAt);
+      assertThat(lastClosed)
+          .as("the flood was still on when the check was answered")
+          .isGreaterThan(answeredAt);
       assertThat(check.counters().accepted.get()).isEqualTo(FLOOD + 1);
       assertThat(check.counters().unexpected.get()).isZero();
       assertThat(check.serving()).isTrue();

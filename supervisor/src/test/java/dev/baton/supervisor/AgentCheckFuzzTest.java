@@ -29,9 +29,9 @@ import org.junit.jupiter.api.Timeout;
  * words or nothing, closes every connection by its deadline, keeps its one thread, and answers a
  * well-formed check at the end.
  *
- * <p>{@code -Dbaton.agent.fuzz.inputs=N} sets how many (100,000 by default);
- * {@code -Dbaton.agent.fuzz.seed=S} repeats a run (each input is generated from the seed and its
- * number, so one failing input can be replayed alone).
+ * <p>{@code -Dbaton.agent.fuzz.inputs=N} sets how many (100,000 by default); {@code
+ * -Dbaton.agent.fuzz.seed=S} repeats a run (each input is generated from the seed and its number,
+ * so one failing input can be replayed alone).
  */
 class AgentCheckFuzzTest {
   private static final int INPUTS = Integer.getInteger("baton.agent.fuzz.inputs", 100_000);
@@ -54,7 +54,12 @@ class AgentCheckFuzzTest {
   @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void noInputEndsTheThreadLeaksAConnectionOrGetsAnythingButAnAnswer() throws Exception {
-    System.out.println("AgentCheckFuzzTest: " + INPUTS + " inputs, seed " + SEED + " (-Dbaton.agent.fuzz.seed to repeat)");
+    System.out.println(
+        "AgentCheckFuzzTest: "
+            + INPUTS
+            + " inputs, seed "
+            + SEED
+            + " (-Dbaton.agent.fuzz.seed to repeat)");
     var check = AgentProbe.start(drain, 100);
     try {
       long started = System.nanoTime();
@@ -62,20 +67,27 @@ class AgentCheckFuzzTest {
       var slow = new ConcurrentLinkedQueue<Future<?>>();
       var workers = new ArrayList<Thread>();
       for (int w = 0; w < WORKERS; w++) {
-        workers.add(Thread.ofPlatform().name("fuzz-" + w).start(() -> {
-          for (int i = next.getAndIncrement(); i < INPUTS; i = next.getAndIncrement()) {
-            // Both answers get exercised, and random texts fill the drained set to its bound.
-            drain.set((i / 2000) % 2 == 0);
-            int input = i;
-            if (i % SLOW_EVERY == 0) {
-              var task = new java.util.concurrent.FutureTask<Void>(() -> run(check.address(), input), null);
-              Thread.ofVirtual().start(task);
-              slow.add(task);
-            } else {
-              run(check.address(), i);
-            }
-          }
-        }));
+        workers.add(
+            Thread.ofPlatform()
+                .name("fuzz-" + w)
+                .start(
+                    () -> {
+                      for (int i = next.getAndIncrement(); i < INPUTS; i = next.getAndIncrement()) {
+                        // Both answers get exercised, and random texts fill the drained set to its
+                        // bound.
+                        drain.set((i / 2000) % 2 == 0);
+                        int input = i;
+                        if (i % SLOW_EVERY == 0) {
+                          var task =
+                              new java.util.concurrent.FutureTask<Void>(
+                                  () -> run(check.address(), input), null);
+                          Thread.ofVirtual().start(task);
+                          slow.add(task);
+                        } else {
+                          run(check.address(), i);
+                        }
+                      }
+                    }));
       }
       for (var worker : workers) {
         worker.join();
@@ -83,19 +95,28 @@ class AgentCheckFuzzTest {
       for (var task : slow) {
         task.get();
       }
-      System.out.printf("AgentCheckFuzzTest: %d inputs in %d ms; %d connect failures; accepted %d, answered %d, evicted %d,"
-          + " expired %d, over the read limit %d, failed %d%n", done.get(),
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), connectFailures.get(), check.counters().accepted.get(),
-          check.counters().answered.get(), check.counters().evicted.get(), check.counters().expired.get(),
-          check.counters().overRead.get(), check.counters().failed.get());
+      System.out.printf(
+          "AgentCheckFuzzTest: %d inputs in %d ms; %d connect failures; accepted %d, answered %d, evicted %d,"
+              + " expired %d, over the read limit %d, failed %d%n",
+          done.get(),
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started),
+          connectFailures.get(),
+          check.counters().accepted.get(),
+          check.counters().answered.get(),
+          check.counters().evicted.get(),
+          check.counters().expired.get(),
+          check.counters().overRead.get(),
+          check.counters().failed.get());
 
       assertThat(wrong).isEmpty();
       assertThat(done.get()).isEqualTo(INPUTS);
       assertThat(check.counters().accepted.get()).isEqualTo(INPUTS - connectFailures.get());
       assertThat(check.counters().unexpected.get()).isZero();
       assertThat(check.serving()).isTrue();
-      assertThat(await(AgentCheck.DEADLINE.plusSeconds(5), () -> check.openConnections() == 0)).isTrue();
-      assertThat(check.drainedCount().get(5, TimeUnit.SECONDS)).isLessThanOrEqualTo(AgentAnswers.MAX_DRAINED);
+      assertThat(await(AgentCheck.DEADLINE.plusSeconds(5), () -> check.openConnections() == 0))
+          .isTrue();
+      assertThat(check.drainedCount().get(5, TimeUnit.SECONDS))
+          .isLessThanOrEqualTo(AgentAnswers.MAX_DRAINED);
 
       // 127.0.0.1 sent none of the inputs: its key is fresh.
       drain.set(true);
@@ -128,7 +149,8 @@ class AgentCheckFuzzTest {
         exchange(socket, random, i);
       }
     } catch (SocketTimeoutException e) {
-      wrong.add("input " + i + ": the responder neither answered nor closed within " + CLIENT_LIMIT);
+      wrong.add(
+          "input " + i + ": the responder neither answered nor closed within " + CLIENT_LIMIT);
     } catch (IOException e) {
       // A reset or a broken pipe: the responder cut the input off, as it may.
     } finally {
@@ -151,7 +173,9 @@ class AgentCheckFuzzTest {
       return;
     }
     if (kind < 75) {
-      out.write((text(random, random.nextInt(300)) + (random.nextBoolean() ? "\n" : "\r\n")).getBytes(StandardCharsets.ISO_8859_1));
+      out.write(
+          (text(random, random.nextInt(300)) + (random.nextBoolean() ? "\n" : "\r\n"))
+              .getBytes(StandardCharsets.ISO_8859_1));
       expectAnswer(socket, i);
       return;
     }
@@ -183,7 +207,8 @@ class AgentCheckFuzzTest {
           out.write(random.nextInt(256));
         } catch (IOException e) {
           if (!WORDS.contains(heard.toString())) {
-            wrong.add("input " + i + ": a slow writer heard " + heard.toString().replace("\n", "\\n"));
+            wrong.add(
+                "input " + i + ": a slow writer heard " + heard.toString().replace("\n", "\\n"));
           }
           return;
         }

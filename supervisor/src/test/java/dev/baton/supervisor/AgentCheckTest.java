@@ -47,7 +47,12 @@ class AgentCheckTest {
   }
 
   private AgentCheck live(Duration deadline) throws IOException {
-    var check = AgentCheck.open(new InetSocketAddress(HAPROXY, 0), 100, () -> CompletableFuture.completedFuture(drain.get()), deadline);
+    var check =
+        AgentCheck.open(
+            new InetSocketAddress(HAPROXY, 0),
+            100,
+            () -> CompletableFuture.completedFuture(drain.get()),
+            deadline);
     check.start();
     toClose.add(check);
     return check;
@@ -155,7 +160,8 @@ class AgentCheckTest {
   @Test
   void aConnectionOverTheCapClosesTheOldestAtOnce() throws Exception {
     // A status that never comes: every connection stays waiting for its answer and keeps its place.
-    var check = AgentCheck.open(new InetSocketAddress(HAPROXY, 0), 100, CompletableFuture::new, HOLD);
+    var check =
+        AgentCheck.open(new InetSocketAddress(HAPROXY, 0), 100, CompletableFuture::new, HOLD);
     toClose.add(check);
     check.start();
     var held = new ArrayList<Socket>();
@@ -173,7 +179,10 @@ class AgentCheckTest {
     assertThat(readToEnd(held.getFirst(), Duration.ofSeconds(2))).isEmpty();
     assertThat(check.counters().evicted.get()).isEqualTo(1);
     assertThat(check.counters().accepted.get()).isEqualTo(AgentCheck.MAX_CONNECTIONS + 1);
-    assertThat(await(Duration.ofSeconds(5), () -> check.openConnections() == AgentCheck.MAX_CONNECTIONS)).isTrue();
+    assertThat(
+            await(
+                Duration.ofSeconds(5), () -> check.openConnections() == AgentCheck.MAX_CONNECTIONS))
+        .isTrue();
     held.removeFirst();
     held.add(over);
     for (var socket : held) {
@@ -190,7 +199,11 @@ class AgentCheckTest {
       // Reads nothing and never hangs up: it holds its place until the deadline, or until evicted.
       connect(check).getOutputStream().write("web/app1\n".getBytes(StandardCharsets.US_ASCII));
     }
-    assertThat(await(Duration.ofSeconds(5), () -> check.counters().answered.get() == AgentCheck.MAX_CONNECTIONS)).isTrue();
+    assertThat(
+            await(
+                Duration.ofSeconds(5),
+                () -> check.counters().answered.get() == AgentCheck.MAX_CONNECTIONS))
+        .isTrue();
 
     assertThat(check(check.address(), "api/app1\n")).isEqualTo("up\n");
     assertThat(check.counters().evicted.get()).isEqualTo(1);
@@ -205,14 +218,17 @@ class AgentCheckTest {
     var out = socket.getOutputStream();
     // A byte every 300 ms for up to 6 s: a read timeout restarted by each byte would never expire.
     var refusedAt = new java.util.concurrent.CompletableFuture<Long>();
-    var trickle = Thread.ofVirtual().start(() -> refusedAt.complete(trickle(out, Duration.ofMillis(300), 20)));
+    var trickle =
+        Thread.ofVirtual()
+            .start(() -> refusedAt.complete(trickle(out, Duration.ofMillis(300), 20)));
 
     // Its bytes had no newline: it is answered when the wait for agent-send is over...
     assertThat(readToEnd(socket, Duration.ofSeconds(5))).isEqualTo("up\n");
     trickle.join();
     // ...and closed at the deadline: the write after the reset that follows fails.
     assertThat(refusedAt.get()).as("the responder never closed the connection").isPositive();
-    assertThat(Duration.ofNanos(refusedAt.get() - connected)).isLessThan(AgentCheck.DEADLINE.plusSeconds(2));
+    assertThat(Duration.ofNanos(refusedAt.get() - connected))
+        .isLessThan(AgentCheck.DEADLINE.plusSeconds(2));
     assertThat(check.openConnections()).isZero();
     assertThat(check.counters().answered.get()).isEqualTo(1);
   }
@@ -252,7 +268,10 @@ class AgentCheckTest {
     again.close();
   }
 
-  /** Writes a byte every {@code every}, {@code count} times; when a write failed, or 0 when none did. */
+  /**
+   * Writes a byte every {@code every}, {@code count} times; when a write failed, or 0 when none
+   * did.
+   */
   private static long trickle(OutputStream out, Duration every, int count) {
     try {
       for (int i = 0; i < count; i++) {

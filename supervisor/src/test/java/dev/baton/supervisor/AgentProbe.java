@@ -17,8 +17,11 @@ final class AgentProbe {
 
   /** A live responder on loopback whose "draining" is {@code drain}, answered at once. */
   static AgentCheck start(AtomicBoolean drain, int weight) throws IOException {
-    var check = AgentCheck.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), weight,
-        () -> CompletableFuture.completedFuture(drain.get()));
+    var check =
+        AgentCheck.open(
+            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+            weight,
+            () -> CompletableFuture.completedFuture(drain.get()));
     check.start();
     return check;
   }

@@ -12,9 +12,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * BATON_CONTROL under generated input, as a hostile or broken generation would speak it: words
- * mutated, binary, lines past 4 KiB, pieces that arrive apart, HELLOs with the wrong number or
- * from the wrong pid, several connections at once, hang-ups. Nothing may escape the loop, no
- * connection may be left open beyond the one attached session, and parking must still work.
+ * mutated, binary, lines past 4 KiB, pieces that arrive apart, HELLOs with the wrong number or from
+ * the wrong pid, several connections at once, hang-ups. Nothing may escape the loop, no connection
+ * may be left open beyond the one attached session, and parking must still work.
  */
 class AppControlFuzzTest {
   @TempDir Path dir;
@@ -28,8 +28,21 @@ class AppControlFuzzTest {
     var random = fuzz.random;
     var socket = dir.resolve("baton.sock.app");
     int fds = h.os.openFds().size();
-    var valid = List.of("HELLO 1", "HELLO 2", "HELLO", "READY", "STATUS warming caches", "PAUSED", "RESUMED", "OK",
-        "ERROR no", "PAUSE", "RESUME", "DRAIN", "STATUS " + "s".repeat(100));
+    var valid =
+        List.of(
+            "HELLO 1",
+            "HELLO 2",
+            "HELLO",
+            "READY",
+            "STATUS warming caches",
+            "PAUSED",
+            "RESUMED",
+            "OK",
+            "ERROR no",
+            "PAUSE",
+            "RESUME",
+            "DRAIN",
+            "STATUS " + "s".repeat(100));
     int sent = 0;
     while (sent < FuzzInput.COUNT) {
       var callers = new ArrayList<FakeSockets.Connection>();
@@ -45,7 +58,10 @@ class AppControlFuzzTest {
             data.write('\n');
           }
         }
-        int pid = random.nextInt(10) == 0 ? 1000 + 1 + random.nextInt(3) : 1000; // 1000: generation 1's main pid
+        int pid =
+            random.nextInt(10) == 0
+                ? 1000 + 1 + random.nextInt(3)
+                : 1000; // 1000: generation 1's main pid
         int uid = random.nextInt(50) == 0 ? 4000 : FakeOs.UID;
         callers.add(h.os.connect(socket, pid, uid));
         inputs.add(fuzz.pieces(data.toByteArray()));
@@ -78,7 +94,9 @@ class AppControlFuzzTest {
         }
       }
       h.drive();
-      assertThat(h.supervisor.loop().caught()).as("seed %d, input %d: %s", seed, sent, h.supervisor.loop().lastCaught()).isZero();
+      assertThat(h.supervisor.loop().caught())
+          .as("seed %d, input %d: %s", seed, sent, h.supervisor.loop().lastCaught())
+          .isZero();
       if (sent % 256 < 4) {
         h.advance(Duration.ofSeconds(5).plus(LineChannel.LINGER));
         int session = h.live(1).session().isPresent() ? 1 : 0;
@@ -87,7 +105,9 @@ class AppControlFuzzTest {
     }
     h.advance(Duration.ofSeconds(5).plus(LineChannel.LINGER));
     int session = h.live(1).session().isPresent() ? 1 : 0;
-    assertThat(h.os.openFds()).as("nothing but the attached session left open").hasSize(fds + session);
+    assertThat(h.os.openFds())
+        .as("nothing but the attached session left open")
+        .hasSize(fds + session);
     assertThat(h.os.violations).isEmpty();
     assertThat(h.supervisor.loop().caught()).isZero();
     assertThat(h.status().activeGeneration()).contains(1);

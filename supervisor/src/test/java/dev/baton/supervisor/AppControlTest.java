@@ -49,14 +49,18 @@ class AppControlTest {
   }
 
   @Test
-  void aRefusedCallerThatWritesBeforeItReadsStillGetsTheRefusalAndThenTheSupervisorHangsUpWhenItDoes() {
+  void
+      aRefusedCallerThatWritesBeforeItReadsStillGetsTheRefusalAndThenTheSupervisorHangsUpWhenItDoes() {
     h.start();
     var app = h.os.connect(appSocket(), 1000, 1001);
     h.drive();
-    assertThat(app.isClosedByPeer()).as("lingering: the caller's HELLO must not meet a closed socket").isFalse();
+    assertThat(app.isClosedByPeer())
+        .as("lingering: the caller's HELLO must not meet a closed socket")
+        .isFalse();
     app.send("HELLO 1");
     h.drive();
-    assertThat(app.lines()).containsExactly("ERROR uid 1001 is not the supervisor's (" + FakeOs.UID + ")");
+    assertThat(app.lines())
+        .containsExactly("ERROR uid 1001 is not the supervisor's (" + FakeOs.UID + ")");
     app.close();
     h.drive();
     assertThat(h.os.violations).isEmpty();
@@ -114,7 +118,8 @@ class AppControlTest {
     h.advance(Duration.ofMillis(4999));
     assertThat(app.isClosedByPeer()).isFalse();
     h.advanceMillis(1);
-    assertThat(app.lines()).containsExactly("ERROR generation 1 (pid 1000) said no HELLO within 5000 ms");
+    assertThat(app.lines())
+        .containsExactly("ERROR generation 1 (pid 1000) said no HELLO within 5000 ms");
     h.advance(LineChannel.LINGER);
     assertThat(app.isClosedByPeer()).isTrue();
   }
@@ -146,20 +151,22 @@ class AppControlTest {
 
   @Test
   void readyOnBatonControlPassesTheNotifyGate() {
-    h.apps(p -> {
-      p.connectControl();
-      p.batonReady();
-    });
+    h.apps(
+        p -> {
+          p.connectControl();
+          p.batonReady();
+        });
     h.start();
     assertThat(h.status().activeGeneration()).contains(1);
   }
 
   @Test
   void aHelloAndReadyInOneWriteAreBothHeard() {
-    h.apps(p -> {
-      p.connectControl();
-      p.batonReady();
-    });
+    h.apps(
+        p -> {
+          p.connectControl();
+          p.batonReady();
+        });
     h.start();
     assertThat(h.os.process(0).heard).containsExactly("OK", "RESUME");
   }
@@ -171,7 +178,8 @@ class AppControlTest {
     process.connectControl();
     process.batonStatus("warming caches");
     h.drive();
-    assertThat(h.generation(1).readiness()).isEqualTo("READY=1 on NOTIFY_SOCKET after 0 ms; STATUS=warming caches");
+    assertThat(h.generation(1).readiness())
+        .isEqualTo("READY=1 on NOTIFY_SOCKET after 0 ms; STATUS=warming caches");
   }
 
   @Test
@@ -179,7 +187,9 @@ class AppControlTest {
     h.apps(p -> {});
     h.start();
     h.os.process(0).notify("STATUS=loading");
-    h.os.notifySockets.get(dir.resolve("baton.sock.notify").toString())
+    h.os
+        .notifySockets
+        .get(dir.resolve("baton.sock.notify").toString())
         .deliver(new dev.baton.os.NotifyMessage(4242, FakeOs.UID, "READY=1"));
     h.drive();
     assertThat(h.generation(1).state()).isEqualTo("starting");
@@ -215,11 +225,12 @@ class AppControlTest {
   @Test
   void aNewGenerationThatDoesNotAnswerResumeIsNotPromoted() {
     h.start();
-    h.apps(p -> {
-      p.answersResume = false;
-      p.connectControl();
-      p.batonReady();
-    });
+    h.apps(
+        p -> {
+          p.answersResume = false;
+          p.connectControl();
+          p.batonReady();
+        });
     var deployed = h.deploy();
     assertThat(h.os.process(1).heard).containsExactly("OK", "RESUME");
     h.advance(AppSession.TIMEOUT);
@@ -256,7 +267,9 @@ class AppControlTest {
     long fds = h.os.openFds().size();
     var app = h.os.connect(appSocket(), 1000, FakeOs.UID);
     long taken = endlessLine(app);
-    assertThat(taken).isGreaterThan(AppControl.MAX_LINE).isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
+    assertThat(taken)
+        .isGreaterThan(AppControl.MAX_LINE)
+        .isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
     assertThat(h.os.openFds()).hasSize((int) fds);
     assertThat(h.supervisor.loop().caught()).isZero();
   }
@@ -270,7 +283,9 @@ class AppControlTest {
     h.drive();
     assertThat(app.lines()).containsExactly("OK");
     long taken = endlessLine(app);
-    assertThat(taken).isGreaterThan(AppControl.MAX_LINE).isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
+    assertThat(taken)
+        .isGreaterThan(AppControl.MAX_LINE)
+        .isLessThanOrEqualTo(AppControl.MAX_LINE + 4096 + 8192);
     assertThat(h.live(1).session()).isEmpty();
     assertThat(h.os.openFds()).hasSize((int) fds);
     assertThat(h.supervisor.loop().caught()).isZero();
@@ -286,8 +301,10 @@ class AppControlTest {
       h.drive();
     }
     assertThat(h.os.openFds()).hasSize(fds + AppControl.MAX_CONNECTIONS);
-    assertThat(callers.subList(0, AppControl.MAX_CONNECTIONS)).noneMatch(FakeSockets.Connection::isClosedByPeer);
-    assertThat(callers.subList(AppControl.MAX_CONNECTIONS, callers.size())).allMatch(FakeSockets.Connection::isClosedByPeer);
+    assertThat(callers.subList(0, AppControl.MAX_CONNECTIONS))
+        .noneMatch(FakeSockets.Connection::isClosedByPeer);
+    assertThat(callers.subList(AppControl.MAX_CONNECTIONS, callers.size()))
+        .allMatch(FakeSockets.Connection::isClosedByPeer);
     h.advance(Duration.ofSeconds(5).plus(LineChannel.LINGER));
     assertThat(callers).allMatch(FakeSockets.Connection::isClosedByPeer);
     assertThat(h.os.openFds()).hasSize(fds);

@@ -14,10 +14,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** After promotion the new generation keeps being probed; it is rolled back on its own when it turns bad. */
+/**
+ * After promotion the new generation keeps being probed; it is rolled back on its own when it turns
+ * bad.
+ */
 class BakeTest {
-  static final String BAKE = Harness.BASE.replace("notify = true", "http = \"/healthz\"")
-      + "\n[bake]\nduration = \"10s\"\ninterval = \"1s\"\nfailures = 2\n";
+  static final String BAKE =
+      Harness.BASE.replace("notify = true", "http = \"/healthz\"")
+          + "\n[bake]\nduration = \"10s\"\ninterval = \"1s\"\nfailures = 2\n";
 
   @TempDir Path dir;
   private Harness h;
@@ -47,9 +51,15 @@ class BakeTest {
     assertThat(h.status().activeGeneration()).as("one failure is not enough").contains(2);
     h.advance(Duration.ofSeconds(1));
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.status().history().getLast()).isEqualTo(new Status.HistoryEntry(Harness.T0.plusSeconds(2),
-        DeployKind.ROLLBACK, 1, Optional.of(2), "bake failed: GET /healthz on generation 2 (pid 1001) answered 500"
-            + " 2 time(s) in a row"));
+    assertThat(h.status().history().getLast())
+        .isEqualTo(
+            new Status.HistoryEntry(
+                Harness.T0.plusSeconds(2),
+                DeployKind.ROLLBACK,
+                1,
+                Optional.of(2),
+                "bake failed: GET /healthz on generation 2 (pid 1001) answered 500"
+                    + " 2 time(s) in a row"));
     assertThat(v2.probes).containsExactly("/healthz", "/healthz", "/healthz");
     assertThat(v2.heard).endsWith("PAUSE");
     assertThat(v2.signals).containsExactly(Signal.TERM);
@@ -63,7 +73,8 @@ class BakeTest {
     v2().health = -1;
     h.advance(Duration.ofSeconds(2));
     assertThat(h.status().history().getLast().reason())
-        .isEqualTo("bake failed: GET /healthz on generation 2 (pid 1001) answered nothing 2 time(s) in a row");
+        .isEqualTo(
+            "bake failed: GET /healthz on generation 2 (pid 1001) answered nothing 2 time(s) in a row");
   }
 
   @Test
@@ -123,8 +134,13 @@ class BakeTest {
     h.advance(Duration.ofSeconds(2));
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.os.processes).as("generation 2's command is not started again").hasSize(2);
-    assertThat(h.status().history()).extracting(Status.HistoryEntry::kind).endsWith(DeployKind.ROLLBACK);
-    assertThat(Collections.frequency(h.status().history().stream().map(Status.HistoryEntry::kind).toList(),
-        DeployKind.RESTART)).isZero();
+    assertThat(h.status().history())
+        .extracting(Status.HistoryEntry::kind)
+        .endsWith(DeployKind.ROLLBACK);
+    assertThat(
+            Collections.frequency(
+                h.status().history().stream().map(Status.HistoryEntry::kind).toList(),
+                DeployKind.RESTART))
+        .isZero();
   }
 }

@@ -8,7 +8,6 @@ import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 class ControlFuzzTest {
   @TempDir Path dir;
 
-  /** Requests the fuzz may send whole: nothing that stops, re-executes or deploys the supervisor. */
+  /**
+   * Requests the fuzz may send whole: nothing that stops, re-executes or deploys the supervisor.
+   */
   private static boolean harmless(byte[] line) {
     var text = new String(line, StandardCharsets.UTF_8);
     if (text.contains("\n")) {
@@ -55,13 +56,16 @@ class ControlFuzzTest {
     var fuzz = new FuzzInput(seed);
     var random = fuzz.random;
     int fds = h.os.openFds().size();
-    var valid = List.of(
-        Codec.encode(new Request.GetStatus()),
-        Codec.encode(new Request.ReopenLogs()),
-        Codec.encode(new Request.Deploy(Optional.of(List.of("/bin/true", "v2")), Map.of("K", "V"), true)),
-        Codec.encode(new Request.Rollback(Optional.of("why"), false)),
-        Codec.encode(new Request.Stop()),
-        "{\"command\":\"status\",\"unknown\":[1,2,{\"x\":null}]}");
+    var valid =
+        List.of(
+            Codec.encode(new Request.GetStatus()),
+            Codec.encode(new Request.ReopenLogs()),
+            Codec.encode(
+                new Request.Deploy(
+                    Optional.of(List.of("/bin/true", "v2")), Map.of("K", "V"), true)),
+            Codec.encode(new Request.Rollback(Optional.of("why"), false)),
+            Codec.encode(new Request.Stop()),
+            "{\"command\":\"status\",\"unknown\":[1,2,{\"x\":null}]}");
     int sent = 0;
     int replies = 0;
     while (sent < FuzzInput.COUNT) {
@@ -111,11 +115,14 @@ class ControlFuzzTest {
       h.drive();
       for (var caller : callers) {
         for (var reply : caller.lines()) {
-          Codec.decodeMessage(reply); // every line the supervisor writes is a message of the protocol
+          Codec.decodeMessage(
+              reply); // every line the supervisor writes is a message of the protocol
           replies++;
         }
       }
-      assertThat(h.supervisor.loop().caught()).as("seed %d, input %d: %s", seed, sent, h.supervisor.loop().lastCaught()).isZero();
+      assertThat(h.supervisor.loop().caught())
+          .as("seed %d, input %d: %s", seed, sent, h.supervisor.loop().lastCaught())
+          .isZero();
       if (sent % 256 < 8) {
         h.advance(ControlServer.REQUEST_TIMEOUT.plus(LineChannel.LINGER));
         assertThat(h.os.openFds()).as("seed %d, after input %d", seed, sent).hasSize(fds);
@@ -126,7 +133,8 @@ class ControlFuzzTest {
     assertThat(h.os.violations).isEmpty();
     assertThat(h.supervisor.loop().caught()).isZero();
     assertThat(replies).as("the supervisor answered").isGreaterThan(FuzzInput.COUNT / 4);
-    assertThat(Harness.messages(h.request(new Request.GetStatus()))).containsExactly(new Reply.StatusReply(h.status()));
+    assertThat(Harness.messages(h.request(new Request.GetStatus())))
+        .containsExactly(new Reply.StatusReply(h.status()));
     assertThat(h.status().activeGeneration()).contains(1);
     System.out.printf("control fuzz: %d inputs, %d reply lines, seed %d%n", sent, replies, seed);
   }

@@ -19,9 +19,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The operator's control socket, spoken as `baton` speaks it: one JSON request a line, events, one reply. */
+/**
+ * The operator's control socket, spoken as `baton` speaks it: one JSON request a line, events, one
+ * reply.
+ */
 class ControlServerTest {
-  private static final Request.Deploy DEPLOY = new Request.Deploy(Optional.empty(), Map.of(), false);
+  private static final Request.Deploy DEPLOY =
+      new Request.Deploy(Optional.empty(), Map.of(), false);
 
   @TempDir Path dir;
   private Harness h;
@@ -37,7 +41,10 @@ class ControlServerTest {
   }
 
   private static List<DeployStep> steps(List<ServerMessage> messages) {
-    return messages.stream().filter(DeployEvent.class::isInstance).map(m -> ((DeployEvent) m).step()).toList();
+    return messages.stream()
+        .filter(DeployEvent.class::isInstance)
+        .map(m -> ((DeployEvent) m).step())
+        .toList();
   }
 
   @Test
@@ -65,7 +72,8 @@ class ControlServerTest {
     h.os.process(1).ready();
     h.drive();
     var messages = Harness.messages(caller);
-    assertThat(steps(messages)).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
+    assertThat(steps(messages))
+        .containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
     assertThat(messages.getLast()).isEqualTo(new Reply.Done(2, 1001));
     h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
@@ -76,11 +84,18 @@ class ControlServerTest {
     h.start();
     h.os.process(0).drainsOn = null;
     var caller = h.request(new Request.Deploy(Optional.empty(), Map.of(), true));
-    assertThat(steps(Harness.messages(caller))).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
+    assertThat(steps(Harness.messages(caller)))
+        .containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
     h.advanceMillis(300);
     var messages = Harness.messages(caller);
-    assertThat(messages.get(3)).isEqualTo(new DeployEvent(DeployStep.DRAINED, 1, 1000, Duration.ofMillis(300),
-        "generation 1 killed by SIGKILL"));
+    assertThat(messages.get(3))
+        .isEqualTo(
+            new DeployEvent(
+                DeployStep.DRAINED,
+                1,
+                1000,
+                Duration.ofMillis(300),
+                "generation 1 killed by SIGKILL"));
     assertThat(messages.getLast()).isEqualTo(new Reply.Done(2, 1001));
     assertThat(messages).hasSize(5);
   }
@@ -92,7 +107,8 @@ class ControlServerTest {
     var messages = Harness.messages(h.request(DEPLOY));
     assertThat(steps(messages)).containsExactly(DeployStep.SPAWNED, DeployStep.FAILED);
     assertThat(messages.getLast())
-        .isEqualTo(new Reply.Failed("generation 2 (pid 1001) exited with status 3 before it was ready"));
+        .isEqualTo(
+            new Reply.Failed("generation 2 (pid 1001) exited with status 3 before it was ready"));
   }
 
   @Test
@@ -111,7 +127,8 @@ class ControlServerTest {
     h.start();
     var caller = h.send("deploy please", Harness.OPERATOR_PID, FakeOs.UID);
     var reply = (Reply.Failed) Harness.messages(caller).getFirst();
-    assertThat(reply.error()).startsWith("malformed control message: not JSON (")
+    assertThat(reply.error())
+        .startsWith("malformed control message: not JSON (")
         .endsWith("); send one JSON object per line, e.g. {\"command\":\"status\"}");
     assertThat(caller.lines()).hasSize(1);
     h.advance(LineChannel.LINGER);
@@ -122,17 +139,23 @@ class ControlServerTest {
   void anUnknownCommandIsAnsweredWithTheOnesThereAre() {
     h.start();
     var caller = h.send("{\"command\":\"dance\"}", Harness.OPERATOR_PID, FakeOs.UID);
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("malformed control message: unknown or"
-        + " missing \"command\" in {\"command\":\"dance\"}; use one of \"deploy\", \"rollback\", \"status\", \"stop\","
-        + " \"upgrade\", \"reopen-logs\""));
+    assertThat(Harness.messages(caller))
+        .containsExactly(
+            new Reply.Failed(
+                "malformed control message: unknown or"
+                    + " missing \"command\" in {\"command\":\"dance\"}; use one of \"deploy\", \"rollback\", \"status\", \"stop\","
+                    + " \"upgrade\", \"reopen-logs\""));
   }
 
   @Test
   void aCallerOfAnotherUidIsRefusedAndNothingItAskedIsDone() {
     h.start();
     var caller = h.send(dev.baton.protocol.Codec.encode(DEPLOY), Harness.OPERATOR_PID, 1001);
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("uid 1001 may not control this supervisor,"
-        + " which runs as uid 1000; run baton as uid 1000 or as root"));
+    assertThat(Harness.messages(caller))
+        .containsExactly(
+            new Reply.Failed(
+                "uid 1001 may not control this supervisor,"
+                    + " which runs as uid 1000; run baton as uid 1000 or as root"));
     h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
     assertThat(h.os.processes).hasSize(1);
@@ -187,9 +210,14 @@ class ControlServerTest {
     for (int i = 0; i < ControlServer.MAX_CONNECTIONS; i++) {
       callers.add(h.connect(Harness.OPERATOR_PID, FakeOs.UID));
     }
-    var oneTooMany = h.send(dev.baton.protocol.Codec.encode(new Request.GetStatus()), Harness.OPERATOR_PID, FakeOs.UID);
-    assertThat(Harness.messages(oneTooMany)).containsExactly(
-        new Reply.Failed("the supervisor is serving 64 control connections already; retry"));
+    var oneTooMany =
+        h.send(
+            dev.baton.protocol.Codec.encode(new Request.GetStatus()),
+            Harness.OPERATOR_PID,
+            FakeOs.UID);
+    assertThat(Harness.messages(oneTooMany))
+        .containsExactly(
+            new Reply.Failed("the supervisor is serving 64 control connections already; retry"));
     callers.getFirst().close();
     h.drive();
     var next = h.request(new Request.GetStatus());
@@ -224,16 +252,20 @@ class ControlServerTest {
   @Test
   void reopeningLogsWithoutALogFileSaysThereIsNothingToReopen() {
     h.start();
-    assertThat(Harness.messages(h.request(new Request.ReopenLogs()))).containsExactly(new Reply.Failed(
-        dir.resolve("baton.toml") + " has no [logs] file: the generations' output goes to the supervisor's own log,"
-            + " so there is nothing to reopen"));
+    assertThat(Harness.messages(h.request(new Request.ReopenLogs())))
+        .containsExactly(
+            new Reply.Failed(
+                dir.resolve("baton.toml")
+                    + " has no [logs] file: the generations' output goes to the supervisor's own log,"
+                    + " so there is nothing to reopen"));
   }
 
   @Test
   void anAcceptThatFailsForWantOfDescriptorsIsRetriedAfterABackoff() {
     h.start();
     var listener = h.os.unixListeners.get(h.config.control().socket());
-    listener.failNextAccept = Optional.of(new NativeException("accept4", 24, "EMFILE", "Too many open files"));
+    listener.failNextAccept =
+        Optional.of(new NativeException("accept4", 24, "EMFILE", "Too many open files"));
     var caller = h.request(new Request.GetStatus());
     assertThat(caller.lines()).isEmpty();
     h.advanceMillis(100);
@@ -268,8 +300,11 @@ class ControlServerTest {
       h.drive();
       caller.lines();
     }
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("uid 1001 may not control this supervisor,"
-        + " which runs as uid 1000; run baton as uid 1000 or as root"));
+    assertThat(Harness.messages(caller))
+        .containsExactly(
+            new Reply.Failed(
+                "uid 1001 may not control this supervisor,"
+                    + " which runs as uid 1000; run baton as uid 1000 or as root"));
     h.advance(LineChannel.LINGER);
     assertThat(caller.isClosedByPeer()).isTrue();
   }
@@ -284,14 +319,22 @@ class ControlServerTest {
       h.drive();
     }
     assertThat(h.os.openFds()).hasSize(fds + ControlServer.MAX_OPEN);
-    assertThat(callers.subList(0, ControlServer.MAX_CONNECTIONS)).allMatch(c -> c.lines().isEmpty() && !c.isClosedByPeer());
-    assertThat(callers.subList(ControlServer.MAX_CONNECTIONS, ControlServer.MAX_OPEN)).allMatch(c -> c.lines().equals(List.of(
-        "{\"ok\":false,\"error\":\"the supervisor is serving 64 control connections already; retry\"}")));
-    assertThat(callers.subList(ControlServer.MAX_OPEN, callers.size())).allMatch(c -> c.lines().isEmpty() && c.isClosedByPeer());
+    assertThat(callers.subList(0, ControlServer.MAX_CONNECTIONS))
+        .allMatch(c -> c.lines().isEmpty() && !c.isClosedByPeer());
+    assertThat(callers.subList(ControlServer.MAX_CONNECTIONS, ControlServer.MAX_OPEN))
+        .allMatch(
+            c ->
+                c.lines()
+                    .equals(
+                        List.of(
+                            "{\"ok\":false,\"error\":\"the supervisor is serving 64 control connections already; retry\"}")));
+    assertThat(callers.subList(ControlServer.MAX_OPEN, callers.size()))
+        .allMatch(c -> c.lines().isEmpty() && c.isClosedByPeer());
     h.advance(ControlServer.REQUEST_TIMEOUT);
     assertThat(callers).allMatch(FakeSockets.Connection::isClosedByPeer);
     assertThat(h.os.openFds()).hasSize(fds);
-    assertThat(Harness.messages(h.request(new Request.GetStatus()))).containsExactly(new Reply.StatusReply(h.status()));
+    assertThat(Harness.messages(h.request(new Request.GetStatus())))
+        .containsExactly(new Reply.StatusReply(h.status()));
     assertThat(h.supervisor.loop().caught()).isZero();
   }
 }

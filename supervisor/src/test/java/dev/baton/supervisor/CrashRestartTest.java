@@ -14,7 +14,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The active generation exits: the last promoted command is started again, after a doubling backoff. */
+/**
+ * The active generation exits: the last promoted command is started again, after a doubling
+ * backoff.
+ */
 class CrashRestartTest {
   @TempDir Path dir;
   private Harness h;
@@ -31,7 +34,9 @@ class CrashRestartTest {
 
   /** When each process was spawned, in ms since the start. */
   private List<Long> spawnTimes() {
-    return h.os.processes.stream().map(p -> Duration.between(Harness.T0, p.spawnedAt).toMillis()).toList();
+    return h.os.processes.stream()
+        .map(p -> Duration.between(Harness.T0, p.spawnedAt).toMillis())
+        .toList();
   }
 
   @Test
@@ -44,15 +49,18 @@ class CrashRestartTest {
     assertThat(h.os.groupSignals).containsExactly("1000:KILL");
     assertThat(h.status().activeGeneration()).isEmpty();
     assertThat(h.status().crashLoop())
-        .contains("1 failed start(s) in a row; next restart in 50 ms; last: generation 1 exited with status 1");
+        .contains(
+            "1 failed start(s) in a row; next restart in 50 ms; last: generation 1 exited with status 1");
     h.advanceMillis(49);
     assertThat(h.os.processes).hasSize(1);
     h.advanceMillis(1);
     assertThat(spawnTimes()).containsExactly(0L, 50L);
     assertThat(h.status().activeGeneration()).contains(2);
     assertThat(h.status().crashLoop()).isEmpty();
-    assertThat(h.status().history().getLast()).isEqualTo(
-        new Status.HistoryEntry(Harness.T0.plusMillis(50), DeployKind.RESTART, 2, Optional.empty(), ""));
+    assertThat(h.status().history().getLast())
+        .isEqualTo(
+            new Status.HistoryEntry(
+                Harness.T0.plusMillis(50), DeployKind.RESTART, 2, Optional.empty(), ""));
   }
 
   @Test
@@ -72,11 +80,15 @@ class CrashRestartTest {
     h.os.process(0).exitWith(1);
     h.advanceMillis(550);
     assertThat(spawnTimes()).containsExactly(0L, 50L, 150L, 350L, 550L);
-    assertThat(h.status().crashLoop()).contains("5 failed start(s) in a row; next restart in 200 ms; last: generation 5"
-        + " (pid 1004) exited with status 7 before it was ready");
+    assertThat(h.status().crashLoop())
+        .contains(
+            "5 failed start(s) in a row; next restart in 200 ms; last: generation 5"
+                + " (pid 1004) exited with status 7 before it was ready");
     h.advanceMillis(120);
-    assertThat(h.status().crashLoop()).contains("5 failed start(s) in a row; next restart in 80 ms; last: generation 5"
-        + " (pid 1004) exited with status 7 before it was ready");
+    assertThat(h.status().crashLoop())
+        .contains(
+            "5 failed start(s) in a row; next restart in 80 ms; last: generation 5"
+                + " (pid 1004) exited with status 7 before it was ready");
     h.apps(FakeProcess::ready);
     h.advanceMillis(80);
     assertThat(h.status().activeGeneration()).contains(6);
@@ -108,12 +120,16 @@ class CrashRestartTest {
     h.apps(p -> p.exitWith(2));
     h.start();
     assertThat(h.status().activeGeneration()).isEmpty();
-    assertThat(h.status().crashLoop()).contains("1 failed start(s) in a row; next restart in 50 ms; last: generation 1"
-        + " (pid 1000) exited with status 2 before it was ready");
+    assertThat(h.status().crashLoop())
+        .contains(
+            "1 failed start(s) in a row; next restart in 50 ms; last: generation 1"
+                + " (pid 1000) exited with status 2 before it was ready");
     h.apps(FakeProcess::ready);
     h.advanceMillis(50);
     assertThat(h.status().activeGeneration()).contains(2);
-    assertThat(h.status().history()).extracting(Status.HistoryEntry::kind).containsExactly(DeployKind.RESTART);
+    assertThat(h.status().history())
+        .extracting(Status.HistoryEntry::kind)
+        .containsExactly(DeployKind.RESTART);
   }
 
   @Test
@@ -145,12 +161,16 @@ class CrashRestartTest {
   @Test
   void aRestartWhoseProbeListenerCannotBeBoundForWantOfDescriptorsIsTriedAgainWithTheBackoff() {
     h.start(Harness.BASE.replace("notify = true", "http = \"/healthz\""));
-    h.os.listenError = Optional.of(new NativeException("socket(127.0.0.1:0)", 24, "EMFILE", "Too many open files"));
+    h.os.listenError =
+        Optional.of(
+            new NativeException("socket(127.0.0.1:0)", 24, "EMFILE", "Too many open files"));
     h.os.process(0).exitWith(1);
     h.advanceMillis(350);
     assertThat(h.os.processes).hasSize(1);
-    assertThat(h.status().crashLoop()).contains("4 failed start(s) in a row; next restart in 200 ms; last: generation 4"
-        + " could not start: its probe listener cannot be bound (socket(127.0.0.1:0) failed: EMFILE (Too many open files))");
+    assertThat(h.status().crashLoop())
+        .contains(
+            "4 failed start(s) in a row; next restart in 200 ms; last: generation 4"
+                + " could not start: its probe listener cannot be bound (socket(127.0.0.1:0) failed: EMFILE (Too many open files))");
     h.os.listenError = Optional.empty();
     h.advanceMillis(200);
     assertThat(h.status().activeGeneration()).contains(5);
@@ -160,14 +180,17 @@ class CrashRestartTest {
   @Test
   void aRestartThatFailsWithAnUnexpectedErrorIsLoggedAndTriedAgainWithTheBackoff() {
     h.start();
-    h.apps(p -> {
-      throw new IllegalStateException("spawn went wrong in a way nobody foresaw");
-    });
+    h.apps(
+        p -> {
+          throw new IllegalStateException("spawn went wrong in a way nobody foresaw");
+        });
     h.os.process(0).exitWith(1);
     h.advanceMillis(150);
     assertThat(spawnTimes()).containsExactly(0L, 50L, 150L);
-    assertThat(h.status().crashLoop()).contains("3 failed start(s) in a row; next restart in 200 ms;"
-        + " last: spawn went wrong in a way nobody foresaw");
+    assertThat(h.status().crashLoop())
+        .contains(
+            "3 failed start(s) in a row; next restart in 200 ms;"
+                + " last: spawn went wrong in a way nobody foresaw");
     h.apps(FakeProcess::ready);
     h.advanceMillis(200);
     assertThat(h.status().activeGeneration()).contains(4);
@@ -176,14 +199,16 @@ class CrashRestartTest {
   @Test
   void aRestartThatThrowsAnErrorInsteadOfFailingItsFutureIsStillScheduledAgain() {
     h.start();
-    h.apps(p -> {
-      throw new StackOverflowError("deep");
-    });
+    h.apps(
+        p -> {
+          throw new StackOverflowError("deep");
+        });
     h.os.process(0).exitWith(1);
     h.advanceMillis(50);
     assertThat(spawnTimes()).containsExactly(0L, 50L);
     // DeploySlot lets an Error through without giving the slot back, so later tries are refused
     // as busy (see the report); what this test holds is that the chain goes on at all.
-    assertThat(h.status().crashLoop()).contains("2 failed start(s) in a row; next restart in 100 ms; last: deep");
+    assertThat(h.status().crashLoop())
+        .contains("2 failed start(s) in a row; next restart in 100 ms; last: deep");
   }
 }

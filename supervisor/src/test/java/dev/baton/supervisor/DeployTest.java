@@ -53,8 +53,9 @@ class DeployTest {
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.generation(1).state()).isEqualTo("active");
     assertThat(h.generation(1).readiness()).isEqualTo("READY=1 on NOTIFY_SOCKET after 0 ms");
-    assertThat(h.status().history()).containsExactly(
-        new Status.HistoryEntry(Harness.T0, DeployKind.START, 1, Optional.empty(), ""));
+    assertThat(h.status().history())
+        .containsExactly(
+            new Status.HistoryEntry(Harness.T0, DeployKind.START, 1, Optional.empty(), ""));
   }
 
   @Test
@@ -62,21 +63,33 @@ class DeployTest {
     h.start();
     var spec = h.os.process(0).spec;
     assertThat(spec.listenFds()).hasSize(2);
-    assertThat(spec.listenFds()).extracting(fd -> ((FakeSockets.ListenSocket) h.os.file(fd)).local)
+    assertThat(spec.listenFds())
+        .extracting(fd -> ((FakeSockets.ListenSocket) h.os.file(fd)).local)
         .containsExactly(FakeOs.loopback(8080), FakeOs.loopback(9090));
     assertThat(spec.stdin()).isEmpty();
-    assertThat(spec.env()).containsEntry("LISTEN_FDS", "2").containsEntry("LISTEN_FDNAMES", "http:admin")
-        .containsEntry("BATON_GENERATION", "1").containsEntry("MODE", "prod")
-        .containsEntry("NOTIFY_SOCKET", dir.resolve("baton.sock.notify").toString()).doesNotContainKey("LISTEN_PID");
-    assertThat(spec.argv()).containsExactly(
-        "/bin/sh", "-c", "export LISTEN_PID=$$; exec \"$0\" \"$@\"", "/bin/sh", "-c", "exec app");
+    assertThat(spec.env())
+        .containsEntry("LISTEN_FDS", "2")
+        .containsEntry("LISTEN_FDNAMES", "http:admin")
+        .containsEntry("BATON_GENERATION", "1")
+        .containsEntry("MODE", "prod")
+        .containsEntry("NOTIFY_SOCKET", dir.resolve("baton.sock.notify").toString())
+        .doesNotContainKey("LISTEN_PID");
+    assertThat(spec.argv())
+        .containsExactly(
+            "/bin/sh",
+            "-c",
+            "export LISTEN_PID=$$; exec \"$0\" \"$@\"",
+            "/bin/sh",
+            "-c",
+            "exec app");
   }
 
   @Test
   void aListenerMarkedFd0IsTheGenerationsStdin() {
     h.start(Harness.BASE.replace("name = \"admin\"", "name = \"admin\"\npass = \"fd0\""));
     var spec = h.os.process(0).spec;
-    assertThat(((FakeSockets.ListenSocket) h.os.file(spec.stdin().orElseThrow())).local).isEqualTo(FakeOs.loopback(9090));
+    assertThat(((FakeSockets.ListenSocket) h.os.file(spec.stdin().orElseThrow())).local)
+        .isEqualTo(FakeOs.loopback(9090));
     assertThat(spec.listenFds()).hasSize(1).doesNotContain(spec.stdin().get());
     assertThat(spec.env()).containsEntry("LISTEN_FDS", "1").containsEntry("LISTEN_FDNAMES", "http");
   }
@@ -91,13 +104,28 @@ class DeployTest {
 
   @Test
   void theSupervisorsEnvironmentReachesGenerationsWithoutItsOwnListenNotifyAndBatonVariables() {
-    h.os.environment.putAll(Map.of("LANG", "C.UTF-8", "LISTEN_FDS", "7", "LISTEN_PID", "1",
-        "NOTIFY_SOCKET", "/run/systemd/notify", "BATON_GENERATION", "9", "BATON_UPGRADED_FROM", "12"));
+    h.os.environment.putAll(
+        Map.of(
+            "LANG",
+            "C.UTF-8",
+            "LISTEN_FDS",
+            "7",
+            "LISTEN_PID",
+            "1",
+            "NOTIFY_SOCKET",
+            "/run/systemd/notify",
+            "BATON_GENERATION",
+            "9",
+            "BATON_UPGRADED_FROM",
+            "12"));
     h.start();
     var env = h.os.process(0).spec.env();
-    assertThat(env).containsEntry("LANG", "C.UTF-8").containsEntry("LISTEN_FDS", "2")
+    assertThat(env)
+        .containsEntry("LANG", "C.UTF-8")
+        .containsEntry("LISTEN_FDS", "2")
         .containsEntry("NOTIFY_SOCKET", dir.resolve("baton.sock.notify").toString())
-        .containsEntry("BATON_GENERATION", "1").doesNotContainKeys("LISTEN_PID", "BATON_UPGRADED_FROM");
+        .containsEntry("BATON_GENERATION", "1")
+        .doesNotContainKeys("LISTEN_PID", "BATON_UPGRADED_FROM");
   }
 
   @Test
@@ -105,19 +133,24 @@ class DeployTest {
     h.os.environment.put("NOTIFY_SOCKET", "/run/systemd/notify");
     h.start();
     h.deployed();
-    assertThat(h.os.toSystemd).containsExactly(
-        "READY=1\nSTATUS=generation 1 active\nMAINPID=500", "READY=1\nSTATUS=generation 2 active\nMAINPID=500");
+    assertThat(h.os.toSystemd)
+        .containsExactly(
+            "READY=1\nSTATUS=generation 1 active\nMAINPID=500",
+            "READY=1\nSTATUS=generation 2 active\nMAINPID=500");
   }
 
   @Test
   void anHttpProbeGetsAPrivateListenerNamedBatonProbeThatOnlyTheGenerationHolds() {
     h.start(Harness.BASE.replace("notify = true", "http = \"/healthz\""));
     var spec = h.os.process(0).spec;
-    assertThat(spec.env()).containsEntry("LISTEN_FDS", "3").containsEntry("LISTEN_FDNAMES", "http:admin:baton-probe");
+    assertThat(spec.env())
+        .containsEntry("LISTEN_FDS", "3")
+        .containsEntry("LISTEN_FDNAMES", "http:admin:baton-probe");
     // Our copy of the probe listener is closed at once: a dead generation's probe must be refused.
     assertThat(h.os.isOpen(spec.listenFds().get(2))).isFalse();
     assertThat(h.os.process(0).probes).containsExactly("/healthz");
-    assertThat(h.generation(1).readiness()).isEqualTo("a 2xx from GET /healthz on its probe listener after 0 ms");
+    assertThat(h.generation(1).readiness())
+        .isEqualTo("a 2xx from GET /healthz on its probe listener after 0 ms");
   }
 
   @Test
@@ -130,7 +163,8 @@ class DeployTest {
     h.os.process(0).health = 204;
     h.advanceMillis(10);
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.generation(1).readiness()).isEqualTo("a 2xx from GET /healthz on its probe listener after 40 ms");
+    assertThat(h.generation(1).readiness())
+        .isEqualTo("a 2xx from GET /healthz on its probe listener after 40 ms");
   }
 
   @Test
@@ -139,9 +173,11 @@ class DeployTest {
     h.apps(p -> p.health = 503);
     var deployed = h.deploy();
     h.advanceMillis(400);
-    assertThat(failure(deployed)).isEqualTo("generation 2 (pid 1001) was not ready within 400 ms, waiting for a 2xx"
-        + " from GET /healthz on its probe listener (last probe answered 503); it was killed and the active"
-        + " generation keeps serving. Raise [readiness] timeout if it is just slow");
+    assertThat(failure(deployed))
+        .isEqualTo(
+            "generation 2 (pid 1001) was not ready within 400 ms, waiting for a 2xx"
+                + " from GET /healthz on its probe listener (last probe answered 503); it was killed and the active"
+                + " generation keeps serving. Raise [readiness] timeout if it is just slow");
     assertThat(h.status().activeGeneration()).contains(1);
   }
 
@@ -153,7 +189,8 @@ class DeployTest {
     assertThat(deployed.pid()).isEqualTo(1001);
     var drained = deployed.retired().orElseThrow();
     assertThat(drained).isCompleted();
-    assertThat(h.steps()).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
+    assertThat(h.steps())
+        .containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
     assertThat(drained.join().step()).isEqualTo(DeployStep.DRAINED);
     assertThat(drained.join().detail()).isEqualTo("generation 1 exited with status 0");
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
@@ -161,8 +198,12 @@ class DeployTest {
     assertThat(h.os.groupSignals).containsExactly("1000:KILL");
     assertThat(h.status().activeGeneration()).contains(2);
     assertThat(h.generation(1).state()).isEqualTo("exited");
-    assertThat(h.status().history()).extracting(Status.HistoryEntry::kind, Status.HistoryEntry::generation,
-        Status.HistoryEntry::replaced).containsExactly(
+    assertThat(h.status().history())
+        .extracting(
+            Status.HistoryEntry::kind,
+            Status.HistoryEntry::generation,
+            Status.HistoryEntry::replaced)
+        .containsExactly(
             org.assertj.core.groups.Tuple.tuple(DeployKind.START, 1, Optional.empty()),
             org.assertj.core.groups.Tuple.tuple(DeployKind.DEPLOY, 2, Optional.of(1)));
   }
@@ -170,7 +211,9 @@ class DeployTest {
   @Test
   void deployCanOverrideTheCommandAndEnvironmentForOneGeneration() {
     h.start();
-    h.deploy(new Request.Deploy(Optional.of(List.of("/bin/true", "v2")), Map.of("MODE", "canary"), false));
+    h.deploy(
+        new Request.Deploy(
+            Optional.of(List.of("/bin/true", "v2")), Map.of("MODE", "canary"), false));
     var spec = h.os.process(1).spec;
     assertThat(spec.argv()).endsWith("/bin/true", "v2");
     assertThat(spec.env()).containsEntry("MODE", "canary");
@@ -180,13 +223,15 @@ class DeployTest {
   @Test
   void aNewGenerationThatExitsAtOnceLeavesTheOldServingAndItsLastOutputExplainsWhy() {
     h.start();
-    h.apps(p -> {
-      p.printErr("reading /etc/app.conf\nboom: no config\n");
-      p.exitWith(3);
-    });
+    h.apps(
+        p -> {
+          p.printErr("reading /etc/app.conf\nboom: no config\n");
+          p.exitWith(3);
+        });
     var deployed = h.deploy();
-    var why = "generation 2 (pid 1001) exited with status 3 before it was ready;"
-        + " its last output: reading /etc/app.conf / boom: no config";
+    var why =
+        "generation 2 (pid 1001) exited with status 3 before it was ready;"
+            + " its last output: reading /etc/app.conf / boom: no config";
     assertThat(failure(deployed)).isEqualTo(why);
     assertThat(h.events.getLast().step()).isEqualTo(DeployStep.FAILED);
     assertThat(h.events.getLast().detail()).isEqualTo(why);
@@ -205,9 +250,11 @@ class DeployTest {
     assertThat(deployed).isNotDone();
     assertThat(h.status().deploying()).isTrue();
     h.advanceMillis(1);
-    assertThat(failure(deployed)).isEqualTo("generation 2 (pid 1001) was not ready within 400 ms, waiting for"
-        + " READY=1 on NOTIFY_SOCKET; it was killed and the active generation keeps serving. Raise [readiness]"
-        + " timeout if it is just slow");
+    assertThat(failure(deployed))
+        .isEqualTo(
+            "generation 2 (pid 1001) was not ready within 400 ms, waiting for"
+                + " READY=1 on NOTIFY_SOCKET; it was killed and the active generation keeps serving. Raise [readiness]"
+                + " timeout if it is just slow");
     assertThat(h.os.process(1).signals).containsExactly(Signal.KILL);
     assertThat(h.os.process(1).gone).isTrue();
     assertThat(h.status().activeGeneration()).contains(1);
@@ -219,8 +266,10 @@ class DeployTest {
   void aCommandNotOnPathIsReportedBeforeAnythingIsSpawned() {
     h.start();
     var deployed = h.deploy(List.of("gunicron", "app:app"));
-    assertThat(failure(deployed)).isEqualTo("command not found: 'gunicron' is not on PATH (/usr/bin:/bin);"
-        + " install it, use an absolute path, or fix [app] command");
+    assertThat(failure(deployed))
+        .isEqualTo(
+            "command not found: 'gunicron' is not on PATH (/usr/bin:/bin);"
+                + " install it, use an absolute path, or fix [app] command");
     assertThat(h.os.processes).hasSize(1);
     assertThat(h.status().activeGeneration()).contains(1);
   }
@@ -228,10 +277,16 @@ class DeployTest {
   @Test
   void aSpawnThatFailsNamesTheCommandAndWorkdirToCheck() {
     h.start();
-    h.os.spawnError = Optional.of(new NativeException("posix_spawn(/bin/sh)", 2, "ENOENT", "No such file or directory"));
+    h.os.spawnError =
+        Optional.of(
+            new NativeException("posix_spawn(/bin/sh)", 2, "ENOENT", "No such file or directory"));
     var deployed = h.deploy();
-    assertThat(failure(deployed)).isEqualTo("generation 2 could not start: posix_spawn(/bin/sh) failed: ENOENT"
-        + " (No such file or directory); check [app] command and workdir (" + dir + ")");
+    assertThat(failure(deployed))
+        .isEqualTo(
+            "generation 2 could not start: posix_spawn(/bin/sh) failed: ENOENT"
+                + " (No such file or directory); check [app] command and workdir ("
+                + dir
+                + ")");
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.status().deploying()).isFalse();
   }
@@ -243,8 +298,10 @@ class DeployTest {
     var first = h.deploy();
     h.advanceMillis(30);
     var second = h.deploy();
-    assertThat(failure(second)).isEqualTo("a deploy is already in progress (generation 2, started 30 ms ago);"
-        + " wait for it to finish, then retry");
+    assertThat(failure(second))
+        .isEqualTo(
+            "a deploy is already in progress (generation 2, started 30 ms ago);"
+                + " wait for it to finish, then retry");
     assertThat(h.os.processes).hasSize(2);
     h.os.process(1).ready();
     h.drive();
@@ -278,11 +335,16 @@ class DeployTest {
 
   @Test
   void aPortInUseNamesItsOwnerAndTheFixAndLeavesNothingOpen() {
-    h.os.listenError = Optional.of(new NativeException("bind(127.0.0.1:8080)", 98, "EADDRINUSE", "Address already in use"));
+    h.os.listenError =
+        Optional.of(
+            new NativeException(
+                "bind(127.0.0.1:8080)", 98, "EADDRINUSE", "Address already in use"));
     assertThatThrownBy(() -> h.open(Harness.BASE))
         .isInstanceOf(StartException.class)
-        .hasMessage("listener 'http' cannot bind 127.0.0.1:8080: the address is in use by pid 4121 (nginx); stop it or "
-            + "change [[listen]] address for 'http' in " + dir.resolve("baton.toml"));
+        .hasMessage(
+            "listener 'http' cannot bind 127.0.0.1:8080: the address is in use by pid 4121 (nginx); stop it or "
+                + "change [[listen]] address for 'http' in "
+                + dir.resolve("baton.toml"));
     assertThat(h.os.openFds()).isEmpty();
     assertThat(h.os.processes).isEmpty();
   }
@@ -292,10 +354,16 @@ class DeployTest {
     var squatter = h.os.listenUnix(dir.resolve("baton.sock"), 0600);
     assertThatThrownBy(() -> h.open(Harness.BASE))
         .isInstanceOf(StartException.class)
-        .hasMessage("cannot create the control socket " + dir.resolve("baton.sock") + ": bind(" + dir.resolve("baton.sock")
-            + ") failed: EADDRINUSE (Address already in use); check that its directory exists and is writable,"
-            + " or set [control] socket");
-    assertThat(h.os.openFds()).containsExactly("fd=" + squatter.fd().value() + " socket:[" + dir.resolve("baton.sock") + "]");
+        .hasMessage(
+            "cannot create the control socket "
+                + dir.resolve("baton.sock")
+                + ": bind("
+                + dir.resolve("baton.sock")
+                + ") failed: EADDRINUSE (Address already in use); check that its directory exists and is writable,"
+                + " or set [control] socket");
+    assertThat(h.os.openFds())
+        .containsExactly(
+            "fd=" + squatter.fd().value() + " socket:[" + dir.resolve("baton.sock") + "]");
     assertThat(h.os.processes).isEmpty();
   }
 
@@ -305,7 +373,8 @@ class DeployTest {
     for (int i = 0; i < 25; i++) {
       h.deployed();
     }
-    assertThat(h.status().generations()).extracting(Status.GenerationStatus::number)
+    assertThat(h.status().generations())
+        .extracting(Status.GenerationStatus::number)
         .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(7, 26).boxed().toList());
     assertThat(h.status().history()).hasSize(Generations.HISTORY);
     assertThat(h.status().history().getFirst().generation()).isEqualTo(7);

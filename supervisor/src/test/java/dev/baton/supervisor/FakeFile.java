@@ -3,8 +3,8 @@ package dev.baton.supervisor;
 import java.util.Arrays;
 
 /**
- * What a fake descriptor refers to: a pipe, a socket, a pidfd. Several descriptors may refer to
- * one file (a dup, a descriptor taken back from a generation); processes hold files too.
+ * What a fake descriptor refers to: a pipe, a socket, a pidfd. Several descriptors may refer to one
+ * file (a dup, a descriptor taken back from a generation); processes hold files too.
  */
 abstract class FakeFile {
   final FakeOs os;

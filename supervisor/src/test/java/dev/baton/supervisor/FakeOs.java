@@ -8,8 +8,8 @@ import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
 import dev.baton.os.PeerCredentials;
 import dev.baton.os.PipeInput;
-import dev.baton.os.ProcessStat;
 import dev.baton.os.Poller;
+import dev.baton.os.ProcessStat;
 import dev.baton.os.Signal;
 import dev.baton.os.SpawnSpec;
 import dev.baton.os.UnixConnection;
@@ -31,21 +31,24 @@ import java.util.function.Consumer;
  * The operating system as the supervisor's unit tests script it, on one thread and without a real
  * process, socket or wait. Descriptors are numbers in a table of {@link FakeFile}s; the {@link
  * FakePoller} reports what they are ready for; processes ({@link FakeProcess}) exit when the test
- * says so or a signal ends them; Unix sockets carry bytes between the supervisor and the test, which
- * connects with {@link #connect} to speak the control protocol or to play baton-app.
+ * says so or a signal ends them; Unix sockets carry bytes between the supervisor and the test,
+ * which connects with {@link #connect} to speak the control protocol or to play baton-app.
  *
  * <p>It outlives a supervisor: {@link #crashSupervisor()} and {@link #exec} close every descriptor
- * the supervisor held, as the kernel would, while the generations and the files they hold stay, so a
- * new supervisor on the same fake can take them back.
+ * the supervisor held, as the kernel would, while the generations and the files they hold stay, so
+ * a new supervisor on the same fake can take them back.
  *
- * <p>It also checks the supervisor's manners: closing a descriptor that is not open, or one a poller
- * still watches, is written down in {@link #violations}.
+ * <p>It also checks the supervisor's manners: closing a descriptor that is not open, or one a
+ * poller still watches, is written down in {@link #violations}.
  */
 final class FakeOs implements Os {
   /** The uid the supervisor and the generations run as. */
   static final int UID = 1000;
 
-  /** What {@link #exec} throws once it has "replaced" the supervisor: execve returns only by failing. */
+  /**
+   * What {@link #exec} throws once it has "replaced" the supervisor: execve returns only by
+   * failing.
+   */
   static final class Execed extends Error {
     private static final long serialVersionUID = 1L;
     final List<String> argv;
@@ -72,7 +75,10 @@ final class FakeOs implements Os {
   final Map<String, FakeSockets.Notify> notifySockets = new HashMap<>();
   final List<FakePoller> pollers = new ArrayList<>();
 
-  /** The session the supervisor runs in: a shell's at first; after a crash, its own (systemd's setsid). */
+  /**
+   * The session the supervisor runs in: a shell's at first; after a crash, its own (systemd's
+   * setsid).
+   */
   int session = 400;
 
   /** What /proc/sys/kernel/random/boot_id says. */
@@ -81,22 +87,32 @@ final class FakeOs implements Os {
   /** Processes that are not the supervisor's generations, as /proc shows them, by pid. */
   final Map<Integer, ProcessStat> strangers = new HashMap<>();
 
-  /** Owners of files other than the supervisor's uid, as the test sets them; every other file is UID's. */
+  /**
+   * Owners of files other than the supervisor's uid, as the test sets them; every other file is
+   * UID's.
+   */
   final Map<Path, Integer> fileOwners = new HashMap<>();
 
-  /** Every pidfd_getfd the supervisor asked for, as "pid:link", whether there was such a descriptor or not. */
+  /**
+   * Every pidfd_getfd the supervisor asked for, as "pid:link", whether there was such a descriptor
+   * or not.
+   */
   final List<String> fdsAskedFor = new ArrayList<>();
 
   /** The session each generation was spawned into, by pid. */
   private final Map<Integer, Integer> sessions = new HashMap<>();
 
   /** The supervisor's environment as the test sets it. */
-  final Map<String, String> environment = new HashMap<>(Map.of("PATH", "/usr/bin:/bin", "HOME", "/home/baton"));
+  final Map<String, String> environment =
+      new HashMap<>(Map.of("PATH", "/usr/bin:/bin", "HOME", "/home/baton"));
 
   /** Every kill(-pgid) as "pgid:SIGNAL", whether anything was left in the group or not. */
   final List<String> groupSignals = new ArrayList<>();
 
-  /** Group signals sent once the leader was reaped: its pid was free, a new setsid() process could have it. */
+  /**
+   * Group signals sent once the leader was reaped: its pid was free, a new setsid() process could
+   * have it.
+   */
   final List<String> groupSignalsAfterReap = new ArrayList<>();
 
   /** What the supervisor told systemd through its NOTIFY_SOCKET. */
@@ -132,7 +148,9 @@ final class FakeOs implements Os {
     return new Fd(n);
   }
 
-  /** A number for a descriptor some other process holds: unique, never in the supervisor's table. */
+  /**
+   * A number for a descriptor some other process holds: unique, never in the supervisor's table.
+   */
   Fd foreignFd() {
     return new Fd(nextFd++);
   }
@@ -147,7 +165,9 @@ final class FakeOs implements Os {
 
   /** Every descriptor the supervisor holds, as "fd=N socket:[123]". */
   List<String> openFds() {
-    return fds.entrySet().stream().map(e -> "fd=" + e.getKey() + " " + e.getValue().link()).toList();
+    return fds.entrySet().stream()
+        .map(e -> "fd=" + e.getKey() + " " + e.getValue().link())
+        .toList();
   }
 
   private FakeFile required(Fd fd, String call) {
@@ -214,10 +234,12 @@ final class FakeOs implements Os {
 
   @Override
   public InetSocketAddress localAddress(Fd listener) {
-    if (required(listener, "getsockname") instanceof FakeSockets.ListenSocket s && s.local != null) {
+    if (required(listener, "getsockname") instanceof FakeSockets.ListenSocket s
+        && s.local != null) {
       return s.local;
     }
-    throw new NativeException("getsockname(" + listener + ")", 88, "ENOTSOCK", "not a TCP listener");
+    throw new NativeException(
+        "getsockname(" + listener + ")", 88, "ENOTSOCK", "not a TCP listener");
   }
 
   @Override
@@ -249,9 +271,12 @@ final class FakeOs implements Os {
   @Override
   public Optional<Fd> takeFd(int pid, String link, boolean forReading) {
     fdsAskedFor.add(pid + ":" + link);
-    return running(pid).flatMap(p -> p.held.stream()
-            .filter(f -> f.link().equals(link) && (!forReading || f instanceof FakePipe))
-            .findFirst())
+    return running(pid)
+        .flatMap(
+            p ->
+                p.held.stream()
+                    .filter(f -> f.link().equals(link) && (!forReading || f instanceof FakePipe))
+                    .findFirst())
         .map(this::open);
   }
 
@@ -262,8 +287,13 @@ final class FakeOs implements Os {
 
   @Override
   public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
-    var process = processes.stream().filter(p -> p.pid == pid && !p.gone).findFirst()
-        .orElseThrow(() -> new NativeException("pidfd_open(" + pid + ")", 3, "ESRCH", "No such process"));
+    var process =
+        processes.stream()
+            .filter(p -> p.pid == pid && !p.gone)
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new NativeException("pidfd_open(" + pid + ")", 3, "ESRCH", "No such process"));
     return new FakeChild(this, process, taken(stdout), taken(stderr));
   }
 
@@ -285,7 +315,10 @@ final class FakeOs implements Os {
     if (strangers.containsKey(pid)) {
       return OptionalLong.of(strangers.get(pid).startTime());
     }
-    return processes.stream().filter(p -> p.pid == pid && !p.gone).mapToLong(p -> p.startTime).findFirst();
+    return processes.stream()
+        .filter(p -> p.pid == pid && !p.gone)
+        .mapToLong(p -> p.startTime)
+        .findFirst();
   }
 
   @Override
@@ -297,7 +330,9 @@ final class FakeOs implements Os {
       return Optional.of(strangers.get(pid));
     }
     // Every generation leads its own process group, as Os#spawn makes it.
-    return processes.stream().filter(p -> p.pid == pid && !p.gone).findFirst()
+    return processes.stream()
+        .filter(p -> p.pid == pid && !p.gone)
+        .findFirst()
         .map(p -> new ProcessStat(p.pid, p.parent, p.pid, sessions.get(p.pid), UID, p.startTime));
   }
 
@@ -386,7 +421,9 @@ final class FakeOs implements Os {
     if (listener == null) {
       throw new NativeException("connect(" + path + ")", 111, "ECONNREFUSED", "Connection refused");
     }
-    var client = FakeSockets.Connection.pair(this, new PeerCredentials(pid, uid, uid), new PeerCredentials(this.pid, UID, UID));
+    var client =
+        FakeSockets.Connection.pair(
+            this, new PeerCredentials(pid, uid, uid), new PeerCredentials(this.pid, UID, UID));
     listener.queue(client.peer);
     return client;
   }
@@ -417,7 +454,10 @@ final class FakeOs implements Os {
     return acted;
   }
 
-  /** A probe as the supervisor's HttpProbe would make it: answered by the process holding {@code address}. */
+  /**
+   * A probe as the supervisor's HttpProbe would make it: answered by the process holding {@code
+   * address}.
+   */
   int probe(InetSocketAddress address, String path) {
     for (var p : processes) {
       if (p.status.isEmpty() && p.probeAddress().equals(Optional.of(address))) {

@@ -89,7 +89,8 @@ final class FakePipe extends FakeFile {
     @Override
     public void awaitReadable() {
       if (pipe.readiness() == 0) {
-        throw new UnsupportedOperationException("a fake pipe never blocks: this read would wait forever");
+        throw new UnsupportedOperationException(
+            "a fake pipe never blocks: this read would wait forever");
       }
     }
 

@@ -15,8 +15,8 @@ import java.util.Map;
  * nothing), in the order the descriptors became ready, as epoll's ready list keeps them.
  *
  * <p>It also remembers the timeout the loop handed it: 0 when the loop has posted tasks or due
- * timers, the time to its next timer otherwise, -1 with none. That is how {@link Harness} knows
- * the loop has nothing left to do, and when its next timer is due.
+ * timers, the time to its next timer otherwise, -1 with none. That is how {@link Harness} knows the
+ * loop has nothing left to do, and when its next timer is due.
  */
 final class FakePoller implements Poller {
   private record Watch(int interest, long token) {}
@@ -53,15 +53,16 @@ final class FakePoller implements Poller {
     lastTimeout = timeoutMillis;
     record Ready(FakeFile file, long token, int events) {}
     var ready = new ArrayList<Ready>();
-    watched.forEach((fd, watch) -> {
-      var file = os.file(fd);
-      if (file != null) {
-        int now = file.readiness() & watch.interest();
-        if (now != 0) {
-          ready.add(new Ready(file, watch.token(), now));
-        }
-      }
-    });
+    watched.forEach(
+        (fd, watch) -> {
+          var file = os.file(fd);
+          if (file != null) {
+            int now = file.readiness() & watch.interest();
+            if (now != 0) {
+              ready.add(new Ready(file, watch.token(), now));
+            }
+          }
+        });
     ready.sort(Comparator.comparingLong(r -> r.file().touched));
     int n = Math.min(ready.size(), tokens.length);
     for (int i = 0; i < n; i++) {
@@ -105,13 +106,21 @@ final class FakePoller implements Poller {
     return wakeups;
   }
 
-  /** The watched descriptors, as "fd=7 pipe:[12] interest=1": to explain a loop that never settles. */
+  /**
+   * The watched descriptors, as "fd=7 pipe:[12] interest=1": to explain a loop that never settles.
+   */
   List<String> describe() {
     var all = new ArrayList<String>();
-    watched.forEach((fd, watch) -> {
-      var file = os.file(fd);
-      all.add(fd + " " + (file == null ? "(closed)" : file.link() + " ready=" + file.readiness()) + " interest=" + watch.interest());
-    });
+    watched.forEach(
+        (fd, watch) -> {
+          var file = os.file(fd);
+          all.add(
+              fd
+                  + " "
+                  + (file == null ? "(closed)" : file.link() + " ready=" + file.readiness())
+                  + " interest="
+                  + watch.interest());
+        });
     return all;
   }
 }

@@ -57,6 +57,7 @@ final class FakeProcess {
 
   /** Whether it answers PAUSE and RESUME; one that does not leaves the supervisor to time out. */
   boolean answersPause = true;
+
   boolean answersResume = true;
 
   /** Whether it accepts on the public listeners: baton-app starts paused under baton. */
@@ -65,7 +66,14 @@ final class FakeProcess {
   /** The supervisor's lines on BATON_CONTROL, in order. */
   final List<String> heard = new ArrayList<>();
 
-  FakeProcess(FakeOs os, int pid, SpawnSpec spec, int parent, Instant spawnedAt, List<FakeFile> listeners, int inode) {
+  FakeProcess(
+      FakeOs os,
+      int pid,
+      SpawnSpec spec,
+      int parent,
+      Instant spawnedAt,
+      List<FakeFile> listeners,
+      int inode) {
     this.os = os;
     this.pid = pid;
     this.spec = spec;
@@ -76,8 +84,11 @@ final class FakeProcess {
     this.stderr = new FakePipe(os, inode + 1);
     held.addAll(listeners);
     var last = listeners.isEmpty() ? null : listeners.getLast();
-    probeAddress = spec.env().getOrDefault("LISTEN_FDNAMES", "").endsWith("baton-probe")
-        && last instanceof FakeSockets.ListenSocket s ? Optional.ofNullable(s.local) : Optional.empty();
+    probeAddress =
+        spec.env().getOrDefault("LISTEN_FDNAMES", "").endsWith("baton-probe")
+                && last instanceof FakeSockets.ListenSocket s
+            ? Optional.ofNullable(s.local)
+            : Optional.empty();
     held.add(stdout);
     held.add(stderr);
     paused = "paused".equals(spec.env().get("BATON_START"));
@@ -104,7 +115,10 @@ final class FakeProcess {
     notify("READY=1");
   }
 
-  /** A datagram to NOTIFY_SOCKET from this pid; lost when nothing is bound there, as with a real socket. */
+  /**
+   * A datagram to NOTIFY_SOCKET from this pid; lost when nothing is bound there, as with a real
+   * socket.
+   */
   void notify(String text) {
     var socket = os.notifySockets.get(spec.env().get("NOTIFY_SOCKET"));
     if (socket != null) {
@@ -120,7 +134,10 @@ final class FakeProcess {
     stderr.write(text);
   }
 
-  /** The app closes the read ends of its output pipes it was given: a new supervisor cannot take them back. */
+  /**
+   * The app closes the read ends of its output pipes it was given: a new supervisor cannot take
+   * them back.
+   */
   void closeOutputReadEnds() {
     held.remove(stdout);
     held.remove(stderr);
@@ -167,7 +184,9 @@ final class FakeProcess {
 
   // baton-app on BATON_CONTROL
 
-  /** Connects to BATON_CONTROL and says HELLO, and READY and STATUS again if it said them before. */
+  /**
+   * Connects to BATON_CONTROL and says HELLO, and READY and STATUS again if it said them before.
+   */
   void connectControl() {
     control = os.connect(Path.of(spec.env().get("BATON_CONTROL")), pid, FakeOs.UID);
     control.send(ControlWord.HELLO.line(Integer.toString(generation())));

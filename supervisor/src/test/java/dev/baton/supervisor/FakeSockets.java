@@ -19,7 +19,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** The sockets of {@link FakeOs}: listeners, Unix stream connections that work, the notify socket. */
+/**
+ * The sockets of {@link FakeOs}: listeners, Unix stream connections that work, the notify socket.
+ */
 final class FakeSockets {
   private FakeSockets() {}
 
@@ -55,7 +57,10 @@ final class FakeSockets {
     private final ArrayDeque<Connection> pending = new ArrayDeque<>();
     private boolean closed;
 
-    /** Thrown by the next acceptNow(), as accept4 fails with EMFILE when the process is out of descriptors. */
+    /**
+     * Thrown by the next acceptNow(), as accept4 fails with EMFILE when the process is out of
+     * descriptors.
+     */
     Optional<NativeException> failNextAccept = Optional.empty();
 
     Listener(FakeOs os, Path path, int mode) {
@@ -77,7 +82,8 @@ final class FakeSockets {
 
     @Override
     public Optional<UnixConnection> accept() {
-      throw new UnsupportedOperationException("the supervisor accepts on its loop, with acceptNow()");
+      throw new UnsupportedOperationException(
+          "the supervisor accepts on its loop, with acceptNow()");
     }
 
     @Override
@@ -281,7 +287,8 @@ final class FakeSockets {
       var bytes = text.getBytes(StandardCharsets.UTF_8);
       int n = writeNow(bytes, 0, bytes.length);
       if (n != bytes.length) {
-        throw new AssertionError("the supervisor's end took " + n + " of " + bytes.length + " bytes");
+        throw new AssertionError(
+            "the supervisor's end took " + n + " of " + bytes.length + " bytes");
       }
     }
 
@@ -310,7 +317,9 @@ final class FakeSockets {
         return;
       }
       var buffer = new byte[4096];
-      for (int n = in.take(buffer, 0, buffer.length); n > 0; n = in.take(buffer, 0, buffer.length)) {
+      for (int n = in.take(buffer, 0, buffer.length);
+          n > 0;
+          n = in.take(buffer, 0, buffer.length)) {
         partial.append(new String(buffer, 0, n, StandardCharsets.UTF_8));
       }
       for (int nl = partial.indexOf("\n"); nl >= 0; nl = partial.indexOf("\n")) {
@@ -345,7 +354,8 @@ final class FakeSockets {
 
     @Override
     public Optional<NotifyMessage> receive() {
-      throw new UnsupportedOperationException("the supervisor receives on its loop, with receiveNow()");
+      throw new UnsupportedOperationException(
+          "the supervisor receives on its loop, with receiveNow()");
     }
 
     @Override

@@ -6,16 +6,17 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Generated input for the line protocols, from a seeded {@link Random} so a failure names the
- * seed and the input number that reproduce it: valid lines, mutations of them (flipped, dropped,
- * doubled and inserted bytes, cut short), binary bytes, lines past a limit, and any of these cut
- * into pieces that arrive apart.
+ * Generated input for the line protocols, from a seeded {@link Random} so a failure names the seed
+ * and the input number that reproduce it: valid lines, mutations of them (flipped, dropped, doubled
+ * and inserted bytes, cut short), binary bytes, lines past a limit, and any of these cut into
+ * pieces that arrive apart.
  */
 final class FuzzInput {
   /** How many inputs a fuzz test runs; {@code -Dbaton.fuzz.inputs=N} raises it. */
   static final int COUNT = Integer.getInteger("baton.fuzz.inputs", 100_000);
 
-  private static final byte[] INTERESTING = "\n\r\0{}[]\":,\\ \t".getBytes(StandardCharsets.ISO_8859_1);
+  private static final byte[] INTERESTING =
+      "\n\r\0{}[]\":,\\ \t".getBytes(StandardCharsets.ISO_8859_1);
 
   final Random random;
 

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A generation's output, read on the loop from a fake pipe into a log file, a whole line at a time. */
+/**
+ * A generation's output, read on the loop from a fake pipe into a log file, a whole line at a time.
+ */
 class GenerationOutputTest {
   @TempDir Path dir;
 
@@ -34,10 +36,20 @@ class GenerationOutputTest {
     loop = new Loop(poller, clock, Runnable::run);
     file = LogFile.open(dir.resolve("app.log"), 1 << 20, Optional.empty(), 5, clock);
     os.app = p -> {};
-    var child = (FakeChild) os.spawn(new SpawnSpec(List.of("/bin/app"), Map.of(), dir, Optional.empty(), List.of()));
+    var child =
+        (FakeChild)
+            os.spawn(
+                new SpawnSpec(List.of("/bin/app"), Map.of(), dir, Optional.empty(), List.of()));
     process = child.process;
-    generation = new Generation(4, new Config.App(List.of("/bin/app"), Map.of(), dir), Harness.T0, child,
-        Optional.empty(), 0, GenerationState.STARTING);
+    generation =
+        new Generation(
+            4,
+            new Config.App(List.of("/bin/app"), Map.of(), dir),
+            Harness.T0,
+            child,
+            Optional.empty(),
+            0,
+            GenerationState.STARTING);
   }
 
   @AfterEach
@@ -61,11 +73,14 @@ class GenerationOutputTest {
   }
 
   private List<String> logged() throws IOException {
-    return Files.readAllLines(dir.resolve("app.log")).stream().map(l -> l.substring(l.indexOf(" gen ") + 1)).toList();
+    return Files.readAllLines(dir.resolve("app.log")).stream()
+        .map(l -> l.substring(l.indexOf(" gen ") + 1))
+        .toList();
   }
 
   @Test
-  void aLineSplitAcrossReadsIsWrittenOnceWholeAndTheLastOneEvenWithoutANewline() throws IOException {
+  void aLineSplitAcrossReadsIsWrittenOnceWholeAndTheLastOneEvenWithoutANewline()
+      throws IOException {
     start(List.of());
     process.print("hel");
     drive();
@@ -95,8 +110,12 @@ class GenerationOutputTest {
     var endless = "z".repeat(3 * GenerationOutput.MAX_LINE);
     process.print(endless + "\n");
     drive();
-    assertThat(logged()).containsExactly("gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE),
-        "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE), "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE), "gen 4 | ");
+    assertThat(logged())
+        .containsExactly(
+            "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE),
+            "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE),
+            "gen 4 | " + "z".repeat(GenerationOutput.MAX_LINE),
+            "gen 4 | ");
   }
 
   @Test
@@ -128,12 +147,17 @@ class GenerationOutputTest {
   @Test
   void atTheEndOfTheStreamTheReadEndIsUnwatchedAndClosed() {
     start(List.of());
-    var fds = List.of(generation.process.stdout().fd().orElseThrow(), generation.process.stderr().fd().orElseThrow());
+    var fds =
+        List.of(
+            generation.process.stdout().fd().orElseThrow(),
+            generation.process.stderr().fd().orElseThrow());
     process.exitWith(0);
     drive();
-    assertThat(fds).allSatisfy(fd -> {
-      assertThat(poller.watches(fd)).isFalse();
-      assertThat(os.isOpen(fd)).isFalse();
-    });
+    assertThat(fds)
+        .allSatisfy(
+            fd -> {
+              assertThat(poller.watches(fd)).isFalse();
+              assertThat(os.isOpen(fd)).isFalse();
+            });
   }
 }

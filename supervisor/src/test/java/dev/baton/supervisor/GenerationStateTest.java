@@ -23,32 +23,45 @@ import org.junit.jupiter.api.Test;
 /** The one table of moves a generation may make; every other move throws. */
 class GenerationStateTest {
   /** The lifecycle as GenerationState's diagram draws it. */
-  private static final Map<GenerationState, Set<GenerationState>> ALLOWED = Map.of(
-      STARTING, EnumSet.of(READY, FAILED),
-      READY, EnumSet.of(ACTIVE, FAILED),
-      ACTIVE, EnumSet.of(PARKED, DRAINING, FAILED),
-      PARKED, EnumSet.of(ACTIVE, DRAINING, FAILED),
-      DRAINING, EnumSet.of(EXITED),
-      EXITED, EnumSet.noneOf(GenerationState.class),
-      FAILED, EnumSet.noneOf(GenerationState.class));
+  private static final Map<GenerationState, Set<GenerationState>> ALLOWED =
+      Map.of(
+          STARTING, EnumSet.of(READY, FAILED),
+          READY, EnumSet.of(ACTIVE, FAILED),
+          ACTIVE, EnumSet.of(PARKED, DRAINING, FAILED),
+          PARKED, EnumSet.of(ACTIVE, DRAINING, FAILED),
+          DRAINING, EnumSet.of(EXITED),
+          EXITED, EnumSet.noneOf(GenerationState.class),
+          FAILED, EnumSet.noneOf(GenerationState.class));
 
   private final FakeOs os = new FakeOs(new ManualClock(Harness.T0));
 
   private Generation generationIn(GenerationState state) {
     os.app = p -> {};
-    var child = os.spawn(new SpawnSpec(List.of("/bin/app"), Map.of(), Path.of("/"), Optional.empty(), List.of()));
-    return new Generation(3, new Config.App(List.of("/bin/app"), Map.of(), Path.of("/")), Harness.T0, child,
-        Optional.empty(), 0, state);
+    var child =
+        os.spawn(
+            new SpawnSpec(
+                List.of("/bin/app"), Map.of(), Path.of("/"), Optional.empty(), List.of()));
+    return new Generation(
+        3,
+        new Config.App(List.of("/bin/app"), Map.of(), Path.of("/")),
+        Harness.T0,
+        child,
+        Optional.empty(),
+        0,
+        state);
   }
 
   @Test
   void everyMoveTheDiagramDrawsIsAllowedAndMade() {
-    ALLOWED.forEach((from, targets) -> targets.forEach(to -> {
-      assertThat(from.mayMoveTo(to)).as(from + " -> " + to).isTrue();
-      var generation = generationIn(from);
-      generation.moveTo(to);
-      assertThat(generation.state()).isEqualTo(to);
-    }));
+    ALLOWED.forEach(
+        (from, targets) ->
+            targets.forEach(
+                to -> {
+                  assertThat(from.mayMoveTo(to)).as(from + " -> " + to).isTrue();
+                  var generation = generationIn(from);
+                  generation.moveTo(to);
+                  assertThat(generation.state()).isEqualTo(to);
+                }));
   }
 
   @Test
@@ -64,7 +77,13 @@ class GenerationStateTest {
         var generation = generationIn(from);
         assertThatThrownBy(() -> generation.moveTo(to))
             .isInstanceOf(IllegalStateException.class)
-            .hasMessage("generation 3 (pid " + generation.pid() + ") cannot go from " + from.label() + " to " + to.label());
+            .hasMessage(
+                "generation 3 (pid "
+                    + generation.pid()
+                    + ") cannot go from "
+                    + from.label()
+                    + " to "
+                    + to.label());
         assertThat(generation.state()).isEqualTo(from);
       }
     }
@@ -73,7 +92,8 @@ class GenerationStateTest {
 
   @Test
   void onlyExitedAndFailedAreNotLive() {
-    assertThat(EnumSet.allOf(GenerationState.class).stream().filter(s -> !s.isLive())).containsExactly(EXITED, FAILED);
+    assertThat(EnumSet.allOf(GenerationState.class).stream().filter(s -> !s.isLive()))
+        .containsExactly(EXITED, FAILED);
   }
 
   @Test

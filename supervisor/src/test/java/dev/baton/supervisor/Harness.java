@@ -84,7 +84,10 @@ final class Harness {
     return start(BASE);
   }
 
-  /** What {@link Supervisor#start()} does, on this thread: open, then the first generation unless one was recovered. */
+  /**
+   * What {@link Supervisor#start()} does, on this thread: open, then the first generation unless
+   * one was recovered.
+   */
   Supervisor start(String toml) {
     boolean recovered = open(toml);
     if (!recovered || supervisor.generations().active().isEmpty()) {
@@ -94,7 +97,10 @@ final class Harness {
     return supervisor;
   }
 
-  /** Opens (binds or recovers) without a first deploy; returns whether a running service was taken back. */
+  /**
+   * Opens (binds or recovers) without a first deploy; returns whether a running service was taken
+   * back.
+   */
   boolean open(String toml) {
     config = config(toml);
     execed = Optional.empty();
@@ -193,13 +199,17 @@ final class Harness {
   }
 
   Status.GenerationStatus generation(int number) {
-    return status().generations().stream().filter(g -> g.number() == number).findFirst()
+    return status().generations().stream()
+        .filter(g -> g.number() == number)
+        .findFirst()
         .orElseThrow(() -> new AssertionError("status has no generation " + number));
   }
 
   /** The supervisor's own Generation object. */
   Generation live(int number) {
-    return supervisor.generations().live().stream().filter(g -> g.number == number).findFirst()
+    return supervisor.generations().live().stream()
+        .filter(g -> g.number == number)
+        .findFirst()
         .orElseThrow(() -> new AssertionError("generation " + number + " is not live"));
   }
 
@@ -233,10 +243,11 @@ final class Harness {
 
   /** Every spawned app is baton-app: it connects to BATON_CONTROL, says HELLO and READY. */
   void batonApps() {
-    apps(p -> {
-      p.connectControl();
-      p.batonReady();
-    });
+    apps(
+        p -> {
+          p.connectControl();
+          p.batonReady();
+        });
   }
 
   void apps(Consumer<FakeProcess> app) {

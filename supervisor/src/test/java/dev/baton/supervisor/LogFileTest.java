@@ -33,7 +33,8 @@ class LogFileTest {
   }
 
   @Test
-  void linesWrittenByManyGenerationsAtOnceAreNeitherLostNorInterleavedAcrossRotations() throws Exception {
+  void linesWrittenByManyGenerationsAtOnceAreNeitherLostNorInterleavedAcrossRotations()
+      throws Exception {
     var log = dir.resolve("app.log");
     var file = LogFile.open(log, 8 << 10, Optional.empty(), 1000, InstantSource.system());
     int writers = 4;
@@ -41,12 +42,18 @@ class LogFileTest {
     try (var pool = Executors.newFixedThreadPool(writers)) {
       for (int w = 1; w <= writers; w++) {
         int generation = w;
-        pool.submit(() -> {
-          for (int i = 0; i < perWriter; i += 5) {
-            int from = i;
-            file.append(generation, "|", IntStream.range(from, from + 5).mapToObj(n -> "number " + n + " " + "x".repeat(n % 97)).toList());
-          }
-        });
+        pool.submit(
+            () -> {
+              for (int i = 0; i < perWriter; i += 5) {
+                int from = i;
+                file.append(
+                    generation,
+                    "|",
+                    IntStream.range(from, from + 5)
+                        .mapToObj(n -> "number " + n + " " + "x".repeat(n % 97))
+                        .toList());
+              }
+            });
       }
       pool.shutdown();
       assertThat(pool.awaitTermination(60, TimeUnit.SECONDS)).isTrue();
@@ -76,8 +83,9 @@ class LogFileTest {
         file.append(7, "!", List.of("line " + i));
       }
     }
-    assertThat(LogFile.oldestFirst(log, 10)).containsExactly(
-        dir.resolve("app.log.3"), dir.resolve("app.log.2"), dir.resolve("app.log.1"), log);
+    assertThat(LogFile.oldestFirst(log, 10))
+        .containsExactly(
+            dir.resolve("app.log.3"), dir.resolve("app.log.2"), dir.resolve("app.log.1"), log);
     for (var f : LogFile.oldestFirst(log, 10)) {
       assertThat(Files.size(f)).isLessThanOrEqualTo(1024);
     }
@@ -98,8 +106,14 @@ class LogFileTest {
       file.append(1, "|", List.of(big));
       file.append(1, "|", List.of("after"));
     }
-    assertThat(Files.readAllLines(dir.resolve("app.log.2"))).singleElement().asString().endsWith("| before");
-    assertThat(Files.readAllLines(dir.resolve("app.log.1"))).singleElement().asString().endsWith("| " + big);
+    assertThat(Files.readAllLines(dir.resolve("app.log.2")))
+        .singleElement()
+        .asString()
+        .endsWith("| before");
+    assertThat(Files.readAllLines(dir.resolve("app.log.1")))
+        .singleElement()
+        .asString()
+        .endsWith("| " + big);
     assertThat(Files.readAllLines(log)).singleElement().asString().endsWith("| after");
   }
 
@@ -143,14 +157,21 @@ class LogFileTest {
       file.reopen();
       file.append(2, "|", List.of("after the truncation"));
     }
-    assertThat(Files.readAllLines(log)).singleElement().asString().endsWith("| after the truncation");
-    assertThat(dir.resolve("app.log.1")).as("the reopen counted the truncated size, so nothing rotated").doesNotExist();
+    assertThat(Files.readAllLines(log))
+        .singleElement()
+        .asString()
+        .endsWith("| after the truncation");
+    assertThat(dir.resolve("app.log.1"))
+        .as("the reopen counted the truncated size, so nothing rotated")
+        .doesNotExist();
   }
 
   @Test
   void aLineTellsWhichGenerationWroteIt() {
-    assertThat(LogFile.generationOf("2025-06-01T12:00:00.123+02:00 gen 12 | hello")).isEqualTo(OptionalInt.of(12));
-    assertThat(LogFile.generationOf("2025-06-01T12:00:00.123Z gen 3 ! oops | gen 4 |")).isEqualTo(OptionalInt.of(3));
+    assertThat(LogFile.generationOf("2025-06-01T12:00:00.123+02:00 gen 12 | hello"))
+        .isEqualTo(OptionalInt.of(12));
+    assertThat(LogFile.generationOf("2025-06-01T12:00:00.123Z gen 3 ! oops | gen 4 |"))
+        .isEqualTo(OptionalInt.of(3));
     assertThat(LogFile.generationOf("not a line of ours")).isEmpty();
   }
 
@@ -163,12 +184,17 @@ class LogFileTest {
     }
     assertThat(LogFile.oldestFirst(log, 10)).containsExactly(dir.resolve("app.log.1"), log);
     for (var f : LogFile.oldestFirst(log, 10)) {
-      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
-          .as(f.toString()).isEqualTo("rw-------");
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  Files.getPosixFilePermissions(f)))
+          .as(f.toString())
+          .isEqualTo("rw-------");
     }
   }
+
   @Test
-  void aWriteThatFailsHalfwaySaysHowManyLinesAreInTheFileSoThatNoneIsLoggedTwice() throws Exception {
+  void aWriteThatFailsHalfwaySaysHowManyLinesAreInTheFileSoThatNoneIsLoggedTwice()
+      throws Exception {
     // A FIFO whose reader takes 10 KiB and hangs up: the writer's pipe buffer takes some of the
     // batch, then the write fails with EPIPE, halfway through the lines.
     var fifo = dir.resolve("app.log");
@@ -176,22 +202,29 @@ class LogFileTest {
     assertThat(mkfifo.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(mkfifo.exitValue()).isZero();
     var received = new java.util.concurrent.CompletableFuture<byte[]>();
-    var reader = Thread.ofPlatform().start(() -> {
-      try (var in = Files.newInputStream(fifo)) {
-        received.complete(in.readNBytes(10 << 10));
-      } catch (IOException e) {
-        received.completeExceptionally(e);
-      }
-    });
+    var reader =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try (var in = Files.newInputStream(fifo)) {
+                    received.complete(in.readNBytes(10 << 10));
+                  } catch (IOException e) {
+                    received.completeExceptionally(e);
+                  }
+                });
     var file = LogFile.open(fifo, 1L << 30, Optional.empty(), 1, InstantSource.system());
-    var lines = IntStream.range(0, 200).mapToObj(n -> "line " + n + " " + "x".repeat(1000)).toList();
+    var lines =
+        IntStream.range(0, 200).mapToObj(n -> "line " + n + " " + "x".repeat(1000)).toList();
 
-    var failure = org.assertj.core.api.Assertions.catchThrowableOfType(LogFile.PartialWrite.class,
-        () -> file.append(1, "|", lines));
+    var failure =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            LogFile.PartialWrite.class, () -> file.append(1, "|", lines));
     reader.join(10_000);
     file.close();
 
-    assertThat(failure).as("200 KiB cannot all go through a pipe whose reader left after 10 KiB").isNotNull();
+    assertThat(failure)
+        .as("200 KiB cannot all go through a pipe whose reader left after 10 KiB")
+        .isNotNull();
     long taken = received.get(10, TimeUnit.SECONDS).length;
     assertThat(taken).isEqualTo(10 << 10);
     // The lines counted as written are exactly those whose every byte the kernel took: at least the

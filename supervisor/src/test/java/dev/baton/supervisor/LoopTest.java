@@ -13,7 +13,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The supervisor's one thread: descriptors, timers and posted tasks, and nothing that ends it by accident. */
+/**
+ * The supervisor's one thread: descriptors, timers and posted tasks, and nothing that ends it by
+ * accident.
+ */
 class LoopTest {
   private final ManualClock clock = new ManualClock(Harness.T0);
   private final FakeOs os = new FakeOs(clock);
@@ -72,10 +75,11 @@ class LoopTest {
 
   @Test
   void postedTasksRunInOrderAndThoseTheyPostRunInTheSameTurn() {
-    loop.post(() -> {
-      ran.add("first");
-      loop.post(() -> ran.add("posted by first"));
-    });
+    loop.post(
+        () -> {
+          ran.add("first");
+          loop.post(() -> ran.add("posted by first"));
+        });
     loop.post(() -> ran.add("second"));
     loop.runOnce(0);
     assertThat(ran).containsExactly("first", "second", "posted by first");
@@ -84,19 +88,25 @@ class LoopTest {
   @Test
   void aHandlerATaskOrATimerThatThrowsDoesNotEndTheLoop() {
     var fd = readablePipe();
-    loop.watch(fd, Poller.READABLE, events -> {
-      ran.add("handler");
-      throw new IllegalStateException("handler");
-    });
-    loop.post(() -> {
-      ran.add("task");
-      throw new IllegalStateException("task");
-    });
+    loop.watch(
+        fd,
+        Poller.READABLE,
+        events -> {
+          ran.add("handler");
+          throw new IllegalStateException("handler");
+        });
+    loop.post(
+        () -> {
+          ran.add("task");
+          throw new IllegalStateException("task");
+        });
     loop.post(() -> ran.add("next task"));
-    loop.after(Duration.ZERO, () -> {
-      ran.add("timer");
-      throw new StackOverflowError();
-    });
+    loop.after(
+        Duration.ZERO,
+        () -> {
+          ran.add("timer");
+          throw new StackOverflowError();
+        });
     loop.after(Duration.ZERO, () -> ran.add("next timer"));
     assertThat(loop.caught()).isZero();
     assertThat(loop.lastCaught()).isEmpty();
@@ -130,12 +140,17 @@ class LoopTest {
   void blockingWorkRunsOffTheLoopAndItsResultComesBackOnTheLoop() throws Exception {
     loop.runOnce(0); // the test's thread is the loop's from here on
     var loopThread = Thread.currentThread();
-    var result = loop.offLoop(() -> Thread.currentThread().getName()).thenApply(worker -> worker + " then " + Thread.currentThread().getName());
-    var failed = loop.offLoop(() -> {
-      throw new IllegalStateException("probe failed");
-    });
+    var result =
+        loop.offLoop(() -> Thread.currentThread().getName())
+            .thenApply(worker -> worker + " then " + Thread.currentThread().getName());
+    var failed =
+        loop.offLoop(
+            () -> {
+              throw new IllegalStateException("probe failed");
+            });
     assertThat(blockingWork).hasSize(2);
-    var worker = Thread.ofPlatform().name("worker").start(() -> blockingWork.forEach(Runnable::run));
+    var worker =
+        Thread.ofPlatform().name("worker").start(() -> blockingWork.forEach(Runnable::run));
     worker.join();
     assertThat(result).isNotDone();
     assertThat(poller.wakeups()).as("posted from another thread: the poll is woken").isEqualTo(2);
@@ -150,8 +165,13 @@ class LoopTest {
     var fromLoop = loop.call(() -> CompletableFuture.completedFuture(Thread.currentThread()));
     assertThat(fromLoop.join()).isSameAs(Thread.currentThread());
     var fromElsewhere = new CompletableFuture<CompletableFuture<Thread>>();
-    var other = Thread.ofPlatform().start(() -> fromElsewhere.complete(loop.call(() ->
-        CompletableFuture.completedFuture(Thread.currentThread()))));
+    var other =
+        Thread.ofPlatform()
+            .start(
+                () ->
+                    fromElsewhere.complete(
+                        loop.call(
+                            () -> CompletableFuture.completedFuture(Thread.currentThread()))));
     other.join();
     assertThat(fromElsewhere.join()).isNotDone();
     loop.runOnce(0);
@@ -204,7 +224,9 @@ class LoopTest {
     var waiting = new WaitingPoller();
     var realLoop = new Loop(waiting, clock, Runnable::run);
     var thread = realLoop.start("test-loop");
-    assertThat(waiting.waiting.await(10, TimeUnit.SECONDS)).as("the loop waits in its poll").isTrue();
+    assertThat(waiting.waiting.await(10, TimeUnit.SECONDS))
+        .as("the loop waits in its poll")
+        .isTrue();
     var ranOn = new CompletableFuture<Thread>();
     realLoop.post(() -> ranOn.complete(Thread.currentThread()));
     assertThat(ranOn.get(10, TimeUnit.SECONDS)).isSameAs(thread);

@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The generation a deploy replaces is parked (paused, alive, warm) when it speaks BATON_CONTROL. */
+/**
+ * The generation a deploy replaces is parked (paused, alive, warm) when it speaks BATON_CONTROL.
+ */
 class ParkTest {
   static final String PARK = Harness.BASE + "\n[park]\nmax = 1\nttl = \"1m\"\n";
 
@@ -45,8 +47,14 @@ class ParkTest {
     h.start(PARK);
     var deployed = h.deployed();
     var parked = deployed.retired().orElseThrow().join();
-    assertThat(parked).isEqualTo(new DeployEvent(DeployStep.PARKED, 1, 1000, Duration.ZERO,
-        "generation 1 parked: alive, warm, not accepting"));
+    assertThat(parked)
+        .isEqualTo(
+            new DeployEvent(
+                DeployStep.PARKED,
+                1,
+                1000,
+                Duration.ZERO,
+                "generation 1 parked: alive, warm, not accepting"));
     var old = h.os.process(0);
     assertThat(old.heard).containsExactly("OK", "RESUME", "PAUSE");
     assertThat(old.paused).isTrue();
@@ -77,8 +85,14 @@ class ParkTest {
     var deployed = h.deploy();
     h.advance(AppSession.TIMEOUT);
     var retired = deployed.join().retired().orElseThrow();
-    assertThat(retired.join()).isEqualTo(new DeployEvent(DeployStep.DRAINED, 1, 1000, AppSession.TIMEOUT,
-        "generation 1 exited with status 0"));
+    assertThat(retired.join())
+        .isEqualTo(
+            new DeployEvent(
+                DeployStep.DRAINED,
+                1,
+                1000,
+                AppSession.TIMEOUT,
+                "generation 1 exited with status 0"));
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.status().parked()).isEmpty();
     assertThat(h.generation(1).state()).isEqualTo("exited");
@@ -160,7 +174,9 @@ class ParkTest {
     h.advance(Duration.ofSeconds(10));
     h.deployed(); // generation 1 parked again at 40 s
     h.advance(Duration.ofSeconds(59));
-    assertThat(h.generation(1).state()).as("parked 19 s ago, with a ttl of 60 s").isEqualTo("parked");
+    assertThat(h.generation(1).state())
+        .as("parked 19 s ago, with a ttl of 60 s")
+        .isEqualTo("parked");
     h.advance(Duration.ofSeconds(41));
     assertThat(h.generation(1).state()).isEqualTo("exited");
   }

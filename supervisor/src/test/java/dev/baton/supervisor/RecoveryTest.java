@@ -14,7 +14,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A supervisor that died is replaced by one that takes the running service back from its journal. */
+/**
+ * A supervisor that died is replaced by one that takes the running service back from its journal.
+ */
 class RecoveryTest {
   @TempDir Path dir;
   private Harness h;
@@ -55,11 +57,15 @@ class RecoveryTest {
     assertThat(status.supervisorPid()).isEqualTo(501);
     assertThat(status.activeGeneration()).contains(3);
     assertThat(status.parked()).containsExactly(2);
-    assertThat(status.generations()).extracting(Status.GenerationStatus::number, Status.GenerationStatus::state)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(1, "draining"), org.assertj.core.groups.Tuple.tuple(2, "parked"),
+    assertThat(status.generations())
+        .extracting(Status.GenerationStatus::number, Status.GenerationStatus::state)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(1, "draining"),
+            org.assertj.core.groups.Tuple.tuple(2, "parked"),
             org.assertj.core.groups.Tuple.tuple(3, "active"));
     assertThat(h.generation(3).readiness()).isEqualTo("recovered after a supervisor restart");
-    assertThat(h.os.toSystemd).containsExactly("READY=1\nSTATUS=recovered; generation 3 active\nMAINPID=501");
+    assertThat(h.os.toSystemd)
+        .containsExactly("READY=1\nSTATUS=recovered; generation 3 active\nMAINPID=501");
   }
 
   @Test
@@ -67,15 +73,18 @@ class RecoveryTest {
     h.start();
     var links = h.os.process(0).spec.listenFds().stream().map(h.os::link).toList();
     h.crash();
-    h.os.listenError = java.util.Optional.of(new dev.baton.os.NativeException("bind", 98, "EADDRINUSE", "in use"));
+    h.os.listenError =
+        java.util.Optional.of(new dev.baton.os.NativeException("bind", 98, "EADDRINUSE", "in use"));
     h.start();
     assertThat(List.of(linkOfListener(0), linkOfListener(1))).isEqualTo(links);
-    assertThat(h.status().listeners()).extracting(Status.ListenerStatus::address)
+    assertThat(h.status().listeners())
+        .extracting(Status.ListenerStatus::address)
         .containsExactly("127.0.0.1:8080", "127.0.0.1:9090");
     h.os.listenError = java.util.Optional.empty();
     h.deployed();
     assertThat(h.os.process(1).spec.listenFds().stream().map(h.os::link).toList())
-        .as("the next generation gets the very same sockets").isEqualTo(links);
+        .as("the next generation gets the very same sockets")
+        .isEqualTo(links);
   }
 
   @Test
@@ -97,7 +106,8 @@ class RecoveryTest {
     h.advanceMillis(1);
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.KILL);
     assertThat(h.generation(1).state()).isEqualTo("exited");
-    assertThat(h.generation(1).exit()).contains("exited (status unknown: it was adopted after a supervisor restart)");
+    assertThat(h.generation(1).exit())
+        .contains("exited (status unknown: it was adopted after a supervisor restart)");
   }
 
   @Test
@@ -117,7 +127,8 @@ class RecoveryTest {
     h.start();
     h.os.process(1).exitWith(1);
     h.advanceMillis(50);
-    assertThat(h.generation(2).reason()).isEqualTo("crashed: exited (status unknown: it was adopted after a supervisor restart)");
+    assertThat(h.generation(2).reason())
+        .isEqualTo("crashed: exited (status unknown: it was adopted after a supervisor restart)");
     assertThat(h.os.process(2).spec.argv()).endsWith("/bin/true", "v2");
     assertThat(h.status().activeGeneration()).contains(3);
   }
@@ -165,19 +176,25 @@ class RecoveryTest {
     assertThat(h.os.processes).hasSize(2);
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.status().history()).hasSize(1);
-    assertThat(List.of(linkOfListener(0), linkOfListener(1))).as("bound anew").doesNotContainAnyElementsOf(oldLinks);
+    assertThat(List.of(linkOfListener(0), linkOfListener(1)))
+        .as("bound anew")
+        .doesNotContainAnyElementsOf(oldLinks);
   }
 
   @Test
   void aConfigWhoseListenersChangedCannotRecoverAndLeavesNothingOpen() {
     h.start();
     h.crash();
-    var oneListener = Harness.BASE.replace("[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:9090\"\n", "");
+    var oneListener =
+        Harness.BASE.replace("[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:9090\"\n", "");
     assertThatThrownBy(() -> h.open(oneListener))
         .isInstanceOf(StartException.class)
-        .hasMessage("cannot recover: generation(s) [pid 1000] still run and hold listeners [http=127.0.0.1:8080,"
-            + " admin=127.0.0.1:9090], but " + dir.resolve("baton.toml") + " now says [http=127.0.0.1:8080]; restore"
-            + " the config, or stop those processes and start again");
+        .hasMessage(
+            "cannot recover: generation(s) [pid 1000] still run and hold listeners [http=127.0.0.1:8080,"
+                + " admin=127.0.0.1:9090], but "
+                + dir.resolve("baton.toml")
+                + " now says [http=127.0.0.1:8080]; restore"
+                + " the config, or stop those processes and start again");
     assertThat(h.os.openFds()).isEmpty();
     assertThat(h.os.process(0).signals).isEmpty();
   }
@@ -187,10 +204,12 @@ class RecoveryTest {
     h.start();
     h.crash();
     var process = h.os.process(0);
-    process.held.removeIf(f -> f instanceof FakeSockets.ListenSocket s && s.local.getPort() == 9090);
+    process.held.removeIf(
+        f -> f instanceof FakeSockets.ListenSocket s && s.local.getPort() == 9090);
     assertThatThrownBy(() -> h.open(Harness.BASE))
         .isInstanceOf(StartException.class)
-        .hasMessageStartingWith("cannot recover: pid 1000 no longer holds listener 'admin' (socket:[");
+        .hasMessageStartingWith(
+            "cannot recover: pid 1000 no longer holds listener 'admin' (socket:[");
     assertThat(h.os.openFds()).isEmpty();
   }
 
@@ -203,19 +222,26 @@ class RecoveryTest {
     Files.writeString(journal, text.substring(0, text.length() / 2));
     assertThatThrownBy(() -> h.open(Harness.BASE))
         .isInstanceOf(StartException.class)
-        .hasMessage("the state journal " + journal + " is refused: its HMAC does not match " + dir.resolve("baton.sock.key")
-            + ", so this service's supervisor did not write it as it is; nothing was signalled or taken back. Remove "
-            + journal + " if you did not write it, and start again");
+        .hasMessage(
+            "the state journal "
+                + journal
+                + " is refused: its HMAC does not match "
+                + dir.resolve("baton.sock.key")
+                + ", so this service's supervisor did not write it as it is; nothing was signalled or taken back. Remove "
+                + journal
+                + " if you did not write it, and start again");
     assertThat(h.os.process(0).signals).isEmpty();
   }
 
   @Test
-  void aStartThatFailsAfterRecoveryLeavesTheGenerationsServingAndClosesEachSocketOnce() throws Exception {
+  void aStartThatFailsAfterRecoveryLeavesTheGenerationsServingAndClosesEachSocketOnce()
+      throws Exception {
     threeGenerationsThenACrash();
     var journal = Files.readString(dir.resolve("baton.sock.state"));
     var signalled = h.os.processes.stream().map(p -> List.copyOf(p.signals)).toList();
     int groupSignals = h.os.groupSignals.size();
-    // Something else holds the control socket's path: the start fails after the service was taken back.
+    // Something else holds the control socket's path: the start fails after the service was taken
+    // back.
     var squatter = h.os.listenUnix(dir.resolve("baton.sock"), 0600);
     assertThatThrownBy(() -> h.open(ParkTest.PARK))
         .isInstanceOf(StartException.class)
@@ -224,8 +250,12 @@ class RecoveryTest {
     assertThat(stopped).isCompleted();
     assertThat(h.os.violations).as("no descriptor closed twice").isEmpty();
     assertThat(h.os.groupSignals).hasSize(groupSignals);
-    assertThat(h.os.processes.stream().map(p -> p.signals).toList()).as("no more signals").isEqualTo(signalled);
-    assertThat(Files.readString(dir.resolve("baton.sock.state"))).as("kept for the next start").isEqualTo(journal);
+    assertThat(h.os.processes.stream().map(p -> p.signals).toList())
+        .as("no more signals")
+        .isEqualTo(signalled);
+    assertThat(Files.readString(dir.resolve("baton.sock.state")))
+        .as("kept for the next start")
+        .isEqualTo(journal);
     squatter.close();
     h.os.unixListeners.remove(dir.resolve("baton.sock"));
     h.start(ParkTest.PARK);
@@ -265,8 +295,13 @@ class RecoveryTest {
     v2.health = 500;
     h.advance(java.time.Duration.ofSeconds(2));
     assertThat(v2.probes).hasSize(probed + 2);
-    assertThat(h.status().history()).singleElement().satisfies(e -> assertThat(e.reason())
-        .isEqualTo("bake failed: GET /healthz on generation 2 (pid 1001) answered 500 2 time(s) in a row"));
+    assertThat(h.status().history())
+        .singleElement()
+        .satisfies(
+            e ->
+                assertThat(e.reason())
+                    .isEqualTo(
+                        "bake failed: GET /healthz on generation 2 (pid 1001) answered 500 2 time(s) in a row"));
     assertThat(h.status().activeGeneration()).contains(1);
   }
 
@@ -309,7 +344,9 @@ class RecoveryTest {
     h.start(ParkTest.PARK);
     assertThat(h.status().activeGeneration()).contains(2);
     assertThat(h.status().parked()).containsExactly(1);
-    assertThat(h.status().generations()).extracting(Status.GenerationStatus::number).containsExactly(1, 2);
+    assertThat(h.status().generations())
+        .extracting(Status.GenerationStatus::number)
+        .containsExactly(1, 2);
     assertThat(h.os.groupSignals).isEmpty();
   }
 }

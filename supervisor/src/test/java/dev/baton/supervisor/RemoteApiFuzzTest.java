@@ -8,7 +8,6 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,14 +30,46 @@ class RemoteApiFuzzTest {
   private static final int INPUTS = Integer.getInteger("remote.fuzz.inputs", 100_000);
   private static final long SEED = Long.getLong("remote.fuzz.seed", System.nanoTime());
   private static final int CLIENTS = 8;
-  private static final String[] METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "get", "POS", "", "G\u00e9T"};
-  private static final String[] PATHS = {"/v1/status", "/v1/deploy", "/v1/rollback", "/v1/stop", "/", "/v1/", "/v1/status?x=1",
-      "/../etc/passwd", "*", "http://x/v1/status", "/v1/deploy#", "/%00", ""};
-  private static final String[] VERSIONS = {"HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 extra", "", "HTTP/1.", "http/1.1"};
-  private static final String[] BODIES = {"{}", "{\"argv\":[\"/bin/sh\"]}", "{\"env\":{\"LOG_LEVEL\":\"debug\"}}",
-      "{\"env\":{\"LD_PRELOAD\":\"/x.so\"}}", "{\"argv\":[]}", "{\"reason\":\"fuzz\",\"wait\":true}", "{\"wait\":\"yes\"}",
-      "[1,2,3]", "null", "\"str\"", "{\"argv\":[1,{}]}", "{\"env\":{\"A\":null}}", "{\"argv\":[\"x\"],\"argv\":[\"y\"]}",
-      "{\"a\":" + "[".repeat(5000) + "]", "{\"", "\u0000\u0001\u00ff", "{\"env\":{\"LOG_LEVEL\":\"" + "x".repeat(70_000) + "\"}}"};
+  private static final String[] METHODS = {
+    "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "get", "POS", "", "G\u00e9T"
+  };
+  private static final String[] PATHS = {
+    "/v1/status",
+    "/v1/deploy",
+    "/v1/rollback",
+    "/v1/stop",
+    "/",
+    "/v1/",
+    "/v1/status?x=1",
+    "/../etc/passwd",
+    "*",
+    "http://x/v1/status",
+    "/v1/deploy#",
+    "/%00",
+    ""
+  };
+  private static final String[] VERSIONS = {
+    "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 extra", "", "HTTP/1.", "http/1.1"
+  };
+  private static final String[] BODIES = {
+    "{}",
+    "{\"argv\":[\"/bin/sh\"]}",
+    "{\"env\":{\"LOG_LEVEL\":\"debug\"}}",
+    "{\"env\":{\"LD_PRELOAD\":\"/x.so\"}}",
+    "{\"argv\":[]}",
+    "{\"reason\":\"fuzz\",\"wait\":true}",
+    "{\"wait\":\"yes\"}",
+    "[1,2,3]",
+    "null",
+    "\"str\"",
+    "{\"argv\":[1,{}]}",
+    "{\"env\":{\"A\":null}}",
+    "{\"argv\":[\"x\"],\"argv\":[\"y\"]}",
+    "{\"a\":" + "[".repeat(5000) + "]",
+    "{\"",
+    "\u0000\u0001\u00ff",
+    "{\"env\":{\"LOG_LEVEL\":\"" + "x".repeat(70_000) + "\"}}"
+  };
 
   @TempDir Path dir;
 
@@ -47,8 +78,12 @@ class RemoteApiFuzzTest {
     var uncaught = new ConcurrentLinkedQueue<Throwable>();
     var before = Thread.getDefaultUncaughtExceptionHandler();
     Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(e));
-    var supervisor = RemoteApiTest.stoppedSupervisor(dir, "address = \"127.0.0.1:0\"\nallow_env = [\"LOG_LEVEL\"]\n");
-    try (var api = RemoteApi.bind(supervisor, RemoteHttp.Limits.DEFAULT, RemoteApiTest.owner(dir.resolve("token")))) {
+    var supervisor =
+        RemoteApiTest.stoppedSupervisor(
+            dir, "address = \"127.0.0.1:0\"\nallow_env = [\"LOG_LEVEL\"]\n");
+    try (var api =
+        RemoteApi.bind(
+            supervisor, RemoteHttp.Limits.DEFAULT, RemoteApiTest.owner(dir.resolve("token")))) {
       api.start();
       var next = new AtomicInteger();
       var problems = new ConcurrentLinkedQueue<String>();
@@ -58,40 +93,67 @@ class RemoteApiFuzzTest {
       // by an answer or at the request deadline; the rest say where they end, so the run is quick.
       for (int c = 0; c < 32; c++) {
         var random = new Random(SEED - 1 - c);
-        clients.add(Thread.ofVirtual().start(() -> {
-          var input = generate(random);
-          try {
-            var answer = send(api, new Input(input.bytes, false));
-            if (!answer.isEmpty() && !answer.startsWith("HTTP/1.1 ")) {
-              problems.add("answer '" + head(answer) + "' to '" + head(new String(input.bytes, StandardCharsets.ISO_8859_1)) + "'");
-            }
-          } catch (SocketTimeoutException e) {
-            problems.add("no answer or close within 15 s to '" + head(new String(input.bytes, StandardCharsets.ISO_8859_1)) + "'");
-          } catch (IOException e) {
-            // As below.
-          }
-        }));
+        clients.add(
+            Thread.ofVirtual()
+                .start(
+                    () -> {
+                      var input = generate(random);
+                      try {
+                        var answer = send(api, new Input(input.bytes, false));
+                        if (!answer.isEmpty() && !answer.startsWith("HTTP/1.1 ")) {
+                          problems.add(
+                              "answer '"
+                                  + head(answer)
+                                  + "' to '"
+                                  + head(new String(input.bytes, StandardCharsets.ISO_8859_1))
+                                  + "'");
+                        }
+                      } catch (SocketTimeoutException e) {
+                        problems.add(
+                            "no answer or close within 15 s to '"
+                                + head(new String(input.bytes, StandardCharsets.ISO_8859_1))
+                                + "'");
+                      } catch (IOException e) {
+                        // As below.
+                      }
+                    }));
       }
       for (int c = 0; c < CLIENTS; c++) {
         var random = new Random(SEED + c);
-        clients.add(Thread.ofPlatform().name("fuzz-" + c).start(() -> {
-          for (int i = next.getAndIncrement(); i < INPUTS && problems.isEmpty(); i = next.getAndIncrement()) {
-            var input = generate(random);
-            try {
-              var answer = send(api, input);
-              if (!answer.isEmpty()) {
-                answered.incrementAndGet();
-                if (!answer.matches("(?s)HTTP/1\\.1 (200|400|401|403|404|405|411|413|431|501|503) .*")) {
-                  problems.add("answer '" + head(answer) + "' to '" + head(new String(input.bytes, StandardCharsets.ISO_8859_1)) + "'");
-                }
-              }
-            } catch (SocketTimeoutException e) {
-              problems.add("no answer or close within 15 s to '" + head(new String(input.bytes, StandardCharsets.ISO_8859_1)) + "'");
-            } catch (IOException e) {
-              // Refused or reset while we still wrote: the server may close on a request it has judged.
-            }
-          }
-        }));
+        clients.add(
+            Thread.ofPlatform()
+                .name("fuzz-" + c)
+                .start(
+                    () -> {
+                      for (int i = next.getAndIncrement();
+                          i < INPUTS && problems.isEmpty();
+                          i = next.getAndIncrement()) {
+                        var input = generate(random);
+                        try {
+                          var answer = send(api, input);
+                          if (!answer.isEmpty()) {
+                            answered.incrementAndGet();
+                            if (!answer.matches(
+                                "(?s)HTTP/1\\.1 (200|400|401|403|404|405|411|413|431|501|503) .*")) {
+                              problems.add(
+                                  "answer '"
+                                      + head(answer)
+                                      + "' to '"
+                                      + head(new String(input.bytes, StandardCharsets.ISO_8859_1))
+                                      + "'");
+                            }
+                          }
+                        } catch (SocketTimeoutException e) {
+                          problems.add(
+                              "no answer or close within 15 s to '"
+                                  + head(new String(input.bytes, StandardCharsets.ISO_8859_1))
+                                  + "'");
+                        } catch (IOException e) {
+                          // Refused or reset while we still wrote: the server may close on a
+                          // request it has judged.
+                        }
+                      }
+                    }));
       }
       for (var client : clients) {
         client.join();
@@ -100,10 +162,18 @@ class RemoteApiFuzzTest {
       assertThat(problems).as("seed " + SEED).isEmpty();
       assertThat(next.get()).isGreaterThanOrEqualTo(INPUTS);
       assertThat(answered.get()).as("most inputs get an HTTP answer").isGreaterThan(INPUTS / 2);
-      assertThat(RemoteApiTest.exchange(api, "GET /v1/status HTTP/1.1\r\nAuthorization: Bearer " + RemoteApiTest.TOKEN + "\r\n\r\n"))
-          .startsWith("HTTP/1.1 200 OK\r\n").contains("\"ok\":true");
+      assertThat(
+              RemoteApiTest.exchange(
+                  api,
+                  "GET /v1/status HTTP/1.1\r\nAuthorization: Bearer "
+                      + RemoteApiTest.TOKEN
+                      + "\r\n\r\n"))
+          .startsWith("HTTP/1.1 200 OK\r\n")
+          .contains("\"ok\":true");
       assertThat(api.http().serving()).isTrue();
-      assertThat(api.http().unexpected()).as("handler failures (see the log), seed " + SEED).isZero();
+      assertThat(api.http().unexpected())
+          .as("handler failures (see the log), seed " + SEED)
+          .isZero();
       assertThat(uncaught).as("seed " + SEED).isEmpty();
       long end = System.nanoTime() + Duration.ofSeconds(15).toNanos();
       while (api.http().open() > 0 && System.nanoTime() < end) {
@@ -164,9 +234,16 @@ class RemoteApiFuzzTest {
     }
     var text = new StringBuilder();
     var method = kind < 60 ? (random.nextBoolean() ? "GET" : "POST") : pick(random, METHODS);
-    var path = kind < 60 ? pick(random, new String[] {"/v1/status", "/v1/deploy", "/v1/rollback"}) : pick(random, PATHS);
+    var path =
+        kind < 60
+            ? pick(random, new String[] {"/v1/status", "/v1/deploy", "/v1/rollback"})
+            : pick(random, PATHS);
     var version = kind < 70 ? "HTTP/1.1" : pick(random, VERSIONS);
-    text.append(method).append(random.nextInt(20) == 0 ? "  " : " ").append(path).append(' ').append(version);
+    text.append(method)
+        .append(random.nextInt(20) == 0 ? "  " : " ")
+        .append(path)
+        .append(' ')
+        .append(version);
     var eol = random.nextInt(10) == 0 ? "\n" : "\r\n";
     text.append(eol);
     var body = random.nextInt(4) == 0 ? "" : pick(random, BODIES);

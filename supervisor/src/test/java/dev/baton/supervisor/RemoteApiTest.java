@@ -61,7 +61,8 @@ class RemoteApiTest {
     harness.supervisor.stop();
     harness.advance(Duration.ofSeconds(5));
     assertThat(harness.supervisor.stopped()).isDone();
-    // Ends the stopped loop as baton run's thread would, so that calls from other threads run at once.
+    // Ends the stopped loop as baton run's thread would, so that calls from other threads run at
+    // once.
     harness.supervisor.loop().run();
     return harness.supervisor;
   }
@@ -91,21 +92,33 @@ class RemoteApiTest {
   }
 
   static String post(String path, String token, String body) {
-    return "POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\nContent-Type: application/json\r\n"
-        + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body;
+    return "POST "
+        + path
+        + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+        + token
+        + "\r\nContent-Type: application/json\r\n"
+        + "Content-Length: "
+        + body.getBytes(StandardCharsets.UTF_8).length
+        + "\r\n\r\n"
+        + body;
   }
 
   @Test
   void aTokenFileReadableByItsOwnerOnlyIsRead() throws Exception {
     var file = token("s3cret\n", "rw-------");
-    assertThat(RemoteApi.secret(file, "[remote] token_file", dir.resolve("baton.toml"), owner(file))).isEqualTo("s3cret");
+    assertThat(
+            RemoteApi.secret(file, "[remote] token_file", dir.resolve("baton.toml"), owner(file)))
+        .isEqualTo("s3cret");
   }
 
   @Test
   void aTokenFileOthersCanReadStopsTheSupervisorWithTheFix() throws Exception {
     var file = token("s3cret", "rw-r--r--");
 
-    assertThatThrownBy(() -> RemoteApi.secret(file, "[remote] token_file", dir.resolve("baton.toml"), owner(file)))
+    assertThatThrownBy(
+            () ->
+                RemoteApi.secret(
+                    file, "[remote] token_file", dir.resolve("baton.toml"), owner(file)))
         .isInstanceOf(StartException.class)
         .hasMessageContaining("is mode 0644, so other users can read it")
         .hasMessageContaining("chmod 600 " + file);
@@ -116,35 +129,58 @@ class RemoteApiTest {
     var file = token("s3cret", "rw-------");
     int someoneElse = owner(file) + 1;
 
-    assertThatThrownBy(() -> RemoteApi.secret(file, "[remote] token_file", dir.resolve("baton.toml"), someoneElse))
+    assertThatThrownBy(
+            () ->
+                RemoteApi.secret(
+                    file, "[remote] token_file", dir.resolve("baton.toml"), someoneElse))
         .isInstanceOf(StartException.class)
-        .hasMessage("[remote] token_file " + file + " is owned by uid " + owner(file) + ", not by uid " + someoneElse
-            + ", the user baton runs as, so another user can change it; chown " + someoneElse + " " + file
-            + " (and keep it mode 0600)");
+        .hasMessage(
+            "[remote] token_file "
+                + file
+                + " is owned by uid "
+                + owner(file)
+                + ", not by uid "
+                + someoneElse
+                + ", the user baton runs as, so another user can change it; chown "
+                + someoneElse
+                + " "
+                + file
+                + " (and keep it mode 0600)");
   }
 
   @Test
   void anEmptyTokenFileIsRefused() throws Exception {
     var file = token("\n", "rw-------");
-    assertThatThrownBy(() -> RemoteApi.secret(file, "[remote] token_file", dir.resolve("baton.toml"), owner(file)))
+    assertThatThrownBy(
+            () ->
+                RemoteApi.secret(
+                    file, "[remote] token_file", dir.resolve("baton.toml"), owner(file)))
         .hasMessageContaining("is empty");
   }
 
   @Test
   void aMissingTokenFileSaysHowToMakeOne() {
-    assertThatThrownBy(() -> RemoteApi.secret(dir.resolve("nope"), "[remote] token_file", dir.resolve("baton.toml"), 0))
+    assertThatThrownBy(
+            () ->
+                RemoteApi.secret(
+                    dir.resolve("nope"), "[remote] token_file", dir.resolve("baton.toml"), 0))
         .hasMessageContaining("does not exist; create it");
   }
 
   @Test
-  void offLoopbackWithoutTlsOrInsecureTheSupervisorRefusesToStartNamingBothFixes() throws Exception {
+  void offLoopbackWithoutTlsOrInsecureTheSupervisorRefusesToStartNamingBothFixes()
+      throws Exception {
     var supervisor = stoppedSupervisor(dir, "address = \"0.0.0.0:0\"\n");
 
-    assertThatThrownBy(() -> RemoteApi.bind(supervisor, RemoteHttp.Limits.DEFAULT, owner(dir.resolve("token"))))
+    assertThatThrownBy(
+            () ->
+                RemoteApi.bind(supervisor, RemoteHttp.Limits.DEFAULT, owner(dir.resolve("token"))))
         .isInstanceOf(StartException.class)
-        .hasMessage("the remote API would listen on 0.0.0.0:0 without TLS, so its bearer token would cross the network"
-            + " in clear; set [remote] tls_keystore (and tls_password_file) in " + dir.resolve("baton.toml")
-            + ", or write insecure = true in [remote] if the network is trusted");
+        .hasMessage(
+            "the remote API would listen on 0.0.0.0:0 without TLS, so its bearer token would cross the network"
+                + " in clear; set [remote] tls_keystore (and tls_password_file) in "
+                + dir.resolve("baton.toml")
+                + ", or write insecure = true in [remote] if the network is trusted");
   }
 
   @Test
@@ -157,49 +193,95 @@ class RemoteApiTest {
   @Test
   void aRemoteDeployMayNotChooseArgvOrEnvUnlessTheConfigAllowsIt() {
     var config = Path.of("/srv/baton.toml");
-    var strict = new Config.Remote(null, Path.of("t"), Optional.empty(), Optional.empty(), false, List.of("LOG_LEVEL"), false);
-    var open = new Config.Remote(null, Path.of("t"), Optional.empty(), Optional.empty(), true, List.of("LOG_LEVEL"), false);
+    var strict =
+        new Config.Remote(
+            null,
+            Path.of("t"),
+            Optional.empty(),
+            Optional.empty(),
+            false,
+            List.of("LOG_LEVEL"),
+            false);
+    var open =
+        new Config.Remote(
+            null,
+            Path.of("t"),
+            Optional.empty(),
+            Optional.empty(),
+            true,
+            List.of("LOG_LEVEL"),
+            false);
 
-    assertThat(RemoteApi.forbidden(strict, new Request.Deploy(Optional.of(List.of("sh")), Map.of(), true), config))
-        .contains("this supervisor runs its configured [app] command on a remote deploy and takes no argv; set [remote]"
-            + " allow_argv = true in /srv/baton.toml to allow one");
-    assertThat(RemoteApi.forbidden(strict, new Request.Deploy(Optional.empty(), Map.of("LD_PRELOAD", "x", "LOG_LEVEL", "d"), true), config))
-        .contains("a remote deploy may not set the environment variable LD_PRELOAD; add \"LD_PRELOAD\" to [remote]"
-            + " allow_env in /srv/baton.toml to allow it");
-    assertThat(RemoteApi.forbidden(strict, new Request.Deploy(Optional.empty(), Map.of("LOG_LEVEL", "debug"), true), config)).isEmpty();
-    assertThat(RemoteApi.forbidden(open, new Request.Deploy(Optional.of(List.of("sh")), Map.of(), true), config)).isEmpty();
+    assertThat(
+            RemoteApi.forbidden(
+                strict, new Request.Deploy(Optional.of(List.of("sh")), Map.of(), true), config))
+        .contains(
+            "this supervisor runs its configured [app] command on a remote deploy and takes no argv; set [remote]"
+                + " allow_argv = true in /srv/baton.toml to allow one");
+    assertThat(
+            RemoteApi.forbidden(
+                strict,
+                new Request.Deploy(
+                    Optional.empty(), Map.of("LD_PRELOAD", "x", "LOG_LEVEL", "d"), true),
+                config))
+        .contains(
+            "a remote deploy may not set the environment variable LD_PRELOAD; add \"LD_PRELOAD\" to [remote]"
+                + " allow_env in /srv/baton.toml to allow it");
+    assertThat(
+            RemoteApi.forbidden(
+                strict,
+                new Request.Deploy(Optional.empty(), Map.of("LOG_LEVEL", "debug"), true),
+                config))
+        .isEmpty();
+    assertThat(
+            RemoteApi.forbidden(
+                open, new Request.Deploy(Optional.of(List.of("sh")), Map.of(), true), config))
+        .isEmpty();
   }
 
   @Test
   void aDeployWithArgvGets403WithOneLineOfJsonNamingTheKey() throws Exception {
     live("", RemoteHttp.Limits.DEFAULT);
 
-    var answer = exchange(api, post("/v1/deploy", TOKEN, "{\"argv\":[\"/bin/sh\",\"-c\",\"evil\"],\"wait\":true}"));
+    var answer =
+        exchange(
+            api,
+            post("/v1/deploy", TOKEN, "{\"argv\":[\"/bin/sh\",\"-c\",\"evil\"],\"wait\":true}"));
 
     assertThat(answer).startsWith("HTTP/1.1 403 Forbidden\r\n");
     var body = answer.substring(answer.indexOf("\r\n\r\n") + 4);
-    assertThat(body).isEqualTo("{\"ok\":false,\"error\":\"this supervisor runs its configured [app] command on a remote"
-        + " deploy and takes no argv; set [remote] allow_argv = true in " + dir.resolve("baton.toml") + " to allow one\"}\n");
+    assertThat(body)
+        .isEqualTo(
+            "{\"ok\":false,\"error\":\"this supervisor runs its configured [app] command on a remote"
+                + " deploy and takes no argv; set [remote] allow_argv = true in "
+                + dir.resolve("baton.toml")
+                + " to allow one\"}\n");
   }
 
   @Test
   void withAllowArgvTheDeployReachesTheSupervisor() throws Exception {
     live("allow_argv = true\n", RemoteHttp.Limits.DEFAULT);
 
-    var answer = exchange(api, post("/v1/deploy", TOKEN, "{\"argv\":[\"/bin/true\"],\"wait\":true}"));
+    var answer =
+        exchange(api, post("/v1/deploy", TOKEN, "{\"argv\":[\"/bin/true\"],\"wait\":true}"));
 
     // Past the policy: this supervisor has stopped, so it is the supervisor that says no.
-    assertThat(answer).startsWith("HTTP/1.1 200 OK\r\n").contains("the supervisor is stopping; it takes no more deploys");
+    assertThat(answer)
+        .startsWith("HTTP/1.1 200 OK\r\n")
+        .contains("the supervisor is stopping; it takes no more deploys");
   }
 
   @Test
   void statusAnswersWithTheTokenAnd401WithoutIt() throws Exception {
     live("", RemoteHttp.Limits.DEFAULT);
 
-    assertThat(exchange(api, "GET /v1/status HTTP/1.1\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n"))
-        .startsWith("HTTP/1.1 200 OK\r\n").contains("\"ok\":true");
+    assertThat(
+            exchange(api, "GET /v1/status HTTP/1.1\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n"))
+        .startsWith("HTTP/1.1 200 OK\r\n")
+        .contains("\"ok\":true");
     assertThat(exchange(api, "GET /v1/status HTTP/1.1\r\nAuthorization: Bearer wrong\r\n\r\n"))
-        .startsWith("HTTP/1.1 401 Unauthorized\r\n").contains("WWW-Authenticate: Bearer realm=\"baton\"");
+        .startsWith("HTTP/1.1 401 Unauthorized\r\n")
+        .contains("WWW-Authenticate: Bearer realm=\"baton\"");
   }
 
   @Test
@@ -216,7 +298,8 @@ class RemoteApiTest {
       long start = System.nanoTime();
       try (var extra = new Socket(api.address().getAddress(), api.address().getPort())) {
         extra.setSoTimeout(10_000);
-        assertThat(readToEnd(extra.getInputStream())).startsWith("HTTP/1.1 503 Service Unavailable\r\n");
+        assertThat(readToEnd(extra.getInputStream()))
+            .startsWith("HTTP/1.1 503 Service Unavailable\r\n");
       }
       // Closed long before the 30 s request deadline could have closed it.
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
@@ -228,7 +311,10 @@ class RemoteApiTest {
     }
   }
 
-  /** Waits until the server holds one connection per socket: a status request on another would then be refused. */
+  /**
+   * Waits until the server holds one connection per socket: a status request on another would then
+   * be refused.
+   */
   private void awaitAccepted(List<Socket> sockets) throws Exception {
     for (var socket : sockets) {
       socket.getOutputStream().write('G');
@@ -244,9 +330,11 @@ class RemoteApiTest {
   void anEndlessHeaderIsCutAtTheHeaderLimitWith431() throws Exception {
     live("", RemoteHttp.Limits.DEFAULT);
 
-    var answer = exchange(api, "GET /v1/status HTTP/1.1\r\nX-Endless: " + "a".repeat(64 << 10) + "\r\n\r\n");
+    var answer =
+        exchange(api, "GET /v1/status HTTP/1.1\r\nX-Endless: " + "a".repeat(64 << 10) + "\r\n\r\n");
 
-    assertThat(answer).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assertThat(answer)
+        .startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n")
         .contains("request line and headers over 8192 bytes");
   }
 
@@ -257,19 +345,24 @@ class RemoteApiTest {
     try (var socket = new Socket(api.address().getAddress(), api.address().getPort())) {
       socket.setSoTimeout(20_000);
       long start = System.nanoTime();
-      var writer = Thread.ofVirtual().start(() -> {
-        try {
-          var out = socket.getOutputStream();
-          out.write("GET /v1/status HTTP/1.1\r\nX-Slow: ".getBytes(StandardCharsets.US_ASCII));
-          while (!stop.get()) {
-            out.write('a');
-            out.flush();
-            Thread.sleep(20);
-          }
-        } catch (IOException | InterruptedException e) {
-          // The server closed it: what the test waits for.
-        }
-      });
+      var writer =
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    try {
+                      var out = socket.getOutputStream();
+                      out.write(
+                          "GET /v1/status HTTP/1.1\r\nX-Slow: "
+                              .getBytes(StandardCharsets.US_ASCII));
+                      while (!stop.get()) {
+                        out.write('a');
+                        out.flush();
+                        Thread.sleep(20);
+                      }
+                    } catch (IOException | InterruptedException e) {
+                      // The server closed it: what the test waits for.
+                    }
+                  });
       var answer = readToEnd(socket.getInputStream());
       var took = Duration.ofNanos(System.nanoTime() - start);
       stop.set(true);
@@ -286,9 +379,16 @@ class RemoteApiTest {
     live("", new RemoteHttp.Limits(64, 8 << 10, 64, 64 << 10, Duration.ofSeconds(30)));
 
     // No body follows: reading it would wait for the 30 s deadline instead of answering.
-    var answer = exchange(api, "POST /v1/deploy HTTP/1.1\r\nAuthorization: Bearer " + TOKEN + "\r\nContent-Length: 1000000000\r\n\r\n");
+    var answer =
+        exchange(
+            api,
+            "POST /v1/deploy HTTP/1.1\r\nAuthorization: Bearer "
+                + TOKEN
+                + "\r\nContent-Length: 1000000000\r\n\r\n");
 
-    assertThat(answer).startsWith("HTTP/1.1 413 Content Too Large\r\n").contains("request body over 65536 bytes");
+    assertThat(answer)
+        .startsWith("HTTP/1.1 413 Content Too Large\r\n")
+        .contains("request body over 65536 bytes");
   }
 
   @Test

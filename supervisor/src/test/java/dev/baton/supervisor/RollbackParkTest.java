@@ -14,7 +14,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** With parking on, a rollback parks the generation it leaves, so every flip after it is a resume. */
+/**
+ * With parking on, a rollback parks the generation it leaves, so every flip after it is a resume.
+ */
 class RollbackParkTest {
   @TempDir Path dir;
   private Harness h;
@@ -40,10 +42,22 @@ class RollbackParkTest {
     h.events.clear();
     var first = h.rollback("v2 is slow").join();
     assertThat(first.generation()).isEqualTo(1);
-    assertThat(h.events).containsExactly(new DeployEvent(DeployStep.RESUMED, 1, 1000, Duration.ZERO,
-        "generation 1 accepts again; replaces generation 2"));
-    assertThat(first.retired().orElseThrow().join()).isEqualTo(new DeployEvent(DeployStep.PARKED, 2, 1001,
-        Duration.ZERO, "generation 2 parked: alive, warm, not accepting"));
+    assertThat(h.events)
+        .containsExactly(
+            new DeployEvent(
+                DeployStep.RESUMED,
+                1,
+                1000,
+                Duration.ZERO,
+                "generation 1 accepts again; replaces generation 2"));
+    assertThat(first.retired().orElseThrow().join())
+        .isEqualTo(
+            new DeployEvent(
+                DeployStep.PARKED,
+                2,
+                1001,
+                Duration.ZERO,
+                "generation 2 parked: alive, warm, not accepting"));
     assertThat(v2.heard).containsExactly("OK", "RESUME", "PAUSE");
     assertThat(v2.paused).isTrue();
     assertThat(h.generation(2).state()).isEqualTo("parked");
@@ -54,10 +68,22 @@ class RollbackParkTest {
     h.events.clear();
     var second = h.rollback("v1 was no better").join();
     assertThat(second.generation()).isEqualTo(2);
-    assertThat(h.events).containsExactly(new DeployEvent(DeployStep.RESUMED, 2, 1001, Duration.ZERO,
-        "generation 2 accepts again; replaces generation 1"));
-    assertThat(second.retired().orElseThrow().join()).isEqualTo(new DeployEvent(DeployStep.PARKED, 1, 1000,
-        Duration.ZERO, "generation 1 parked: alive, warm, not accepting"));
+    assertThat(h.events)
+        .containsExactly(
+            new DeployEvent(
+                DeployStep.RESUMED,
+                2,
+                1001,
+                Duration.ZERO,
+                "generation 2 accepts again; replaces generation 1"));
+    assertThat(second.retired().orElseThrow().join())
+        .isEqualTo(
+            new DeployEvent(
+                DeployStep.PARKED,
+                1,
+                1000,
+                Duration.ZERO,
+                "generation 1 parked: alive, warm, not accepting"));
     assertThat(v1.heard).containsExactly("OK", "RESUME", "PAUSE", "RESUME", "PAUSE");
     assertThat(v2.heard).containsExactly("OK", "RESUME", "PAUSE", "RESUME");
     assertThat(v1.paused).isTrue();
@@ -72,8 +98,14 @@ class RollbackParkTest {
     assertThat(h.os.processes).as("no flip started a process").hasSize(2);
     assertThat(v1.signals).as("nothing was drained").isEmpty();
     assertThat(v2.signals).as("nothing was drained").isEmpty();
-    assertThat(h.status().history()).extracting(Status.HistoryEntry::kind)
-        .containsExactly(DeployKind.START, DeployKind.DEPLOY, DeployKind.ROLLBACK, DeployKind.ROLLBACK, DeployKind.ROLLBACK);
+    assertThat(h.status().history())
+        .extracting(Status.HistoryEntry::kind)
+        .containsExactly(
+            DeployKind.START,
+            DeployKind.DEPLOY,
+            DeployKind.ROLLBACK,
+            DeployKind.ROLLBACK,
+            DeployKind.ROLLBACK);
   }
 
   @Test

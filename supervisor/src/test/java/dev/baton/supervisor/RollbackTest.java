@@ -18,7 +18,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Back to the previous generation: a parked one resumed in one step, or its command started again. */
+/**
+ * Back to the previous generation: a parked one resumed in one step, or its command started again.
+ */
 class RollbackTest {
   @TempDir Path dir;
   private Harness h;
@@ -55,15 +57,25 @@ class RollbackTest {
     assertThat(rolledBack).isCompleted();
     assertThat(rolledBack.join().generation()).isEqualTo(1);
     assertThat(rolledBack.join().pid()).isEqualTo(1000);
-    assertThat(h.events).containsExactly(new DeployEvent(DeployStep.RESUMED, 1, 1000, Duration.ZERO,
-        "generation 1 accepts again; replaces generation 2"));
+    assertThat(h.events)
+        .containsExactly(
+            new DeployEvent(
+                DeployStep.RESUMED,
+                1,
+                1000,
+                Duration.ZERO,
+                "generation 1 accepts again; replaces generation 2"));
     assertThat(h.os.processes).as("nothing new is spawned").hasSize(2);
     assertThat(h.os.process(0).heard).containsExactly("OK", "RESUME", "PAUSE", "RESUME");
     assertThat(h.os.process(0).paused).isFalse();
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.status().parked()).as("the generation rolled back from is parked in turn").containsExactly(2);
-    assertThat(h.status().history().getLast()).isEqualTo(new Status.HistoryEntry(
-        Harness.T0.plusMillis(1500), DeployKind.ROLLBACK, 1, Optional.of(2), "v2 is slow"));
+    assertThat(h.status().parked())
+        .as("the generation rolled back from is parked in turn")
+        .containsExactly(2);
+    assertThat(h.status().history().getLast())
+        .isEqualTo(
+            new Status.HistoryEntry(
+                Harness.T0.plusMillis(1500), DeployKind.ROLLBACK, 1, Optional.of(2), "v2 is slow"));
   }
 
   @Test
@@ -74,8 +86,10 @@ class RollbackTest {
     h.os.process(0).answersResume = false;
     var rolledBack = h.rollback("v2 is slow");
     h.advance(AppSession.TIMEOUT);
-    assertThat(failure(rolledBack)).isEqualTo("rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
-        + " did not answer RESUME with RESUMED within 5000 ms; generation 2 (pid 1001) is still active");
+    assertThat(failure(rolledBack))
+        .isEqualTo(
+            "rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
+                + " did not answer RESUME with RESUMED within 5000 ms; generation 2 (pid 1001) is still active");
     assertThat(h.status().activeGeneration()).contains(2);
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(1).heard).containsExactly("OK", "RESUME");
@@ -94,9 +108,11 @@ class RollbackTest {
     h.drive();
     assertThat(rolledBack.join().generation()).isEqualTo(3);
     assertThat(h.os.process(2).spec.argv()).endsWith("/bin/sh", "-c", "exec app");
-    assertThat(h.steps()).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
+    assertThat(h.steps())
+        .containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED);
     assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
-    assertThat(h.status().history()).extracting(Status.HistoryEntry::kind)
+    assertThat(h.status().history())
+        .extracting(Status.HistoryEntry::kind)
         .containsExactly(DeployKind.START, DeployKind.DEPLOY, DeployKind.ROLLBACK);
   }
 
@@ -138,7 +154,9 @@ class RollbackTest {
     h.drive();
     assertThat(deployed.join().generation()).isEqualTo(2);
     assertThat(rolledBack.join().generation()).isEqualTo(1);
-    assertThat(h.steps()).containsExactly(DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED, DeployStep.RESUMED);
+    assertThat(h.steps())
+        .containsExactly(
+            DeployStep.SPAWNED, DeployStep.READY, DeployStep.PROMOTED, DeployStep.RESUMED);
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.status().parked()).containsExactly(2);
     assertThat(h.os.process(1).signals).isEmpty();
@@ -153,12 +171,16 @@ class RollbackTest {
     h.advance(DeploySlot.ROLLBACK_WAIT.minusMillis(1));
     assertThat(rolledBack).isNotDone();
     h.advanceMillis(1);
-    assertThat(failure(rolledBack)).isEqualTo("a deploy is already in progress (generation 2, started 120000 ms ago);"
-        + " wait for it to finish, then retry");
+    assertThat(failure(rolledBack))
+        .isEqualTo(
+            "a deploy is already in progress (generation 2, started 120000 ms ago);"
+                + " wait for it to finish, then retry");
     assertThat(deployed).isNotDone();
     h.os.process(1).ready();
     h.drive();
-    assertThat(h.status().activeGeneration()).as("the rollback that gave up does not run later").contains(2);
+    assertThat(h.status().activeGeneration())
+        .as("the rollback that gave up does not run later")
+        .contains(2);
   }
 
   @Test
@@ -186,9 +208,11 @@ class RollbackTest {
     h.start(ParkTest.PARK);
     var rolledBack = h.rollback("v2 is slow");
     h.advance(AppSession.TIMEOUT);
-    assertThat(failure(rolledBack)).isEqualTo("rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
-        + " has not reconnected to BATON_CONTROL within 5000 ms, so it cannot be resumed; generation 2 (pid 1001) is"
-        + " still active");
+    assertThat(failure(rolledBack))
+        .isEqualTo(
+            "rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
+                + " has not reconnected to BATON_CONTROL within 5000 ms, so it cannot be resumed; generation 2 (pid 1001) is"
+                + " still active");
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
   }
 
@@ -221,7 +245,9 @@ class RollbackTest {
     assertThat(gaveUp).isCompletedExceptionally();
     h.os.process(1).ready(); // the deploy ends at 2 min
     h.drive();
-    assertThat(h.os.processes).as("the slot is free: the second rollback spawns generation 1's command").hasSize(3);
+    assertThat(h.os.processes)
+        .as("the slot is free: the second rollback spawns generation 1's command")
+        .hasSize(3);
     h.os.process(2).ready();
     h.drive();
     assertThat(waiting).isCompleted();
@@ -237,6 +263,8 @@ class RollbackTest {
     h.drive();
     var rolledBack = h.rollback("v2 crashes");
     assertThat(rolledBack.join().generation()).isEqualTo(3);
-    assertThat(h.os.process(2).spec.argv()).as("v1's command, not the crashed v2's").endsWith("/bin/sh", "-c", "exec app");
+    assertThat(h.os.process(2).spec.argv())
+        .as("v1's command, not the crashed v2's")
+        .endsWith("/bin/sh", "-c", "exec app");
   }
 }

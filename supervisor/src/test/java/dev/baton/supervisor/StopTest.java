@@ -12,7 +12,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `baton stop`: every generation drained (those still starting killed), then the sockets closed. */
+/**
+ * `baton stop`: every generation drained (those still starting killed), then the sockets closed.
+ */
 class StopTest {
   @TempDir Path dir;
   private Harness h;
@@ -50,7 +52,8 @@ class StopTest {
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(2).signals).containsExactly(Signal.KILL);
-    assertThat(failure(deploying)).isEqualTo("generation 3 (pid 1002) killed by SIGKILL before it was ready");
+    assertThat(failure(deploying))
+        .isEqualTo("generation 3 (pid 1002) killed by SIGKILL before it was ready");
     assertThat(stopped).as("generation 2 still drains").isNotDone();
     assertThat(h.os.unixListeners).isNotEmpty();
     h.advanceMillis(300);
@@ -91,8 +94,10 @@ class StopTest {
     h.os.process(0).drainsOn = null;
     h.supervisor.stop();
     h.drive();
-    assertThat(failure(h.deploy())).isEqualTo("the supervisor is stopping; it takes no more deploys");
-    assertThat(failure(h.rollback("test"))).isEqualTo("the supervisor is stopping; it takes no rollbacks");
+    assertThat(failure(h.deploy()))
+        .isEqualTo("the supervisor is stopping; it takes no more deploys");
+    assertThat(failure(h.rollback("test")))
+        .isEqualTo("the supervisor is stopping; it takes no rollbacks");
   }
 
   @Test

@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** `baton upgrade`: the supervisor re-executes itself in place, and the new image takes everything back. */
+/**
+ * `baton upgrade`: the supervisor re-executes itself in place, and the new image takes everything
+ * back.
+ */
 class UpgradeTest {
   @TempDir Path dir;
   private Harness h;
@@ -40,7 +43,8 @@ class UpgradeTest {
   }
 
   @Test
-  void theCallerIsToldUpgradingThenTheSupervisorExecsItsCommandLineSayingWhereItCameFrom() throws IOException {
+  void theCallerIsToldUpgradingThenTheSupervisorExecsItsCommandLineSayingWhereItCameFrom()
+      throws IOException {
     h.os.environment.put("LANG", "C.UTF-8");
     h.start();
     var caller = h.request(new Request.Upgrade());
@@ -94,8 +98,10 @@ class UpgradeTest {
     h.apps(p -> {});
     h.deploy();
     var caller = h.request(new Request.Upgrade());
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed(
-        "a deploy is already in progress (generation 2, started 0 ms ago); wait for it to finish, then upgrade"));
+    assertThat(Harness.messages(caller))
+        .containsExactly(
+            new Reply.Failed(
+                "a deploy is already in progress (generation 2, started 0 ms ago); wait for it to finish, then upgrade"));
     assertThat(h.os.execs).isEmpty();
     h.os.process(1).ready();
     h.drive();
@@ -105,21 +111,32 @@ class UpgradeTest {
   }
 
   @Test
-  void aJournalThatCannotBeWrittenRefusesTheUpgradeSaysWhyAndTheSupervisorKeepsRunning() throws IOException {
+  void aJournalThatCannotBeWrittenRefusesTheUpgradeSaysWhyAndTheSupervisorKeepsRunning()
+      throws IOException {
     h.start();
     // A rename onto a directory fails as surely as a full or read-only file system, even for root.
     var journal = dir.resolve("baton.sock.state");
     Files.delete(journal);
     Files.createFile(Files.createDirectory(journal).resolve("in the way"));
     var caller = h.request(new Request.Upgrade());
-    assertThat(Harness.messages(caller)).singleElement().isInstanceOfSatisfying(Reply.Failed.class, failed ->
-        assertThat(failed.error()).matches("upgrade refused, this supervisor keeps running: cannot write the state journal "
-            + java.util.regex.Pattern.quote(journal.toString()) + " \\(" + java.util.regex.Pattern.quote(dir.toString())
-            + "/baton\\.sock\\.state\\.\\d+\\.tmp: Is a directory\\)"));
+    assertThat(Harness.messages(caller))
+        .singleElement()
+        .isInstanceOfSatisfying(
+            Reply.Failed.class,
+            failed ->
+                assertThat(failed.error())
+                    .matches(
+                        "upgrade refused, this supervisor keeps running: cannot write the state journal "
+                            + java.util.regex.Pattern.quote(journal.toString())
+                            + " \\("
+                            + java.util.regex.Pattern.quote(dir.toString())
+                            + "/baton\\.sock\\.state\\.\\d+\\.tmp: Is a directory\\)"));
     assertThat(h.os.execs).isEmpty();
     assertThat(h.execed).isEmpty();
     try (var names = Files.list(dir)) {
-      assertThat(names.filter(p -> p.getFileName().toString().endsWith(".tmp"))).as("its temp file is removed").isEmpty();
+      assertThat(names.filter(p -> p.getFileName().toString().endsWith(".tmp")))
+          .as("its temp file is removed")
+          .isEmpty();
     }
     var status = h.request(new Request.GetStatus());
     assertThat(Harness.messages(status)).singleElement().isInstanceOf(Reply.StatusReply.class);
@@ -129,13 +146,20 @@ class UpgradeTest {
   @Test
   void anExecThatFailsIsReportedAfterUpgradingAndTheSupervisorKeepsRunning() {
     h.start();
-    h.os.execError = Optional.of(new NativeException("execve(/usr/bin/java)", 2, "ENOENT", "No such file or directory"));
+    h.os.execError =
+        Optional.of(
+            new NativeException("execve(/usr/bin/java)", 2, "ENOENT", "No such file or directory"));
     var caller = h.request(new Request.Upgrade());
     // Upgrading had to be said before execve, which is the only call that can tell it failed.
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Upgrading(500), new Reply.Failed(
-        "upgrade failed, this supervisor keeps running: execve(/usr/bin/java) failed: ENOENT (No such file or directory)"));
+    assertThat(Harness.messages(caller))
+        .containsExactly(
+            new Reply.Upgrading(500),
+            new Reply.Failed(
+                "upgrade failed, this supervisor keeps running: execve(/usr/bin/java) failed: ENOENT (No such file or directory)"));
     assertThat(h.execed).isEmpty();
-    assertThat(journal().generations().getFirst().pendingOutput()).as("the journal is written again, as it is").isEmpty();
+    assertThat(journal().generations().getFirst().pendingOutput())
+        .as("the journal is written again, as it is")
+        .isEmpty();
     assertThat(h.deployed().generation()).isEqualTo(2);
   }
 
@@ -146,7 +170,8 @@ class UpgradeTest {
     h.supervisor.stop();
     h.drive();
     var caller = h.request(new Request.Upgrade());
-    assertThat(Harness.messages(caller)).containsExactly(new Reply.Failed("the supervisor is stopping; it takes no upgrade"));
+    assertThat(Harness.messages(caller))
+        .containsExactly(new Reply.Failed("the supervisor is stopping; it takes no upgrade"));
     assertThat(h.os.execs).isEmpty();
   }
 }

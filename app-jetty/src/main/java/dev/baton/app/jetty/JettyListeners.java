@@ -43,8 +43,10 @@ public final class JettyListeners implements Baton.Acceptor {
 
   private final List<ListenerConnector> connectors;
   private final HttpConfiguration configuration;
+
   /** The configuration's own setting, put back on resume. */
   private boolean persistentConnections;
+
   /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
   private Thread releaser;
 
@@ -110,16 +112,19 @@ public final class JettyListeners implements Baton.Acceptor {
     if (releaser == null && !released.isEmpty()) {
       persistentConnections = configuration.isPersistentConnectionsEnabled();
       configuration.setPersistentConnectionsEnabled(false);
-      releaser = new Thread(() -> {
-        while (!Thread.currentThread().isInterrupted()) {
-          closeIdle(released);
-          try {
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "release kept-alive connections of " + released);
+      releaser =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  closeIdle(released);
+                  try {
+                    Thread.sleep(20);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "release kept-alive connections of " + released);
       releaser.setDaemon(true);
       releaser.start();
     }

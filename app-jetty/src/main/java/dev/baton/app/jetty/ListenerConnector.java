@@ -16,8 +16,8 @@ import org.eclipse.jetty.util.thread.Scheduler;
  * A {@link ServerConnector} on one handed-over listener that can be paused without accepting one
  * more connection.
  *
- * <p>It has no acceptor threads ({@code acceptors = 0}): the selector accepts, in non-blocking mode,
- * so no thread ever sits in a blocking {@code accept()} that a pause could not call back. The
+ * <p>It has no acceptor threads ({@code acceptors = 0}): the selector accepts, in non-blocking
+ * mode, so no thread ever sits in a blocking {@code accept()} that a pause could not call back. The
  * selector's accept goes through {@link GatedSelectorManager#doAccept}, which accepts only while
  * holding {@link #lock} and not paused; {@link #pause()} sets the flag under the same lock, so once
  * it returns nothing more is accepted. While paused, the listener's selection key has no interest,
@@ -42,7 +42,9 @@ final class ListenerConnector extends ServerConnector {
 
   ListenerConnector(
       Server server,
-      dev.baton.app.Listener listener, boolean paused, ConnectionFactory... factories)
+      dev.baton.app.Listener listener,
+      boolean paused,
+      ConnectionFactory... factories)
       throws IOException {
     super(server, /* acceptors= */ 0, /* selectors= */ -1, factories);
     this.listener = listener;

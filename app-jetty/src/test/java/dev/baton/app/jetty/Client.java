@@ -60,8 +60,8 @@ final class Client {
   }
 
   /**
-   * Accepts on the server's own channel, as a second generation would: a connection that the
-   * paused server left in the shared queue comes out here. The adapters all put the listener in
+   * Accepts on the server's own channel, as a second generation would: a connection that the paused
+   * server left in the shared queue comes out here. The adapters all put the listener in
    * non-blocking mode, so this polls.
    */
   static Optional<SocketChannel> acceptWithin(ServerSocketChannel listener, Duration within)

@@ -34,7 +34,8 @@ class JettyListenersTest {
         new Handler.Abstract() {
           @Override
           public boolean handle(Request request, Response response, Callback callback) {
-            response.write(true, ByteBuffer.wrap("ok\n".getBytes(StandardCharsets.US_ASCII)), callback);
+            response.write(
+                true, ByteBuffer.wrap("ok\n".getBytes(StandardCharsets.US_ASCII)), callback);
             return true;
           }
         });
@@ -72,7 +73,9 @@ class JettyListenersTest {
       jetty.pause();
       try (var queued = Client.send(address(), "/")) {
         var accepted = Client.acceptWithin(listener.channel(), Duration.ofSeconds(2));
-        assertThat(accepted).as("round %d: the connection stayed in the queue for another", i).isPresent();
+        assertThat(accepted)
+            .as("round %d: the connection stayed in the queue for another", i)
+            .isPresent();
         accepted.get().close();
       }
     }
@@ -89,10 +92,13 @@ class JettyListenersTest {
   }
 
   @Test
-  void aPausedConnectorAnswersAKeptAliveConnectionWithConnectionCloseThenClosesIt() throws Exception {
+  void aPausedConnectorAnswersAKeptAliveConnectionWithConnectionCloseThenClosesIt()
+      throws Exception {
     jetty.resume();
     try (var client = new KeptAlive(address())) {
-      assertThat(client.get()).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+      assertThat(client.get())
+          .startsWith("HTTP/1.1 200")
+          .doesNotContainIgnoringCase("connection: close");
       jetty.pause();
       assertThat(client.get()).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
       assertThat(client.closedWithin(Duration.ofSeconds(5))).isTrue();
@@ -116,7 +122,9 @@ class JettyListenersTest {
     jetty.resume();
     try (var client = new KeptAlive(address())) {
       for (int i = 0; i < 3; i++) {
-        assertThat(client.get()).as("request %d", i).startsWith("HTTP/1.1 200")
+        assertThat(client.get())
+            .as("request %d", i)
+            .startsWith("HTTP/1.1 200")
             .doesNotContainIgnoringCase("connection: close");
       }
       assertThat(client.closedWithin(Duration.ofMillis(1500))).as("idle, but not paused").isFalse();

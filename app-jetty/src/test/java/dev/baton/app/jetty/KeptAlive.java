@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 
-/** One HTTP/1.1 connection, kept open between requests; answers read by Content-Length or chunks. */
+/**
+ * One HTTP/1.1 connection, kept open between requests; answers read by Content-Length or chunks.
+ */
 final class KeptAlive implements AutoCloseable {
   private final java.net.Socket socket = new java.net.Socket();
   private final java.io.InputStream in;
@@ -16,7 +18,11 @@ final class KeptAlive implements AutoCloseable {
   }
 
   String get() throws IOException {
-    socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    socket
+        .getOutputStream()
+        .write(
+            "GET / HTTP/1.1\r\nHost: test\r\n\r\n"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
     var head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
       int c = in.read();

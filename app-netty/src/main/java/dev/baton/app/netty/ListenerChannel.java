@@ -5,8 +5,8 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.util.List;
 
 /**
- * Netty's NIO server channel on one handed-over listener, which can be paused without accepting
- * one more connection.
+ * Netty's NIO server channel on one handed-over listener, which can be paused without accepting one
+ * more connection.
  *
  * <p>Netty accepts on the channel's event loop, in non-blocking mode, and so does everything here:
  * {@link #pauseInEventLoop} turns auto-read off, which takes the listener out of the selector, and

@@ -24,10 +24,11 @@ import java.util.List;
  * baton.ready();
  * }</pre>
  *
- * <p>Each listener becomes a {@code NioServerSocketChannel} made from the listener's own channel and
- * registered, not bound: it is bound already. Each starts <b>paused</b>, except the supervisor's
- * probe listener, which always accepts. A paused channel accepts not one more connection (see
- * {@link ListenerChannel}); the connections it accepted go on as usual. TCP listeners only.
+ * <p>Each listener becomes a {@code NioServerSocketChannel} made from the listener's own channel
+ * and registered, not bound: it is bound already. Each starts <b>paused</b>, except the
+ * supervisor's probe listener, which always accepts. A paused channel accepts not one more
+ * connection (see {@link ListenerChannel}); the connections it accepted go on as usual. TCP
+ * listeners only.
  */
 public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
 

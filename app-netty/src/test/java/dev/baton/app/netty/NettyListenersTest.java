@@ -83,7 +83,9 @@ class NettyListenersTest {
       netty.pause();
       try (var queued = Client.send(address(), "/")) {
         var accepted = Client.acceptWithin(listener.channel(), Duration.ofSeconds(2));
-        assertThat(accepted).as("round %d: the connection stayed in the queue for another", i).isPresent();
+        assertThat(accepted)
+            .as("round %d: the connection stayed in the queue for another", i)
+            .isPresent();
         accepted.get().close();
       }
     }

@@ -18,13 +18,14 @@ import org.apache.tomcat.util.net.NioEndpoint;
  * Tomcat's NIO endpoint on one handed-over listener, which can be paused without accepting one more
  * connection.
  *
- * <p>Tomcat's own acceptor thread blocks in {@code accept()}, and its own {@code pause()} unblocks it
- * by connecting to the listener. On a socket shared with other generations that is wrong twice:
+ * <p>Tomcat's own acceptor thread blocks in {@code accept()}, and its own {@code pause()} unblocks
+ * it by connecting to the listener. On a socket shared with other generations that is wrong twice:
  * the blocked {@code accept()} may return a real client's connection, which a paused Tomcat then
  * closes, and the unlocking connection may land in another generation. So here the listener is
  * non-blocking, and {@link #serverSocketAccept()} accepts only while holding {@link #lock} and not
- * paused, waiting on a selector of its own in between; {@link #pause()} sets the flag under the same
- * lock, so once it returns nothing more is accepted. {@link #unlockAccept()} only wakes that wait.
+ * paused, waiting on a selector of its own in between; {@link #pause()} sets the flag under the
+ * same lock, so once it returns nothing more is accepted. {@link #unlockAccept()} only wakes that
+ * wait.
  *
  * <p>Tomcat's own pause flag (set by {@code Connector.pause()} and on the way to a stop) is obeyed
  * the same way. It is not how baton pauses: a paused Tomcat answers 503 to requests on connections

@@ -40,11 +40,13 @@ public final class TomcatListeners implements Baton.Acceptor {
 
   private final List<Connector> connectors;
   private final List<ListenerEndpoint> endpoints;
+
   /**
    * Each connector's own maxKeepAliveRequests, put back on resume; 0 until the first pause, since
    * Tomcat reports 1 for an endpoint not yet bound.
    */
   private final int[] keepAliveRequests;
+
   /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
   private Thread releaser;
 
@@ -109,16 +111,19 @@ public final class TomcatListeners implements Baton.Acceptor {
       }
     }
     if (releaser == null && !released.isEmpty()) {
-      releaser = new Thread(() -> {
-        while (!Thread.currentThread().isInterrupted()) {
-          closeIdle(released);
-          try {
-            Thread.sleep(20);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      }, "release kept-alive connections of " + released.size() + " paused connectors");
+      releaser =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  closeIdle(released);
+                  try {
+                    Thread.sleep(20);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              },
+              "release kept-alive connections of " + released.size() + " paused connectors");
       releaser.setDaemon(true);
       releaser.start();
     }

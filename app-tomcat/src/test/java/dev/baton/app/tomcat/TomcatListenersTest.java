@@ -73,15 +73,19 @@ class TomcatListenersTest {
   }
 
   @Test
-  void afterPauseReturnsNotOneMoreConnectionIsAcceptedThoughTheAcceptorWasWaitingForOne() throws Exception {
+  void afterPauseReturnsNotOneMoreConnectionIsAcceptedThoughTheAcceptorWasWaitingForOne()
+      throws Exception {
     for (int i = 0; i < 20; i++) {
       connectors.resume();
       assertThat(Client.get(address(), "/")).as("round %d", i).startsWith("HTTP/1.1 200");
-      // Tomcat's acceptor thread is now waiting for the next connection, as it was blocked in accept() before.
+      // Tomcat's acceptor thread is now waiting for the next connection, as it was blocked in
+      // accept() before.
       connectors.pause();
       try (var queued = Client.send(address(), "/")) {
         var accepted = Client.acceptWithin(listener.channel(), Duration.ofSeconds(2));
-        assertThat(accepted).as("round %d: the connection stayed in the queue for another", i).isPresent();
+        assertThat(accepted)
+            .as("round %d: the connection stayed in the queue for another", i)
+            .isPresent();
         accepted.get().close();
       }
     }
@@ -98,10 +102,13 @@ class TomcatListenersTest {
   }
 
   @Test
-  void aPausedConnectorAnswersAKeptAliveConnectionWithConnectionCloseThenClosesIt() throws Exception {
+  void aPausedConnectorAnswersAKeptAliveConnectionWithConnectionCloseThenClosesIt()
+      throws Exception {
     connectors.resume();
     try (var client = new KeptAlive(address())) {
-      assertThat(client.get()).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+      assertThat(client.get())
+          .startsWith("HTTP/1.1 200")
+          .doesNotContainIgnoringCase("connection: close");
       connectors.pause();
       assertThat(client.get()).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
       assertThat(client.closedWithin(Duration.ofSeconds(5))).isTrue();
@@ -125,14 +132,18 @@ class TomcatListenersTest {
     connectors.resume();
     try (var client = new KeptAlive(address())) {
       for (int i = 0; i < 3; i++) {
-        assertThat(client.get()).as("request %d", i).startsWith("HTTP/1.1 200")
+        assertThat(client.get())
+            .as("request %d", i)
+            .startsWith("HTTP/1.1 200")
             .doesNotContainIgnoringCase("connection: close");
       }
       assertThat(client.closedWithin(Duration.ofMillis(1500))).as("idle, but not paused").isFalse();
     }
   }
 
-  /** One HTTP/1.1 connection, kept open between requests; answers read by Content-Length or chunks. */
+  /**
+   * One HTTP/1.1 connection, kept open between requests; answers read by Content-Length or chunks.
+   */
   private static final class KeptAlive implements AutoCloseable {
     private final java.net.Socket socket = new java.net.Socket();
     private final java.io.InputStream in;
@@ -144,7 +155,11 @@ class TomcatListenersTest {
     }
 
     String get() throws IOException {
-      socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      socket
+          .getOutputStream()
+          .write(
+              "GET / HTTP/1.1\r\nHost: test\r\n\r\n"
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
       var head = new StringBuilder();
       while (!head.toString().endsWith("\r\n\r\n")) {
         int c = in.read();
