@@ -3,6 +3,7 @@
  * pause safely.
  */
 module dev.baton.app.netty {
+  requires static org.jspecify;
   requires transitive dev.baton.app;
   requires transitive io.netty.transport;
   requires io.netty.common;

@@ -3,6 +3,7 @@
  * safely.
  */
 module dev.baton.app.tomcat {
+  requires static org.jspecify;
   requires transitive dev.baton.app;
   requires transitive org.apache.tomcat.embed.core;
 

@@ -9,5 +9,7 @@
  * java.base/sun.nio.ch=dev.baton.app} on the module path ({@code =ALL-UNNAMED} on the class path).
  */
 module dev.baton.app {
+  requires static org.jspecify;
+
   exports dev.baton.app;
 }

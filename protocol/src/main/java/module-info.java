@@ -6,6 +6,7 @@
  * client ({@link dev.baton.protocol.ControlClient}).
  */
 module dev.baton.protocol {
+  requires static org.jspecify;
   requires tools.jackson.databind;
 
   exports dev.baton.protocol;

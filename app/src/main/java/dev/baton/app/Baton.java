@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The app's end of {@code BATON_CONTROL}: it reports readiness and obeys the supervisor's pause and
@@ -57,11 +58,11 @@ public final class Baton implements AutoCloseable {
   }
 
   /** Null when detached: outside baton, or refused by the supervisor. */
-  private final ControlConnection connection;
+  private final @Nullable ControlConnection connection;
 
   private final boolean startPaused;
 
-  private Baton(ControlConnection connection, boolean startPaused) {
+  private Baton(@Nullable ControlConnection connection, boolean startPaused) {
     this.connection = connection;
     this.startPaused = startPaused;
   }

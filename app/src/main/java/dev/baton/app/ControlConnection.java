@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Unix stream connection behind {@link Baton}, kept up across supervisor restarts.
@@ -34,9 +35,9 @@ final class ControlConnection {
 
   // Guarded by this: the connection, what was said on it that a new one must say again, and
   // whether the supervisor refused us or the app closed us (either ends the thread).
-  private SocketChannel channel;
+  private @Nullable SocketChannel channel;
   private boolean readySent;
-  private String status;
+  private @Nullable String status;
   private boolean refused;
   private boolean closed;
 
@@ -309,7 +310,7 @@ final class ControlConnection {
     }
   }
 
-  private static void closeQuietly(SocketChannel channel) {
+  private static void closeQuietly(@Nullable SocketChannel channel) {
     if (channel == null) {
       return;
     }
@@ -336,7 +337,7 @@ final class ControlConnection {
     }
 
     /** The next line without its end, or null at the end of the stream. */
-    String next() throws IOException {
+    @Nullable String next() throws IOException {
       while (true) {
         for (int i = buffer.position(); i < buffer.limit(); i++) {
           if (buffer.get(i) == '\n') {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The systemd socket-activation variables, read the way {@code sd_listen_fds_with_names(3)} reads
@@ -70,7 +71,7 @@ record ListenFds(List<String> names, String absence) {
         "baton-app: " + variable + "=" + value + " is not a non-negative number");
   }
 
-  private static List<String> names(String fdNames, int count) {
+  private static List<String> names(@Nullable String fdNames, int count) {
     if (fdNames == null) {
       return Collections.nCopies(count, UNKNOWN);
     }

@@ -10,6 +10,7 @@ import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.spi.SelectorProvider;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The one place that reaches into {@code sun.nio.ch}, to make a {@link ServerSocketChannel} of an
@@ -95,7 +96,7 @@ final class NioInternals {
 
   /** The reflected members, looked up once and only when a fd is adopted, to keep start-up lean. */
   private static final class Members {
-    private static Members instance;
+    private static @Nullable Members instance;
 
     final Method soType;
     final Method addressFamily;

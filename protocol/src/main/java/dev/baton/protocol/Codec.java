@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -185,7 +186,7 @@ public final class Codec {
     return present(reason) ? Optional.of(reason.stringValue()) : Optional.empty();
   }
 
-  private static boolean present(JsonNode value) {
+  private static boolean present(@Nullable JsonNode value) {
     return value != null && !value.isNull();
   }
 
@@ -279,10 +280,10 @@ public final class Codec {
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record RequestLine(
       String command,
-      List<String> argv,
-      Map<String, String> env,
-      @JsonProperty("wait") Boolean await,
-      String reason) {
+      @Nullable List<String> argv,
+      @Nullable Map<String, String> env,
+      @JsonProperty("wait") @Nullable Boolean await,
+      @Nullable String reason) {
 
     static RequestLine of(Request request) {
       return switch (request) {
@@ -301,16 +302,16 @@ public final class Codec {
   /** Every reply's keys; a reply is told from the others by which of them it has. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   private record ReplyLine(
-      Boolean ok,
-      Boolean upgrading,
-      Integer generation,
-      Integer pid,
-      String error,
-      Status status,
-      String file,
-      Service service) {
+      @Nullable Boolean ok,
+      @Nullable Boolean upgrading,
+      @Nullable Integer generation,
+      @Nullable Integer pid,
+      @Nullable String error,
+      @Nullable Status status,
+      @Nullable String file,
+      @Nullable Service service) {
 
-    static ReplyLine of(Reply reply, Service service) {
+    static ReplyLine of(Reply reply, @Nullable Service service) {
       return switch (reply) {
         case Reply.Done d ->
             new ReplyLine(true, null, d.generation(), d.pid(), null, null, null, null);
@@ -328,7 +329,7 @@ public final class Codec {
         throw new IllegalArgumentException("a reply needs \"ok\"");
       }
       if (!ok) {
-        return new Reply.Failed(error);
+        return new Reply.Failed(error == null ? "the supervisor gave no reason" : error);
       }
       if (status != null) {
         return new Reply.StatusReply(status);
@@ -342,7 +343,7 @@ public final class Codec {
       return file != null ? new Reply.Reopened(file) : new Reply.Ok();
     }
 
-    private static int required(Integer value, String key) {
+    private static int required(@Nullable Integer value, String key) {
       if (value == null) {
         throw new IllegalArgumentException("this reply needs \"" + key + "\"");
       }
@@ -351,7 +352,7 @@ public final class Codec {
   }
 
   private record EventLine(
-      DeployStep event, int generation, int pid, double elapsedMs, String detail) {
+      @Nullable DeployStep event, int generation, int pid, double elapsedMs, String detail) {
 
     static EventLine of(DeployEvent e) {
       return new EventLine(

@@ -4,12 +4,15 @@ package dev.baton.protocol;
 public final class MalformedRequest extends Exception {
   private static final long serialVersionUID = 1L;
 
+  private final String message;
+
   MalformedRequest(String problem) {
     super("malformed control message: " + problem);
+    this.message = "malformed control message: " + problem;
   }
 
   /** The reply to send back: {@code {"ok":false,"error":"malformed control message: …"}}. */
   public Reply.Failed reply() {
-    return new Reply.Failed(getMessage());
+    return new Reply.Failed(message);
   }
 }

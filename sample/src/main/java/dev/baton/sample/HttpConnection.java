@@ -8,6 +8,7 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One accepted connection, served on its own virtual thread: requests are read and answered in
@@ -99,7 +100,7 @@ final class HttpConnection implements Runnable {
   }
 
   /** The next request head, or null if the client closed the connection cleanly before one. */
-  private RequestHead readHead() throws IOException, RequestHead.Malformed {
+  private @Nullable RequestHead readHead() throws IOException, RequestHead.Malformed {
     while (true) {
       // Clients may send a blank line between requests (RFC 9112, 2.2).
       while (in.hasRemaining()

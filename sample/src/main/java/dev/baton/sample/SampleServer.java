@@ -14,6 +14,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -47,8 +48,9 @@ public final class SampleServer {
    */
   private volatile long servingSinceNanos;
 
-  private volatile Listeners listeners;
-  private volatile NioAcceptor acceptor;
+  // Set once by start(); the drain, on another thread, may come before.
+  private volatile @Nullable Listeners listeners;
+  private volatile @Nullable NioAcceptor acceptor;
 
   private SampleServer(Options options) {
     this.options = options;
@@ -77,8 +79,8 @@ public final class SampleServer {
     try {
       server.start();
     } catch (IOException | IllegalStateException e) {
-      System.err.println(
-          e.getMessage().startsWith("baton-") ? e.getMessage() : "baton-sample: " + e);
+      String message = String.valueOf(e.getMessage());
+      System.err.println(message.startsWith("baton-") ? message : "baton-sample: " + e);
       System.exit(1);
     }
   }
@@ -86,27 +88,28 @@ public final class SampleServer {
   private void start() throws IOException {
     InetSocketAddress fallback =
         new InetSocketAddress(InetAddress.getLoopbackAddress(), options.port());
-    listeners =
+    Listeners adopted =
         options.reusePort()
             ? Listeners.adoptOr(fallback, StandardSocketOptions.SO_REUSEPORT)
             : Listeners.adoptOr(fallback);
+    listeners = adopted;
     // From here on SIGTERM drains instead of exiting at once. The hook has the JVM to itself
     // until it halts: the acceptor and connections keep running meanwhile.
     Runtime.getRuntime().addShutdownHook(new Thread(this::drain, "drain"));
     // Paused but for the probe listener until told otherwise: under baton a new generation takes
     // no public traffic before the supervisor has checked it and resumes it at promotion.
-    acceptor = NioAcceptor.start(listeners.all(), this::accepted);
+    NioAcceptor started = NioAcceptor.start(adopted.all(), this::accepted);
+    acceptor = started;
     Baton baton =
         Baton.connect(
             new Baton.Acceptor() {
               @Override
               public void pause() {
-                acceptor.pause();
+                started.pause();
                 // Parked: the kept-alive connections must move to the new generation too, or a
-                // client
-                // that pools connections (HAProxy does) would keep talking to the old version. So
-                // they
-                // are let go as in a drain, but the process stays, warm, for a rollback.
+                // client that pools connections (HAProxy does) would keep talking to the old
+                // version. So they are let go as in a drain, but the process stays, warm, for a
+                // rollback.
                 parked = true;
                 Thread.startVirtualThread(() -> closeIdleWhile(() -> parked));
                 log(
@@ -118,16 +121,16 @@ public final class SampleServer {
               @Override
               public void resume() {
                 parked = false;
-                resumeAccepting();
+                resumeAccepting(started);
                 log("resumed: accepting");
               }
             });
     if (!baton.startPaused()) {
-      resumeAccepting();
+      resumeAccepting(started);
     }
     log(
         "listening on "
-            + listeners.all().stream().map(Listener::toString).collect(joining(", "))
+            + adopted.all().stream().map(Listener::toString).collect(joining(", "))
             + (baton.startPaused()
                 ? "; paused until the supervisor resumes it, but on the probe"
                 : ""));
@@ -135,11 +138,11 @@ public final class SampleServer {
     baton.ready();
   }
 
-  private void resumeAccepting() {
+  private void resumeAccepting(NioAcceptor started) {
     if (servingSinceNanos == 0) {
       servingSinceNanos = System.nanoTime();
     }
-    acceptor.resume();
+    started.resume();
   }
 
   private void accepted(Listener listener, SocketChannel channel) {
@@ -161,12 +164,14 @@ public final class SampleServer {
     long begin = System.nanoTime();
     draining = true;
     // Returns once its thread has ended: a connection accepted in the last instant is registered.
-    if (acceptor != null) {
-      acceptor.close();
+    NioAcceptor started = acceptor;
+    if (started != null) {
+      started.close();
     }
     try {
-      if (listeners != null) {
-        listeners.close();
+      Listeners adopted = listeners;
+      if (adopted != null) {
+        adopted.close();
       }
     } catch (IOException e) {
       System.err.println("baton-sample: closing the listeners failed: " + e);

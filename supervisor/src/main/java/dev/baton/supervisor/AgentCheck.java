@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Answers HAProxy's agent-check for this host ({@code agent-check agent-addr A agent-port P
@@ -113,7 +114,7 @@ public final class AgentCheck implements AutoCloseable {
   private long acceptResumesAt;
   private boolean acceptPaused;
   private volatile boolean closing;
-  private volatile Thread thread;
+  private volatile @Nullable Thread thread;
 
   private AgentCheck(
       ServerSocketChannel channel,

@@ -15,6 +15,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The agent-check's connections, on its one thread. Each goes: read the {@code agent-send} line (or
@@ -46,8 +47,8 @@ final class AgentExchanges {
     int read;
     boolean sendDone;
     boolean peerDone;
-    AgentAnswers.Key answersKey;
-    ByteBuffer out;
+    AgentAnswers.@Nullable Key answersKey;
+    @Nullable ByteBuffer out;
 
     Exchange(SocketChannel channel, SelectionKey key, long acceptedAt) {
       this.channel = channel;

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One spawned version of the app. Touched only on the supervisor's loop. Its state changes only
@@ -39,7 +40,7 @@ final class Generation {
   final CompletableFuture<AppSession> attached = new CompletableFuture<>();
 
   private GenerationState state;
-  private AppSession session;
+  private @Nullable AppSession session;
   Optional<Instant> readyAt = Optional.empty();
   Optional<Instant> promotedAt = Optional.empty();
   Optional<Instant> exitedAt = Optional.empty();

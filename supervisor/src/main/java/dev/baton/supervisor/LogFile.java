@@ -27,6 +27,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The service's log file ({@code [logs] file}): every generation's output, a whole line at a time,
@@ -64,9 +65,9 @@ public final class LogFile implements AutoCloseable {
 
   private final ReentrantLock lock = new ReentrantLock();
   // Guarded by lock.
-  private FileChannel channel;
+  private @Nullable FileChannel channel;
   private long size;
-  private Optional<Instant> rotateAt;
+  private Optional<Instant> rotateAt = Optional.empty();
   private Instant retryRotationAt = Instant.MIN;
 
   private LogFile(

@@ -17,6 +17,7 @@ import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The supervisor's one thread. Everything that can wake the supervisor is a descriptor in one
@@ -64,7 +65,7 @@ final class Loop {
   private final int[] readyEvents = new int[64];
   private long nextToken = 1;
   private long nextOrder;
-  private volatile Thread thread;
+  private volatile @Nullable Thread thread;
   private volatile boolean running = true;
   private volatile boolean finished;
 
@@ -73,7 +74,7 @@ final class Loop {
    */
   private long caught;
 
-  private Throwable lastCaught;
+  private @Nullable Throwable lastCaught;
 
   /** Runs blocking work; nothing on the loop waits for it but its posted result. */
   private final Executor blocking;

@@ -1,6 +1,7 @@
 package dev.baton.supervisor;
 
 import java.io.IOException;
+import java.io.BufferedInputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -22,8 +23,9 @@ final class RemoteExchange implements RemoteHttp.Exchange {
   private String method = "";
   private String path = "";
   private final Map<String, String> headers = new HashMap<>();
-  private InputStream in;
-  private OutputStream out;
+  // Set by readHead(), which the connection calls first.
+  private InputStream in = InputStream.nullInputStream();
+  private OutputStream out = OutputStream.nullOutputStream();
   private boolean answered;
 
   RemoteExchange(RemoteHttp.Connection connection, RemoteHttp.Limits limits) {
@@ -38,7 +40,7 @@ final class RemoteExchange implements RemoteHttp.Exchange {
    */
   boolean readHead() throws IOException {
     var socket = connection.stream();
-    in = new java.io.BufferedInputStream(socket.getInputStream(), 2048);
+    in = new BufferedInputStream(socket.getInputStream(), 2048);
     out = socket.getOutputStream();
     var head = new byte[limits.headerBytes()];
     int length = 0;

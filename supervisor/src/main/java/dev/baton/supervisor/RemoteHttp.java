@@ -19,6 +19,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The remote API's HTTP/1.1 server: one request per connection, every read bounded in size and
@@ -94,8 +95,8 @@ final class RemoteHttp implements AutoCloseable {
   private final AtomicLong expired = new AtomicLong();
   private final AtomicLong unexpected = new AtomicLong();
   private volatile boolean closed;
-  private Thread acceptor;
-  private Thread watchdog;
+  private @Nullable Thread acceptor;
+  private @Nullable Thread watchdog;
 
   RemoteHttp(ServerSocket listener, Optional<SSLContext> tls, Limits limits, Handler handler) {
     this.listener = listener;
@@ -258,7 +259,7 @@ final class RemoteHttp implements AutoCloseable {
   final class Connection {
     final Socket socket;
     volatile long deadline;
-    private Socket stream;
+    private @Nullable Socket stream;
 
     Connection(Socket socket, long deadline) {
       this.socket = socket;

@@ -20,6 +20,7 @@ import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import tools.jackson.core.JacksonException;
 import tools.jackson.databind.PropertyNamingStrategies;
 import tools.jackson.databind.cfg.DateTimeFeature;
 import tools.jackson.databind.json.JsonMapper;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a restarted supervisor needs to take its service back: which generations run, which sockets
@@ -113,19 +115,19 @@ final class StateJournal {
   private final Path path;
   private final Path keyPath;
   private final Os os;
-  private byte[] key;
+  private byte @Nullable [] key;
 
   /**
    * The listeners as the journal names them; they never change once bound, so /proc is read once.
    */
-  private List<ListenerEntry> listeners;
+  private @Nullable List<ListenerEntry> listeners;
 
-  private String bootId;
+  private String bootId = "";
 
   /** When each parked generation is due to be drained at {@code [park] ttl}: a restart keeps it. */
-  private final Map<Integer, Instant> parkedUntil = new java.util.HashMap<>();
+  private final Map<Integer, Instant> parkedUntil = new HashMap<>();
 
-  private final Map<Integer, Lineage> lineage = new java.util.HashMap<>();
+  private final Map<Integer, Lineage> lineage = new HashMap<>();
 
   StateJournal(Path path, Os os) {
     this.path = path.toAbsolutePath();

@@ -94,6 +94,7 @@ public final class Supervisor implements AutoCloseable {
    * What {@link #start()} does before the loop runs: binds or recovers, opens the sockets; returns
    * whether a service was taken back. {@code blocking} runs blocking work (tests: inline).
    */
+  @Initializer
   boolean open(Executor blocking) {
     loop = new Loop(os.poller(), clock, blocking);
     slot = new DeploySlot(loop, this::finishStopIfDone);
