@@ -1,6 +1,5 @@
 package dev.baton.examples;
 
-import dev.baton.app.Baton;
 import dev.baton.app.Listeners;
 import dev.baton.app.jetty.JettyListeners;
 import java.nio.ByteBuffer;
@@ -22,28 +21,13 @@ public final class JettyExample {
     JettyListeners jetty = JettyListeners.addTo(server, listeners);
     server.setHandler(new Answer());
     server.start();
-    Baton baton = Baton.connect(jetty);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  jetty.drain(Reply.DRAIN).join();
-                  try {
-                    server.stop();
-                  } catch (Exception e) {
-                    System.err.println("jetty-example: stopping Jetty failed: " + e);
-                  }
-                  baton.close();
-                  Reply.log("drained; exiting");
-                  // 0 rather than the 143 of a SIGTERM'd JVM: the drain was asked for and done.
-                  Runtime.getRuntime().halt(0);
-                },
-                "drain"));
-    if (!baton.startPaused()) {
-      jetty.resume();
-    }
-    baton.ready();
-    Reply.log("serving on " + listeners);
+    UnderBaton.serve(
+        jetty,
+        listeners,
+        () -> {
+          jetty.drain(Reply.DRAIN).join();
+          server.stop();
+        });
   }
 
   private static final class Answer extends Handler.Abstract {

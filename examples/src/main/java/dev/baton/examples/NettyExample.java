@@ -1,6 +1,5 @@
 package dev.baton.examples;
 
-import dev.baton.app.Baton;
 import dev.baton.app.Listeners;
 import dev.baton.app.netty.NettyListeners;
 import io.netty.bootstrap.ServerBootstrap;
@@ -60,24 +59,13 @@ public final class NettyExample {
                   }
                 });
     NettyListeners netty = NettyListeners.register(bootstrap, listeners);
-    Baton baton = Baton.connect(netty);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  drain(netty);
-                  group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-                  baton.close();
-                  Reply.log("drained; exiting");
-                  // 0 rather than the 143 of a SIGTERM'd JVM: the drain was asked for and done.
-                  Runtime.getRuntime().halt(0);
-                },
-                "drain"));
-    if (!baton.startPaused()) {
-      netty.resume();
-    }
-    baton.ready();
-    Reply.log("serving on " + listeners);
+    UnderBaton.serve(
+        netty,
+        listeners,
+        () -> {
+          drain(netty);
+          group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        });
   }
 
   /**

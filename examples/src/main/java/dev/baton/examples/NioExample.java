@@ -1,6 +1,5 @@
 package dev.baton.examples;
 
-import dev.baton.app.Baton;
 import dev.baton.app.Listeners;
 import dev.baton.app.NioAcceptor;
 import java.util.Set;
@@ -28,23 +27,7 @@ public final class NioExample {
               open.add(connection);
               threads.execute(connection);
             });
-    Baton baton = Baton.connect(acceptor);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  drain(acceptor, open);
-                  baton.close();
-                  Reply.log("drained; exiting");
-                  // 0 rather than the 143 of a SIGTERM'd JVM: the drain was asked for and done.
-                  Runtime.getRuntime().halt(0);
-                },
-                "drain"));
-    if (!baton.startPaused()) {
-      acceptor.resume();
-    }
-    baton.ready();
-    Reply.log("serving on " + listeners);
+    UnderBaton.serve(acceptor, listeners, () -> drain(acceptor, open));
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.baton.examples;
 
-import dev.baton.app.Baton;
 import dev.baton.app.Listeners;
 import dev.baton.app.tomcat.TomcatListeners;
 import jakarta.servlet.http.HttpServlet;
@@ -29,30 +28,15 @@ public final class TomcatExample {
     TomcatListeners connectors = TomcatListeners.create(listeners);
     connectors.connectors().forEach(tomcat.getService()::addConnector);
     tomcat.start();
-    Baton baton = Baton.connect(connectors);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  connectors.drain(Reply.DRAIN).join();
-                  try {
-                    tomcat.stop();
-                    tomcat.destroy();
-                    deleteTree(Path.of(tomcat.getServer().getCatalinaBase().getPath()));
-                  } catch (Exception e) {
-                    System.err.println("tomcat-example: stopping Tomcat failed: " + e);
-                  }
-                  baton.close();
-                  Reply.log("drained; exiting");
-                  // 0 rather than the 143 of a SIGTERM'd JVM: the drain was asked for and done.
-                  Runtime.getRuntime().halt(0);
-                },
-                "drain"));
-    if (!baton.startPaused()) {
-      connectors.resume();
-    }
-    baton.ready();
-    Reply.log("serving on " + listeners);
+    UnderBaton.serve(
+        connectors,
+        listeners,
+        () -> {
+          connectors.drain(Reply.DRAIN).join();
+          tomcat.stop();
+          tomcat.destroy();
+          deleteTree(Path.of(tomcat.getServer().getCatalinaBase().getPath()));
+        });
   }
 
   private static void deleteTree(Path root) throws IOException {

@@ -1,6 +1,7 @@
 package dev.baton.app.jetty;
 
 import dev.baton.app.Baton;
+import dev.baton.app.IdleCloser;
 import dev.baton.app.Listener;
 import dev.baton.app.Listeners;
 import java.io.IOException;
@@ -44,15 +45,25 @@ public final class JettyListeners implements Baton.Acceptor {
   private final List<ListenerConnector> connectors;
   private final HttpConfiguration configuration;
 
+  /**
+   * The connectors a pause stops, all but the probe's, whose kept-alive connections it releases.
+   */
+  private final List<ListenerConnector> released;
+
+  /** Started while paused: closes the released connectors' kept-alive connections once idle. */
+  private final IdleCloser releaser;
+
   /** The configuration's own setting, put back on resume. */
   private boolean persistentConnections;
-
-  /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
-  private Thread releaser;
 
   private JettyListeners(List<ListenerConnector> connectors, HttpConfiguration configuration) {
     this.connectors = List.copyOf(connectors);
     this.configuration = configuration;
+    List<ListenerConnector> released =
+        this.connectors.stream().filter(connector -> !connector.listener().probe()).toList();
+    this.released = released;
+    this.releaser =
+        new IdleCloser("release kept-alive connections of " + released, () -> closeIdle(released));
   }
 
   /** Adds a connector per listener to the server, with a default {@link HttpConfiguration}. */
@@ -102,30 +113,12 @@ public final class JettyListeners implements Baton.Acceptor {
    */
   @Override
   public synchronized void pause() {
-    List<ListenerConnector> released = new ArrayList<>();
-    for (ListenerConnector connector : connectors) {
-      if (!connector.listener().probe()) {
-        connector.pause();
-        released.add(connector);
-      }
+    for (ListenerConnector connector : released) {
+      connector.pause();
     }
-    if (releaser == null && !released.isEmpty()) {
+    if (!released.isEmpty() && !releaser.started()) {
       persistentConnections = configuration.isPersistentConnectionsEnabled();
       configuration.setPersistentConnectionsEnabled(false);
-      releaser =
-          new Thread(
-              () -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                  closeIdle(released);
-                  try {
-                    Thread.sleep(20);
-                  } catch (InterruptedException e) {
-                    return;
-                  }
-                }
-              },
-              "release kept-alive connections of " + released);
-      releaser.setDaemon(true);
       releaser.start();
     }
   }
@@ -133,9 +126,8 @@ public final class JettyListeners implements Baton.Acceptor {
   /** Accepts on every listener again, and keeps connections alive as before the pause. */
   @Override
   public synchronized void resume() {
-    if (releaser != null) {
-      releaser.interrupt();
-      releaser = null;
+    if (releaser.started()) {
+      releaser.stop();
       configuration.setPersistentConnectionsEnabled(persistentConnections);
     }
     for (ListenerConnector connector : connectors) {
@@ -151,33 +143,13 @@ public final class JettyListeners implements Baton.Acceptor {
    * left, or at the timeout; then stop the server, which closes what is left.
    */
   public synchronized CompletableFuture<Void> drain(Duration timeout) {
-    if (releaser != null) {
-      releaser.interrupt();
-      releaser = null;
-    }
+    releaser.stop();
     for (ListenerConnector connector : connectors) {
       connector.pause();
     }
     configuration.setPersistentConnectionsEnabled(false);
-    CompletableFuture<Void> drained = new CompletableFuture<>();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Thread waiter =
-        new Thread(
-            () -> {
-              while (open() > 0 && System.nanoTime() - deadline < 0) {
-                closeIdle(connectors);
-                try {
-                  Thread.sleep(20);
-                } catch (InterruptedException e) {
-                  break;
-                }
-              }
-              drained.complete(null);
-            },
-            "drain " + connectors);
-    waiter.setDaemon(true);
-    waiter.start();
-    return drained;
+    return IdleCloser.drain(
+        "drain " + connectors, () -> closeIdle(connectors), this::open, timeout);
   }
 
   private int open() {

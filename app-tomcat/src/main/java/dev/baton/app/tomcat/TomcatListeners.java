@@ -1,6 +1,7 @@
 package dev.baton.app.tomcat;
 
 import dev.baton.app.Baton;
+import dev.baton.app.IdleCloser;
 import dev.baton.app.Listener;
 import dev.baton.app.Listeners;
 import java.net.InetSocketAddress;
@@ -47,13 +48,23 @@ public final class TomcatListeners implements Baton.Acceptor {
    */
   private final int[] keepAliveRequests;
 
-  /** While paused: the thread that closes kept-alive connections once idle; null otherwise. */
-  private Thread releaser;
+  /** The endpoints a pause stops, all but the probe's, whose kept-alive connections it releases. */
+  private final List<ListenerEndpoint> released;
+
+  /** Started while paused: closes the released endpoints' kept-alive connections once idle. */
+  private final IdleCloser releaser;
 
   private TomcatListeners(List<Connector> connectors, List<ListenerEndpoint> endpoints) {
     this.connectors = List.copyOf(connectors);
     this.endpoints = List.copyOf(endpoints);
     this.keepAliveRequests = new int[connectors.size()];
+    List<ListenerEndpoint> released =
+        this.endpoints.stream().filter(endpoint -> !endpoint.listener().probe()).toList();
+    this.released = released;
+    this.releaser =
+        new IdleCloser(
+            "release kept-alive connections of " + released.size() + " paused connectors",
+            () -> closeIdle(released));
   }
 
   private Http11NioProtocol protocol(int i) {
@@ -97,7 +108,6 @@ public final class TomcatListeners implements Baton.Acceptor {
    */
   @Override
   public synchronized void pause() {
-    List<ListenerEndpoint> released = new ArrayList<>();
     for (int i = 0; i < endpoints.size(); i++) {
       ListenerEndpoint endpoint = endpoints.get(i);
       if (!endpoint.listener().probe()) {
@@ -107,24 +117,9 @@ public final class TomcatListeners implements Baton.Acceptor {
         }
         // Read for every request: from now on each response says Connection: close.
         protocol(i).setMaxKeepAliveRequests(1);
-        released.add(endpoint);
       }
     }
-    if (releaser == null && !released.isEmpty()) {
-      releaser =
-          new Thread(
-              () -> {
-                while (!Thread.currentThread().isInterrupted()) {
-                  closeIdle(released);
-                  try {
-                    Thread.sleep(20);
-                  } catch (InterruptedException e) {
-                    return;
-                  }
-                }
-              },
-              "release kept-alive connections of " + released.size() + " paused connectors");
-      releaser.setDaemon(true);
+    if (!released.isEmpty()) {
       releaser.start();
     }
   }
@@ -132,10 +127,7 @@ public final class TomcatListeners implements Baton.Acceptor {
   /** Accepts on every listener again, and keeps connections alive as before the pause. */
   @Override
   public synchronized void resume() {
-    if (releaser != null) {
-      releaser.interrupt();
-      releaser = null;
-    }
+    releaser.stop();
     for (int i = 0; i < endpoints.size(); i++) {
       if (keepAliveRequests[i] != 0) {
         protocol(i).setMaxKeepAliveRequests(keepAliveRequests[i]);
@@ -152,34 +144,17 @@ public final class TomcatListeners implements Baton.Acceptor {
    * left, or at the timeout; then stop Tomcat, which closes what is left.
    */
   public synchronized CompletableFuture<Void> drain(Duration timeout) {
-    if (releaser != null) {
-      releaser.interrupt();
-      releaser = null;
-    }
+    releaser.stop();
     for (int i = 0; i < endpoints.size(); i++) {
       endpoints.get(i).pauseAccepting();
       // Read for every request: from now on each response says Connection: close.
       protocol(i).setMaxKeepAliveRequests(1);
     }
-    CompletableFuture<Void> drained = new CompletableFuture<>();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    Thread waiter =
-        new Thread(
-            () -> {
-              while (open() > 0 && System.nanoTime() - deadline < 0) {
-                closeIdle(endpoints);
-                try {
-                  Thread.sleep(20);
-                } catch (InterruptedException e) {
-                  break;
-                }
-              }
-              drained.complete(null);
-            },
-            "drain " + endpoints.size() + " connectors");
-    waiter.setDaemon(true);
-    waiter.start();
-    return drained;
+    return IdleCloser.drain(
+        "drain " + endpoints.size() + " connectors",
+        () -> closeIdle(endpoints),
+        this::open,
+        timeout);
   }
 
   private int open() {

@@ -1,28 +1,35 @@
-package dev.baton.app.jetty;
+package dev.baton.app.test;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * One HTTP/1.1 connection, kept open between requests; answers read by Content-Length or chunks.
  */
-final class KeptAlive implements AutoCloseable {
-  private final java.net.Socket socket = new java.net.Socket();
-  private final java.io.InputStream in;
+public final class KeptAlive implements AutoCloseable {
+  private final Socket socket = new Socket();
+  private final InputStream in;
 
-  KeptAlive(InetSocketAddress address) throws IOException {
+  public KeptAlive(InetSocketAddress address) throws IOException {
     socket.connect(address, 2000);
     socket.setSoTimeout(5000);
-    in = new java.io.BufferedInputStream(socket.getInputStream());
+    in = new BufferedInputStream(socket.getInputStream());
   }
 
-  String get() throws IOException {
+  /** Sends {@code GET /} and reads the whole answer; returns its head. */
+  public String get() throws IOException {
     socket
         .getOutputStream()
-        .write(
-            "GET / HTTP/1.1\r\nHost: test\r\n\r\n"
-                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        .write("GET / HTTP/1.1\r\nHost: test\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     var head = new StringBuilder();
     while (!head.toString().endsWith("\r\n\r\n")) {
       int c = in.read();
@@ -31,14 +38,14 @@ final class KeptAlive implements AutoCloseable {
       }
       head.append((char) c);
     }
-    var text = head.toString().toLowerCase(java.util.Locale.ROOT);
+    var text = head.toString().toLowerCase(Locale.ROOT);
     if (text.contains("transfer-encoding: chunked")) {
       for (int size = chunkSize(); size > 0; size = chunkSize()) {
         in.readNBytes(size + 2);
       }
       in.readNBytes(2);
     } else {
-      var m = java.util.regex.Pattern.compile("content-length: (\\d+)").matcher(text);
+      var m = Pattern.compile("content-length: (\\d+)").matcher(text);
       in.readNBytes(m.find() ? Integer.parseInt(m.group(1)) : 0);
     }
     return head.toString();
@@ -56,13 +63,13 @@ final class KeptAlive implements AutoCloseable {
   }
 
   /** Whether the server closes the connection within {@code time}, sending nothing more. */
-  boolean closedWithin(Duration time) throws IOException {
+  public boolean closedWithin(Duration time) throws IOException {
     socket.setSoTimeout((int) time.toMillis());
     try {
       return in.read() == -1;
-    } catch (java.net.SocketTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       return false;
-    } catch (java.net.SocketException e) {
+    } catch (SocketException e) {
       return true; // reset
     }
   }

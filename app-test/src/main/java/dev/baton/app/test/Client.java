@@ -1,7 +1,6 @@
-package dev.baton.app.jetty;
+package dev.baton.app.test;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -15,11 +14,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** A raw HTTP/1.1 client: a connection per request, and the server's queue seen from outside. */
-final class Client {
+public final class Client {
   private Client() {}
 
   /** Connects and sends {@code GET path} with {@code Connection: close}; the answer is not read. */
-  static SocketChannel send(SocketAddress address, String path) throws IOException {
+  public static SocketChannel send(SocketAddress address, String path) throws IOException {
     SocketChannel channel = SocketChannel.open(address);
     channel.write(
         StandardCharsets.US_ASCII.encode(
@@ -28,7 +27,7 @@ final class Client {
   }
 
   /** The whole answer on this connection, or empty if none came within the time. */
-  static Optional<String> answer(SocketChannel channel, Duration within) throws Exception {
+  public static Optional<String> answer(SocketChannel channel, Duration within) throws Exception {
     var reader = Executors.newSingleThreadExecutor();
     try {
       var future =
@@ -54,7 +53,7 @@ final class Client {
     }
   }
 
-  static String get(SocketAddress address, String path) throws Exception {
+  public static String get(SocketAddress address, String path) throws Exception {
     return answer(send(address, path), Duration.ofSeconds(5))
         .orElseThrow(() -> new SocketTimeoutException("no answer from " + address));
   }
@@ -64,7 +63,7 @@ final class Client {
    * server left in the shared queue comes out here. The adapters all put the listener in
    * non-blocking mode, so this polls.
    */
-  static Optional<SocketChannel> acceptWithin(ServerSocketChannel listener, Duration within)
+  public static Optional<SocketChannel> acceptWithin(ServerSocketChannel listener, Duration within)
       throws Exception {
     if (listener.isBlocking()) {
       throw new IllegalStateException("the server left " + listener + " in blocking mode");
@@ -78,9 +77,5 @@ final class Client {
       Thread.sleep(5);
     }
     return Optional.empty();
-  }
-
-  static InetSocketAddress loopback(int port) {
-    return new InetSocketAddress("127.0.0.1", port);
   }
 }
