@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP/1.1 connection of {@link NioExample}, served with blocking reads on its own thread:
@@ -62,7 +63,7 @@ final class NioHttpConnection implements Runnable {
   }
 
   /** The next request head, or null at a clean end of stream. */
-  private String readHead() throws IOException {
+  private @Nullable String readHead() throws IOException {
     while (true) {
       String buffered = StandardCharsets.US_ASCII.decode(in.duplicate().flip()).toString();
       int end = buffered.indexOf("\r\n\r\n");

@@ -236,7 +236,12 @@ final class AgentExchanges {
         close(exchange);
         continue;
       }
-      var line = answers.next(exchange.answersKey, drain.get());
+      var key = exchange.answersKey;
+      if (key == null) {
+        close(exchange);
+        continue;
+      }
+      var line = answers.next(key, drain.get());
       exchange.out = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
       exchange.phase = Phase.WRITING;
       try {
@@ -250,11 +255,12 @@ final class AgentExchanges {
   }
 
   private void flush(Exchange exchange) throws IOException {
-    if (exchange.phase != Phase.WRITING) {
+    var out = exchange.out;
+    if (exchange.phase != Phase.WRITING || out == null) {
       return;
     }
-    exchange.channel.write(exchange.out);
-    if (exchange.out.hasRemaining()) {
+    exchange.channel.write(out);
+    if (out.hasRemaining()) {
       exchange.key.interestOps(exchange.key.interestOps() | SelectionKey.OP_WRITE);
       return;
     }

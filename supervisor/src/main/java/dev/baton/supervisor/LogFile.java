@@ -116,7 +116,7 @@ public final class LogFile implements AutoCloseable {
               p ->
                   open(p, logs.maxSize(), logs.rotateEvery(), logs.keep(), InstantSource.system()));
     } catch (UncheckedIOException e) {
-      throw new StartException(e.getMessage());
+      throw new StartException(String.valueOf(e.getMessage()));
     }
     ofThisProcess = Optional.of(file);
     return Optional.of(file);
@@ -274,7 +274,7 @@ public final class LogFile implements AutoCloseable {
     long accepted = 0;
     try {
       while (buffer.hasRemaining()) {
-        int n = channel.write(buffer);
+        int n = open().write(buffer);
         accepted += n;
         size += n;
       }
@@ -331,6 +331,15 @@ public final class LogFile implements AutoCloseable {
   }
 
   /** Opens {@link #path} for appending; on failure the current channel, if any, stays as it was. */
+  /** The file, unless it could not be reopened: then the write fails and says so. */
+  private FileChannel open() throws IOException {
+    var c = channel;
+    if (c == null) {
+      throw new IOException(path + " is not open");
+    }
+    return c;
+  }
+
   private void openLocked() {
     FileChannel opened = null;
     try {
@@ -360,7 +369,10 @@ public final class LogFile implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(FileChannel c) {
+  private static void closeQuietly(@Nullable FileChannel c) {
+    if (c == null) {
+      return;
+    }
     try {
       c.close();
     } catch (IOException e) {

@@ -128,9 +128,13 @@ public final class RemoteApi implements AutoCloseable {
         remote.tlsKeystore().isPresent()
             ? Optional.of(tls(remote, config.file(), uid))
             : Optional.<SSLContext>empty();
-    ServerSocket listener = null;
+    ServerSocket listener;
     try {
       listener = new ServerSocket();
+    } catch (IOException e) {
+      throw new StartException("the remote API cannot open a socket: " + e.getMessage());
+    }
+    try {
       // An upgrade's new process binds the same port the moment the old one has let it go.
       listener.setReuseAddress(true);
       // A backlog far over the connection cap: the cap is kept by accepting and closing at once. A

@@ -135,7 +135,9 @@ final class RemoteHttp implements AutoCloseable {
   }
 
   boolean serving() {
-    return acceptor != null && acceptor.isAlive() && watchdog.isAlive();
+    var a = acceptor;
+    var w = watchdog;
+    return a != null && a.isAlive() && w != null && w.isAlive();
   }
 
   /** Stops accepting; the connections still open are closed after {@code grace}. */

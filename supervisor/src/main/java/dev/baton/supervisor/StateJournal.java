@@ -23,6 +23,7 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.Optional;
 import javax.crypto.Mac;
@@ -178,15 +179,6 @@ final class StateJournal {
         .forEach(g -> parkedUntil.putIfAbsent(g.number, now.plus(config.park().ttl())));
     int pid = os.pid();
     lineage.keySet().retainAll(live.stream().map(g -> g.number).toList());
-    // Read from /proc once per generation: its session and parent do not change while it lives.
-    live.forEach(
-        g ->
-            lineage.computeIfAbsent(
-                g.number,
-                n ->
-                    os.processStat(g.pid())
-                        .map(p -> new Lineage(p.session(), p.parent() == pid))
-                        .orElse(new Lineage(0, false))));
     var entries =
         live.stream()
             .map(
@@ -195,8 +187,8 @@ final class StateJournal {
                         g.number,
                         g.pid(),
                         g.startTime,
-                        lineage.get(g.number).session(),
-                        lineage.get(g.number).child(),
+                        lineageOf(g, pid).session(),
+                        lineageOf(g, pid).child(),
                         g.state().label(),
                         g.app.command(),
                         g.app.env(),
@@ -234,7 +226,7 @@ final class StateJournal {
    * @throws UncheckedIOException when it cannot be written; the old journal is then left as it was
    */
   void write(State state) {
-    var dir = path.getParent();
+    var dir = Objects.requireNonNull(path.getParent(), "the journal's path is absolute");
     Path temp = null;
     try {
       var json = JSON.writeValueAsString(state);
@@ -283,7 +275,7 @@ final class StateJournal {
       if (!checkOwned(path, false)) {
         return Optional.empty();
       }
-      checkOwned(path.getParent(), true);
+      checkOwned(Objects.requireNonNull(path.getParent()), true);
       text = Files.readString(path);
     } catch (IOException e) {
       throw unreadable(e.toString());
@@ -381,7 +373,17 @@ final class StateJournal {
         generations);
   }
 
-  private StartException unreadable(String why) {
+  /** Read from /proc once per generation: its session and parent do not change while it lives. */
+  private Lineage lineageOf(Generation g, int supervisorPid) {
+    return lineage.computeIfAbsent(
+        g.number,
+        n ->
+            os.processStat(g.pid())
+                .map(p -> new Lineage(p.session(), p.parent() == supervisorPid))
+                .orElse(new Lineage(0, false)));
+  }
+
+  private StartException unreadable(@Nullable String why) {
     return new StartException(
         "the state journal "
             + path

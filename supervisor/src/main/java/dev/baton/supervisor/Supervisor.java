@@ -15,6 +15,7 @@ import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -98,7 +99,8 @@ public final class Supervisor implements AutoCloseable {
   boolean open(Executor blocking) {
     loop = new Loop(os.poller(), clock, blocking);
     slot = new DeploySlot(loop, this::finishStopIfDone);
-    var runtime = config.control().socket().toAbsolutePath().getParent();
+    var runtime =
+        Objects.requireNonNull(config.control().socket().toAbsolutePath().getParent());
     var name = config.control().socket().getFileName().toString();
     journal = new StateJournal(runtime.resolve(name + ".state"), os);
     Optional<String> recovered;

@@ -11,6 +11,7 @@ import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.Scheduler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@link ServerConnector} on one handed-over listener that can be paused without accepting one
@@ -120,7 +121,7 @@ final class ListenerConnector extends ServerConnector {
     }
 
     @Override
-    protected SelectableChannel doAccept(SelectableChannel server) throws IOException {
+    protected @Nullable SelectableChannel doAccept(SelectableChannel server) throws IOException {
       lock.lock();
       try {
         if (paused) {

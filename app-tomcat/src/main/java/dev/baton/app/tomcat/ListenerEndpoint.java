@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.apache.tomcat.util.net.NioEndpoint;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Tomcat's NIO endpoint on one handed-over listener, which can be paused without accepting one more
@@ -47,7 +48,7 @@ final class ListenerEndpoint extends NioEndpoint {
   private boolean paused;
 
   /** The acceptor thread's own, opened by it on its first accept. */
-  private volatile Selector selector;
+  private volatile @Nullable Selector selector;
 
   ListenerEndpoint(Listener listener, boolean paused) {
     this.listener = listener;
@@ -128,12 +129,14 @@ final class ListenerEndpoint extends NioEndpoint {
   /** Waits, without the lock, until a connection may be queued or something changed. */
   private void awaitConnection() throws IOException {
     try {
-      if (selector == null) {
-        selector = Selector.open();
-        listener.channel().register(selector, SelectionKey.OP_ACCEPT);
+      Selector current = selector;
+      if (current == null) {
+        current = Selector.open();
+        listener.channel().register(current, SelectionKey.OP_ACCEPT);
+        selector = current;
       }
-      selector.select(RECHECK_MILLIS);
-      selector.selectedKeys().clear();
+      current.select(RECHECK_MILLIS);
+      current.selectedKeys().clear();
     } catch (ClosedSelectorException e) {
       throw new ClosedChannelException(); // closed by a stop, as the listener is
     }
@@ -161,8 +164,9 @@ final class ListenerEndpoint extends NioEndpoint {
   protected void doCloseServerSocket() throws IOException {
     // Closes this process's fd only: the socket and its queue live on in the supervisor.
     try {
-      if (selector != null) {
-        selector.close();
+      Selector current = selector;
+      if (current != null) {
+        current.close();
       }
     } finally {
       listener.channel().close();
