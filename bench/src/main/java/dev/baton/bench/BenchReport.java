@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.function.Function;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -82,16 +83,21 @@ public final class BenchReport {
     JSON.writerWithDefaultPrettyPrinter().writeValue(out.resolve("report.json").toFile(), toJson());
   }
 
+  /** The first line of a report for people, {@code title} and when the run started and took. */
+  static String headline(String title, Instant started, Instant finished, boolean partial) {
+    return String.format(
+        Locale.ROOT,
+        "%s, %s, %d s%s%n",
+        title,
+        started,
+        Duration.between(started, finished).toSeconds(),
+        partial ? ", STOPPED EARLY: partial report" : "");
+  }
+
   /** The report for people: tables, ratios, deploy timings, the supervisor's cost, cross-checks. */
   public String text() {
     var t = new StringBuilder();
-    t.append(
-        String.format(
-            Locale.ROOT,
-            "baton bench, %s, %d s%s%n",
-            started,
-            Duration.between(started, finished).toSeconds(),
-            partial ? ", STOPPED EARLY: partial report" : ""));
+    t.append(headline("baton bench", started, finished, partial));
     t.append(
         String.format(
             Locale.ROOT,
@@ -232,16 +238,8 @@ public final class BenchReport {
   }
 
   private static void step(
-      StringBuilder t,
-      String name,
-      List<Reload> reloads,
-      java.util.function.Function<Reload, OptionalDouble> of) {
-    var values =
-        reloads.stream()
-            .map(of)
-            .filter(OptionalDouble::isPresent)
-            .mapToDouble(OptionalDouble::getAsDouble)
-            .toArray();
+      StringBuilder t, String name, List<Reload> reloads, Function<Reload, OptionalDouble> of) {
+    var values = timings(reloads, of);
     if (values.length > 0) {
       t.append(
           String.format(
@@ -480,22 +478,23 @@ public final class BenchReport {
   }
 
   private static void timing(
-      ObjectNode node,
-      String name,
-      List<Reload> reloads,
-      java.util.function.Function<Reload, OptionalDouble> of) {
-    var values =
-        reloads.stream()
-            .map(of)
-            .filter(OptionalDouble::isPresent)
-            .mapToDouble(OptionalDouble::getAsDouble)
-            .toArray();
+      ObjectNode node, String name, List<Reload> reloads, Function<Reload, OptionalDouble> of) {
+    var values = timings(reloads, of);
     if (values.length > 0) {
       var n = node.putObject(name);
       n.put("median", percentile(values, 50));
       n.put("p99", percentile(values, 99));
       n.put("max", percentile(values, 100));
     }
+  }
+
+  /** One timing of each reload that has it: a failed reload has none past where it failed. */
+  private static double[] timings(List<Reload> reloads, Function<Reload, OptionalDouble> of) {
+    return reloads.stream()
+        .map(of)
+        .filter(OptionalDouble::isPresent)
+        .mapToDouble(OptionalDouble::getAsDouble)
+        .toArray();
   }
 
   private static void optional(ObjectNode node, String name, OptionalDouble value) {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What {@link LoadGenerator} sends: an immutable spec, made with {@link #to(InetSocketAddress)}.
@@ -256,7 +257,7 @@ public record Load(
     private byte[] body = new byte[0];
     private int connections = 50;
     private int threads = Math.min(2, Runtime.getRuntime().availableProcessors());
-    private Duration duration;
+    private Optional<Duration> duration = Optional.empty();
     private long requests = Long.MAX_VALUE;
     private Duration timeout = Duration.ofSeconds(5);
     private Duration pause = Duration.ZERO;
@@ -308,7 +309,7 @@ public record Load(
     }
 
     public Builder duration(Duration duration) {
-      this.duration = duration;
+      this.duration = Optional.of(duration);
       return this;
     }
 
@@ -337,9 +338,7 @@ public record Load(
 
     public Load build() {
       var bound =
-          duration != null
-              ? duration
-              : requests == Long.MAX_VALUE ? Duration.ofSeconds(10) : MAX_DURATION;
+          duration.orElse(requests == Long.MAX_VALUE ? Duration.ofSeconds(10) : MAX_DURATION);
       return new Load(
           target,
           keepAlive,

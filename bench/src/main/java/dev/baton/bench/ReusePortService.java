@@ -1,8 +1,6 @@
 package dev.baton.bench;
 
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -18,51 +16,23 @@ import java.util.concurrent.CompletableFuture;
  * <p>Each generation binds its socket itself ({@code --reuse-port}) once it is up, as apps that
  * replace themselves this way do, so no connection waits in the queue of one still starting.
  */
-final class ReusePortService implements ServiceUnderTest {
-  private static final Duration DRAIN = Duration.ofSeconds(15);
-
-  private final Children children;
-  private final Sample sample;
-  private final Path dir;
-  private final Writer log;
-  private final InetSocketAddress address;
-  private final List<String> options;
-  private SampleGeneration current;
+final class ReusePortService extends OwnPortService {
 
   private ReusePortService(
       Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
-    this.children = children;
-    this.sample = sample;
-    this.dir = dir;
-    this.log = log;
-    this.address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    var own = new java.util.ArrayList<>(options);
-    own.addAll(List.of("--port=" + port, "--reuse-port"));
-    this.options = List.copyOf(own);
+    super(children, sample, dir, log, port, options, List.of("--port=" + port, "--reuse-port"));
   }
 
   static ReusePortService start(
       Children children, Sample sample, Path dir, Writer log, int port, List<String> options) {
-    var service = new ReusePortService(children, sample, dir, log, port, options);
-    service.current = service.spawn(1);
-    service.current.awaitListening();
-    return service;
-  }
-
-  private SampleGeneration spawn(int number) {
-    return SampleGeneration.start(children, sample, number, options, dir, log);
-  }
-
-  @Override
-  public InetSocketAddress address() {
-    return address;
+    return new ReusePortService(children, sample, dir, log, port, options);
   }
 
   @Override
   public CompletableFuture<Reload> redeploy() {
     long asked = System.nanoTime();
-    var old = current;
-    var next = spawn(old.number + 1);
+    var old = current();
+    var next = spawnNext();
     long listening;
     try {
       listening = next.awaitListening();
@@ -79,7 +49,7 @@ final class ReusePortService implements ServiceUnderTest {
               OptionalDouble.empty(),
               Optional.of(e.getMessage())));
     }
-    current = next;
+    switchTo(next);
     long switched = System.nanoTime();
     return old.drain(DRAIN)
         .thenApply(
@@ -93,12 +63,5 @@ final class ReusePortService implements ServiceUnderTest {
                     OptionalDouble.empty(),
                     OptionalDouble.of((drained - asked) / 1e6),
                     Optional.empty()));
-  }
-
-  @Override
-  public void close() {
-    if (current != null) {
-      current.drain(DRAIN).join();
-    }
   }
 }

@@ -115,13 +115,7 @@ public final class SteadyReport {
 
   public String text() {
     var t = new StringBuilder();
-    t.append(
-        String.format(
-            Locale.ROOT,
-            "baton bench --steady, %s, %d s%s%n",
-            started,
-            Duration.between(started, finished).toSeconds(),
-            partial ? ", STOPPED EARLY: partial report" : ""));
+    t.append(BenchReport.headline("baton bench --steady", started, finished, partial));
     t.append(
         String.format(
             Locale.ROOT,

@@ -1,10 +1,7 @@
 package dev.baton.bench;
 
 import java.io.Writer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -15,49 +12,24 @@ import java.util.concurrent.CompletableFuture;
  * then start the new one, which binds the port again. While no process holds the port, connections
  * are refused. Also the baseline, {@code none}, which starts it once and never replaces it.
  */
-final class StopStartService implements ServiceUnderTest {
-  private static final Duration DRAIN = Duration.ofSeconds(15);
-
-  private final Children children;
-  private final Sample sample;
-  private final Path dir;
-  private final Writer log;
-  private final InetSocketAddress address;
-  private final List<String> options;
-  private SampleGeneration current;
+final class StopStartService extends OwnPortService {
 
   private StopStartService(
       Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
-    this.children = children;
-    this.sample = sample;
-    this.dir = dir;
-    this.log = log;
-    this.address = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-    var own = new java.util.ArrayList<>(appOptions);
-    own.add("--port=" + port);
-    this.options = List.copyOf(own);
+    super(children, sample, dir, log, port, appOptions, List.of("--port=" + port));
   }
 
   static StopStartService start(
       Children children, Sample sample, Path dir, Writer log, int port, List<String> appOptions) {
-    var service = new StopStartService(children, sample, dir, log, port, appOptions);
-    service.current = SampleGeneration.start(children, sample, 1, service.options, dir, log);
-    service.current.awaitListening();
-    return service;
-  }
-
-  @Override
-  public InetSocketAddress address() {
-    return address;
+    return new StopStartService(children, sample, dir, log, port, appOptions);
   }
 
   @Override
   public CompletableFuture<Reload> redeploy() {
     long asked = System.nanoTime();
-    var old = current;
-    long drained = old.drain(DRAIN).join();
-    var next = SampleGeneration.start(children, sample, old.number + 1, options, dir, log);
-    current = next;
+    long drained = current().drain(DRAIN).join();
+    var next = spawnNext();
+    switchTo(next);
     Optional<String> failure = Optional.empty();
     OptionalDouble ready = OptionalDouble.empty();
     try {
@@ -75,12 +47,5 @@ final class StopStartService implements ServiceUnderTest {
             OptionalDouble.empty(),
             OptionalDouble.of((drained - asked) / 1e6),
             failure));
-  }
-
-  @Override
-  public void close() {
-    if (current != null) {
-      current.drain(DRAIN).join();
-    }
   }
 }

@@ -2,11 +2,8 @@ package dev.baton.os;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -38,26 +35,13 @@ final class LinuxNotifySocket implements NotifySocket {
   @Override
   public Optional<NotifyMessage> receive() {
     while (true) {
-      int n = fd.acquire();
-      if (n < 0) {
+      var datagram = fd.whileOpen(n -> receiveOne(n, 0));
+      // Closed, or close() shut the socket down while recvmsg waited, so it returned 0 bytes.
+      if (datagram.isEmpty() || fd.isClosed()) {
         return Optional.empty();
       }
-      Datagram datagram;
-      try {
-        datagram = receiveOne(n, 0);
-      } catch (NativeException e) {
-        if (fd.isClosed()) {
-          return Optional.empty();
-        }
-        throw e;
-      } finally {
-        fd.release();
-      }
-      if (fd.isClosed()) {
-        return Optional.empty(); // close() shut the socket down, so recvmsg returned 0 bytes
-      }
-      if (datagram.message().isPresent()) {
-        return datagram.message();
+      if (datagram.get().message().isPresent()) {
+        return datagram.get().message();
       }
     }
   }
@@ -66,18 +50,12 @@ final class LinuxNotifySocket implements NotifySocket {
   @Override
   public Optional<NotifyMessage> receiveNow() {
     while (true) {
-      int n = fd.acquire();
-      if (n < 0) {
+      var datagram = fd.whileHeld(n -> receiveOne(n, LibcEvents.MSG_DONTWAIT));
+      if (datagram.isEmpty()) {
         return Optional.empty();
       }
-      Datagram datagram;
-      try {
-        datagram = receiveOne(n, LibcEvents.MSG_DONTWAIT);
-      } finally {
-        fd.release();
-      }
-      if (!datagram.received() || datagram.message().isPresent()) {
-        return datagram.message();
+      if (!datagram.get().received() || datagram.get().message().isPresent()) {
+        return datagram.get().message();
       }
     }
   }
@@ -113,11 +91,7 @@ final class LinuxNotifySocket implements NotifySocket {
     if (LinuxOs.isAbstract(path)) {
       return; // the kernel forgets an abstract name with its last socket
     }
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove the notify socket file " + path, e);
-    }
+    LinuxOs.removeSocketFile(path, "the notify socket file");
   }
 
   @Override
@@ -127,10 +101,6 @@ final class LinuxNotifySocket implements NotifySocket {
 
   @Override
   public Fd fd() {
-    int n = fd.current();
-    if (n < 0) {
-      throw new IllegalStateException(this + " is closed");
-    }
-    return new Fd(n);
+    return fd.currentFd(this);
   }
 }

@@ -149,10 +149,15 @@ final class LinuxOs implements Os {
       throw Native.error(
           what, Libc.EADDRINUSE); // the owner has seen one empty connection: harmless
     }
+    removeSocketFile(path, "the stale socket");
+  }
+
+  /** Removes the file a socket was bound to; {@code what} says which file in the exception. */
+  static void removeSocketFile(Path path, String what) {
     try {
       Files.deleteIfExists(path);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove the stale socket " + path, e);
+      throw new UncheckedIOException("cannot remove " + what + " " + path, e);
     }
   }
 

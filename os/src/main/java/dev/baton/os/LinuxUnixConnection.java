@@ -136,11 +136,7 @@ final class LinuxUnixConnection implements UnixConnection {
 
   @Override
   public Fd fd() {
-    int n = fd.current();
-    if (n < 0) {
-      throw new IllegalStateException(this + " is closed");
-    }
-    return new Fd(n);
+    return fd.currentFd(this);
   }
 
   @Override

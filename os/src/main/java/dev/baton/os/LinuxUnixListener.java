@@ -1,8 +1,5 @@
 package dev.baton.os;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -52,29 +49,25 @@ final class LinuxUnixListener implements UnixListener {
   @Override
   public Optional<UnixConnection> accept() {
     while (true) {
-      int n = fd.acquire();
-      if (n < 0) {
+      // Empty once closed: close() shuts the socket down, and accept4 then fails with EINVAL.
+      var connection = fd.whileOpen(this::acceptOrWait);
+      if (connection.isEmpty()) {
         return Optional.empty();
       }
-      int connection;
-      try {
-        connection = LibcEvents.accept(n, Libc.SOCK_CLOEXEC, "accept4(" + path + ")");
-        if (connection == -LibcEvents.EAGAIN) {
-          LibcEvents.poll(n, LibcEvents.POLLIN, -1, "poll(" + path + ")");
-        }
-      } catch (NativeException e) {
-        if (fd.isClosed()) {
-          return Optional.empty(); // close() shut the socket down: accept4 fails with EINVAL
-        }
-        throw e;
-      } finally {
-        fd.release();
-      }
-      if (connection >= 0) {
-        return Optional.of(connection(connection));
+      if (connection.get() >= 0) {
+        return Optional.of(connection(connection.get()));
       }
       // EAGAIN, now readable; or ECONNABORTED: the client gave up while queued. Either way, again.
     }
+  }
+
+  /** A blocking connection, or -EAGAIN once one may be queued, or -ECONNABORTED. */
+  private int acceptOrWait(int n) {
+    int connection = LibcEvents.accept(n, Libc.SOCK_CLOEXEC, "accept4(" + path + ")");
+    if (connection == -LibcEvents.EAGAIN) {
+      LibcEvents.poll(n, LibcEvents.POLLIN, -1, "poll(" + path + ")");
+    }
+    return connection;
   }
 
   /**
@@ -85,25 +78,18 @@ final class LinuxUnixListener implements UnixListener {
   @Override
   public Optional<UnixConnection> acceptNow() {
     while (true) {
-      int n = fd.acquire();
-      if (n < 0) {
+      var connection =
+          fd.whileHeld(
+              n ->
+                  LibcEvents.accept(
+                      n,
+                      Libc.SOCK_CLOEXEC | LibcEvents.SOCK_NONBLOCK,
+                      "accept4(" + path + ", SOCK_NONBLOCK)"));
+      if (connection.isEmpty() || connection.get() == -LibcEvents.EAGAIN) {
         return Optional.empty();
       }
-      int connection;
-      try {
-        connection =
-            LibcEvents.accept(
-                n,
-                Libc.SOCK_CLOEXEC | LibcEvents.SOCK_NONBLOCK,
-                "accept4(" + path + ", SOCK_NONBLOCK)");
-      } finally {
-        fd.release();
-      }
-      if (connection == -LibcEvents.EAGAIN) {
-        return Optional.empty();
-      }
-      if (connection >= 0) {
-        return Optional.of(connection(connection));
+      if (connection.get() >= 0) {
+        return Optional.of(connection(connection.get()));
       }
       // ECONNABORTED: the client gave up while queued; the next one may be there.
     }
@@ -121,11 +107,7 @@ final class LinuxUnixListener implements UnixListener {
   @Override
   public void close() {
     fd.shutdownAndClose();
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot remove the socket file " + path, e);
-    }
+    LinuxOs.removeSocketFile(path, "the socket file");
   }
 
   @Override
@@ -135,10 +117,6 @@ final class LinuxUnixListener implements UnixListener {
 
   @Override
   public Fd fd() {
-    int n = fd.current();
-    if (n < 0) {
-      throw new IllegalStateException(this + " is closed");
-    }
-    return new Fd(n);
+    return fd.currentFd(this);
   }
 }

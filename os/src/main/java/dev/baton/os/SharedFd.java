@@ -1,5 +1,8 @@
 package dev.baton.os;
 
+import java.util.Optional;
+import java.util.function.IntFunction;
+
 /**
  * A descriptor that one thread may close while others are blocked in calls on it.
  *
@@ -52,6 +55,49 @@ final class SharedFd {
 
   synchronized boolean isClosed() {
     return closed;
+  }
+
+  /**
+   * The descriptor as an {@link Fd} for registering with a poller, as {@link #current()} says;
+   * {@code owner} names it in the exception once it is closed.
+   */
+  Fd currentFd(Object owner) {
+    int n = current();
+    if (n < 0) {
+      throw new IllegalStateException(owner + " is closed");
+    }
+    return new Fd(n);
+  }
+
+  /**
+   * Runs {@code call} on the descriptor, held until it returns; empty once closed. {@code call}
+   * must not return null.
+   */
+  <T> Optional<T> whileHeld(IntFunction<T> call) {
+    int n = acquire();
+    if (n < 0) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(call.apply(n));
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * As {@link #whileHeld}, for a blocking call on a socket: a call that fails once the socket is
+   * closed failed because {@link #shutdownAndClose()} woke it, and is empty too.
+   */
+  <T> Optional<T> whileOpen(IntFunction<T> call) {
+    try {
+      return whileHeld(call);
+    } catch (NativeException e) {
+      if (isClosed()) {
+        return Optional.empty();
+      }
+      throw e;
+    }
   }
 
   /** Closes now, or when the last call in progress returns. Idempotent. */

@@ -3,7 +3,6 @@ package dev.baton.supervisor;
 import dev.baton.app.ControlWord;
 import dev.baton.os.NativeException;
 import dev.baton.os.Os;
-import dev.baton.os.UnixConnection;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -37,7 +36,6 @@ final class AppControl {
   private final Path path;
   private final Acceptor acceptor;
   private final IntFunction<Optional<Generation>> generationByPid;
-  private int open;
 
   private AppControl(
       Loop loop,
@@ -49,7 +47,11 @@ final class AppControl {
     this.os = os;
     this.path = path;
     this.generationByPid = generationByPid;
-    this.acceptor = new Acceptor(loop, listener, this::greet);
+    var connections =
+        new OpenConnections(loop, MAX_CONNECTIONS, MAX_LINE, "a BATON_CONTROL connection");
+    this.acceptor =
+        new Acceptor(
+            loop, listener, connection -> connections.admit(connection).ifPresent(this::greet));
   }
 
   static AppControl open(
@@ -68,19 +70,8 @@ final class AppControl {
     return path;
   }
 
-  private void greet(UnixConnection connection) {
-    var peer = connection.peer();
-    if (open >= MAX_CONNECTIONS) {
-      LOG.warn(
-          "closed a BATON_CONTROL connection from pid {} unanswered: {} are open already",
-          peer.pid(),
-          open);
-      connection.close();
-      return;
-    }
-    var channel = new LineChannel(loop, connection, MAX_LINE, "a BATON_CONTROL connection");
-    open++;
-    channel.whenClosed(() -> open--);
+  private void greet(LineChannel channel) {
+    var peer = channel.peer();
     if (peer.uid() != os.uid() && peer.uid() != 0) {
       refuse(channel, "uid " + peer.uid() + " is not the supervisor's (" + os.uid() + ")");
       return;

@@ -2,7 +2,6 @@ package dev.baton.supervisor;
 
 import dev.baton.os.NativeException;
 import dev.baton.os.Os;
-import dev.baton.os.UnixConnection;
 import dev.baton.protocol.Codec;
 import dev.baton.protocol.MalformedRequest;
 import dev.baton.protocol.Reply;
@@ -43,14 +42,15 @@ final class ControlServer {
   private final Os os;
   private final Acceptor acceptor;
   private int connections;
-  private int open;
 
   private ControlServer(
       Supervisor supervisor, Loop loop, Os os, dev.baton.os.UnixListener listener) {
     this.supervisor = supervisor;
     this.loop = loop;
     this.os = os;
-    this.acceptor = new Acceptor(loop, listener, this::serve);
+    var open = new OpenConnections(loop, MAX_OPEN, MAX_REQUEST, "a control connection");
+    this.acceptor =
+        new Acceptor(loop, listener, connection -> open.admit(connection).ifPresent(this::serve));
   }
 
   static ControlServer open(Supervisor supervisor, Loop loop, Os os) {
@@ -69,19 +69,8 @@ final class ControlServer {
     }
   }
 
-  private void serve(UnixConnection connection) {
-    var peer = connection.peer();
-    if (open >= MAX_OPEN) {
-      LOG.warn(
-          "closed a control connection from pid {} unanswered: {} are open already",
-          peer.pid(),
-          open);
-      connection.close();
-      return;
-    }
-    var channel = new LineChannel(loop, connection, MAX_REQUEST, "a control connection");
-    open++;
-    channel.whenClosed(() -> open--);
+  private void serve(LineChannel channel) {
+    var peer = channel.peer();
     if (peer.uid() != os.uid() && peer.uid() != 0) {
       LOG.warn("refused a control connection from uid {} (pid {})", peer.uid(), peer.pid());
       finish(
