@@ -1,7 +1,9 @@
 package dev.baton.bench;
 
+import java.util.Objects;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One of the load's concurrent request slots, and the TCP connection it currently uses. A slot
@@ -31,9 +33,18 @@ final class Connection {
   State state = State.CLOSED;
 
   /** The connection in use and its key in the worker's selector; both null when none is open. */
-  SocketChannel channel;
+  @Nullable SocketChannel channel;
 
-  SelectionKey key;
+  @Nullable SelectionKey key;
+
+  /** The open connection: only asked for while one is open. */
+  SocketChannel channel() {
+    return Objects.requireNonNull(channel, "no connection is open");
+  }
+
+  SelectionKey key() {
+    return Objects.requireNonNull(key, "no connection is open");
+  }
 
   /** The request under way: its number across the whole load (from 1) and when it started. */
   long requestNumber;

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Puts a local HTTP/1.1 server under load and counts every request's outcome.
@@ -28,7 +29,7 @@ public final class LoadGenerator implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final AtomicLong requestsTaken = new AtomicLong();
   private final AtomicInteger workersRunning = new AtomicInteger();
-  private final AtomicReference<String> abortReason = new AtomicReference<>();
+  private final AtomicReference<@Nullable String> abortReason = new AtomicReference<>();
   private final CompletableFuture<LoadReport> report = new CompletableFuture<>();
   private volatile boolean stopping;
 

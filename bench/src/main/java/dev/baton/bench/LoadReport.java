@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a load did: every request sent, counted once as ok or failed by {@link FailureKind}; latency
@@ -94,7 +95,7 @@ public final class LoadReport {
     this.timelines = tallies.stream().map(t -> t.timeline).toList();
   }
 
-  static LoadReport of(Load load, long startNanos, List<Tally> tallies, String abortReason) {
+  static LoadReport of(Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
     return new LoadReport(load, startNanos, tallies, Optional.ofNullable(abortReason));
   }
 
@@ -122,7 +123,7 @@ public final class LoadReport {
   }
 
   public long failed(FailureKind kind) {
-    return failures.get(kind);
+    return failures.getOrDefault(kind, 0L);
   }
 
   /** Failures by kind, every kind present, in the enum's order. */

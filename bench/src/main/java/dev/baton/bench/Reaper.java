@@ -6,6 +6,7 @@ import dev.baton.os.Poller;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Completes the exit of every process bench started. A child's exit is known only once it is
@@ -13,7 +14,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  * on all of their pidfds at once in a {@link Poller} and reaps each as it exits.
  */
 final class Reaper {
-  private static Reaper instance;
+  private static @Nullable Reaper instance;
 
   private final Poller poller;
   private final ConcurrentLinkedQueue<ChildProcess> added = new ConcurrentLinkedQueue<>();

@@ -47,7 +47,7 @@ final class ReusePortService extends OwnPortService {
               OptionalDouble.empty(),
               OptionalDouble.empty(),
               OptionalDouble.empty(),
-              Optional.of(e.getMessage())));
+              Optional.of(String.valueOf(e.getMessage()))));
     }
     switchTo(next);
     long switched = System.nanoTime();

@@ -9,6 +9,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Replaces the app at a fixed interval, on its own thread, until stopped. A replacement that takes
@@ -23,7 +24,7 @@ final class Rhythm {
   private final List<CompletableFuture<Reload>> reloads = new ArrayList<>();
   private final Thread thread;
   private volatile boolean stopping;
-  private volatile RuntimeException error;
+  private volatile @Nullable RuntimeException error;
 
   private Rhythm(
       ServiceUnderTest service, Duration interval, int limit, Consumer<Reload> onReload) {

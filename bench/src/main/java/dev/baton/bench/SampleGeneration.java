@@ -83,8 +83,8 @@ final class SampleGeneration {
               + START_TIMEOUT.toSeconds()
               + " s; see the scenario's log");
     } catch (ExecutionException e) {
-      throw new IllegalStateException(
-          e.getCause().getMessage() + "; see the scenario's log", e.getCause());
+      var cause = e.getCause() == null ? e : e.getCause();
+      throw new IllegalStateException(cause.getMessage() + "; see the scenario's log", cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Children.Stopped();

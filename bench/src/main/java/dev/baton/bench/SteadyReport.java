@@ -424,7 +424,7 @@ public final class SteadyReport {
       var s = servers.addObject();
       s.put("role", role.key);
       s.put("title", role.title);
-      s.put("log", logs.get(role).toString());
+      s.put("log", String.valueOf(logs.get(role)));
       Optional.ofNullable(apps.get(role)).ifPresent(w -> where(s.putObject("app"), w));
       Optional.ofNullable(starters.get(role))
           .ifPresent(w -> where(s.putObject("startedByBench"), w));

@@ -91,7 +91,7 @@ final class SteadyResults {
   }
 
   void add(LoadMode mode, Role role, LoadReport report) {
-    series.get(mode).get(role).add(report);
+    of(mode, role).add(report);
   }
 
   List<LoadMode> modes() {
@@ -99,12 +99,17 @@ final class SteadyResults {
   }
 
   Series of(LoadMode mode, Role role) {
-    return series.get(mode).get(role);
+    var byRole = series.get(mode);
+    var s = byRole == null ? null : byRole.get(role);
+    if (s == null) {
+      throw new IllegalArgumentException("no series for " + mode + " and " + role);
+    }
+    return s;
   }
 
   /** Rounds every server finished under {@code mode}: a stopped run's last round may be short. */
   int rounds(LoadMode mode) {
-    return series.get(mode).values().stream().mapToInt(s -> s.perSecond.size()).min().orElse(0);
+    return series.getOrDefault(mode, Map.of()).values().stream().mapToInt(s -> s.perSecond.size()).min().orElse(0);
   }
 
   SteadyStats rate(LoadMode mode, Role role) {

@@ -35,7 +35,7 @@ final class StopStartService extends OwnPortService {
     try {
       ready = OptionalDouble.of((next.awaitListening() - asked) / 1e6);
     } catch (IllegalStateException e) {
-      failure = Optional.of(e.getMessage());
+      failure = Optional.of(String.valueOf(e.getMessage()));
     }
     return CompletableFuture.completedFuture(
         new Reload(

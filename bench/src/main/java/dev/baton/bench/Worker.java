@@ -179,7 +179,7 @@ final class Worker implements Runnable {
   private boolean serverClosedIdle(Connection c) {
     readBuffer.clear();
     try {
-      return c.channel.read(readBuffer) != 0;
+      return c.channel().read(readBuffer) != 0;
     } catch (IOException e) {
       return true;
     }
@@ -216,8 +216,8 @@ final class Worker implements Runnable {
 
   private void onConnectable(Connection c) {
     try {
-      if (c.channel.finishConnect()) {
-        c.key.interestOps(SelectionKey.OP_READ);
+      if (c.channel().finishConnect()) {
+        c.key().interestOps(SelectionKey.OP_READ);
         send(c);
       }
     } catch (IOException e) {
@@ -237,18 +237,18 @@ final class Worker implements Runnable {
   private void send(Connection c) {
     request.limit(requestLength).position(c.written);
     try {
-      c.written += c.channel.write(request);
+      c.written += c.channel().write(request);
     } catch (IOException e) {
       fail(c, FailureKind.RESET, "sending: " + e.getMessage());
       return;
     }
     if (c.written < requestLength) {
       c.state = Connection.State.WRITING;
-      c.key.interestOps(SelectionKey.OP_WRITE);
+      c.key().interestOps(SelectionKey.OP_WRITE);
     } else {
       c.state = Connection.State.READING;
       c.requestsOnChannel++;
-      c.key.interestOps(SelectionKey.OP_READ);
+      c.key().interestOps(SelectionKey.OP_READ);
     }
   }
 
@@ -281,9 +281,9 @@ final class Worker implements Runnable {
       readBuffer.clear();
       int n;
       try {
-        n = c.channel.read(readBuffer);
+        n = c.channel().read(readBuffer);
       } catch (IOException e) {
-        fail(c, FailureKind.RESET, e.getMessage());
+        fail(c, FailureKind.RESET, String.valueOf(e.getMessage()));
         return;
       }
       if (n < 0) {
@@ -375,7 +375,7 @@ final class Worker implements Runnable {
     c.deadlineNanos = now + pauseNanos;
     scheduleDeadline(c.deadlineNanos);
     if (c.key != null) {
-      c.key.interestOps(SelectionKey.OP_READ);
+      c.key().interestOps(SelectionKey.OP_READ);
     }
   }
 
