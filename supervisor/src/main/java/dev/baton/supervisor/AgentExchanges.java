@@ -264,9 +264,10 @@ final class AgentExchanges {
       exchange.key.interestOps(exchange.key.interestOps() | SelectionKey.OP_WRITE);
       return;
     }
+    // Counted before the peer can see the end of the answer, so that whoever reads it sees it counted.
+    counters.answered.incrementAndGet();
     exchange.channel.shutdownOutput();
     exchange.phase = Phase.ANSWERED;
-    counters.answered.incrementAndGet();
     if (exchange.peerDone) {
       close(exchange);
     } else {
