@@ -1,8 +1,8 @@
 package dev.baton.bench;
 
-import java.util.Objects;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**

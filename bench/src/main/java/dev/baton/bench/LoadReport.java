@@ -95,7 +95,8 @@ public final class LoadReport {
     this.timelines = tallies.stream().map(t -> t.timeline).toList();
   }
 
-  static LoadReport of(Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
+  static LoadReport of(
+      Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
     return new LoadReport(load, startNanos, tallies, Optional.ofNullable(abortReason));
   }
 

@@ -109,7 +109,10 @@ final class SteadyResults {
 
   /** Rounds every server finished under {@code mode}: a stopped run's last round may be short. */
   int rounds(LoadMode mode) {
-    return series.getOrDefault(mode, Map.of()).values().stream().mapToInt(s -> s.perSecond.size()).min().orElse(0);
+    return series.getOrDefault(mode, Map.of()).values().stream()
+        .mapToInt(s -> s.perSecond.size())
+        .min()
+        .orElse(0);
   }
 
   SteadyStats rate(LoadMode mode, Role role) {

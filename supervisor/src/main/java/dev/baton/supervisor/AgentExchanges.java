@@ -13,9 +13,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The agent-check's connections, on its one thread. Each goes: read the {@code agent-send} line (or
@@ -264,7 +264,8 @@ final class AgentExchanges {
       exchange.key.interestOps(exchange.key.interestOps() | SelectionKey.OP_WRITE);
       return;
     }
-    // Counted before the peer can see the end of the answer, so that whoever reads it sees it counted.
+    // Counted before the peer can see the end of the answer, so that whoever reads it sees it
+    // counted.
     counters.answered.incrementAndGet();
     exchange.channel.shutdownOutput();
     exchange.phase = Phase.ANSWERED;

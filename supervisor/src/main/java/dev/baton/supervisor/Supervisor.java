@@ -99,8 +99,7 @@ public final class Supervisor implements AutoCloseable {
   boolean open(Executor blocking) {
     loop = new Loop(os.poller(), clock, blocking);
     slot = new DeploySlot(loop, this::finishStopIfDone);
-    var runtime =
-        Objects.requireNonNull(config.control().socket().toAbsolutePath().getParent());
+    var runtime = Objects.requireNonNull(config.control().socket().toAbsolutePath().getParent());
     var name = config.control().socket().getFileName().toString();
     journal = new StateJournal(runtime.resolve(name + ".state"), os);
     Optional<String> recovered;
