@@ -1,0 +1,21 @@
+/**
+ * The supervisor: one event loop that owns the listeners, spawns and promotes generations, drains
+ * or parks the old, and answers the control socket, the remote API and HAProxy's agent-check.
+ */
+module dev.baton.supervisor {
+  requires static org.jspecify;
+  requires dev.baton.app;
+  requires dev.baton.config;
+  requires dev.baton.os;
+  requires dev.baton.protocol;
+  requires java.net.http;
+  requires org.slf4j;
+  requires tools.jackson.core;
+  requires tools.jackson.databind;
+
+  exports dev.baton.supervisor;
+
+  // The state journal's records are bound by Jackson.
+  opens dev.baton.supervisor to
+      tools.jackson.databind;
+}
