@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -112,7 +111,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--duration",
       paramLabel = "D",
       description = "how long each load runs: 500ms, 30s, 5m (default: 30s; --short: 4s)")
-  String duration;
+  Optional<Duration> duration = Optional.empty();
 
   @Option(
       names = "--requests",
@@ -125,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "D",
       description =
           "a reload every D; slower reloads go back to back; 0 for always back to back (default: 100ms)")
-  String rhythm;
+  Optional<Duration> rhythm = Optional.empty();
 
   @Option(
       names = {"-c", "--config"},
@@ -176,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--slice",
       paramLabel = "D",
       description = "--steady: how long one slice of load lasts (default: 1s; --short: 250ms)")
-  String slice;
+  Optional<Duration> slice = Optional.empty();
 
   @Option(
       names = "--placement",
@@ -200,7 +199,7 @@ final class BenchCommand implements Callable<Integer> {
     if (steady) {
       return steady();
     }
-    if (rounds != null || slice != null || placement != null || loadThreads != null) {
+    if (rounds != null || slice.isPresent() || placement != null || loadThreads != null) {
       System.err.println(
           "baton bench: --rounds, --slice, --placement and --load-threads are for --steady; add --steady, or drop them");
       return Main.USAGE;
@@ -339,10 +338,10 @@ final class BenchCommand implements Callable<Integer> {
     if (config != null) {
       notHere.add("-c (it measures the bundled sample)");
     }
-    if (duration != null || requests != null) {
+    if (duration.isPresent() || requests != null) {
       notHere.add("--duration and --requests (use --slice and --rounds)");
     }
-    if (rhythm != null) {
+    if (rhythm.isPresent()) {
       notHere.add("--rhythm (nothing is deployed)");
     }
     if (!notHere.isEmpty()) {
@@ -359,8 +358,7 @@ final class BenchCommand implements Callable<Integer> {
         keepAlive
             ? "keep-alive"
             : !modes.isEmpty() ? String.join(",", modes) : "c1,per-request,keep-alive";
-    var sliceLength =
-        slice != null ? parseDuration("--slice", slice) : Duration.ofMillis(shortRun ? 250 : 1000);
+    var sliceLength = slice.orElse(Duration.ofMillis(shortRun ? 250 : 1000));
     return new SteadyPlan(
         SampleKind.parse(sample),
         LoadMode.parse(modeList, n),
@@ -410,40 +408,13 @@ final class BenchCommand implements Callable<Integer> {
             !shortRun && List.of(scenarioList.split(",")).contains("none")),
         LoadMode.parse(modeList, n),
         post,
-        duration == null
-            ? (shortRun ? Duration.ofSeconds(4) : Duration.ofSeconds(30))
-            : parseDuration("--duration", duration),
+        duration.orElse(Duration.ofSeconds(shortRun ? 4 : 30)),
         requests == null ? Long.MAX_VALUE : requests,
-        parseDuration("--rhythm", rhythm == null ? "100ms" : rhythm),
+        rhythm.orElse(Duration.ofMillis(100)),
         out,
         Optional.ofNullable(config),
         !shortRun && !noCrossCheck,
         SampleKind.parse(sample),
         appArgs);
-  }
-
-  /** "100ms", "30s", "5m", "1h"; a bare number is seconds. */
-  static Duration parseDuration(String option, String text) {
-    var m =
-        java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?")
-            .matcher(text.trim().toLowerCase(Locale.ROOT));
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          option + " " + text + " is not a duration; use e.g. 100ms, 30s, 5m");
-    }
-    double value = Double.parseDouble(m.group(1));
-    var unit = m.group(2) == null ? "s" : m.group(2);
-    double millis =
-        switch (unit) {
-          case "ms" -> value;
-          case "s" -> value * 1000;
-          case "m" -> value * 60_000;
-          default -> value * 3_600_000;
-        };
-    if (option.equals("--duration") && millis < 1) {
-      throw new IllegalArgumentException(
-          "--duration must be more than 0, was " + text + "; e.g. 10s");
-    }
-    return Duration.ofNanos((long) (millis * 1e6));
   }
 }

@@ -61,7 +61,7 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       paramLabel = "DURATION",
       defaultValue = "2s",
       description = "how often HAProxy checks a server (default: ${DEFAULT-VALUE})")
-  String inter;
+  Duration inter;
 
   @Option(
       names = "--listen",
@@ -110,10 +110,7 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       }
       config =
           new HaproxyConfig(
-              backend,
-              lines,
-              checkPath != null ? checkPath : readiness.orElse("/"),
-              RolloutPlan.duration(inter, "--inter"));
+              backend, lines, checkPath != null ? checkPath : readiness.orElse("/"), inter);
     } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;

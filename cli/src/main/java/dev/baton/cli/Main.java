@@ -1,6 +1,7 @@
 package dev.baton.cli;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -55,13 +56,18 @@ public final class Main {
     if (supervisorConfig.isPresent()) {
       return runSupervisor(supervisorConfig.get());
     }
-    return new CommandLine(new Main())
+    return commandLine()
         .setExecutionExceptionHandler(
             (e, cmd, parsed) -> {
               cmd.getErr().println("baton: " + e.getMessage());
               return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
             })
         .execute(args);
+  }
+
+  /** Every command, with the converters their options need; for run and for tests. */
+  static CommandLine commandLine() {
+    return new CommandLine(new Main()).registerConverter(Duration.class, new DurationConverter());
   }
 
   /**

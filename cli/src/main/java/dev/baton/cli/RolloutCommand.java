@@ -7,11 +7,13 @@ import dev.baton.haproxy.RolloutException;
 import dev.baton.haproxy.RolloutPlan;
 import dev.baton.haproxy.RolloutReport;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -83,7 +85,7 @@ final class RolloutCommand implements Callable<Integer> {
       names = "--canary-bake",
       paramLabel = "DURATION",
       description = "how long the canary serves before the rest follow (default 30s)")
-  String canaryBake;
+  Optional<Duration> canaryBake = Optional.empty();
 
   @Option(
       names = "--token-file",
@@ -107,25 +109,25 @@ final class RolloutCommand implements Callable<Integer> {
       names = "--drain-timeout",
       paramLabel = "DURATION",
       description = "longest wait for a drained server's sessions (default 60s)")
-  String drainTimeout;
+  Optional<Duration> drainTimeout = Optional.empty();
 
   @Option(
       names = "--deploy-timeout",
       paramLabel = "DURATION",
       description = "longest deploy on one server (default 3m)")
-  String deployTimeout;
+  Optional<Duration> deployTimeout = Optional.empty();
 
   @Option(
       names = "--health-timeout",
       paramLabel = "DURATION",
       description = "longest wait for HAProxy's health check (default 60s)")
-  String healthTimeout;
+  Optional<Duration> healthTimeout = Optional.empty();
 
   @Option(
       names = "--haproxy-timeout",
       paramLabel = "DURATION",
       description = "longest Runtime API command (default 5s)")
-  String haproxyTimeout;
+  Optional<Duration> haproxyTimeout = Optional.empty();
 
   @Option(names = "--json", description = "print each step, and the result, as JSON lines")
   boolean json;
@@ -140,51 +142,7 @@ final class RolloutCommand implements Callable<Integer> {
   public Integer call() {
     Rollout rollout;
     try {
-      var plan = file != null ? RolloutPlan.read(file) : RolloutPlan.builder();
-      if (haproxy != null) {
-        plan.haproxy(haproxy);
-      }
-      if (backend != null) {
-        plan.backend(backend);
-      }
-      if (!servers.isEmpty()) {
-        plan.servers(servers.stream().map(RolloutPlan.Server::parse).toList());
-      }
-      if (batch != null) {
-        plan.batch(batch);
-      }
-      if (canary != null) {
-        plan.canary(canary);
-      }
-      if (canaryWeight != null) {
-        plan.canaryWeight(canaryWeight);
-      }
-      if (canaryBake != null) {
-        plan.canaryBake(RolloutPlan.duration(canaryBake, "--canary-bake"));
-      }
-      if (tokenFile != null) {
-        plan.tokenFile(tokenFile);
-      }
-      if (insecure) {
-        plan.insecure(true);
-      }
-      if (drainTimeout != null) {
-        plan.drainTimeout(RolloutPlan.duration(drainTimeout, "--drain-timeout"));
-      }
-      if (deployTimeout != null) {
-        plan.deployTimeout(RolloutPlan.duration(deployTimeout, "--deploy-timeout"));
-      }
-      if (healthTimeout != null) {
-        plan.healthTimeout(RolloutPlan.duration(healthTimeout, "--health-timeout"));
-      }
-      if (haproxyTimeout != null) {
-        plan.haproxyTimeout(RolloutPlan.duration(haproxyTimeout, "--haproxy-timeout"));
-      }
-      if (!command.isEmpty()) {
-        plan.command(command);
-      }
-      plan.env(env);
-      rollout = Rollout.of(plan.build());
+      rollout = Rollout.of(plan());
     } catch (IllegalArgumentException | ConfigException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.USAGE;
@@ -209,6 +167,45 @@ final class RolloutCommand implements Callable<Integer> {
     } finally {
       Runtime.getRuntime().removeShutdownHook(hook);
     }
+  }
+
+  /** The rollout file, if any, with the options given over it; checked whole. */
+  RolloutPlan plan() {
+    var plan = file != null ? RolloutPlan.read(file) : RolloutPlan.builder();
+    if (haproxy != null) {
+      plan.haproxy(haproxy);
+    }
+    if (backend != null) {
+      plan.backend(backend);
+    }
+    if (!servers.isEmpty()) {
+      plan.servers(servers.stream().map(RolloutPlan.Server::parse).toList());
+    }
+    if (batch != null) {
+      plan.batch(batch);
+    }
+    if (canary != null) {
+      plan.canary(canary);
+    }
+    if (canaryWeight != null) {
+      plan.canaryWeight(canaryWeight);
+    }
+    canaryBake.ifPresent(plan::canaryBake);
+    if (tokenFile != null) {
+      plan.tokenFile(tokenFile);
+    }
+    if (insecure) {
+      plan.insecure(true);
+    }
+    drainTimeout.ifPresent(plan::drainTimeout);
+    deployTimeout.ifPresent(plan::deployTimeout);
+    healthTimeout.ifPresent(plan::healthTimeout);
+    haproxyTimeout.ifPresent(plan::haproxyTimeout);
+    if (!command.isEmpty()) {
+      plan.command(command);
+    }
+    plan.env(env);
+    return plan.build();
   }
 
   private void print(RolloutEvent event) {

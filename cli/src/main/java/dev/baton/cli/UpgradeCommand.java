@@ -22,9 +22,10 @@ final class UpgradeCommand implements Callable<Integer> {
 
   @Option(
       names = "--timeout",
+      paramLabel = "DURATION",
       description = "how long to wait for the new program to answer (default: ${DEFAULT-VALUE})",
       defaultValue = "60s")
-  String timeout;
+  Duration timeout;
 
   @Option(names = "--json", description = "print the result as JSON")
   boolean json;
@@ -51,7 +52,7 @@ final class UpgradeCommand implements Callable<Integer> {
       return Main.FAILED;
     }
     int pid = upgrading.get().pid();
-    long deadline = System.nanoTime() + dev.baton.config.Config.parseDuration(timeout).toNanos();
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       try {
         if (client.call(new Request.GetStatus(), e -> {}) instanceof Reply.StatusReply(var s)
@@ -87,7 +88,9 @@ final class UpgradeCommand implements Callable<Integer> {
       Thread.sleep(50);
     }
     System.err.println(
-        "baton: the upgraded supervisor did not answer within " + timeout + "; see its log");
+        "baton: the upgraded supervisor did not answer within "
+            + timeout.toMillis()
+            + " ms; see its log");
     return Main.FAILED;
   }
 }

@@ -5,19 +5,14 @@ import dev.baton.os.Signal;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.toml.TomlMapper;
 
 /**
  * A service's baton.toml, checked whole before anything starts. Every key is known: a typo is an
@@ -138,15 +133,8 @@ public record Config(
   }
 
   public static Config parse(Path file, String text) {
-    JsonNode root;
-    try {
-      root = new TomlMapper().readTree(text);
-    } catch (JacksonException e) {
-      var where = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
-      throw new ConfigException(file + where + ": not valid TOML: " + e.getOriginalMessage(), e);
-    }
     var base = file.toAbsolutePath().getParent();
-    var top = new Table(file, text, "", root);
+    var top = TomlTable.parse(file, text);
     top.allow(
         "app",
         "listen",
@@ -164,11 +152,10 @@ public record Config(
     var appTable =
         top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));
     appTable.allow("command", "env", "workdir");
-    var command = appTable.strings("command");
-    if (command.isEmpty()) {
-      throw appTable.invalid(
-          "command", "must name a program, e.g. command = [\"./server\", \"--port\", \"0\"]");
-    }
+    var command =
+        appTable
+            .argv("command")
+            .orElseThrow(() -> appTable.missing("command", "command = [\"./server\", \"--flag\"]"));
     var app =
         new App(
             command,
@@ -219,7 +206,7 @@ public record Config(
           file + ": only one [[listen]] can have pass = \"fd0\": a process has one fd 0");
     }
 
-    var ready = top.table("readiness").orElse(Table.empty(file, text, "readiness"));
+    var ready = top.tableOrEmpty("readiness");
     ready.allow("notify", "http", "timeout", "alive");
     var http = ready.string("http");
     if (http.isPresent() && !http.get().startsWith("/")) {
@@ -233,7 +220,7 @@ public record Config(
             ready.duration("timeout").orElse(Duration.ofSeconds(30)),
             ready.duration("alive").orElse(Duration.ofSeconds(1)));
 
-    var drainTable = top.table("drain").orElse(Table.empty(file, text, "drain"));
+    var drainTable = top.tableOrEmpty("drain");
     drainTable.allow("signal", "timeout");
     Signal signal;
     try {
@@ -243,20 +230,20 @@ public record Config(
     }
     var drain = new Drain(signal, drainTable.duration("timeout").orElse(Duration.ofSeconds(10)));
 
-    var restartTable = top.table("restart").orElse(Table.empty(file, text, "restart"));
+    var restartTable = top.tableOrEmpty("restart");
     restartTable.allow("backoff", "max_backoff");
     var restart =
         new Restart(
             restartTable.duration("backoff").orElse(Duration.ofMillis(100)),
             restartTable.duration("max_backoff").orElse(Duration.ofSeconds(10)));
 
-    var controlTable = top.table("control").orElse(Table.empty(file, text, "control"));
+    var controlTable = top.tableOrEmpty("control");
     controlTable.allow("socket");
     var control =
         new Control(
             controlTable.path("socket", base).orElse(base.resolve("baton.sock").normalize()));
 
-    var parkTable = top.table("park").orElse(Table.empty(file, text, "park"));
+    var parkTable = top.tableOrEmpty("park");
     parkTable.allow("max", "ttl");
     int parkMax = parkTable.integer("max").orElse(1);
     if (parkMax < 0 || parkMax > 16) {
@@ -294,7 +281,7 @@ public record Config(
                         file
                             + ": [warmup] sends its requests to the generation's private listener; set [readiness] http too");
                   }
-                  var urls = t.node.get("urls") == null ? List.of("/") : t.strings("urls");
+                  var urls = t.strings("urls").orElse(List.of("/"));
                   if (urls.isEmpty() || urls.stream().anyMatch(u -> !u.startsWith("/"))) {
                     throw t.invalid("urls", "must be paths such as [\"/\", \"/api/items\"]");
                   }
@@ -331,8 +318,7 @@ public record Config(
                                   t.missing(
                                       "token_file",
                                       "token_file = \"/etc/baton/token\" (a file with mode 0600)"));
-                  var allowEnv =
-                      t.node.get("allow_env") == null ? List.<String>of() : t.strings("allow_env");
+                  var allowEnv = t.strings("allow_env").orElse(List.of());
                   for (var key : allowEnv) {
                     if (!key.matches("[A-Za-z_][A-Za-z0-9_]*")) {
                       throw t.invalid(
@@ -363,7 +349,7 @@ public record Config(
                   return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
                 });
 
-    var logsTable = top.table("logs").orElse(Table.empty(file, text, "logs"));
+    var logsTable = top.tableOrEmpty("logs");
     logsTable.allow("file", "max_size", "rotate_every", "keep", "json");
     int keep = logsTable.integer("keep").orElse(5);
     if (keep < 1 || keep > 1000) {
@@ -391,336 +377,5 @@ public record Config(
         remote,
         agent,
         logs);
-  }
-
-  /** Parses "250ms", "10s", "2m", "1h", "1d" or a bare number of seconds. */
-  public static Duration parseDuration(String text) {
-    var m = java.util.regex.Pattern.compile("(\\d+)(ms|s|m|h|d)?").matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a duration; write e.g. \"250ms\", \"10s\" or \"2m\"");
-    }
-    var unit = m.group(2) == null ? "s" : m.group(2);
-    try {
-      long n = Long.parseLong(m.group(1));
-      return switch (unit) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
-    } catch (ArithmeticException | NumberFormatException e) {
-      // Found by ConfigFuzzTest: "9223372036854775807h" overflowed into an ArithmeticException.
-      throw new IllegalArgumentException(
-          "'" + text + "' is longer than any duration baton can wait; write e.g. \"10s\"");
-    }
-  }
-
-  /** Parses "100MB", "512KB", "1GB" (powers of 1024, "B" optional) or a bare number of bytes. */
-  public static long parseSize(String text) {
-    var m =
-        java.util.regex.Pattern.compile(
-                "(\\d{1,12})\\s*([KMG]i?)?B?", java.util.regex.Pattern.CASE_INSENSITIVE)
-            .matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
-    }
-    long n = Long.parseLong(m.group(1));
-    var unit =
-        m.group(2) == null ? "" : m.group(2).substring(0, 1).toUpperCase(java.util.Locale.ROOT);
-    return switch (unit) {
-      case "K" -> n << 10;
-      case "M" -> n << 20;
-      case "G" -> n << 30;
-      default -> n;
-    };
-  }
-
-  /**
-   * The longest duration a setting may have: ten years, far inside what Duration's nanoseconds
-   * hold.
-   */
-  private static final Duration LONGEST = Duration.ofDays(3650);
-
-  /** One TOML table, with the text it came from so that errors can name a line. */
-  private record Table(Path file, String text, String path, JsonNode node) {
-
-    static Table empty(Path file, String text, String path) {
-      return new Table(file, text, path, new TomlMapper().createObjectNode());
-    }
-
-    void allow(String... keys) {
-      var known = List.of(keys);
-      for (var key : node.propertyNames()) {
-        if (!known.contains(key)) {
-          var hint = closest(key, known).map(k -> "did you mean '" + k + "'? ").orElse("");
-          throw new ConfigException(
-              where(key)
-                  + ": unknown key '"
-                  + key
-                  + "' in "
-                  + describe()
-                  + "; "
-                  + hint
-                  + "known keys: "
-                  + String.join(", ", known));
-        }
-      }
-    }
-
-    Optional<Table> table(String key) {
-      var child = node.get(key);
-      if (child == null) {
-        return Optional.empty();
-      }
-      if (!child.isObject()) {
-        throw invalid(key, "must be a table: [" + key + "]");
-      }
-      return Optional.of(new Table(file, text, key, child));
-    }
-
-    List<Table> tables(String key) {
-      var child = node.get(key);
-      if (child == null) {
-        return List.of();
-      }
-      if (!child.isArray()) {
-        throw invalid(key, "must be an array of tables: [[" + key + "]]");
-      }
-      var tables = new ArrayList<Table>();
-      for (int i = 0; i < child.size(); i++) {
-        tables.add(new Table(file, text, key + "#" + i, child.get(i)));
-      }
-      return tables;
-    }
-
-    Optional<String> string(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      if (!v.isString()) {
-        throw invalid(key, "must be a string in quotes");
-      }
-      return Optional.of(v.stringValue());
-    }
-
-    /** A path relative to {@code base}, the config's directory. */
-    Optional<Path> path(String key, Path base) {
-      return string(key)
-          .map(
-              text -> {
-                try {
-                  return base.resolve(text).normalize();
-                } catch (InvalidPathException e) {
-                  // Found by ConfigFuzzTest: a NUL in a path escaped as an InvalidPathException.
-                  throw invalid(key, "is not a usable path (" + e.getReason() + ")");
-                }
-              });
-    }
-
-    InetSocketAddress tcpAddress(String key, String fallback) {
-      var text = string(key).orElse(fallback);
-      try {
-        if (ListenAddress.parse(text, false) instanceof ListenAddress.Tcp tcp) {
-          return tcp.address();
-        }
-      } catch (IllegalArgumentException e) {
-        throw invalid(key, e.getMessage());
-      }
-      throw invalid(key, "must be a TCP address such as \"127.0.0.1:7070\"");
-    }
-
-    Optional<Boolean> bool(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      if (!v.isBoolean()) {
-        throw invalid(key, "must be true or false");
-      }
-      return Optional.of(v.booleanValue());
-    }
-
-    Optional<Integer> integer(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      if (!v.isIntegralNumber()) {
-        throw invalid(key, "must be a whole number");
-      }
-      if (!v.canConvertToInt()) {
-        // Found by ConfigFuzzTest: intValue() threw for numbers past 32 bits.
-        throw invalid(key, "is far too large a number (" + v + ")");
-      }
-      return Optional.of(v.intValue());
-    }
-
-    Optional<Duration> duration(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      try {
-        var d =
-            v.isIntegralNumber()
-                ? Duration.ofSeconds(v.longValue())
-                : parseDuration(v.isString() ? v.stringValue() : v.toString());
-        if (d.isZero() || d.isNegative()) {
-          throw new IllegalArgumentException("must be longer than zero");
-        }
-        if (d.compareTo(LONGEST) > 0) {
-          // A longer one parses but overflows toMillis() or toNanos() where a timer is set.
-          throw new IllegalArgumentException("must be at most " + LONGEST.toDays() + "d");
-        }
-        return Optional.of(d);
-      } catch (IllegalArgumentException e) {
-        throw invalid(key, e.getMessage());
-      }
-    }
-
-    Optional<Long> size(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      try {
-        long bytes =
-            v.isIntegralNumber()
-                ? v.longValue()
-                : parseSize(v.isString() ? v.stringValue() : v.toString());
-        if (bytes < 1024) {
-          throw new IllegalArgumentException("must be at least 1KB");
-        }
-        return Optional.of(bytes);
-      } catch (IllegalArgumentException e) {
-        throw invalid(key, e.getMessage());
-      }
-    }
-
-    List<String> strings(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        throw missing(key, key + " = [\"./server\", \"--flag\"]");
-      }
-      if (!v.isArray()) {
-        throw invalid(
-            key,
-            "must be an array of strings (argv), e.g. [\"gunicorn\", \"app:app\"]; baton never runs a shell");
-      }
-      var list = new ArrayList<String>();
-      for (var item : v.values()) {
-        if (!item.isString()) {
-          throw invalid(key, "must contain only strings");
-        }
-        list.add(item.stringValue());
-      }
-      return list;
-    }
-
-    Map<String, String> stringMap(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Map.of();
-      }
-      if (!v.isObject()) {
-        throw invalid(key, "must be a table of strings, e.g. env = { KEY = \"value\" }");
-      }
-      var map = new LinkedHashMap<String, String>();
-      for (var e : v.properties()) {
-        if (!e.getValue().isString()) {
-          throw invalid(key, "value of '" + e.getKey() + "' must be a string in quotes");
-        }
-        map.put(e.getKey(), e.getValue().stringValue());
-      }
-      return map;
-    }
-
-    ConfigException invalid(String key, String problem) {
-      return new ConfigException(where(key) + ": " + describe() + " " + key + " " + problem);
-    }
-
-    ConfigException missing(String key, String example) {
-      return new ConfigException(file + ": " + describe() + " needs " + key + ", e.g. " + example);
-    }
-
-    private String describe() {
-      if (path.isEmpty()) {
-        return "the top level";
-      }
-      int hash = path.indexOf('#');
-      return hash < 0
-          ? "[" + path + "]"
-          : "[["
-              + path.substring(0, hash)
-              + "]] #"
-              + (Integer.parseInt(path.substring(hash + 1)) + 1);
-    }
-
-    /** "file:line" for the key's line in this table, or just "file" when it cannot be found. */
-    private String where(String key) {
-      var lines = text.split("\n", -1);
-      var wantTable = path.contains("#") ? path.substring(0, path.indexOf('#')) : path;
-      int wantIndex =
-          path.contains("#") ? Integer.parseInt(path.substring(path.indexOf('#') + 1)) : 0;
-      var current = "";
-      int index = -1;
-      var keyPattern =
-          java.util.regex.Pattern.compile(
-              "\\s*\"?" + java.util.regex.Pattern.quote(key) + "\"?\\s*=.*");
-      for (int i = 0; i < lines.length; i++) {
-        var line = lines[i].strip();
-        if (line.startsWith("[")) {
-          var name = line.replaceAll("^\\[\\[?\\s*|\\s*\\]\\]?.*$", "");
-          index = name.equals(current) && line.startsWith("[[") ? index + 1 : 0;
-          current = name;
-          if (current.equals(key) && wantTable.isEmpty()) {
-            return file + ":" + (i + 1);
-          }
-          continue;
-        }
-        if (current.equals(wantTable)
-            && index == wantIndex
-            && keyPattern.matcher(lines[i]).matches()) {
-          return file + ":" + (i + 1);
-        }
-      }
-      return file.toString();
-    }
-
-    private static Optional<String> closest(String key, List<String> known) {
-      String best = null;
-      int bestDistance = 3;
-      for (var k : known) {
-        int d = distance(key, k);
-        if (d < bestDistance) {
-          best = k;
-          bestDistance = d;
-        }
-      }
-      return Optional.ofNullable(best);
-    }
-
-    private static int distance(String a, String b) {
-      var prev = new int[b.length() + 1];
-      var cur = new int[b.length() + 1];
-      for (int j = 0; j <= b.length(); j++) {
-        prev[j] = j;
-      }
-      for (int i = 1; i <= a.length(); i++) {
-        cur[0] = i;
-        for (int j = 1; j <= b.length(); j++) {
-          int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-          cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-        }
-        var t = prev;
-        prev = cur;
-        cur = t;
-      }
-      return prev[b.length()];
-    }
   }
 }

@@ -169,10 +169,38 @@ class ConfigTest {
   }
 
   @Test
-  void durationsTakeUnits() {
-    assertThat(Config.parseDuration("250ms")).isEqualTo(Duration.ofMillis(250));
-    assertThat(Config.parseDuration("10")).isEqualTo(Duration.ofSeconds(10));
-    assertThat(Config.parseDuration("2m")).isEqualTo(Duration.ofMinutes(2));
+  void durationsTakeTheOneGrammarAndABareNumberOfSeconds() {
+    var config =
+        parse(
+            BASE
+                + """
+                [readiness]
+                timeout = "1500ms"
+                alive = 2
+                [drain]
+                timeout = "2m30s"
+                [restart]
+                backoff = "0.5s"
+                [park]
+                ttl = "1d"
+                """);
+    assertThat(config.readiness().timeout()).isEqualTo(Duration.ofMillis(1500));
+    assertThat(config.readiness().alive()).isEqualTo(Duration.ofSeconds(2));
+    assertThat(config.drain().timeout()).isEqualTo(Duration.ofSeconds(150));
+    assertThat(config.restart().initial()).isEqualTo(Duration.ofMillis(500));
+    assertThat(config.park().ttl()).isEqualTo(Duration.ofDays(1));
+  }
+
+  @Test
+  void aDurationOfZeroOrBeyondTenYearsNamesTheKeyAndTheLine() {
+    assertThatThrownBy(() -> parse(BASE + "[drain]\ntimeout = \"0s\"\n"))
+        .hasMessage("/srv/app/baton.toml:6: [drain] timeout must be longer than zero");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\ntimeout = \"3651d\"\n"))
+        .hasMessageStartingWith(
+            "/srv/app/baton.toml:6: [drain] timeout '3651d' is longer than any duration baton can wait");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\ntimeout = true\n"))
+        .hasMessage(
+            "/srv/app/baton.toml:6: [drain] timeout must be a duration in quotes, e.g. \"10s\"");
   }
 
   @Test
@@ -207,8 +235,6 @@ class ConfigTest {
     assertThat(logs.rotateEvery()).contains(Duration.ofDays(1));
     assertThat(logs.keep()).isEqualTo(12);
     assertThat(logs.json()).isTrue();
-    assertThat(Config.parseSize("1GB")).isEqualTo(1L << 30);
-    assertThat(Config.parseSize("2048")).isEqualTo(2048);
   }
 
   @Test
@@ -218,7 +244,9 @@ class ConfigTest {
                 parse(
                     "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n[logs]\nmax_size = \"lots\"\n"))
         .hasMessage(
-            "/srv/app/baton.toml:6: [logs] max_size 'lots' is not a size; write e.g. \"100MB\", \"512KB\" or \"1GB\"");
+            "/srv/app/baton.toml:6: [logs] max_size 'lots' is not a size; write a whole number and a unit"
+                + " (KB, MB or GB, powers of 1024; KiB, MiB, GiB alike), e.g. \"100MB\", \"512KB\" or \"1GB\";"
+                + " a bare number is bytes");
     assertThatThrownBy(
             () ->
                 parse(

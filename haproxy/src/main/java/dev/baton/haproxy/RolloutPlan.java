@@ -1,5 +1,8 @@
 package dev.baton.haproxy;
 
+import dev.baton.config.ConfigException;
+import dev.baton.config.Durations;
+import dev.baton.config.TomlTable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -12,9 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.dataformat.toml.TomlMapper;
 
 /**
  * What a rollout does: which HAProxy, which backend, which servers and where their supervisors are,
@@ -78,6 +78,22 @@ public record RolloutPlan(
             Duration.ofSeconds(60),
             Duration.ofMinutes(3),
             Duration.ofSeconds(60));
+
+    /**
+     * A zero timeout would fail every step at once, whether set on the command line or in a file.
+     */
+    public Timeouts {
+      positive(haproxy, "--haproxy-timeout");
+      positive(drain, "--drain-timeout");
+      positive(deploy, "--deploy-timeout");
+      positive(health, "--health-timeout");
+    }
+
+    private static void positive(Duration timeout, String option) {
+      if (!timeout.isPositive()) {
+        throw new IllegalArgumentException(option + " must be longer than zero");
+      }
+    }
   }
 
   public RolloutPlan {
@@ -134,7 +150,7 @@ public record RolloutPlan(
         throw new IllegalArgumentException(
             "--canary-weight must be from 1 to 256 (HAProxy's weights), was " + c.weight());
       }
-      if (c.bake().isNegative() || c.bake().isZero()) {
+      if (!c.bake().isPositive()) {
         throw new IllegalArgumentException("--canary-bake must be longer than zero");
       }
     }
@@ -209,27 +225,22 @@ public record RolloutPlan(
 
   /**
    * A builder from a rollout file (TOML; see the README), to be completed or overridden by the
-   * command line. Relative paths in it are relative to the file.
+   * command line. Relative paths in it are relative to the file; durations are written as in
+   * baton.toml ({@link Durations}).
    *
-   * @throws IllegalArgumentException naming the file, and the key, that is wrong
+   * @throws ConfigException naming the file, and the line and key, that is wrong
    */
   public static Builder read(Path file) {
     String text;
     try {
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
-      throw new IllegalArgumentException(file + ": no such rollout file");
+      throw new ConfigException(file + ": no such rollout file");
     } catch (IOException e) {
-      throw new IllegalArgumentException(file + ": cannot read: " + e.getMessage());
-    }
-    JsonNode root;
-    try {
-      root = new TomlMapper().readTree(text);
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException(file + ": not valid TOML: " + e.getOriginalMessage());
+      throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
     }
     var base = file.toAbsolutePath().getParent();
-    var top = new FileTable(file, "the top level", root);
+    var top = TomlTable.parse(file, text);
     top.allow(
         "haproxy",
         "backend",
@@ -245,87 +256,45 @@ public record RolloutPlan(
     top.string("haproxy").ifPresent(b::haproxy);
     top.string("backend").ifPresent(b::backend);
     top.integer("batch").ifPresent(b::batch);
-    top.string("token_file").map(base::resolve).ifPresent(b::tokenFile);
-    if (root.has("insecure")) {
-      if (!root.get("insecure").isBoolean()) {
-        throw top.invalid("insecure", "must be true or false");
-      }
-      b.insecure(root.get("insecure").booleanValue());
+    top.path("token_file", base).ifPresent(b::tokenFile);
+    top.bool("insecure").ifPresent(b::insecure);
+    top.argv("command").ifPresent(b::command);
+    b.env(top.stringMap("env"));
+    for (var server : top.tables("server")) {
+      server.allow("name", "target");
+      var name = server.string("name").orElseThrow(() -> server.missing("name", "name = \"s1\""));
+      var target =
+          server
+              .string("target")
+              .orElseThrow(() -> server.missing("target", "target = \"/srv/app/baton.toml\""));
+      b.servers.add(
+          new Server(
+              name,
+              target.matches("https?://.*")
+                  ? target
+                  : server.path("target", base).orElseThrow().toString()));
     }
-    if (root.has("command")) {
-      b.command(top.strings("command"));
-    }
-    if (root.has("env")) {
-      var env = root.get("env");
-      if (!env.isObject()) {
-        throw top.invalid("env", "must be a table of strings, e.g. env = { KEY = \"value\" }");
-      }
-      for (var e : env.properties()) {
-        if (!e.getValue().isString()) {
-          throw top.invalid("env", "value of '" + e.getKey() + "' must be a string");
-        }
-        b.env.put(e.getKey(), e.getValue().stringValue());
-      }
-    }
-    var servers = root.get("server");
-    if (servers != null) {
-      if (!servers.isArray()) {
-        throw top.invalid("server", "must be an array of tables: [[server]] with name and target");
-      }
-      for (int i = 0; i < servers.size(); i++) {
-        var server = new FileTable(file, "[[server]] #" + (i + 1), servers.get(i));
-        server.allow("name", "target");
-        var name =
-            server
-                .string("name")
-                .orElseThrow(() -> server.invalid("name", "is missing, e.g. name = \"s1\""));
-        var target =
-            server
-                .string("target")
-                .orElseThrow(
-                    () ->
-                        server.invalid(
-                            "target", "is missing, e.g. target = \"/srv/app/baton.toml\""));
-        b.servers.add(
-            new Server(
-                name, target.matches("https?://.*") ? target : base.resolve(target).toString()));
-      }
-    }
-    if (root.has("canary")) {
-      var canary = new FileTable(file, "[canary]", root.get("canary"));
-      canary.allow("server", "weight", "bake");
-      b.canary(
-          canary
-              .string("server")
-              .orElseThrow(() -> canary.invalid("server", "is missing, e.g. server = \"s1\"")));
-      canary.integer("weight").ifPresent(b::canaryWeight);
-      canary.string("bake").map(v -> duration(v, "[canary] bake")).ifPresent(b::canaryBake);
-    }
-    if (root.has("timeouts")) {
-      var t = new FileTable(file, "[timeouts]", root.get("timeouts"));
-      t.allow("haproxy", "drain", "deploy", "health");
-      t.string("haproxy").map(v -> duration(v, "[timeouts] haproxy")).ifPresent(b::haproxyTimeout);
-      t.string("drain").map(v -> duration(v, "[timeouts] drain")).ifPresent(b::drainTimeout);
-      t.string("deploy").map(v -> duration(v, "[timeouts] deploy")).ifPresent(b::deployTimeout);
-      t.string("health").map(v -> duration(v, "[timeouts] health")).ifPresent(b::healthTimeout);
-    }
+    top.table("canary")
+        .ifPresent(
+            canary -> {
+              canary.allow("server", "weight", "bake");
+              b.canary(
+                  canary
+                      .string("server")
+                      .orElseThrow(() -> canary.missing("server", "server = \"s1\"")));
+              canary.integer("weight").ifPresent(b::canaryWeight);
+              canary.duration("bake").ifPresent(b::canaryBake);
+            });
+    top.table("timeouts")
+        .ifPresent(
+            t -> {
+              t.allow("haproxy", "drain", "deploy", "health");
+              t.duration("haproxy").ifPresent(b::haproxyTimeout);
+              t.duration("drain").ifPresent(b::drainTimeout);
+              t.duration("deploy").ifPresent(b::deployTimeout);
+              t.duration("health").ifPresent(b::healthTimeout);
+            });
     return b;
-  }
-
-  /** "250ms", "30s", "2m", "1h", or a bare number of seconds. */
-  public static Duration duration(String text, String what) {
-    var m = Pattern.compile("(\\d{1,9})(ms|s|m|h)?").matcher(text.trim());
-    if (!m.matches()) {
-      throw new IllegalArgumentException(
-          what + " '" + text + "' is not a duration; write e.g. 500ms, 30s or 2m");
-    }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2) == null ? "s" : m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofSeconds(n);
-    };
   }
 
   /** Collects a plan; every setter replaces what a rollout file said. */
@@ -441,71 +410,6 @@ public record RolloutPlan(
           tokenFile,
           new Timeouts(haproxyTimeout, drainTimeout, deployTimeout, healthTimeout),
           insecure);
-    }
-  }
-
-  /** One table of a rollout file, for strict keys and errors that name the file and table. */
-  private record FileTable(Path file, String name, JsonNode node) {
-    void allow(String... keys) {
-      if (!node.isObject()) {
-        throw new IllegalArgumentException(file + ": " + name + " must be a table");
-      }
-      var known = List.of(keys);
-      for (var key : node.propertyNames()) {
-        if (!known.contains(key)) {
-          throw new IllegalArgumentException(
-              file
-                  + ": unknown key '"
-                  + key
-                  + "' in "
-                  + name
-                  + "; known keys: "
-                  + String.join(", ", known));
-        }
-      }
-    }
-
-    Optional<String> string(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      if (!v.isString()) {
-        throw invalid(key, "must be a string in quotes");
-      }
-      return Optional.of(v.stringValue());
-    }
-
-    Optional<Integer> integer(String key) {
-      var v = node.get(key);
-      if (v == null) {
-        return Optional.empty();
-      }
-      if (!v.isIntegralNumber()) {
-        throw invalid(key, "must be a whole number");
-      }
-      return Optional.of(v.intValue());
-    }
-
-    List<String> strings(String key) {
-      var v = node.get(key);
-      if (v == null || !v.isArray() || v.isEmpty()) {
-        throw invalid(
-            key,
-            "must be a non-empty array of strings (argv), e.g. [\"java\", \"-jar\", \"app-v2.jar\"]");
-      }
-      var list = new ArrayList<String>();
-      for (var item : v.values()) {
-        if (!item.isString()) {
-          throw invalid(key, "must contain only strings");
-        }
-        list.add(item.stringValue());
-      }
-      return list;
-    }
-
-    IllegalArgumentException invalid(String key, String problem) {
-      return new IllegalArgumentException(file + ": " + name + " " + key + " " + problem);
     }
   }
 }
