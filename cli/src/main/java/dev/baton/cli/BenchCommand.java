@@ -14,12 +14,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -97,7 +99,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--concurrency",
       paramLabel = "N",
       description = "requests in flight at once in the c=N loads (default: 50; --short: 8)")
-  Integer concurrency;
+  @Nullable Integer concurrency;
 
   @Option(
       names = "--keepalive",
@@ -117,7 +119,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--requests",
       paramLabel = "N",
       description = "the most requests each load sends (default: no limit but the duration)")
-  Long requests;
+  @Nullable Long requests;
 
   @Option(
       names = "--rhythm",
@@ -132,7 +134,7 @@ final class BenchCommand implements Callable<Integer> {
       description =
           "bench your running service instead of the bundled sample: loads its listener and deploys it"
               + " over its control socket (the baton scenario only); it is left running")
-  Path config;
+  @Nullable Path config;
 
   @Option(
       names = "--sample",
@@ -169,7 +171,7 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "N",
       description =
           "--steady: how many rounds, each a slice of every load on every server; a multiple of 10 places all alike (default: 30; --short: 3)")
-  Integer rounds;
+  @Nullable Integer rounds;
 
   @Option(
       names = "--slice",
@@ -182,14 +184,14 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "HOW",
       description =
           "--steady: how bench starts each server or its parent: group, in a process group of its own in bench's session, or session, in a session of its own (default: group)")
-  String placement;
+  @Nullable String placement;
 
   @Option(
       names = "--load-threads",
       paramLabel = "N",
       description =
           "--steady: the load generator's threads (default: 2, or the cores if fewer); with a one-thread app, 1 on 2 cores leaves it a core of its own")
-  Integer loadThreads;
+  @Nullable Integer loadThreads;
 
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
@@ -253,11 +255,11 @@ final class BenchCommand implements Callable<Integer> {
                   bench.close();
                 });
     Runtime.getRuntime().addShutdownHook(hook);
-    var report = new AtomicReference<BenchReport>();
+    var report = new AtomicReference<@Nullable BenchReport>();
     try {
-      report.set(bench.run());
-      System.out.print(
-          json ? java.nio.file.Files.readString(report.get().json()) + "\n" : report.get().text());
+      var done = bench.run();
+      report.set(done);
+      System.out.print(json ? java.nio.file.Files.readString(done.json()) + "\n" : done.text());
       System.out.flush();
     } finally {
       bench.close();
@@ -267,12 +269,13 @@ final class BenchCommand implements Callable<Integer> {
       return RunCommand.KEEP_RUNNING;
     }
     Runtime.getRuntime().removeShutdownHook(hook);
-    var trouble = report.get().batonTrouble();
-    if (report.get().batonFailures() > 0 || trouble.isPresent()) {
+    var finished = Objects.requireNonNull(report.get(), "set when run() returned");
+    var trouble = finished.batonTrouble();
+    if (finished.batonFailures() > 0 || trouble.isPresent()) {
       System.err.println(
           "baton bench: the baton scenario "
-              + (report.get().batonFailures() > 0
-                  ? "failed " + report.get().batonFailures() + " requests"
+              + (finished.batonFailures() > 0
+                  ? "failed " + finished.batonFailures() + " requests"
                   : "had trouble: " + trouble.get()));
       return Main.FAILED;
     }

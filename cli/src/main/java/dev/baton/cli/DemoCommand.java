@@ -6,6 +6,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,7 +30,7 @@ final class DemoCommand implements Callable<Integer> {
       names = "--deploys",
       paramLabel = "N",
       description = "how many deploys (default: 40; --short: 5)")
-  Integer deploys;
+  @Nullable Integer deploys;
 
   @Option(
       names = "--concurrency",

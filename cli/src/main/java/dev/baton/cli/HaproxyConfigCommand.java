@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,14 +48,14 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       names = "--token-file",
       paramLabel = "FILE",
       description = "the bearer token for remote supervisors")
-  Path tokenFile;
+  @Nullable Path tokenFile;
 
   @Option(
       names = "--check-path",
       paramLabel = "PATH",
       description =
           "what HAProxy's health check GETs (default: the supervisors' [readiness] http, else /)")
-  String checkPath;
+  @Nullable String checkPath;
 
   @Option(
       names = "--inter",
@@ -67,7 +68,7 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       names = "--listen",
       paramLabel = "ADDRESS",
       description = "also print global, defaults and a frontend bound here")
-  String listen;
+  @Nullable String listen;
 
   @Option(
       names = "--stats-socket",

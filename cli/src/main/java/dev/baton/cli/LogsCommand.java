@@ -18,6 +18,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,13 +42,13 @@ final class LogsCommand implements Callable<Integer> {
   boolean follow;
 
   @Option(names = "--generation", paramLabel = "N", description = "only the lines of generation N")
-  Integer generation;
+  @Nullable Integer generation;
 
   @Option(
       names = {"-n", "--lines"},
       paramLabel = "LINES",
       description = "only the last LINES lines (default: all)")
-  Integer lines;
+  @Nullable Integer lines;
 
   @Option(
       names = "--reopen",
@@ -159,7 +160,7 @@ final class LogsCommand implements Callable<Integer> {
   /** The file being followed, and its identity (device, inode) when it was opened. */
   private record Current(FileChannel channel, Object key) {
     /** Null while the file does not exist. */
-    static Current open(Path path) throws IOException {
+    static @Nullable Current open(Path path) throws IOException {
       try {
         var key = key(path);
         return key == null ? null : new Current(FileChannel.open(path), key);
@@ -168,7 +169,7 @@ final class LogsCommand implements Callable<Integer> {
       }
     }
 
-    static Object key(Path path) throws IOException {
+    static @Nullable Object key(Path path) throws IOException {
       try {
         return Files.readAttributes(path, BasicFileAttributes.class).fileKey();
       } catch (NoSuchFileException e) {

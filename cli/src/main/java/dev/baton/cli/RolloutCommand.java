@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -46,16 +47,16 @@ final class RolloutCommand implements Callable<Integer> {
       names = {"-f", "--rollout-file"},
       paramLabel = "FILE",
       description = "the plan in a TOML file (see the README); options below override it")
-  Path file;
+  @Nullable Path file;
 
   @Option(
       names = "--haproxy",
       paramLabel = "SOCKET|HOST:PORT",
       description = "HAProxy's Runtime API: its stats socket (level admin)")
-  String haproxy;
+  @Nullable String haproxy;
 
   @Option(names = "--backend", paramLabel = "NAME", description = "the backend in haproxy.cfg")
-  String backend;
+  @Nullable String backend;
 
   @Option(
       names = "--server",
@@ -67,19 +68,19 @@ final class RolloutCommand implements Callable<Integer> {
       names = "--batch",
       paramLabel = "N",
       description = "servers drained and deployed at once (default 1)")
-  Integer batch;
+  @Nullable Integer batch;
 
   @Option(
       names = "--canary",
       paramLabel = "NAME",
       description = "deploy this server first, alone, at a reduced weight, and compare it")
-  String canary;
+  @Nullable String canary;
 
   @Option(
       names = "--canary-weight",
       paramLabel = "W",
       description = "the canary's weight during the bake (default 10, of 100)")
-  Integer canaryWeight;
+  @Nullable Integer canaryWeight;
 
   @Option(
       names = "--canary-bake",
@@ -91,7 +92,7 @@ final class RolloutCommand implements Callable<Integer> {
       names = "--token-file",
       paramLabel = "FILE",
       description = "the bearer token for remote supervisors")
-  Path tokenFile;
+  @Nullable Path tokenFile;
 
   @Option(
       names = "--insecure",

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalTime;
 import java.time.ZoneId;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,7 +107,7 @@ final class SupervisorLog {
     private final ZoneId zone = ZoneId.systemDefault();
 
     @Override
-    public byte[] headerBytes() {
+    public byte @Nullable [] headerBytes() {
       return null;
     }
 
@@ -136,7 +137,7 @@ final class SupervisorLog {
     }
 
     @Override
-    public byte[] footerBytes() {
+    public byte @Nullable [] footerBytes() {
       return null;
     }
   }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -133,7 +134,8 @@ public record Config(
   }
 
   public static Config parse(Path file, String text) {
-    var base = file.toAbsolutePath().getParent();
+    var base =
+        Objects.requireNonNull(file.toAbsolutePath().getParent(), "an absolute file has a parent");
     var top = TomlTable.parse(file, text);
     top.allow(
         "app",

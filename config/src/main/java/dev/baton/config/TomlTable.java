@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
@@ -255,7 +256,7 @@ public final class TomlTable {
   }
 
   /** "file:line: [table] key problem". */
-  public ConfigException invalid(String key, String problem) {
+  public ConfigException invalid(String key, @Nullable String problem) {
     return new ConfigException(where(key) + ": " + describe() + " " + key + " " + problem);
   }
 

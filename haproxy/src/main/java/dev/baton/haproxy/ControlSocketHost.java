@@ -85,7 +85,7 @@ final class ControlSocketHost implements Host {
                           + " s; check its log (is it stuck, or stopped with SIGSTOP?)",
                       true));
     } catch (ControlClient.ControlException e) {
-      throw new HostException(e.getMessage(), true);
+      throw new HostException(String.valueOf(e.getMessage()), true);
     }
     return HostException.expect(reply, expected, target, command);
   }

@@ -231,7 +231,7 @@ final class RemoteApiHost implements Host {
               + " broke during '"
               + command
               + "': "
-              + e.getCause().getMessage(),
+              + (e.getCause() == null ? e : e.getCause()).getMessage(),
           true);
     }
   }

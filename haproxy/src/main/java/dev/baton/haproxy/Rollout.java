@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,6 +22,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A deploy across the servers of one HAProxy backend, a batch at a time. For each server:
@@ -193,11 +195,11 @@ public final class Rollout {
         reports.addAll(moveAll(batch, Action.DEPLOY, ""));
         if (canary.isPresent()) {
           bake(canary.get());
-          api.setWeight(plan.backend(), canary.get().server(), weights.get(canary.get().server()));
+          api.setWeight(plan.backend(), canary.get().server(), weight(canary.get().server()));
           emit(
               canary.get().server(),
               "weight",
-              "restored to " + weights.get(canary.get().server()) + ": the canary passed");
+              "restored to " + weight(canary.get().server()) + ": the canary passed");
         }
       }
       verify(reports);
@@ -236,12 +238,13 @@ public final class Rollout {
       states = api.servers(plan.backend());
       stats = api.stats(plan.backend());
     } catch (RuntimeApiException e) {
+      var refused = String.valueOf(e.getMessage());
       var message =
-          e.getMessage().contains("find backend") || e.getMessage().contains("No such backend")
+          refused.contains("find backend") || refused.contains("No such backend")
               ? "HAProxy has no backend named '"
                   + plan.backend()
                   + "'; check --backend against haproxy.cfg"
-              : e.getMessage();
+              : refused;
       throw notStarted(message);
     }
     var byName =
@@ -270,7 +273,7 @@ public final class Rollout {
     for (var server : plan.servers()) {
       var state = byName.get(server.name());
       var stat = Optional.ofNullable(statsByName.get(server.name()));
-      if (stat.isEmpty() || !stat.get().checked()) {
+      if (state == null || stat.isEmpty() || !stat.get().checked()) {
         throw notStarted(
             "HAProxy does not health-check "
                 + plan.backend()
@@ -311,7 +314,7 @@ public final class Rollout {
     for (var server : plan.servers()) {
       Status status;
       try {
-        status = hosts.get(server.name()).status();
+        status = host(server.name()).status();
       } catch (HostException e) {
         throw notStarted("server " + server.name() + ": " + e.getMessage());
       }
@@ -320,7 +323,7 @@ public final class Rollout {
             "server "
                 + server.name()
                 + "'s supervisor ("
-                + hosts.get(server.name()).target()
+                + host(server.name()).target()
                 + ") has no active generation; fix it first (baton status there)");
       }
       if (status.deploying()) {
@@ -328,7 +331,7 @@ public final class Rollout {
             "server "
                 + server.name()
                 + "'s supervisor ("
-                + hosts.get(server.name()).target()
+                + host(server.name()).target()
                 + ") is deploying already; wait for it, then start the rollout again");
       }
     }
@@ -366,7 +369,7 @@ public final class Rollout {
           try {
             reports.add(future.join());
           } catch (CompletionException e) {
-            failures.add(e.getCause().getMessage());
+            failures.add(String.valueOf((e.getCause() == null ? e : e.getCause()).getMessage()));
           }
         });
     if (!failures.isEmpty()) {
@@ -378,7 +381,7 @@ public final class Rollout {
   /** One server: drain, wait, deploy (or roll back), health check, ready. */
   private RolloutReport.HostReport move(String server, Action action, String reason) {
     var backend = plan.backend();
-    var host = hosts.get(server);
+    var host = host(server);
     var t0 = clock.instant();
     var step = "drain";
     try {
@@ -393,7 +396,7 @@ public final class Rollout {
       // Marked down the moment the new generation is promoted, before the deploy's reply (which
       // waits for the old generation's drain): an agent-check that heard "drain" during the deploy
       // answers "ready" once it is over, and HAProxy must then still wait for its health check.
-      var heldAt = new AtomicReference<Instant>();
+      var heldAt = new AtomicReference<@Nullable Instant>();
       Consumer<DeployEvent> events =
           event -> {
             relay(server).accept(event);
@@ -436,7 +439,7 @@ public final class Rollout {
         heldAt.set(clock.instant());
       }
       awaitUp(server);
-      var checked = since(heldAt.get());
+      var checked = since(Objects.requireNonNullElseGet(heldAt.get(), clock::instant));
       emit(server, "healthy", "HAProxy's health check passed after " + millis(checked));
 
       step = "ready";
@@ -457,7 +460,7 @@ public final class Rollout {
    */
   private void verify(List<RolloutReport.HostReport> reports) {
     for (var report : reports) {
-      int active = hosts.get(report.server()).status().activeGeneration().orElse(-1);
+      int active = host(report.server()).status().activeGeneration().orElse(-1);
       if (active != report.generation()) {
         throw new IllegalStateException(
             report.server()
@@ -599,8 +602,18 @@ public final class Rollout {
   /**
    * Rolls back every server already on the new version, newest first, then sets every server ready.
    */
+  /** The host of a server the plan names: every one has a host from the start. */
+  private Host host(String server) {
+    return Objects.requireNonNull(hosts.get(server), server);
+  }
+
+  /** A server's weight before the rollout, read for every server at its start. */
+  private int weight(String server) {
+    return Objects.requireNonNull(weights.get(server), server);
+  }
+
   private RolloutException abort(RuntimeException failure) {
-    var reason = failure.getMessage();
+    var reason = String.valueOf(failure.getMessage());
     emit("", "abort", reason);
     var rolledBack = new ArrayList<String>();
     var stuck = new ArrayList<String>();
@@ -620,7 +633,7 @@ public final class Rollout {
         stuck.add(
             e.getMessage()
                 + "; roll it back by hand: baton rollback (on "
-                + hosts.get(server).target()
+                + host(server).target()
                 + ")");
       }
     }

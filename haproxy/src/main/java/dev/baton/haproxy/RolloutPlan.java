@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -239,7 +240,8 @@ public record RolloutPlan(
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
     }
-    var base = file.toAbsolutePath().getParent();
+    var base =
+        Objects.requireNonNull(file.toAbsolutePath().getParent(), "an absolute file has a parent");
     var top = TomlTable.parse(file, text);
     top.allow(
         "haproxy",
