@@ -86,7 +86,7 @@ final class HaproxyConfigCommand implements Callable<Integer> {
     try {
       for (var spec : servers) {
         var server = RolloutPlan.Server.parse(spec);
-        var host = Host.of(server.target(), Optional.ofNullable(tokenFile), Duration.ofSeconds(10));
+        var host = Host.of(server.target(), tokenFile, Duration.ofSeconds(10));
         var status = host.status();
         var hostName =
             server.target().matches("https?://.*")

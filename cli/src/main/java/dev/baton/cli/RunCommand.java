@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -53,7 +54,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("baton: " + e.getMessage());
       return Main.FAILED;
     }
-    reopenOnHangup(logFile);
+    reopenOnHangup(logFile.orElse(null));
     var bySignal = new AtomicBoolean();
     var hook =
         Thread.ofPlatform()
@@ -134,19 +135,19 @@ final class RunCommand implements Callable<Integer> {
    * SIGHUP reopens the log file, as logrotate expects (nginx does the same). It no longer stops the
    * supervisor, which is the JVM's default for SIGHUP: a stray hangup must not drain the service.
    */
-  private static void reopenOnHangup(Optional<LogFile> logFile) {
+  private static void reopenOnHangup(@Nullable LogFile logFile) {
     var log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     try {
       sun.misc.Signal.handle(
           new sun.misc.Signal("HUP"),
           signal -> {
-            if (logFile.isEmpty()) {
+            if (logFile == null) {
               log.info("SIGHUP: there is no [logs] file to reopen");
               return;
             }
             try {
-              logFile.get().reopen();
-              log.info("SIGHUP: reopened {}", logFile.get().path());
+              logFile.reopen();
+              log.info("SIGHUP: reopened {}", logFile.path());
             } catch (java.io.UncheckedIOException e) {
               log.warn("SIGHUP: {}; writing on to the file already open", e.getMessage());
             }

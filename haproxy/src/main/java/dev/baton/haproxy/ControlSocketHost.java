@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /** A supervisor on this machine, over its control socket: what `baton deploy` does. */
 final class ControlSocketHost implements Host {
@@ -20,10 +21,10 @@ final class ControlSocketHost implements Host {
   private final Optional<Config> config;
   private final Duration timeout;
 
-  ControlSocketHost(String target, Path socket, Optional<Config> config, Duration timeout) {
+  ControlSocketHost(String target, Path socket, @Nullable Config config, Duration timeout) {
     this.target = target;
     this.socket = socket;
-    this.config = config;
+    this.config = Optional.ofNullable(config);
     this.timeout = timeout;
   }
 
@@ -45,11 +46,13 @@ final class ControlSocketHost implements Host {
 
   @Override
   public Reply.Done deploy(
-      Optional<List<String>> argv,
-      Map<String, String> env,
-      Duration timeout,
-      Consumer<DeployEvent> events) {
-    return call(new Request.Deploy(argv, env, true), "deploy", Reply.Done.class, timeout, events);
+      List<String> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
+    return call(
+        new Request.Deploy(Host.argv(argv), env, true),
+        "deploy",
+        Reply.Done.class,
+        timeout,
+        events);
   }
 
   @Override

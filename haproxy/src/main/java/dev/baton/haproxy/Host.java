@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One server's baton supervisor, as a rollout reaches it: over its control socket on this machine,
@@ -33,24 +34,27 @@ public interface Host {
   Status status();
 
   /**
-   * Deploys a new generation: {@code argv} or the config's command, with {@code env} merged over
-   * the config's. Waits for the old generation to be drained or parked, so that nothing the load
-   * balancer still holds points at it. Each step goes to {@code events} as it happens.
+   * Deploys a new generation: {@code argv}, or the config's command when it is empty (no command is
+   * empty), with {@code env} merged over the config's. Waits for the old generation to be drained
+   * or parked, so that nothing the load balancer still holds points at it. Each step goes to {@code
+   * events} as it happens.
    *
    * @return the new generation's number and pid
    * @throws HostException when the deploy failed (the supervisor's reason), or the supervisor could
    *     not be reached or did not finish within {@code timeout}
    */
   Reply.Done deploy(
-      Optional<List<String>> argv,
-      Map<String, String> env,
-      Duration timeout,
-      Consumer<DeployEvent> events);
+      List<String> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events);
 
   /**
    * Makes the previous generation active again, as {@code baton rollback} does; waits like deploy.
    */
   Reply.Done rollback(String reason, Duration timeout, Consumer<DeployEvent> events);
+
+  /** A deploy's argv on the wire: none stands for the supervisor's configured command. */
+  static Optional<List<String>> argv(List<String> argv) {
+    return argv.isEmpty() ? Optional.empty() : Optional.of(argv);
+  }
 
   /** The config of a supervisor given by its config file; empty for a socket or a URL. */
   default Optional<Config> config() {
@@ -72,14 +76,14 @@ public interface Host {
    * @param timeout how long a status call may take
    * @throws IllegalArgumentException when the target is none of those, or a URL has no token
    */
-  static Host of(String target, Optional<Path> tokenFile, Duration timeout) {
+  static Host of(String target, @Nullable Path tokenFile, Duration timeout) {
     if (target.startsWith("http://") || target.startsWith("https://")) {
-      var file =
-          tokenFile.orElseThrow(
-              () ->
-                  new IllegalArgumentException(
-                      target
-                          + " is a remote API: pass --token-file with its bearer token (the file named by [remote] token_file on that host)"));
+      if (tokenFile == null) {
+        throw new IllegalArgumentException(
+            target
+                + " is a remote API: pass --token-file with its bearer token (the file named by [remote] token_file on that host)");
+      }
+      var file = tokenFile;
       String token;
       try {
         token = Files.readString(file).strip();
@@ -100,9 +104,9 @@ public interface Host {
     }
     if (target.endsWith(".toml") || Files.isRegularFile(path)) {
       var config = Config.load(path);
-      return new ControlSocketHost(target, config.control().socket(), Optional.of(config), timeout);
+      return new ControlSocketHost(target, config.control().socket(), config, timeout);
     }
-    return new ControlSocketHost(target, path, Optional.empty(), timeout);
+    return new ControlSocketHost(target, path, null, timeout);
   }
 
   /** The address of HAProxy's agent-check for this host, from its config or its remote status. */

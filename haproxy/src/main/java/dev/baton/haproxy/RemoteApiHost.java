@@ -84,12 +84,13 @@ final class RemoteApiHost implements Host {
 
   @Override
   public Reply.Done deploy(
-      Optional<List<String>> argv,
-      Map<String, String> env,
-      Duration limit,
-      Consumer<DeployEvent> events) {
+      List<String> argv, Map<String, String> env, Duration limit, Consumer<DeployEvent> events) {
     var answer =
-        lines(post("/v1/deploy", new Request.Deploy(argv, env, true)), limit, "deploy", events);
+        lines(
+            post("/v1/deploy", new Request.Deploy(Host.argv(argv), env, true)),
+            limit,
+            "deploy",
+            events);
     return HostException.expect(answer.reply(), Reply.Done.class, target, "deploy");
   }
 

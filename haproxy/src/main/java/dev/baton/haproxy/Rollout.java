@@ -103,7 +103,8 @@ public final class Rollout {
     var statusTimeout = Duration.ofSeconds(10);
     for (var server : plan.servers()) {
       try {
-        hosts.put(server.name(), Host.of(server.target(), plan.tokenFile(), statusTimeout));
+        hosts.put(
+            server.name(), Host.of(server.target(), plan.tokenFile().orElse(null), statusTimeout));
       } catch (RuntimeException e) {
         throw new IllegalArgumentException("server " + server.name() + ": " + e.getMessage(), e);
       }
@@ -413,7 +414,9 @@ public final class Rollout {
           };
       Reply.Done reply;
       if (action == Action.DEPLOY) {
-        reply = host.deploy(plan.command(), plan.env(), plan.timeouts().deploy(), events);
+        reply =
+            host.deploy(
+                plan.command().orElse(List.of()), plan.env(), plan.timeouts().deploy(), events);
         moved.add(server);
       } else {
         reply = host.rollback(reason, plan.timeouts().deploy(), events);

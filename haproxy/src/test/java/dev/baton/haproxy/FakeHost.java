@@ -73,10 +73,7 @@ final class FakeHost implements Host {
 
   @Override
   public Reply.Done deploy(
-      Optional<List<String>> argv,
-      Map<String, String> env,
-      Duration timeout,
-      Consumer<DeployEvent> events) {
+      List<String> argv, Map<String, String> env, Duration timeout, Consumer<DeployEvent> events) {
     unreachable.ifPresent(
         e -> {
           throw e;
@@ -87,7 +84,7 @@ final class FakeHost implements Host {
       throw deployFailure.get();
     }
     previous.push(command);
-    become(argv.orElse(List.of("app", "v1")), events);
+    become(argv.isEmpty() ? List.of("app", "v1") : argv, events);
     haproxy.server(name).healthy = !newVersionFailsHealthCheck;
     return reply();
   }

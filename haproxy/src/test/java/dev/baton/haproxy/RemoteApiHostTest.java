@@ -132,7 +132,7 @@ class RemoteApiHostTest {
     var done =
         host("secret")
             .deploy(
-                Optional.of(List.of("./server", "--v2")),
+                List.of("./server", "--v2"),
                 Map.of("MODE", "v2"),
                 Duration.ofSeconds(5),
                 events::add);
