@@ -117,7 +117,8 @@ final class HaproxyConfigCommand implements Callable<Integer> {
       return Main.USAGE;
     } catch (HostException e) {
       System.err.println("baton: " + e.getMessage());
-      return Main.UNREACHABLE;
+      // A supervisor that answered "no" was reached: that is a failure, not exit 3.
+      return e.unreachable() ? Main.UNREACHABLE : Main.FAILED;
     }
     System.out.print(listen == null ? config.backend() : config.standalone(listen, statsSocket));
     return 0;

@@ -55,9 +55,11 @@ final class LogsCommand implements Callable<Integer> {
       description = "make the supervisor reopen its log file, e.g. from logrotate's postrotate")
   boolean reopen;
 
-  private final PrintStream out =
-      new PrintStream(
-          new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+  /**
+   * The log's lines as the UTF-8 they are, whatever stdout.encoding says; through System.out, so
+   * that whoever replaced it (a test) gets them too.
+   */
+  private final PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
 
   @Override
   public Integer call() throws IOException, InterruptedException {

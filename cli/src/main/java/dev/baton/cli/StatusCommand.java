@@ -11,6 +11,8 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -78,8 +80,12 @@ final class StatusCommand implements Callable<Integer> {
           time(g.started()),
           g.readiness(),
           String.join(" ", g.command()));
-      var why = g.exit().orElse("") + (g.reason().isEmpty() ? "" : " — " + g.reason());
-      if (!why.isBlank()) {
+      // How it exited, why, or both; never a dash with nothing before it.
+      var why =
+          Stream.of(g.exit().orElse(""), g.reason())
+              .filter(s -> !s.isBlank())
+              .collect(Collectors.joining(" — "));
+      if (!why.isEmpty()) {
         System.out.println("      " + why.strip());
       }
     }

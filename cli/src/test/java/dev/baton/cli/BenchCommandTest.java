@@ -1,0 +1,56 @@
+package dev.baton.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** {@code baton bench}'s usage errors, all found before anything is started. */
+class BenchCommandTest {
+  @Test
+  void steadyOptionsWithoutSteadyAreAUsageError() {
+    var result = Cli.run("bench", "--short", "--rounds", "3");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.errLines())
+        .containsExactly(
+            "baton bench: --rounds, --slice, --placement and --load-threads are for --steady;"
+                + " add --steady, or drop them");
+  }
+
+  @Test
+  void steadyRefusesTheDeployScenariosOptions() {
+    var result = Cli.run("bench", "--steady", "--short", "--scenarios", "none", "--rhythm", "1s");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.errLines())
+        .containsExactly(
+            "baton bench: --steady does not take --scenarios (it runs its own five servers),"
+                + " --rhythm (nothing is deployed)");
+  }
+
+  @Test
+  void aConcurrencyOfZeroIsAUsageError() {
+    var result = Cli.run("bench", "--short", "--concurrency", "0");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.errLines())
+        .containsExactly("baton bench: --concurrency must be at least 1, was 0");
+  }
+
+  @Test
+  void anUnknownScenarioIsAUsageError() {
+    var result = Cli.run("bench", "--short", "--scenarios", "blue-green");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.errLines()).hasSize(1);
+    assertThat(result.error()).startsWith("baton bench: ").contains("blue-green");
+  }
+
+  @Test
+  void aConcurrencyThatIsNotANumberIsAUsageError() {
+    var result = Cli.run("bench", "--concurrency", "lots");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.error()).contains("--concurrency").contains("'lots'");
+  }
+}
