@@ -9,7 +9,9 @@ import dev.baton.bench.Placement;
 import dev.baton.bench.SampleKind;
 import dev.baton.bench.Scenario;
 import dev.baton.bench.SteadyPlan;
+import dev.baton.bench.SteadyReport;
 import dev.baton.bench.SteadyRun;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -236,39 +238,20 @@ final class BenchCommand implements Callable<Integer> {
       System.err.println("baton bench: " + e.getMessage());
       return Main.USAGE;
     }
-    // Ctrl-C: the hook stops the load and waits while this thread writes the partial report.
-    var interrupted = new AtomicBoolean();
-    var printed = new CountDownLatch(1);
-    var hook =
-        Thread.ofPlatform()
-            .unstarted(
-                () -> {
-                  interrupted.set(true);
-                  System.err.println(
-                      "\nbench: stopping: the load, the rhythm and every process bench started");
-                  bench.stop();
-                  try {
-                    printed.await(60, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  bench.close();
-                });
-    Runtime.getRuntime().addShutdownHook(hook);
     var report = new AtomicReference<@Nullable BenchReport>();
-    try {
-      var done = bench.run();
-      report.set(done);
-      System.out.print(json ? java.nio.file.Files.readString(done.json()) + "\n" : done.text());
-      System.out.flush();
-    } finally {
-      bench.close();
-      printed.countDown();
-    }
-    if (interrupted.get()) {
+    boolean interrupted =
+        untilInterrupted(
+            "the load, the rhythm and every process bench started",
+            bench::stop,
+            bench::close,
+            () -> {
+              var done = bench.run();
+              report.set(done);
+              print(json ? Files.readString(done.json()) + "\n" : done.text());
+            });
+    if (interrupted) {
       return RunCommand.KEEP_RUNNING;
     }
-    Runtime.getRuntime().removeShutdownHook(hook);
     var finished = Objects.requireNonNull(report.get(), "set when run() returned");
     var trouble = finished.batonTrouble();
     if (finished.batonFailures() > 0 || trouble.isPresent()) {
@@ -291,37 +274,21 @@ final class BenchCommand implements Callable<Integer> {
       System.err.println("baton bench: " + e.getMessage());
       return Main.USAGE;
     }
-    var interrupted = new AtomicBoolean();
-    var printed = new CountDownLatch(1);
-    var hook =
-        Thread.ofPlatform()
-            .unstarted(
-                () -> {
-                  interrupted.set(true);
-                  System.err.println(
-                      "\nbench: stopping: the slice under way and every server bench started");
-                  run.stop();
-                  try {
-                    printed.await(60, TimeUnit.SECONDS);
-                  } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                  }
-                  run.close();
-                });
-    Runtime.getRuntime().addShutdownHook(hook);
-    dev.baton.bench.SteadyReport report;
-    try {
-      report = run.run();
-      System.out.print(json ? java.nio.file.Files.readString(report.json()) + "\n" : report.text());
-      System.out.flush();
-    } finally {
-      run.close();
-      printed.countDown();
-    }
-    if (interrupted.get()) {
+    var steadyReport = new AtomicReference<@Nullable SteadyReport>();
+    boolean interrupted =
+        untilInterrupted(
+            "the slice under way and every server bench started",
+            run::stop,
+            run::close,
+            () -> {
+              var done = run.run();
+              steadyReport.set(done);
+              print(json ? Files.readString(done.json()) + "\n" : done.text());
+            });
+    if (interrupted) {
       return RunCommand.KEEP_RUNNING;
     }
-    Runtime.getRuntime().removeShutdownHook(hook);
+    var report = Objects.requireNonNull(steadyReport.get(), "set when run() returned");
     if (report.failed() > 0 || report.trouble().isPresent()) {
       System.err.println(
           "baton bench: --steady "
@@ -331,6 +298,52 @@ final class BenchCommand implements Callable<Integer> {
       return Main.FAILED;
     }
     return 0;
+  }
+
+  /** What a run does between the hook's installation and its removal. */
+  private interface Run {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs {@code body} with a Ctrl-C hook that calls {@code stop}, then waits while this thread
+   * prints the partial report before {@code close}; returns whether Ctrl-C came.
+   */
+  private static boolean untilInterrupted(String stopping, Runnable stop, Runnable close, Run body)
+      throws Exception {
+    var interrupted = new AtomicBoolean();
+    var printed = new CountDownLatch(1);
+    var hook =
+        Thread.ofPlatform()
+            .unstarted(
+                () -> {
+                  interrupted.set(true);
+                  System.err.println("\nbench: stopping: " + stopping);
+                  stop.run();
+                  try {
+                    printed.await(60, TimeUnit.SECONDS);
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                  close.run();
+                });
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      body.run();
+    } finally {
+      close.run();
+      printed.countDown();
+    }
+    if (interrupted.get()) {
+      return true;
+    }
+    Runtime.getRuntime().removeShutdownHook(hook);
+    return false;
+  }
+
+  private static void print(String text) {
+    System.out.print(text);
+    System.out.flush();
   }
 
   SteadyPlan steadyPlan() {
