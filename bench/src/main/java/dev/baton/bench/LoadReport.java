@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -27,14 +26,10 @@ public final class LoadReport {
     /**
      * @param startMicros when the request started, from the load's start, in microseconds
      * @param latencyMicros how long it took to its response or its failure, connecting included
-     * @param failure why it failed; empty when it was ok
+     * @param failure why it failed; null when it was ok
      */
-    void visit(long startMicros, long latencyMicros, Optional<FailureKind> failure);
+    void visit(long startMicros, long latencyMicros, @Nullable FailureKind failure);
   }
-
-  // One Optional per kind, so that walking millions of timeline entries allocates nothing.
-  private static final List<Optional<FailureKind>> FAILURES =
-      Arrays.stream(FailureKind.values()).map(Optional::of).toList();
 
   private final Load load;
   private final long ok;
@@ -49,9 +44,10 @@ public final class LoadReport {
   private final long[] failedPerSecond;
   private final List<Timeline> timelines;
 
-  private LoadReport(Load load, long startNanos, List<Tally> tallies, Optional<String> aborted) {
+  private LoadReport(
+      Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
     this.load = load;
-    this.aborted = aborted;
+    this.aborted = Optional.ofNullable(abortReason);
     var failures = new EnumMap<FailureKind, Long>(FailureKind.class);
     for (FailureKind kind : FailureKind.values()) {
       failures.put(kind, tallies.stream().mapToLong(t -> t.failures[kind.ordinal()]).sum());
@@ -97,11 +93,7 @@ public final class LoadReport {
 
   static LoadReport of(
       Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
-    return new LoadReport(load, startNanos, tallies, Optional.ofNullable(abortReason));
-  }
-
-  static Optional<FailureKind> failure(FailureKind kind) {
-    return FAILURES.get(kind.ordinal());
+    return new LoadReport(load, startNanos, tallies, abortReason);
   }
 
   /** The spec this load ran. */

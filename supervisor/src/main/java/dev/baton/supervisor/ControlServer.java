@@ -133,7 +133,7 @@ final class ControlServer {
                 channel.flushBlocking(Duration.ofSeconds(1));
               });
         } catch (DeployException e) {
-          finish(channel, new Reply.Failed(e.getMessage()));
+          finish(channel, new Reply.Failed(String.valueOf(e.getMessage())));
         }
       }
       case Request.Stop s ->
@@ -186,7 +186,7 @@ final class ControlServer {
       LOG.info("reopened {}", file.get().path());
       return new Reply.Reopened(file.get().path().toString());
     } catch (StartException | UncheckedIOException e) {
-      return new Reply.Failed(e.getMessage());
+      return new Reply.Failed(String.valueOf(e.getMessage()));
     }
   }
 

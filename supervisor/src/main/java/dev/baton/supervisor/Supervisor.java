@@ -196,7 +196,8 @@ public final class Supervisor implements AutoCloseable {
     generations.add(generation);
     watchExit(generation);
     generation.output =
-        GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
+        GenerationOutput.start(
+            loop, generation, carriedOutput, LogFile.ofThisProcess().orElse(null));
     journal();
   }
 
@@ -219,7 +220,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   void deploying(Generation generation) {
-    slot.deploying(Optional.of(generation));
+    slot.deploying(generation);
   }
 
   private void exited(Generation generation, ExitStatus status) {
@@ -254,7 +255,7 @@ public final class Supervisor implements AutoCloseable {
   /** Promotes {@code generation}: from now on, its app is the one a crash restarts. */
   void promoted(Generation generation, DeployKind kind, String reason) {
     generations.promote(generation, kind, reason, loop.now());
-    slot.deploying(Optional.empty());
+    slot.promoted();
     crashRestart.promoted();
     journal();
     Systemd.notify(
@@ -287,7 +288,7 @@ public final class Supervisor implements AutoCloseable {
                             b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
                             b.fd().value()))
                 .toList();
-    return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop(), ls);
+    return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop().orElse(null), ls);
   }
 
   /** Re-executes the baton build now on disk in this process; returns only by throwing. */
