@@ -46,7 +46,7 @@ public final class BenchReport {
   }
 
   /** Whether the run was stopped before its end (Ctrl-C). */
-  public boolean partial() {
+  boolean partial() {
     return partial;
   }
 

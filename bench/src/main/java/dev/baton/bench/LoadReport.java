@@ -125,7 +125,7 @@ public final class LoadReport {
   }
 
   /** How many complete responses had each status, 2xx included. */
-  public SortedMap<Integer, Long> statuses() {
+  SortedMap<Integer, Long> statuses() {
     return statuses;
   }
 
@@ -138,33 +138,33 @@ public final class LoadReport {
   }
 
   /** From the start to the end of the last request. */
-  public Duration duration() {
+  Duration duration() {
     return duration;
   }
 
   /** Requests ended per second, ok or failed. */
-  public double throughput() {
+  double throughput() {
     return requests() / (duration.toNanos() / 1e9);
   }
 
   /** The mean latency of ok requests; zero when there were none. */
-  public Duration latencyMean() {
+  Duration latencyMean() {
     return latency.getTotalCount() == 0
         ? Duration.ZERO
         : Duration.ofNanos((long) latency.getMean());
   }
 
   /** The latency that {@code percentile} percent of ok requests did not exceed, e.g. 99.9. */
-  public Duration latencyPercentile(double percentile) {
+  Duration latencyPercentile(double percentile) {
     return Duration.ofNanos(latency.getValueAtPercentile(percentile));
   }
 
-  public Duration latencyMax() {
+  Duration latencyMax() {
     return Duration.ofNanos(latency.getMaxValue());
   }
 
   /** A copy of the latencies of ok requests, in nanoseconds. */
-  public Histogram latencyHistogram() {
+  Histogram latencyHistogram() {
     return latency.copy();
   }
 
@@ -177,17 +177,17 @@ public final class LoadReport {
    * Why the load generator gave up before the end, when it did: its own trouble, such as too few
    * file descriptors, which says nothing about the server. The counts are then partial.
    */
-  public Optional<String> aborted() {
+  Optional<String> aborted() {
     return aborted;
   }
 
   /** Ok requests that ended in each second of the load, for plots. */
-  public long[] okPerSecond() {
+  long[] okPerSecond() {
     return okPerSecond.clone();
   }
 
   /** Failed requests that ended in each second of the load. */
-  public long[] failedPerSecond() {
+  long[] failedPerSecond() {
     return failedPerSecond.clone();
   }
 
@@ -195,12 +195,12 @@ public final class LoadReport {
    * How many requests the timeline holds; all of them unless {@link Load#timelineLimit()} was
    * reached.
    */
-  public long timelineSize() {
+  long timelineSize() {
     return timelines.stream().mapToLong(Timeline::size).sum();
   }
 
   /** Requests counted but left out of the timeline because it was full. */
-  public long timelineDropped() {
+  long timelineDropped() {
     return timelines.stream().mapToLong(Timeline::dropped).sum();
   }
 

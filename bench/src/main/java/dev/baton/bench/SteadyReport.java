@@ -355,7 +355,7 @@ public final class SteadyReport {
    * The rows for BENCHMARKS.md: median req/s and the per-round ratios' medians with their
    * quartiles.
    */
-  public String table() {
+  String table() {
     var t = new StringBuilder();
     t.append(
         "| sample, load | A req/s | parent req/s | baton req/s | A′/A (control) | parent/A | parent+setsid/parent | baton/parent |\n");

@@ -180,7 +180,7 @@ public final class RemoteApi implements AutoCloseable {
   }
 
   /** The address it listens on, with the port the kernel chose when the config said 0. */
-  public InetSocketAddress address() {
+  InetSocketAddress address() {
     return server.address();
   }
 
@@ -192,7 +192,7 @@ public final class RemoteApi implements AutoCloseable {
   /**
    * Stops taking requests, lets the ones in progress finish for up to {@code grace}, then closes.
    */
-  public CompletableFuture<Void> drain(Duration grace) {
+  CompletableFuture<Void> drain(Duration grace) {
     return CompletableFuture.runAsync(() -> server.stop(grace), Thread::startVirtualThread);
   }
 

@@ -37,8 +37,7 @@ public final class Supervisor implements AutoCloseable {
   /**
    * A promotion that happened, and what became of the generation it replaced: parked or drained.
    */
-  public record Deployed(
-      int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
+  record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
 
   private final Config config;
   private final Os os;
@@ -151,8 +150,7 @@ public final class Supervisor implements AutoCloseable {
    * DeployException} when it did not become ready, and the active generation keeps serving. {@code
    * progress} is called on the supervisor's loop: it must not block.
    */
-  public CompletableFuture<Deployed> deploy(
-      Request.Deploy request, Consumer<DeployEvent> progress) {
+  CompletableFuture<Deployed> deploy(Request.Deploy request, Consumer<DeployEvent> progress) {
     return loop.call(
         () -> {
           var base = config.app();
@@ -178,7 +176,7 @@ public final class Supervisor implements AutoCloseable {
    * Makes the previous generation active again: resumed in milliseconds when it is parked, started
    * again through the full gate otherwise. Waits for a deploy in progress, up to two minutes.
    */
-  public CompletableFuture<Deployed> rollback(String reason, Consumer<DeployEvent> progress) {
+  CompletableFuture<Deployed> rollback(String reason, Consumer<DeployEvent> progress) {
     return loop.call(
         () ->
             stopping
@@ -268,7 +266,7 @@ public final class Supervisor implements AutoCloseable {
             + os.pid());
   }
 
-  public Status status() {
+  Status status() {
     if (loop == null || stopped.isDone() || loop.inLoop()) {
       return statusNow();
     }
@@ -292,7 +290,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /** Re-executes the baton build now on disk in this process; returns only by throwing. */
-  public void upgrade(Runnable beforeExec) {
+  void upgrade(Runnable beforeExec) {
     loop.call(
             () -> {
               Upgrade.run(this, beforeExec);
