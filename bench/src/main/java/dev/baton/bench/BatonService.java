@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The app under a real supervisor, {@code baton run}, replaced by deploys over its control socket.
@@ -38,7 +39,10 @@ final class BatonService implements ServiceUnderTest {
   private static final Duration DEPLOY_TIMEOUT = Duration.ofSeconds(60);
 
   private final ControlClient control;
-  private final Optional<Child> supervisor;
+
+  /** The supervisor bench started; null when it attached to a running service. */
+  private final @Nullable Child supervisor;
+
   private final InetSocketAddress address;
   private final int supervisorPid;
   private final Consumer<DeployEvent> events;
@@ -48,7 +52,7 @@ final class BatonService implements ServiceUnderTest {
 
   private BatonService(
       ControlClient control,
-      Optional<Child> supervisor,
+      @Nullable Child supervisor,
       InetSocketAddress address,
       int supervisorPid,
       Consumer<DeployEvent> events) {
@@ -134,10 +138,9 @@ final class BatonService implements ServiceUnderTest {
         supervisorCommand(java().toString(), "dev.baton.cli.Main", "run", "-c", config.toString());
     var child = children.start("baton run", argv, Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));
-    var status = awaitActive(control, Optional.of(child), Duration.ofSeconds(60));
+    var status = awaitActive(control, child, Duration.ofSeconds(60));
     var service =
-        new BatonService(
-            control, Optional.of(child), addressOf(status), status.supervisorPid(), events);
+        new BatonService(control, child, addressOf(status), status.supervisorPid(), events);
     for (var generation : status.generations()) {
       service.generationPids.add(generation.pid());
     }
@@ -173,7 +176,7 @@ final class BatonService implements ServiceUnderTest {
               + "')");
     }
     return new BatonService(
-        control, Optional.empty(), addressOf(status), status.supervisorPid(), events);
+        control, /* supervisor= */ null, addressOf(status), status.supervisorPid(), events);
   }
 
   private static Status status(ControlClient control) {
@@ -186,14 +189,13 @@ final class BatonService implements ServiceUnderTest {
     };
   }
 
-  private static Status awaitActive(
-      ControlClient control, Optional<Child> supervisor, Duration timeout) {
+  private static Status awaitActive(ControlClient control, Child supervisor, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      if (supervisor.isPresent() && !supervisor.get().alive()) {
+      if (!supervisor.alive()) {
         throw new IllegalStateException(
             "baton run exited before its first generation was active: "
-                + supervisor.get().exit().join()
+                + supervisor.exit().join()
                 + "; see the scenario's log");
       }
       try {
@@ -343,10 +345,10 @@ final class BatonService implements ServiceUnderTest {
    */
   @Override
   public void close() {
-    if (supervisor.isEmpty()) {
+    if (supervisor == null) {
       return;
     }
-    supervisor.get().end(Duration.ofSeconds(30));
+    supervisor.end(Duration.ofSeconds(30));
     var os = dev.baton.os.Os.linux();
     for (var pid : generationPids) {
       if (pid > 1 && ProcessHandle.of(pid).isPresent()) {

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bench run: each scenario in turn, in its own directory and on its own port, under each load
@@ -48,15 +49,12 @@ public final class Bench implements AutoCloseable {
   private final Instant started = Instant.now();
   private volatile boolean stopped;
 
-  private Bench(
-      BenchPlan plan,
-      Consumer<String> progress,
-      Optional<Sample> sample,
-      Optional<NetworkNamespace> namespace) {
+  /** {@code sample} is null when the plan benches a running service ({@code -c}). */
+  private Bench(BenchPlan plan, Consumer<String> progress, @Nullable Sample sample) {
     this.plan = plan;
     this.progress = progress;
-    this.sample = sample;
-    this.namespace = namespace;
+    this.sample = Optional.ofNullable(sample);
+    this.namespace = NetworkNamespace.current();
     this.children = new Children(Os.linux());
   }
 
@@ -81,8 +79,7 @@ public final class Bench implements AutoCloseable {
               + (connections + 1024)
               + ") or lower --concurrency");
     }
-    Optional<Sample> sample =
-        plan.config().isPresent() ? Optional.empty() : Optional.of(Sample.locate(plan.sample()));
+    Sample sample = plan.config().isPresent() ? null : Sample.locate(plan.sample());
     if (plan.config().isPresent()) {
       try (var service = BatonService.attach(plan.config().get(), e -> {})) {
         requireListening(service.address(), plan.config().get().toString());
@@ -95,7 +92,7 @@ public final class Bench implements AutoCloseable {
           "cannot create the output directory " + plan.out() + ": " + e.getMessage());
     }
     Plot.warmUp();
-    return new Bench(plan, progress, sample, NetworkNamespace.current());
+    return new Bench(plan, progress, sample);
   }
 
   /** The soft RLIMIT_NOFILE of this process, from /proc/self/limits. */
@@ -143,7 +140,12 @@ public final class Bench implements AutoCloseable {
     }
     var report =
         new BenchReport(
-            plan, started, Instant.now(), stopped, namespace.map(NetworkNamespace::name), results);
+            plan,
+            started,
+            Instant.now(),
+            stopped,
+            namespace.map(NetworkNamespace::name).orElse(null),
+            results);
     try {
       report.write(plan.out());
     } catch (IOException e) {
@@ -322,7 +324,7 @@ public final class Bench implements AutoCloseable {
             + String.format(
                 "%,d requests, %,d failed, %d reloads",
                 report.requests(), report.failed(), reloads.size());
-    Optional<String> plot = Optional.empty();
+    String plot = null;
     try {
       Plot.write(
           report,
@@ -332,7 +334,7 @@ public final class Bench implements AutoCloseable {
               .toList(),
           title,
           plan.out().resolve(name));
-      plot = Optional.of(name);
+      plot = name;
     } catch (IOException | RuntimeException e) {
       progress.accept(
           scenario
@@ -357,19 +359,18 @@ public final class Bench implements AutoCloseable {
     var duration =
         plan.duration().compareTo(CROSS_CHECK_LONGEST) > 0 ? CROSS_CHECK_LONGEST : plan.duration();
     int connections = plan.modes().stream().mapToInt(LoadMode::connections).max().orElse(50);
-    Optional<Path> script = Optional.empty();
-    Optional<Path> body = Optional.empty();
+    Path script = null;
+    Path body = null;
     try {
       if (plan.post()) {
-        body = Optional.of(Files.write(dir.resolve("post.body"), POST_BODY));
+        body = Files.write(dir.resolve("post.body"), POST_BODY);
         script =
-            Optional.of(
-                Files.writeString(
-                    dir.resolve("post.lua"),
-                    "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", "
-                        + POST_BODY.length
-                        + ")\n"
-                        + "wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n"));
+            Files.writeString(
+                dir.resolve("post.lua"),
+                "wrk.method = \"POST\"\nwrk.body = string.rep(\"x\", "
+                    + POST_BODY.length
+                    + ")\n"
+                    + "wrk.headers[\"Content-Type\"] = \"application/octet-stream\"\n");
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

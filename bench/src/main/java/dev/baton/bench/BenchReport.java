@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -26,7 +27,7 @@ public final class BenchReport {
   private final Instant started;
   private final Instant finished;
   private final boolean partial;
-  private final Optional<String> namespace;
+  private final @Nullable String namespace;
   private final List<ScenarioResult> results;
 
   BenchReport(
@@ -34,7 +35,7 @@ public final class BenchReport {
       Instant started,
       Instant finished,
       boolean partial,
-      Optional<String> namespace,
+      @Nullable String namespace,
       List<ScenarioResult> results) {
     this.plan = plan;
     this.started = started;
@@ -45,7 +46,7 @@ public final class BenchReport {
   }
 
   /** Whether the run was stopped before its end (Ctrl-C). */
-  public boolean partial() {
+  boolean partial() {
     return partial;
   }
 
@@ -111,7 +112,7 @@ public final class BenchReport {
                 ? ""
                 : String.format(Locale.ROOT, " or %,d requests", plan.requests()),
             plan.rhythm().toMillis(),
-            namespace.map(ns -> "; in network namespace " + ns).orElse("")));
+            namespace == null ? "" : "; in network namespace " + namespace));
     for (var r : results) {
       t.append('\n')
           .append(r.scenario())
@@ -374,7 +375,7 @@ public final class BenchReport {
     root.put("started", started.toString());
     root.put("finished", finished.toString());
     root.put("partial", partial);
-    root.put("networkNamespace", namespace.orElse(null));
+    root.put("networkNamespace", namespace);
     var p = root.putObject("plan");
     plan.scenarios().forEach(s -> p.withArray("scenarios").add(s.label()));
     plan.modes().forEach(m -> p.withArray("modes").add(m.name()));

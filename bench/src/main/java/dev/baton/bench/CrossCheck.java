@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The same scenario measured by someone else's load generator: {@code wrk} (keep-alive, c=N) and
@@ -50,9 +51,12 @@ record CrossCheck(
     return false;
   }
 
-  /** wrk with keep-alive connections: the tool the design's numbers were measured with. */
+  /**
+   * wrk with keep-alive connections: the tool the design's numbers were measured with; it POSTs
+   * with {@code postScript}, GETs without.
+   */
   static List<String> wrkCommand(
-      InetSocketAddress target, int connections, Duration duration, Optional<Path> postScript) {
+      InetSocketAddress target, int connections, Duration duration, @Nullable Path postScript) {
     var argv =
         new ArrayList<>(
             List.of(
@@ -63,14 +67,19 @@ record CrossCheck(
                 "--timeout",
                 "5s",
                 "--latency"));
-    postScript.ifPresent(script -> argv.addAll(List.of("-s", script.toString())));
+    if (postScript != null) {
+      argv.addAll(List.of("-s", postScript.toString()));
+    }
     argv.add(url(target));
     return argv;
   }
 
-  /** ab at c=1, a new connection per request; -r so that a reset does not end it. */
+  /**
+   * ab at c=1, a new connection per request; -r so that a reset does not end it. It POSTs {@code
+   * postBody}, or GETs without.
+   */
   static List<String> abCommand(
-      InetSocketAddress target, Duration duration, Optional<Path> postBody) {
+      InetSocketAddress target, Duration duration, @Nullable Path postBody) {
     var argv =
         new ArrayList<>(
             List.of(
@@ -85,8 +94,9 @@ record CrossCheck(
                 Long.toString(Math.max(1, duration.toSeconds())),
                 "-n",
                 "100000000"));
-    postBody.ifPresent(
-        body -> argv.addAll(List.of("-p", body.toString(), "-T", "application/octet-stream")));
+    if (postBody != null) {
+      argv.addAll(List.of("-p", postBody.toString(), "-T", "application/octet-stream"));
+    }
     argv.add(url(target));
     return argv;
   }

@@ -52,10 +52,10 @@ public record Load(
     int timelineLimit) {
 
   /** The timeline packs a request's start offset into 34 bits of microseconds: 4.7 h. */
-  public static final Duration MAX_DURATION = Duration.ofHours(4);
+  static final Duration MAX_DURATION = Duration.ofHours(4);
 
   /** The timeline packs a latency into 26 bits of microseconds: 67 s. */
-  public static final Duration MAX_TIMEOUT = Duration.ofSeconds(60);
+  static final Duration MAX_TIMEOUT = Duration.ofSeconds(60);
 
   public Load {
     if (!isLocal(target.getAddress())) {
@@ -96,7 +96,7 @@ public record Load(
   }
 
   /** Same as {@link #to(InetSocketAddress)}, from "127.0.0.1:8080" or "[::1]:8080". */
-  public static Builder to(String hostAndPort) {
+  static Builder to(String hostAndPort) {
     int colon = hostAndPort.lastIndexOf(':');
     var host = colon > 0 ? hostAndPort.substring(0, colon) : "";
     if (host.startsWith("[") && host.endsWith("]")) {
@@ -303,7 +303,7 @@ public record Load(
      * Selector threads (default 2, or fewer on a machine with fewer cores; never more than
      * connections).
      */
-    public Builder threads(int threads) {
+    Builder threads(int threads) {
       this.threads = threads;
       return this;
     }
@@ -331,7 +331,7 @@ public record Load(
     }
 
     /** How many requests the timeline keeps (default 20 million, 160 MB); 0 keeps none. */
-    public Builder timelineLimit(int timelineLimit) {
+    Builder timelineLimit(int timelineLimit) {
       this.timelineLimit = timelineLimit;
       return this;
     }

@@ -46,12 +46,12 @@ public final class LoadGenerator implements AutoCloseable {
   }
 
   /** Runs the load to its end and returns the report. */
-  public static LoadReport run(Load load) {
+  static LoadReport run(Load load) {
     return start(load).awaitReport();
   }
 
   /** Completes when the load has ended, by itself or by {@link #stop()}. */
-  public CompletableFuture<LoadReport> report() {
+  CompletableFuture<LoadReport> report() {
     return report;
   }
 
@@ -71,7 +71,7 @@ public final class LoadGenerator implements AutoCloseable {
     stop();
   }
 
-  public Load load() {
+  Load load() {
     return load;
   }
 

@@ -12,7 +12,7 @@ import java.util.List;
 public record LoadMode(String name, int connections, boolean keepAlive) {
 
   /** The names --modes takes. */
-  public static final List<String> NAMES = List.of("c1", "per-request", "keep-alive");
+  static final List<String> NAMES = List.of("c1", "per-request", "keep-alive");
 
   static LoadMode one() {
     return new LoadMode("c=1", 1, false);

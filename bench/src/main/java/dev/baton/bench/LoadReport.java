@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -27,14 +26,10 @@ public final class LoadReport {
     /**
      * @param startMicros when the request started, from the load's start, in microseconds
      * @param latencyMicros how long it took to its response or its failure, connecting included
-     * @param failure why it failed; empty when it was ok
+     * @param failure why it failed; null when it was ok
      */
-    void visit(long startMicros, long latencyMicros, Optional<FailureKind> failure);
+    void visit(long startMicros, long latencyMicros, @Nullable FailureKind failure);
   }
-
-  // One Optional per kind, so that walking millions of timeline entries allocates nothing.
-  private static final List<Optional<FailureKind>> FAILURES =
-      Arrays.stream(FailureKind.values()).map(Optional::of).toList();
 
   private final Load load;
   private final long ok;
@@ -49,9 +44,10 @@ public final class LoadReport {
   private final long[] failedPerSecond;
   private final List<Timeline> timelines;
 
-  private LoadReport(Load load, long startNanos, List<Tally> tallies, Optional<String> aborted) {
+  private LoadReport(
+      Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
     this.load = load;
-    this.aborted = aborted;
+    this.aborted = Optional.ofNullable(abortReason);
     var failures = new EnumMap<FailureKind, Long>(FailureKind.class);
     for (FailureKind kind : FailureKind.values()) {
       failures.put(kind, tallies.stream().mapToLong(t -> t.failures[kind.ordinal()]).sum());
@@ -97,11 +93,7 @@ public final class LoadReport {
 
   static LoadReport of(
       Load load, long startNanos, List<Tally> tallies, @Nullable String abortReason) {
-    return new LoadReport(load, startNanos, tallies, Optional.ofNullable(abortReason));
-  }
-
-  static Optional<FailureKind> failure(FailureKind kind) {
-    return FAILURES.get(kind.ordinal());
+    return new LoadReport(load, startNanos, tallies, abortReason);
   }
 
   /** The spec this load ran. */
@@ -133,7 +125,7 @@ public final class LoadReport {
   }
 
   /** How many complete responses had each status, 2xx included. */
-  public SortedMap<Integer, Long> statuses() {
+  SortedMap<Integer, Long> statuses() {
     return statuses;
   }
 
@@ -146,33 +138,33 @@ public final class LoadReport {
   }
 
   /** From the start to the end of the last request. */
-  public Duration duration() {
+  Duration duration() {
     return duration;
   }
 
   /** Requests ended per second, ok or failed. */
-  public double throughput() {
+  double throughput() {
     return requests() / (duration.toNanos() / 1e9);
   }
 
   /** The mean latency of ok requests; zero when there were none. */
-  public Duration latencyMean() {
+  Duration latencyMean() {
     return latency.getTotalCount() == 0
         ? Duration.ZERO
         : Duration.ofNanos((long) latency.getMean());
   }
 
   /** The latency that {@code percentile} percent of ok requests did not exceed, e.g. 99.9. */
-  public Duration latencyPercentile(double percentile) {
+  Duration latencyPercentile(double percentile) {
     return Duration.ofNanos(latency.getValueAtPercentile(percentile));
   }
 
-  public Duration latencyMax() {
+  Duration latencyMax() {
     return Duration.ofNanos(latency.getMaxValue());
   }
 
   /** A copy of the latencies of ok requests, in nanoseconds. */
-  public Histogram latencyHistogram() {
+  Histogram latencyHistogram() {
     return latency.copy();
   }
 
@@ -185,17 +177,17 @@ public final class LoadReport {
    * Why the load generator gave up before the end, when it did: its own trouble, such as too few
    * file descriptors, which says nothing about the server. The counts are then partial.
    */
-  public Optional<String> aborted() {
+  Optional<String> aborted() {
     return aborted;
   }
 
   /** Ok requests that ended in each second of the load, for plots. */
-  public long[] okPerSecond() {
+  long[] okPerSecond() {
     return okPerSecond.clone();
   }
 
   /** Failed requests that ended in each second of the load. */
-  public long[] failedPerSecond() {
+  long[] failedPerSecond() {
     return failedPerSecond.clone();
   }
 
@@ -203,12 +195,12 @@ public final class LoadReport {
    * How many requests the timeline holds; all of them unless {@link Load#timelineLimit()} was
    * reached.
    */
-  public long timelineSize() {
+  long timelineSize() {
     return timelines.stream().mapToLong(Timeline::size).sum();
   }
 
   /** Requests counted but left out of the timeline because it was full. */
-  public long timelineDropped() {
+  long timelineDropped() {
     return timelines.stream().mapToLong(Timeline::dropped).sum();
   }
 

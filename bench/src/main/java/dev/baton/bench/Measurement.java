@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One load of one scenario: what came back, how fast, and how often the app was replaced meanwhile.
@@ -40,7 +41,7 @@ record Measurement(
       LoadReport report,
       List<Reload> reloads,
       long loadStartNanos,
-      Optional<String> plot) {
+      @Nullable String plot) {
     var seconds =
         reloads.stream()
             .filter(Reload::ok)
@@ -66,7 +67,7 @@ record Measurement(
         reloads,
         seconds,
         reloads.stream().filter(r -> !r.ok()).count(),
-        plot);
+        Optional.ofNullable(plot));
   }
 
   long failed() {

@@ -27,7 +27,7 @@ public enum Placement {
     this.label = label;
   }
 
-  public String label() {
+  String label() {
     return label;
   }
 
@@ -60,7 +60,7 @@ public enum Placement {
    *     kernel has none
    * @param cgroup the cgroup whose cpu controller holds it
    */
-  public record Where(int pid, int pgid, int sid, String autogroup, String cgroup) {
+  record Where(int pid, int pgid, int sid, String autogroup, String cgroup) {
     /** Empty when the process is gone or /proc cannot be read. */
     static Optional<Where> of(long pid) {
       var dir = Path.of("/proc", Long.toString(pid));

@@ -63,7 +63,7 @@ final class Plot {
     report.forEachRequest(
         (startMicros, latencyMicros, failure) -> {
           int i = (int) Math.min(SLICES, startMicros / 1e6 / slice);
-          if (failure.isEmpty()) {
+          if (failure == null) {
             if (histograms[i] == null) {
               histograms[i] = new Histogram(60_000_000L, 2);
             }

@@ -15,7 +15,7 @@ public enum SampleKind {
   /** The same HTTP behaviour in python3 -S, {@code sample/src/main/python/light_sample.py}. */
   LIGHT("light");
 
-  public static final List<String> NAMES = Arrays.stream(values()).map(SampleKind::label).toList();
+  static final List<String> NAMES = Arrays.stream(values()).map(SampleKind::label).toList();
 
   private final String label;
 
@@ -23,7 +23,7 @@ public enum SampleKind {
     this.label = label;
   }
 
-  public String label() {
+  String label() {
     return label;
   }
 

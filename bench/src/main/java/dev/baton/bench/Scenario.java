@@ -37,12 +37,12 @@ public enum Scenario {
     this.reloads = reloads;
   }
 
-  public String label() {
+  String label() {
     return label;
   }
 
   /** Whether the app is replaced at the rhythm during the load. */
-  public boolean reloads() {
+  boolean reloads() {
     return reloads;
   }
 

@@ -31,14 +31,14 @@ public record SteadyPlan(
     List<String> appOptions) {
 
   /** Rotation and flipping put every server in every place, in both orders, every 10 rounds. */
-  public static final int FULL_TURN = 10;
+  static final int FULL_TURN = 10;
 
   /**
    * The median's 95 % interval and the quartiles need a few rounds; the binomial table, not many.
    */
-  public static final int MAX_ROUNDS = 1000;
+  static final int MAX_ROUNDS = 1000;
 
-  public static final Duration MAX_SLICE = Duration.ofMinutes(1);
+  static final Duration MAX_SLICE = Duration.ofMinutes(1);
 
   public SteadyPlan {
     modes = List.copyOf(modes);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -53,7 +54,7 @@ public final class SteadyReport {
       Instant started,
       Instant finished,
       boolean partial,
-      Optional<String> error,
+      @Nullable String error,
       Host before,
       Host after,
       Placement.Where bench,
@@ -65,7 +66,7 @@ public final class SteadyReport {
     this.started = started;
     this.finished = finished;
     this.partial = partial;
-    this.error = error;
+    this.error = Optional.ofNullable(error);
     this.before = before;
     this.after = after;
     this.bench = bench;
@@ -354,7 +355,7 @@ public final class SteadyReport {
    * The rows for BENCHMARKS.md: median req/s and the per-round ratios' medians with their
    * quartiles.
    */
-  public String table() {
+  String table() {
     var t = new StringBuilder();
     t.append(
         "| sample, load | A req/s | parent req/s | baton req/s | A′/A (control) | parent/A | parent+setsid/parent | baton/parent |\n");

@@ -13,7 +13,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -119,7 +118,7 @@ public final class SteadyRun implements AutoCloseable {
     var results = new SteadyResults(plan.modes());
     var apps = new EnumMap<Role, Placement.Where>(Role.class);
     var starters = new EnumMap<Role, Placement.Where>(Role.class);
-    Optional<String> error = Optional.empty();
+    String error = null;
     Path dir = null;
     try {
       dir = Files.createTempDirectory("baton-steady-");
@@ -131,9 +130,9 @@ public final class SteadyRun implements AutoCloseable {
       progress.accept("placed: " + SteadyReport.placementLine(bench, apps));
       measure(results);
     } catch (Children.Stopped e) {
-      error = Optional.of("stopped");
+      error = "stopped";
     } catch (IOException | RuntimeException e) {
-      error = Optional.of(String.valueOf(e.getMessage()));
+      error = String.valueOf(e.getMessage());
       progress.accept("could not run to its end: " + e.getMessage());
     } finally {
       endAll();

@@ -14,7 +14,7 @@ import java.util.List;
  * @param q1 the lower quartile (linear interpolation between order statistics, as R's type 7)
  * @param lower the median's 95 % interval; NaN below 6 values, which cannot give one
  */
-public record SteadyStats(int n, double median, double q1, double q3, double lower, double upper) {
+record SteadyStats(int n, double median, double q1, double q3, double lower, double upper) {
 
   static SteadyStats of(List<Double> values) {
     var sorted = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();

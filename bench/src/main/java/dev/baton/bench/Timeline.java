@@ -1,7 +1,6 @@
 package dev.baton.bench;
 
 import java.util.Arrays;
-import java.util.Optional;
 
 /**
  * Every request's start, latency and outcome, for plots. Runs reach millions of requests, so each
@@ -69,7 +68,7 @@ final class Timeline {
       visitor.visit(
           entry >>> (LATENCY_BITS + OUTCOME_BITS),
           (entry >>> OUTCOME_BITS) & MAX_LATENCY,
-          outcome == 0 ? Optional.empty() : LoadReport.failure(KINDS[outcome - 1]));
+          outcome == 0 ? null : KINDS[outcome - 1]);
     }
   }
 }

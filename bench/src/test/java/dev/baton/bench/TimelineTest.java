@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 class TimelineTest {
 
-  record Entry(long startMicros, long latencyMicros, Optional<FailureKind> failure) {}
+  record Entry(long startMicros, long latencyMicros, @Nullable FailureKind failure) {}
 
   private static List<Entry> entries(Timeline timeline) {
     var entries = new ArrayList<Entry>();
@@ -28,9 +28,9 @@ class TimelineTest {
 
     assertThat(entries(timeline))
         .containsExactly(
-            new Entry(0, 0, Optional.empty()),
-            new Entry(fourHours, sixtySeconds, Optional.of(FailureKind.MALFORMED)),
-            new Entry(123_456, 789, Optional.of(FailureKind.REFUSED)));
+            new Entry(0, 0, null),
+            new Entry(fourHours, sixtySeconds, FailureKind.MALFORMED),
+            new Entry(123_456, 789, FailureKind.REFUSED));
   }
 
   @Test
@@ -42,9 +42,8 @@ class TimelineTest {
 
     var entries = entries(timeline);
     assertThat(entries).hasSize(300_000);
-    assertThat(entries.get(299_998)).isEqualTo(new Entry(299_998, 998, Optional.empty()));
-    assertThat(entries.get(70_000))
-        .isEqualTo(new Entry(70_000, 0, Optional.of(FailureKind.TIMEOUT)));
+    assertThat(entries.get(299_998)).isEqualTo(new Entry(299_998, 998, null));
+    assertThat(entries.get(70_000)).isEqualTo(new Entry(70_000, 0, FailureKind.TIMEOUT));
   }
 
   @Test

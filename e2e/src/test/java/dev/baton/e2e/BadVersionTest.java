@@ -101,7 +101,7 @@ class BadVersionTest {
       var lastFailure = new AtomicLong(Long.MIN_VALUE);
       report.forEachRequest(
           (startMicros, latencyMicros, failure) -> {
-            if (failure.isPresent()) {
+            if (failure != null) {
               firstFailure.accumulateAndGet(startMicros, Math::min);
               lastFailure.accumulateAndGet(startMicros + latencyMicros, Math::max);
               var at = loadStart.plusNanos(startMicros * 1000);

@@ -18,7 +18,7 @@ public record ExitStatus(boolean signalled, int value) {
     return new ExitStatus(false, -1);
   }
 
-  public boolean success() {
+  boolean success() {
     return !signalled && value == 0;
   }
 

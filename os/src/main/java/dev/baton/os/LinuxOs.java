@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /** {@link Os} on Linux x86-64 with glibc 2.36 or later, through the FFM API. */
 final class LinuxOs implements Os {
@@ -206,18 +207,21 @@ final class LinuxOs implements Os {
   }
 
   @Override
-  public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
+  public ChildProcess adopt(int pid, @Nullable Fd stdout, @Nullable Fd stderr) {
     int pidfd = Libc.pidfdOpen(pid, "pidfd_open(pid " + pid + ")");
     return new LinuxChildProcess(
         pid,
         pidfd,
-        stdout
-            .<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true))
-            .orElse(PipeInput.empty()),
-        stderr
-            .<PipeInput>map(fd -> new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true))
-            .orElse(PipeInput.empty()),
-        List.of(stdout.map(this::link).orElse(""), stderr.map(this::link).orElse("")));
+        taken(stdout),
+        taken(stderr),
+        List.of(stdout == null ? "" : link(stdout), stderr == null ? "" : link(stderr)));
+  }
+
+  /** An output pipe's read end taken from another process; reads as empty when there is none. */
+  private static PipeInput taken(@Nullable Fd fd) {
+    return fd == null
+        ? PipeInput.empty()
+        : new FdInputStream(new SharedFd(fd.value()), /* ownsFd= */ true);
   }
 
   @Override

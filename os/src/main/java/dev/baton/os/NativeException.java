@@ -18,11 +18,11 @@ public final class NativeException extends RuntimeException {
     this.errnoName = errnoName;
   }
 
-  public String call() {
+  String call() {
     return call;
   }
 
-  public int errno() {
+  int errno() {
     return errno;
   }
 

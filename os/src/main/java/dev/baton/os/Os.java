@@ -3,6 +3,7 @@ package dev.baton.os;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every system call baton makes. The supervisor sees the operating system only through this seam,
@@ -68,11 +69,11 @@ public interface Os {
 
   /**
    * Holds a running process that an earlier supervisor spawned, with the read ends of its stdout
-   * and stderr pipes, taken from it (empty where the app closed them: then that stream reads as
+   * and stderr pipes, taken from it (null where the app closed them: then that stream reads as
    * empty). Its exit is seen through a pidfd; its status is unknown unless it is this process's
    * child.
    */
-  ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr);
+  ChildProcess adopt(int pid, @Nullable Fd stdout, @Nullable Fd stderr);
 
   /** When the process started, in clock ticks since boot: tells a pid from a recycled one. */
   java.util.OptionalLong startTime(int pid);

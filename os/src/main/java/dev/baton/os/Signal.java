@@ -42,7 +42,7 @@ public enum Signal {
   }
 
   /** "SIGTERM" for 15, "signal 34" for a number with no name here. */
-  public static String name(int number) {
+  static String name(int number) {
     for (var s : values()) {
       if (s.number == number) {
         return "SIG" + s.name();

@@ -39,11 +39,11 @@ public record SpawnSpec(
     listenFds = List.copyOf(listenFds);
   }
 
-  public int stdoutReadFd() {
+  int stdoutReadFd() {
     return 3 + listenFds.size();
   }
 
-  public int stderrReadFd() {
+  int stderrReadFd() {
     return 4 + listenFds.size();
   }
 }

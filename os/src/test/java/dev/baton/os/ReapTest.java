@@ -102,7 +102,7 @@ class ReapTest {
     int grandchild =
         Integer.parseInt(new BufferedReader(new InputStreamReader(sh.stdout(), UTF_8)).readLine());
     assertThat(awaitExit(sh)).isEqualTo(ExitStatus.exited(0));
-    var adopted = os.adopt(grandchild, Optional.empty(), Optional.empty());
+    var adopted = os.adopt(grandchild, /* stdout= */ null, /* stderr= */ null);
     processes.add(adopted);
 
     assertThat(adopted.reap()).as("running").isEmpty();
@@ -121,7 +121,7 @@ class ReapTest {
     var stdout = os.takeFd(child.pid(), pipes.get(0), /* forReading= */ true).orElseThrow();
     var stderr = os.takeFd(child.pid(), pipes.get(1), /* forReading= */ true).orElseThrow();
     assertThat(os.link(stdout)).isEqualTo(pipes.get(0));
-    var adopted = os.adopt(child.pid(), Optional.of(stdout), Optional.of(stderr));
+    var adopted = os.adopt(child.pid(), stdout, stderr);
     assertThat(adopted.pid()).isEqualTo(child.pid());
     assertThat(adopted.outputPipes()).isEqualTo(pipes);
     assertThat(os.takeFd(child.pid(), "socket:[1]", false)).isEmpty();

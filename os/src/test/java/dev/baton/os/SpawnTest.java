@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,14 +54,14 @@ class SpawnTest {
   }
 
   private ChildProcess spawn(
-      List<String> argv, Map<String, String> env, Optional<Fd> stdin, List<Fd> fds) {
-    var child = os.spawn(new SpawnSpec(argv, env, workdir, stdin, fds));
+      List<String> argv, Map<String, String> env, @Nullable Fd stdin, List<Fd> fds) {
+    var child = os.spawn(new SpawnSpec(argv, env, workdir, Optional.ofNullable(stdin), fds));
     children.add(child);
     return child;
   }
 
   private ChildProcess spawn(List<String> argv, List<Fd> fds) {
-    return spawn(argv, env(), Optional.empty(), fds);
+    return spawn(argv, env(), /* stdin= */ null, fds);
   }
 
   private Fd listen() {
@@ -128,7 +129,7 @@ class SpawnTest {
   void childGetsExactlyTheGivenEnvironmentAndWorkingDirectory() throws Exception {
     var env = env("FOO", "bar baz", "BATON_GENERATION", "7");
 
-    var child = spawn(List.of("sleep", "60"), env, Optional.empty(), List.of());
+    var child = spawn(List.of("sleep", "60"), env, /* stdin= */ null, List.of());
 
     // posix_spawn returns once the kernel has swapped in the new program's memory, which is a
     // moment before it records where the environment lies: until then, environ reads empty.
@@ -154,7 +155,7 @@ class SpawnTest {
         spawn(
             List.of("/bin/sh", "-c", "echo \"$FOO\"; pwd"),
             env("FOO", "from the spec"),
-            Optional.empty(),
+            /* stdin= */ null,
             List.of());
 
     var out = new String(child.stdout().readAllBytes(), UTF_8);
@@ -192,7 +193,7 @@ class SpawnTest {
   void givenStdinIsTheChildsFdZero() throws Exception {
     var socket = listen();
 
-    var child = spawn(List.of("sleep", "60"), env(), Optional.of(socket), List.of());
+    var child = spawn(List.of("sleep", "60"), env(), socket, List.of());
 
     assertThat(link("/proc/" + child.pid() + "/fd/0"))
         .isEqualTo(link("/proc/self/fd/" + socket.value()));
@@ -341,7 +342,7 @@ class SpawnTest {
         spawn(
             List.of("baton-only-here"),
             Map.of("PATH", bin.toString()),
-            Optional.empty(),
+            /* stdin= */ null,
             List.of());
 
     assertThat(new String(child.stderr().readAllBytes(), UTF_8)).isEqualTo("");

@@ -247,7 +247,7 @@ public final class Codec {
    *
    * @throws IllegalArgumentException when the text is not a status
    */
-  public static Status decodeStatus(String json) {
+  static Status decodeStatus(String json) {
     return decode(json, node -> JSON.treeToValue(node, Status.class));
   }
 

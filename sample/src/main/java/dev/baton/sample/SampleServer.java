@@ -14,7 +14,6 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
@@ -248,17 +247,18 @@ public final class SampleServer {
   }
 
   private boolean healthy() {
-    return options.healthy() && !servedLongerThan(options.failHealthAfter());
+    return options.healthy()
+        && !options.failHealthAfter().map(this::servedLongerThan).orElse(false);
   }
 
   private boolean turnedBad() {
-    return servedLongerThan(options.failAfter());
+    return options.failAfter().map(this::servedLongerThan).orElse(false);
   }
 
-  /** Whether it has taken public traffic for longer than this; false when there is no limit. */
-  private boolean servedLongerThan(Optional<Duration> limit) {
+  /** Whether it has taken public traffic for longer than {@code limit}. */
+  private boolean servedLongerThan(Duration limit) {
     long since = servingSinceNanos;
-    return limit.isPresent() && since != 0 && System.nanoTime() - since >= limit.get().toNanos();
+    return since != 0 && System.nanoTime() - since >= limit.toNanos();
   }
 
   private void log(String message) {

@@ -207,7 +207,7 @@ public final class AgentCheck implements AutoCloseable {
     LOG.info("agent-check responder on {}", address());
   }
 
-  public InetSocketAddress address() {
+  InetSocketAddress address() {
     try {
       return (InetSocketAddress) channel.getLocalAddress();
     } catch (IOException e) {
@@ -216,7 +216,7 @@ public final class AgentCheck implements AutoCloseable {
   }
 
   /** Answers take no time: there is nothing to wait for. */
-  public CompletableFuture<Void> drain(Duration grace) {
+  CompletableFuture<Void> drain(Duration grace) {
     close();
     return CompletableFuture.completedFuture(null);
   }

@@ -9,7 +9,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -216,12 +215,11 @@ final class AgentExchanges {
       reply = CompletableFuture.failedFuture(e);
     }
     reply.whenComplete(
-        (drain, error) ->
-            post.accept(
-                () -> told(thisQuestion, Optional.ofNullable(error == null ? drain : null))));
+        (drain, error) -> post.accept(() -> told(thisQuestion, error == null ? drain : null)));
   }
 
-  private void told(long which, Optional<Boolean> drain) {
+  /** The answer to question {@code which}: whether to drain; null when there is none. */
+  private void told(long which, @Nullable Boolean drain) {
     if (which != question || !asking) {
       return; // a late answer to a question given up on
     }
@@ -230,7 +228,7 @@ final class AgentExchanges {
       if (exchange.phase != Phase.AWAITING) {
         continue;
       }
-      if (drain.isEmpty()) {
+      if (drain == null) {
         // Without a status any answer could be wrong; HAProxy keeps its state when it hears none.
         counters.failed.incrementAndGet();
         close(exchange);
@@ -241,7 +239,7 @@ final class AgentExchanges {
         close(exchange);
         continue;
       }
-      var line = answers.next(key, drain.get());
+      var line = answers.next(key, drain);
       exchange.out = ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
       exchange.phase = Phase.WRITING;
       try {

@@ -35,8 +35,13 @@ final class DeploySlot {
   }
 
   /** The generation the operation holding the slot has spawned, while it is not yet promoted. */
-  void deploying(Optional<Generation> generation) {
-    deploying = generation;
+  void deploying(Generation generation) {
+    deploying = Optional.of(generation);
+  }
+
+  /** The generation it spawned has been promoted. */
+  void promoted() {
+    deploying = Optional.empty();
   }
 
   /** Runs {@code operation} now, or fails with why not. */

@@ -71,14 +71,14 @@ final class Generation {
       Config.App app,
       Instant started,
       ChildProcess process,
-      Optional<InetSocketAddress> probeAddress,
+      @Nullable InetSocketAddress probeAddress,
       long startTime,
       GenerationState state) {
     this.number = number;
     this.app = app;
     this.started = started;
     this.process = process;
-    this.probeAddress = probeAddress;
+    this.probeAddress = Optional.ofNullable(probeAddress);
     this.startTime = startTime;
     this.state = state;
   }

@@ -8,7 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +40,7 @@ final class GenerationOutput {
   private final Generation generation;
   private final PipeInput stream;
   private final String mark;
-  private final Optional<LogFile> file;
+  private final @Nullable LogFile file;
   private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
   private final List<String> lines = new ArrayList<>();
 
@@ -48,7 +48,7 @@ final class GenerationOutput {
       Generation generation,
       PipeInput stream,
       String mark,
-      Optional<LogFile> file,
+      @Nullable LogFile file,
       String carried) {
     this.generation = generation;
     this.stream = stream;
@@ -60,10 +60,10 @@ final class GenerationOutput {
   /**
    * Starts copying both streams of {@code generation}; {@code carried} is what the previous program
    * had read of each (stdout, stderr) without its newline yet, handed over through the state
-   * journal.
+   * journal. Without a {@code file}, the lines go to the supervisor's log.
    */
   static List<GenerationOutput> start(
-      Loop loop, Generation generation, List<String> carried, Optional<LogFile> file) {
+      Loop loop, Generation generation, List<String> carried, @Nullable LogFile file) {
     var out =
         new GenerationOutput(
             generation,
@@ -157,8 +157,8 @@ final class GenerationOutput {
     lines.subList(Math.max(0, lines.size() - 5), lines.size()).forEach(generation::remember);
     List<String> rest = lines;
     try {
-      if (file.isPresent()) {
-        file.get().append(generation.number, mark, lines);
+      if (file != null) {
+        file.append(generation.number, mark, lines);
         lines.clear();
         return;
       }

@@ -9,6 +9,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every generation the supervisor knows, which one is active, which are parked, and the history of
@@ -147,7 +148,7 @@ final class Generations {
   Status status(
       int supervisorPid,
       boolean deploying,
-      Optional<String> crashLoop,
+      @Nullable String crashLoop,
       List<Status.ListenerStatus> listeners) {
     var gens =
         all.stream()
@@ -172,7 +173,7 @@ final class Generations {
         supervisorPid,
         active.map(g -> g.number),
         deploying,
-        crashLoop,
+        Optional.ofNullable(crashLoop),
         parked.stream().map(g -> g.number).toList(),
         gens,
         listeners,

@@ -71,21 +71,22 @@ public final class LogFile implements AutoCloseable {
   private Instant retryRotationAt = Instant.MIN;
 
   private LogFile(
-      Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+      Path path, long maxSize, @Nullable Duration rotateEvery, int keep, InstantSource clock) {
     this.path = path;
     this.maxSize = maxSize;
-    this.rotateEvery = rotateEvery;
+    this.rotateEvery = Optional.ofNullable(rotateEvery);
     this.keep = keep;
     this.clock = clock;
   }
 
   /**
-   * Opens (or appends to) a log file with these rotation settings.
+   * Opens (or appends to) a log file with these rotation settings; without {@code rotateEvery} it
+   * is rotated by size only.
    *
    * @throws UncheckedIOException when the file cannot be opened, with its path and what to do
    */
   static LogFile open(
-      Path path, long maxSize, Optional<Duration> rotateEvery, int keep, InstantSource clock) {
+      Path path, long maxSize, @Nullable Duration rotateEvery, int keep, InstantSource clock) {
     var file = new LogFile(path, maxSize, rotateEvery, keep, clock);
     file.lock.lock();
     try {
@@ -114,7 +115,12 @@ public final class LogFile implements AutoCloseable {
           OPEN.computeIfAbsent(
               logs.file().get(),
               p ->
-                  open(p, logs.maxSize(), logs.rotateEvery(), logs.keep(), InstantSource.system()));
+                  open(
+                      p,
+                      logs.maxSize(),
+                      logs.rotateEvery().orElse(null),
+                      logs.keep(),
+                      InstantSource.system()));
     } catch (UncheckedIOException e) {
       throw new StartException(String.valueOf(e.getMessage()));
     }

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -134,11 +135,11 @@ final class Recovery {
       switch (generation.state()) {
         case ACTIVE -> {
           generations.recoverActive(generation);
-          resumeBake(supervisor, generation, g.bakeUntil());
+          g.bakeUntil().ifPresent(until -> resumeBake(supervisor, generation, until));
         }
         case PARKED -> {
           generations.park(generation, Integer.MAX_VALUE);
-          keepExpiry(supervisor, generation, g.parkedUntil());
+          keepExpiry(supervisor, generation, g.parkedUntil().orElse(null));
         }
         case DRAINING -> supervisor.retire().killAfter(generation, config.drain().timeout());
         default -> supervisor.retire().kill(generation);
@@ -221,30 +222,30 @@ final class Recovery {
   }
 
   /**
-   * A parked generation is drained when its [park] ttl runs out, counted from when it was parked.
+   * A parked generation is drained when its [park] ttl runs out, counted from when it was parked;
+   * {@code until} is null in the journal of an older baton.
    */
   private static void keepExpiry(
-      Supervisor supervisor, Generation generation, Optional<Instant> until) {
-    if (until.isEmpty()) {
+      Supervisor supervisor, Generation generation, @Nullable Instant until) {
+    if (until == null) {
       supervisor
           .retire()
           .expireAfterTtl(generation); // a journal of an older baton: a full ttl from now
       return;
     }
-    supervisor.journalFile().parkedUntil(generation.number, until.get());
-    var left = Duration.between(supervisor.loop().now(), until.get());
+    supervisor.journalFile().parkedUntil(generation.number, until);
+    var left = Duration.between(supervisor.loop().now(), until);
     generation.expiry =
         Optional.of(supervisor.loop().after(left, () -> supervisor.retire().expire(generation)));
   }
 
   /** An active generation that was still baking goes on baking until its bake was due to end. */
-  private static void resumeBake(
-      Supervisor supervisor, Generation generation, Optional<Instant> until) {
+  private static void resumeBake(Supervisor supervisor, Generation generation, Instant until) {
     var bake = supervisor.config().bake();
-    if (until.isEmpty() || bake.isEmpty() || generation.probeAddress.isEmpty()) {
+    if (bake.isEmpty() || generation.probeAddress.isEmpty()) {
       return;
     }
-    var left = Duration.between(supervisor.loop().now(), until.get());
+    var left = Duration.between(supervisor.loop().now(), until);
     if (left.isPositive()) {
       LOG.info("{} goes on baking for {} ms", generation, left.toMillis());
       Bake.start(
@@ -265,14 +266,15 @@ final class Recovery {
           "pid {} holds no read end of its output pipes any more; its output is lost from here on",
           g.pid());
     }
-    var process = os.adopt(g.pid(), stdout, stderr);
+    var process = os.adopt(g.pid(), stdout.orElse(null), stderr.orElse(null));
     var probe =
         g.probeAddress()
             .map(
                 a ->
                     new InetSocketAddress(
                         InetAddress.getLoopbackAddress(),
-                        Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))));
+                        Integer.parseInt(a.substring(a.lastIndexOf(':') + 1))))
+            .orElse(null);
     var generation =
         new Generation(
             g.number(),

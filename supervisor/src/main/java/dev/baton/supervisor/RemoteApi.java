@@ -29,6 +29,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,14 +80,14 @@ public final class RemoteApi implements AutoCloseable {
       Supervisor supervisor,
       Config.Remote remote,
       ServerSocket listener,
-      Optional<SSLContext> tls,
+      @Nullable SSLContext tls,
       RemoteHttp.Limits limits,
       byte[] token) {
     this.supervisor = supervisor;
     this.remote = remote;
     this.server = new RemoteHttp(listener, tls, limits, this::handle);
     this.token = token;
-    this.scheme = tls.isPresent() ? "https" : "http";
+    this.scheme = tls != null ? "https" : "http";
   }
 
   /**
@@ -124,10 +125,7 @@ public final class RemoteApi implements AutoCloseable {
               + ", or write insecure = true in [remote] if the network is trusted");
     }
     var token = secret(remote.tokenFile(), "[remote] token_file", config.file(), uid);
-    var tls =
-        remote.tlsKeystore().isPresent()
-            ? Optional.of(tls(remote, config.file(), uid))
-            : Optional.<SSLContext>empty();
+    var tls = remote.tlsKeystore().isPresent() ? tls(remote, config.file(), uid) : null;
     ServerSocket listener;
     try {
       listener = new ServerSocket();
@@ -155,7 +153,7 @@ public final class RemoteApi implements AutoCloseable {
       throw new StartException(
           "the remote API cannot listen on " + hostPort(remote.address()) + ": " + e.getMessage());
     }
-    if (!remote.address().getAddress().isLoopbackAddress() && tls.isEmpty()) {
+    if (!remote.address().getAddress().isLoopbackAddress() && tls == null) {
       LOG.warn(
           "the remote API listens on {} without TLS (insecure = true): its bearer token crosses the network in"
               + " clear",
@@ -182,7 +180,7 @@ public final class RemoteApi implements AutoCloseable {
   }
 
   /** The address it listens on, with the port the kernel chose when the config said 0. */
-  public InetSocketAddress address() {
+  InetSocketAddress address() {
     return server.address();
   }
 
@@ -194,7 +192,7 @@ public final class RemoteApi implements AutoCloseable {
   /**
    * Stops taking requests, lets the ones in progress finish for up to {@code grace}, then closes.
    */
-  public CompletableFuture<Void> drain(Duration grace) {
+  CompletableFuture<Void> drain(Duration grace) {
     return CompletableFuture.runAsync(() -> server.stop(grace), Thread::startVirtualThread);
   }
 

@@ -86,7 +86,7 @@ final class RemoteHttp implements AutoCloseable {
   }
 
   private final ServerSocket listener;
-  private final Optional<SSLContext> tls;
+  private final @Nullable SSLContext tls;
   private final Limits limits;
   private final Handler handler;
   private final Set<Connection> open = ConcurrentHashMap.newKeySet();
@@ -98,7 +98,8 @@ final class RemoteHttp implements AutoCloseable {
   private @Nullable Thread acceptor;
   private @Nullable Thread watchdog;
 
-  RemoteHttp(ServerSocket listener, Optional<SSLContext> tls, Limits limits, Handler handler) {
+  /** Serves over TLS with {@code tls}, in clear without. */
+  RemoteHttp(ServerSocket listener, @Nullable SSLContext tls, Limits limits, Handler handler) {
     this.listener = listener;
     this.tls = tls;
     this.limits = limits;
@@ -175,7 +176,7 @@ final class RemoteHttp implements AutoCloseable {
       if (count.incrementAndGet() > limits.connections()) {
         count.decrementAndGet();
         refused.incrementAndGet();
-        refuse(socket, tls.isEmpty());
+        refuse(socket, tls == null);
         continue;
       }
       var connection = new Connection(socket, System.nanoTime() + limits.deadline().toNanos());
@@ -282,10 +283,9 @@ final class RemoteHttp implements AutoCloseable {
      */
     Socket stream() throws IOException {
       if (stream == null) {
-        if (tls.isPresent()) {
+        if (tls != null) {
           var ssl =
-              (SSLSocket)
-                  tls.get().getSocketFactory().createSocket(socket, null, socket.getPort(), true);
+              (SSLSocket) tls.getSocketFactory().createSocket(socket, null, socket.getPort(), true);
           ssl.setUseClientMode(false);
           stream = ssl;
         } else {

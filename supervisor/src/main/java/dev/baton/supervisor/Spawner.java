@@ -56,7 +56,7 @@ final class Spawner {
       }
     }
     Optional<Fd> probeFd = Optional.empty();
-    Optional<InetSocketAddress> probeAddress = Optional.empty();
+    InetSocketAddress probeAddress = null;
     if (config.readiness().http().isPresent()) {
       try {
         var fd =
@@ -65,7 +65,7 @@ final class Spawner {
                     new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), false),
                 64);
         probeFd = Optional.of(fd);
-        probeAddress = Optional.of(os.localAddress(fd));
+        probeAddress = os.localAddress(fd);
       } catch (NativeException e) {
         throw new DeployException(
             "generation "

@@ -4,7 +4,7 @@ package dev.baton.supervisor;
 public final class StartException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  public StartException(String message) {
+  StartException(String message) {
     super(message);
   }
 }

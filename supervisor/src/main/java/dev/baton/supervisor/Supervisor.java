@@ -37,8 +37,7 @@ public final class Supervisor implements AutoCloseable {
   /**
    * A promotion that happened, and what became of the generation it replaced: parked or drained.
    */
-  public record Deployed(
-      int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
+  record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
 
   private final Config config;
   private final Os os;
@@ -151,8 +150,7 @@ public final class Supervisor implements AutoCloseable {
    * DeployException} when it did not become ready, and the active generation keeps serving. {@code
    * progress} is called on the supervisor's loop: it must not block.
    */
-  public CompletableFuture<Deployed> deploy(
-      Request.Deploy request, Consumer<DeployEvent> progress) {
+  CompletableFuture<Deployed> deploy(Request.Deploy request, Consumer<DeployEvent> progress) {
     return loop.call(
         () -> {
           var base = config.app();
@@ -178,7 +176,7 @@ public final class Supervisor implements AutoCloseable {
    * Makes the previous generation active again: resumed in milliseconds when it is parked, started
    * again through the full gate otherwise. Waits for a deploy in progress, up to two minutes.
    */
-  public CompletableFuture<Deployed> rollback(String reason, Consumer<DeployEvent> progress) {
+  CompletableFuture<Deployed> rollback(String reason, Consumer<DeployEvent> progress) {
     return loop.call(
         () ->
             stopping
@@ -196,7 +194,8 @@ public final class Supervisor implements AutoCloseable {
     generations.add(generation);
     watchExit(generation);
     generation.output =
-        GenerationOutput.start(loop, generation, carriedOutput, LogFile.ofThisProcess());
+        GenerationOutput.start(
+            loop, generation, carriedOutput, LogFile.ofThisProcess().orElse(null));
     journal();
   }
 
@@ -219,7 +218,7 @@ public final class Supervisor implements AutoCloseable {
   }
 
   void deploying(Generation generation) {
-    slot.deploying(Optional.of(generation));
+    slot.deploying(generation);
   }
 
   private void exited(Generation generation, ExitStatus status) {
@@ -254,7 +253,7 @@ public final class Supervisor implements AutoCloseable {
   /** Promotes {@code generation}: from now on, its app is the one a crash restarts. */
   void promoted(Generation generation, DeployKind kind, String reason) {
     generations.promote(generation, kind, reason, loop.now());
-    slot.deploying(Optional.empty());
+    slot.promoted();
     crashRestart.promoted();
     journal();
     Systemd.notify(
@@ -267,7 +266,7 @@ public final class Supervisor implements AutoCloseable {
             + os.pid());
   }
 
-  public Status status() {
+  Status status() {
     if (loop == null || stopped.isDone() || loop.inLoop()) {
       return statusNow();
     }
@@ -287,11 +286,11 @@ public final class Supervisor implements AutoCloseable {
                             b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
                             b.fd().value()))
                 .toList();
-    return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop(), ls);
+    return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop().orElse(null), ls);
   }
 
   /** Re-executes the baton build now on disk in this process; returns only by throwing. */
-  public void upgrade(Runnable beforeExec) {
+  void upgrade(Runnable beforeExec) {
     loop.call(
             () -> {
               Upgrade.run(this, beforeExec);

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The operating system as the supervisor's unit tests script it, on one thread and without a real
@@ -286,7 +287,7 @@ final class FakeOs implements Os {
   }
 
   @Override
-  public ChildProcess adopt(int pid, Optional<Fd> stdout, Optional<Fd> stderr) {
+  public ChildProcess adopt(int pid, @Nullable Fd stdout, @Nullable Fd stderr) {
     var process =
         processes.stream()
             .filter(p -> p.pid == pid && !p.gone)
@@ -297,14 +298,14 @@ final class FakeOs implements Os {
     return new FakeChild(this, process, taken(stdout), taken(stderr));
   }
 
-  private PipeInput taken(Optional<Fd> fd) {
-    if (fd.isEmpty()) {
+  private PipeInput taken(@Nullable Fd fd) {
+    if (fd == null) {
       return PipeInput.empty();
     }
-    if (!(required(fd.get(), "adopt") instanceof FakePipe pipe)) {
-      throw new IllegalArgumentException(fd.get() + " is no pipe");
+    if (!(required(fd, "adopt") instanceof FakePipe pipe)) {
+      throw new IllegalArgumentException(fd + " is no pipe");
     }
-    return new FakePipe.Reader(this, fd.get(), pipe);
+    return new FakePipe.Reader(this, fd, pipe);
   }
 
   @Override

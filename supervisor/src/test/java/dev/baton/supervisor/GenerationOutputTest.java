@@ -34,7 +34,7 @@ class GenerationOutputTest {
   void generation() {
     poller = (FakePoller) os.poller();
     loop = new Loop(poller, clock, Runnable::run);
-    file = LogFile.open(dir.resolve("app.log"), 1 << 20, Optional.empty(), 5, clock);
+    file = LogFile.open(dir.resolve("app.log"), 1 << 20, /* rotateEvery= */ null, 5, clock);
     os.app = p -> {};
     var child =
         (FakeChild)
@@ -47,7 +47,7 @@ class GenerationOutputTest {
             new Config.App(List.of("/bin/app"), Map.of(), dir),
             Harness.T0,
             child,
-            Optional.empty(),
+            /* probeAddress= */ null,
             0,
             GenerationState.STARTING);
   }
@@ -59,7 +59,7 @@ class GenerationOutputTest {
   }
 
   private void start(List<String> carried) {
-    output = GenerationOutput.start(loop, generation, carried, Optional.of(file));
+    output = GenerationOutput.start(loop, generation, carried, file);
   }
 
   private void drive() {

@@ -46,7 +46,7 @@ class GenerationStateTest {
         new Config.App(List.of("/bin/app"), Map.of(), Path.of("/")),
         Harness.T0,
         child,
-        Optional.empty(),
+        /* probeAddress= */ null,
         0,
         state);
   }

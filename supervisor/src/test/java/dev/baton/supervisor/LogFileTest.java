@@ -11,7 +11,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +35,7 @@ class LogFileTest {
   void linesWrittenByManyGenerationsAtOnceAreNeitherLostNorInterleavedAcrossRotations()
       throws Exception {
     var log = dir.resolve("app.log");
-    var file = LogFile.open(log, 8 << 10, Optional.empty(), 1000, InstantSource.system());
+    var file = LogFile.open(log, 8 << 10, /* rotateEvery= */ null, 1000, InstantSource.system());
     int writers = 4;
     int perWriter = 5000;
     try (var pool = Executors.newFixedThreadPool(writers)) {
@@ -78,7 +77,7 @@ class LogFileTest {
   @Test
   void noFilePassesMaxSizeAndOnlyKeepRotatedFilesRemainOldestDropped() throws IOException {
     var log = dir.resolve("app.log");
-    try (var file = LogFile.open(log, 1024, Optional.empty(), 3, InstantSource.system())) {
+    try (var file = LogFile.open(log, 1024, /* rotateEvery= */ null, 3, InstantSource.system())) {
       for (int i = 0; i < 400; i++) {
         file.append(7, "!", List.of("line " + i));
       }
@@ -101,7 +100,7 @@ class LogFileTest {
   void aLineLongerThanMaxSizeIsWrittenWholeInAFileOfItsOwn() throws IOException {
     var log = dir.resolve("app.log");
     var big = "y".repeat(5000);
-    try (var file = LogFile.open(log, 1024, Optional.empty(), 5, InstantSource.system())) {
+    try (var file = LogFile.open(log, 1024, /* rotateEvery= */ null, 5, InstantSource.system())) {
       file.append(1, "|", List.of("before"));
       file.append(1, "|", List.of(big));
       file.append(1, "|", List.of("after"));
@@ -122,7 +121,7 @@ class LogFileTest {
     var log = dir.resolve("app.log");
     var now = new Instant[] {Instant.now()};
     InstantSource clock = () -> now[0];
-    try (var file = LogFile.open(log, 1 << 20, Optional.of(Duration.ofHours(1)), 5, clock)) {
+    try (var file = LogFile.open(log, 1 << 20, Duration.ofHours(1), 5, clock)) {
       file.append(1, "|", List.of("first hour"));
       now[0] = now[0].plus(Duration.ofMinutes(59));
       file.append(1, "|", List.of("still the first hour"));
@@ -137,7 +136,8 @@ class LogFileTest {
   @Test
   void afterLogrotateMovesTheFileAwayReopenStartsANewOne() throws IOException {
     var log = dir.resolve("app.log");
-    try (var file = LogFile.open(log, 1 << 20, Optional.empty(), 5, InstantSource.system())) {
+    try (var file =
+        LogFile.open(log, 1 << 20, /* rotateEvery= */ null, 5, InstantSource.system())) {
       file.append(2, "|", List.of("before the move"));
       Files.move(log, dir.resolve("app.log-20250601"));
       file.append(2, "|", List.of("still to the moved file, as with any program until it reopens"));
@@ -151,7 +151,7 @@ class LogFileTest {
   @Test
   void afterLogrotateTruncatesTheFileWritingGoesOnAtItsNewEnd() throws IOException {
     var log = dir.resolve("app.log");
-    try (var file = LogFile.open(log, 4096, Optional.empty(), 5, InstantSource.system())) {
+    try (var file = LogFile.open(log, 4096, /* rotateEvery= */ null, 5, InstantSource.system())) {
       file.append(2, "|", List.of("x".repeat(4000)));
       Files.write(log, new byte[0]); // copytruncate
       file.reopen();
@@ -178,7 +178,7 @@ class LogFileTest {
   @Test
   void theLogAndEachRotatedFileAreReadableByTheOwnerOnlyWhateverTheUmask() throws IOException {
     var log = dir.resolve("app.log");
-    try (var file = LogFile.open(log, 1024, Optional.empty(), 3, InstantSource.system())) {
+    try (var file = LogFile.open(log, 1024, /* rotateEvery= */ null, 3, InstantSource.system())) {
       file.append(1, "|", List.of("DB_PASSWORD=" + "z".repeat(1100)));
       file.append(1, "|", List.of("after the rotation"));
     }
@@ -212,7 +212,7 @@ class LogFileTest {
                     received.completeExceptionally(e);
                   }
                 });
-    var file = LogFile.open(fifo, 1L << 30, Optional.empty(), 1, InstantSource.system());
+    var file = LogFile.open(fifo, 1L << 30, /* rotateEvery= */ null, 1, InstantSource.system());
     var lines =
         IntStream.range(0, 200).mapToObj(n -> "line " + n + " " + "x".repeat(1000)).toList();
 
