@@ -247,7 +247,7 @@ public final class Codec {
    *
    * @throws IllegalArgumentException when the text is not a status
    */
-  static Status decodeStatus(String json) {
+  public static Status decodeStatus(String json) {
     return decode(json, node -> JSON.treeToValue(node, Status.class));
   }
 
