@@ -14,6 +14,22 @@ import java.util.List;
  * print to System.out and System.err, so those are swapped around the call and put back after.
  */
 final class Cli {
+  /** Every command baton has, as its --help lists them. */
+  static final List<String> COMMANDS =
+      List.of(
+          "run",
+          "deploy",
+          "rollback",
+          "status",
+          "stop",
+          "check",
+          "bench",
+          "demo",
+          "upgrade",
+          "logs",
+          "rollout",
+          "haproxy-config");
+
   private Cli() {}
 
   /** What a command line did: its exit status and everything it printed. */

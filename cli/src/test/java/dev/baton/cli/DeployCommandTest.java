@@ -7,37 +7,18 @@ import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code baton deploy}: what it asks the supervisor for, and how it reports the answer. */
-class DeployCommandTest {
+class DeployCommandTest extends AgainstFakeSupervisor {
   private static final DeployEvent SPAWNED =
       new DeployEvent(DeployStep.SPAWNED, 3, 501, Duration.ofMillis(2), "java -jar app-v3.jar");
   private static final DeployEvent PROMOTED =
       new DeployEvent(DeployStep.PROMOTED, 3, 501, Duration.ofMillis(412), "");
-
-  @TempDir Path dir;
-  private String config;
-  private FakeSupervisor supervisor;
-
-  @BeforeEach
-  void start() {
-    config = Cli.config(dir).toString();
-    supervisor = FakeSupervisor.at(dir.resolve("baton.sock"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    supervisor.close();
-  }
 
   @Test
   void withoutArgumentsItDeploysTheConfigsCommandAndPrintsEachStep() {

@@ -31,19 +31,7 @@ class MainTest {
 
     assertThat(result.status()).isZero();
     assertThat(result.out())
-        .contains(
-            "run",
-            "deploy",
-            "rollback",
-            "status",
-            "stop",
-            "check",
-            "bench",
-            "demo",
-            "upgrade",
-            "logs",
-            "rollout",
-            "haproxy-config")
+        .contains(Cli.COMMANDS)
         .contains("  3  the supervisor could not be reached");
     assertThat(result.err()).isEmpty();
   }

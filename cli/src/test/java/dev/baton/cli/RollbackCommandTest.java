@@ -7,33 +7,14 @@ import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code baton rollback}: its reason and wait flag, and how it reports the answer. */
-class RollbackCommandTest {
+class RollbackCommandTest extends AgainstFakeSupervisor {
   private static final DeployEvent RESUMED =
       new DeployEvent(DeployStep.RESUMED, 2, 401, Duration.ofMillis(1), "parked generation");
-
-  @TempDir Path dir;
-  private String config;
-  private FakeSupervisor supervisor;
-
-  @BeforeEach
-  void start() {
-    config = Cli.config(dir).toString();
-    supervisor = FakeSupervisor.at(dir.resolve("baton.sock"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    supervisor.close();
-  }
 
   @Test
   void withoutOptionsItSaysItWasAskedForAndDoesNotWait() {

@@ -7,20 +7,16 @@ import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
 
 /** {@code baton status}: the supervisor's status as a table, or as its JSON. */
-class StatusCommandTest {
+class StatusCommandTest extends AgainstFakeSupervisor {
   private static final Instant STARTED = Instant.parse("2025-06-01T10:00:00.250Z");
 
   static final Status STATUS =
@@ -71,21 +67,6 @@ class StatusCommandTest {
           List.of(
               new Status.HistoryEntry(
                   STARTED.plusMillis(410), DeployKind.DEPLOY, 3, Optional.of(2), "baton deploy")));
-
-  @TempDir Path dir;
-  private String config;
-  private FakeSupervisor supervisor;
-
-  @BeforeEach
-  void start() {
-    config = Cli.config(dir).toString();
-    supervisor = FakeSupervisor.at(dir.resolve("baton.sock"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    supervisor.close();
-  }
 
   @Test
   void printsTheSupervisorTheGenerationsTheListenersAndTheHistory() {

@@ -5,29 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.protocol.Codec;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
-import java.nio.file.Path;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** {@code baton stop}. */
-class StopCommandTest {
-  @TempDir Path dir;
-  private String config;
-  private FakeSupervisor supervisor;
-
-  @BeforeEach
-  void start() {
-    config = Cli.config(dir).toString();
-    supervisor = FakeSupervisor.at(dir.resolve("baton.sock"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    supervisor.close();
-  }
-
+class StopCommandTest extends AgainstFakeSupervisor {
   @Test
   void asksTheSupervisorToStopAndSaysItDid() {
     supervisor.answer(new Reply.Ok());

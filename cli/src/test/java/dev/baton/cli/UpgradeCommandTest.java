@@ -5,35 +5,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code baton upgrade}: asks for the re-exec, then polls status until the same pid answers with an
  * active generation.
  */
-class UpgradeCommandTest {
-  @TempDir Path dir;
-  private String config;
-  private FakeSupervisor supervisor;
-
-  @BeforeEach
-  void start() {
-    config = Cli.config(dir).toString();
-    supervisor = FakeSupervisor.at(dir.resolve("baton.sock"));
-  }
-
-  @AfterEach
-  void stop() throws Exception {
-    supervisor.close();
-  }
-
+class UpgradeCommandTest extends AgainstFakeSupervisor {
   private static Reply.StatusReply status(int pid, Optional<Integer> active) {
     return new Reply.StatusReply(
         new Status(

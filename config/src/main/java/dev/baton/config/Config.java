@@ -133,23 +133,27 @@ public record Config(
     return parse(file, text);
   }
 
+  /** The tables a baton.toml may have; any other is refused by name. */
+  static final List<String> TABLES =
+      List.of(
+          "app",
+          "listen",
+          "readiness",
+          "drain",
+          "restart",
+          "control",
+          "park",
+          "bake",
+          "warmup",
+          "remote",
+          "agent",
+          "logs");
+
   public static Config parse(Path file, String text) {
     var base =
         Objects.requireNonNull(file.toAbsolutePath().getParent(), "an absolute file has a parent");
     var top = TomlTable.parse(file, text);
-    top.allow(
-        "app",
-        "listen",
-        "readiness",
-        "drain",
-        "restart",
-        "control",
-        "park",
-        "bake",
-        "warmup",
-        "remote",
-        "agent",
-        "logs");
+    top.allow(TABLES.toArray(String[]::new));
 
     var appTable =
         top.table("app").orElseThrow(() -> top.missing("[app]", "command = [\"./server\"]"));

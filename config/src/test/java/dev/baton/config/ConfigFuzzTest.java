@@ -102,20 +102,7 @@ class ConfigFuzzTest {
       json = false
       """;
 
-  private static final List<String> TABLES =
-      List.of(
-          "app",
-          "listen",
-          "readiness",
-          "drain",
-          "restart",
-          "control",
-          "park",
-          "bake",
-          "warmup",
-          "remote",
-          "agent",
-          "logs");
+  private static final List<String> TABLES = Config.TABLES;
 
   private static final List<String> KEYS =
       List.of(

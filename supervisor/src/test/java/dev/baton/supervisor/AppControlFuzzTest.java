@@ -66,28 +66,7 @@ class AppControlFuzzTest {
         callers.add(h.os.connect(socket, pid, uid));
         inputs.add(fuzz.pieces(data.toByteArray()));
       }
-      for (int piece = 0; ; piece++) {
-        boolean any = false;
-        for (int c = 0; c < callers.size(); c++) {
-          if (piece < inputs.get(c).size()) {
-            any = true;
-            var bytes = inputs.get(c).get(piece);
-            try {
-              callers.get(c).writeNow(bytes, 0, bytes.length);
-            } catch (dev.baton.os.NativeException e) {
-              // The supervisor hung up already: allowed.
-            }
-          }
-        }
-        if (!any) {
-          break;
-        }
-        if (random.nextInt(10) == 0) {
-          h.advanceMillis(random.nextInt(2000));
-        } else {
-          h.drive();
-        }
-      }
+      fuzz.interleave(h, callers, inputs, 2000);
       for (var caller : callers) {
         if (random.nextInt(4) == 0) {
           caller.close();

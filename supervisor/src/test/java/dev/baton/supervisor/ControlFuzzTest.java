@@ -84,29 +84,7 @@ class ControlFuzzTest {
         callers.add(h.connect(Harness.OPERATOR_PID + random.nextInt(3), uid));
         inputs.add(fuzz.pieces(line));
       }
-      // Interleaved: a piece for each caller in turn, the loop run between, sometimes a slow pause.
-      for (int piece = 0; ; piece++) {
-        boolean any = false;
-        for (int c = 0; c < callers.size(); c++) {
-          if (piece < inputs.get(c).size()) {
-            any = true;
-            var bytes = inputs.get(c).get(piece);
-            try {
-              callers.get(c).writeNow(bytes, 0, bytes.length);
-            } catch (dev.baton.os.NativeException e) {
-              // The supervisor hung up already (a line over the limit, another uid): allowed.
-            }
-          }
-        }
-        if (!any) {
-          break;
-        }
-        if (random.nextInt(10) == 0) {
-          h.advanceMillis(random.nextInt(3000));
-        } else {
-          h.drive();
-        }
-      }
+      fuzz.interleave(h, callers, inputs, 3000);
       for (var caller : callers) {
         if (random.nextInt(6) == 0) {
           caller.close(); // gone before its answer

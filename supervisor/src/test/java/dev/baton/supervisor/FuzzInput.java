@@ -1,5 +1,6 @@
 package dev.baton.supervisor;
 
+import dev.baton.os.NativeException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -105,5 +106,39 @@ final class FuzzInput {
       from += n;
     }
     return pieces;
+  }
+
+  /**
+   * Writes a piece for each caller in turn, running the loop between rounds or, now and then,
+   * letting up to {@code maxPauseMillis} pass as a slow client would; a caller the supervisor has
+   * hung up on (a line over the limit, another uid) is allowed to fail its write.
+   */
+  void interleave(
+      Harness h,
+      List<FakeSockets.Connection> callers,
+      List<List<byte[]>> inputs,
+      int maxPauseMillis) {
+    for (int piece = 0; ; piece++) {
+      boolean any = false;
+      for (int c = 0; c < callers.size(); c++) {
+        if (piece < inputs.get(c).size()) {
+          any = true;
+          var bytes = inputs.get(c).get(piece);
+          try {
+            callers.get(c).writeNow(bytes, 0, bytes.length);
+          } catch (NativeException e) {
+            // hung up on already
+          }
+        }
+      }
+      if (!any) {
+        return;
+      }
+      if (random.nextInt(10) == 0) {
+        h.advanceMillis(random.nextInt(maxPauseMillis));
+      } else {
+        h.drive();
+      }
+    }
   }
 }
