@@ -2,27 +2,24 @@ package dev.baton.cli;
 
 import dev.baton.bench.Bench;
 import dev.baton.bench.BenchPlan;
-import dev.baton.bench.BenchReport;
 import dev.baton.bench.LoadMode;
 import dev.baton.bench.NetworkNamespace;
 import dev.baton.bench.Placement;
 import dev.baton.bench.SampleKind;
 import dev.baton.bench.Scenario;
 import dev.baton.bench.SteadyPlan;
-import dev.baton.bench.SteadyReport;
 import dev.baton.bench.SteadyRun;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -238,21 +235,16 @@ final class BenchCommand implements Callable<Integer> {
       System.err.println("baton bench: " + e.getMessage());
       return Main.USAGE;
     }
-    var report = new AtomicReference<@Nullable BenchReport>();
-    boolean interrupted =
+    var finished =
         untilInterrupted(
             "the load, the rhythm and every process bench started",
             bench::stop,
             bench::close,
-            () -> {
-              var done = bench.run();
-              report.set(done);
-              print(json ? Files.readString(done.json()) + "\n" : done.text());
-            });
-    if (interrupted) {
+            bench::run,
+            r -> json ? Files.readString(r.json()) + "\n" : r.text());
+    if (finished == null) {
       return RunCommand.KEEP_RUNNING;
     }
-    var finished = Objects.requireNonNull(report.get(), "set when run() returned");
     var trouble = finished.batonTrouble();
     if (finished.batonFailures() > 0 || trouble.isPresent()) {
       System.err.println(
@@ -274,21 +266,16 @@ final class BenchCommand implements Callable<Integer> {
       System.err.println("baton bench: " + e.getMessage());
       return Main.USAGE;
     }
-    var steadyReport = new AtomicReference<@Nullable SteadyReport>();
-    boolean interrupted =
+    var report =
         untilInterrupted(
             "the slice under way and every server bench started",
             run::stop,
             run::close,
-            () -> {
-              var done = run.run();
-              steadyReport.set(done);
-              print(json ? Files.readString(done.json()) + "\n" : done.text());
-            });
-    if (interrupted) {
+            run::run,
+            r -> json ? Files.readString(r.json()) + "\n" : r.text());
+    if (report == null) {
       return RunCommand.KEEP_RUNNING;
     }
-    var report = Objects.requireNonNull(steadyReport.get(), "set when run() returned");
     if (report.failed() > 0 || report.trouble().isPresent()) {
       System.err.println(
           "baton bench: --steady "
@@ -300,16 +287,22 @@ final class BenchCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** What a run does between the hook's installation and its removal. */
-  private interface Run {
-    void run() throws Exception;
+  /** A run, from the hook's installation to its report. */
+  private interface Run<R> {
+    R run() throws Exception;
+  }
+
+  /** A report as printed: text, or JSON read from its file. */
+  private interface Print<R> {
+    String text(R report) throws IOException;
   }
 
   /**
-   * Runs {@code body} with a Ctrl-C hook that calls {@code stop}, then waits while this thread
-   * prints the partial report before {@code close}; returns whether Ctrl-C came.
+   * Runs {@code body} and prints its report, with a Ctrl-C hook that calls {@code stop} and then
+   * waits while this thread prints the partial report before {@code close}; null after Ctrl-C.
    */
-  private static boolean untilInterrupted(String stopping, Runnable stop, Runnable close, Run body)
+  private static <R> @Nullable R untilInterrupted(
+      String stopping, Runnable stop, Runnable close, Run<R> body, Print<R> print)
       throws Exception {
     var interrupted = new AtomicBoolean();
     var printed = new CountDownLatch(1);
@@ -328,22 +321,20 @@ final class BenchCommand implements Callable<Integer> {
                   close.run();
                 });
     Runtime.getRuntime().addShutdownHook(hook);
+    R report;
     try {
-      body.run();
+      report = body.run();
+      System.out.print(print.text(report));
+      System.out.flush();
     } finally {
       close.run();
       printed.countDown();
     }
     if (interrupted.get()) {
-      return true;
+      return null;
     }
     Runtime.getRuntime().removeShutdownHook(hook);
-    return false;
-  }
-
-  private static void print(String text) {
-    System.out.print(text);
-    System.out.flush();
+    return report;
   }
 
   SteadyPlan steadyPlan() {
