@@ -37,7 +37,7 @@ final class CheckCommand implements Callable<Integer> {
     if (json) {
       System.out.println(JSON.writeValueAsString(loaded));
     } else {
-      System.out.println(config.file + ": ok");
+      System.out.println(config.file() + ": ok");
       System.out.println(
           JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(loaded));
     }

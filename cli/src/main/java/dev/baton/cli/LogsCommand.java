@@ -84,7 +84,7 @@ final class LogsCommand implements Callable<Integer> {
     if (logs.file().isEmpty()) {
       System.err.println(
           "baton: "
-              + config.file
+              + config.file()
               + " has no [logs] file, so the generations' output goes to the supervisor's"
               + " own log (journalctl -u baton@NAME under systemd); add [logs] file = \"app.log\" to keep it in a file");
       return Main.USAGE;

@@ -82,7 +82,7 @@ public final class Main {
     }
     String file;
     if (args.length == 1) {
-      file = "baton.toml"; // ConfigOption's default
+      file = new ConfigOption().file().toString(); // $BATON_CONFIG, else baton.toml
     } else if (args.length == 3 && (args[1].equals("-c") || args[1].equals("--config"))) {
       file = args[2];
     } else if (args.length == 2 && args[1].startsWith("--config=")) {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A service's baton.toml, checked whole before anything starts. Every key is known: a typo is an
@@ -121,6 +122,14 @@ public record Config(
       Optional<Path> file, long maxSize, Optional<Duration> rotateEvery, int keep, boolean json) {}
 
   public static Config load(Path file) {
+    return load(file, null);
+  }
+
+  /**
+   * As {@link #load(Path)}, with the control socket at {@code socketDefault} when the file names
+   * none (a service's runtime directory), instead of beside the file.
+   */
+  public static Config load(Path file, @Nullable Path socketDefault) {
     String text;
     try {
       text = Files.readString(file);
@@ -130,7 +139,7 @@ public record Config(
     } catch (IOException e) {
       throw new ConfigException(file + ": cannot read: " + e.getMessage(), e);
     }
-    return parse(file, text);
+    return parse(file, text, socketDefault);
   }
 
   /** The tables a baton.toml may have; any other is refused by name. */
@@ -150,6 +159,10 @@ public record Config(
           "logs");
 
   public static Config parse(Path file, String text) {
+    return parse(file, text, null);
+  }
+
+  static Config parse(Path file, String text, @Nullable Path socketDefault) {
     var base =
         Objects.requireNonNull(file.toAbsolutePath().getParent(), "an absolute file has a parent");
     var top = TomlTable.parse(file, text);
@@ -247,7 +260,12 @@ public record Config(
     controlTable.allow("socket");
     var control =
         new Control(
-            controlTable.path("socket", base).orElse(base.resolve("baton.sock").normalize()));
+            controlTable
+                .path("socket", base)
+                .orElse(
+                    socketDefault != null
+                        ? socketDefault
+                        : base.resolve("baton.sock").normalize()));
 
     var parkTable = top.tableOrEmpty("park");
     parkTable.allow("max", "ttl");

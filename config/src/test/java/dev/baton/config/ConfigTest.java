@@ -299,4 +299,19 @@ class ConfigTest {
     assertThat(remote.insecure()).isFalse();
     assertThat(remote.tlsKeystore()).contains(Path.of("/etc/baton/remote.p12"));
   }
+
+  @Test
+  void aServicesSocketDefaultsToItsRuntimeDirectoryUnlessTheFileNamesOne(@TempDir Path dir)
+      throws Exception {
+    var file = dir.resolve("shop.toml");
+    var runtime = Path.of("/run/baton/shop/baton.sock");
+    var minimal =
+        "[app]\ncommand = [\"./server\"]\n[[listen]]\nname = \"http\"\naddress = \"127.0.0.1:8080\"\n";
+    Files.writeString(file, minimal);
+    assertThat(Config.load(file, runtime).control().socket()).isEqualTo(runtime);
+    assertThat(Config.load(file).control().socket()).isEqualTo(dir.resolve("baton.sock"));
+
+    Files.writeString(file, minimal + "[control]\nsocket = \"/tmp/own.sock\"\n");
+    assertThat(Config.load(file, runtime).control().socket()).isEqualTo(Path.of("/tmp/own.sock"));
+  }
 }
