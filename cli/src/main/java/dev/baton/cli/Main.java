@@ -71,33 +71,50 @@ public final class Main {
   }
 
   /**
-   * The config of {@code baton run}, {@code baton run -c FILE} or {@code --config FILE|=FILE}: the
-   * supervisor, which lives for months, starts without picocli, whose model of every command, built
-   * by reflection over their annotations, stays loaded for as long (267 classes, 3 MiB of RSS).
-   * Anything else, a typo or {@code run --help} included, goes to picocli, which explains it.
+   * The config of {@code baton run}, alone or with one of {@code -c FILE}, {@code --config=FILE},
+   * {@code --service NAME} or {@code --service=NAME}: the supervisor, which lives for months,
+   * starts without picocli, whose model of every command, built by reflection over their
+   * annotations, stays loaded for as long (267 classes, 3 MiB of RSS). Anything else, a typo or
+   * {@code run --help} included, goes to picocli, which explains it.
    */
-  static Optional<Path> plainRun(String... args) {
+  static Optional<ConfigOption> plainRun(String... args) {
     if (args.length == 0 || !args[0].equals("run") || args.length > 3) {
       return Optional.empty();
     }
-    String file;
+    var option = new ConfigOption();
     if (args.length == 1) {
-      file = new ConfigOption().file().toString(); // $BATON_CONFIG, else baton.toml
-    } else if (args.length == 3 && (args[1].equals("-c") || args[1].equals("--config"))) {
-      file = args[2];
-    } else if (args.length == 2 && args[1].startsWith("--config=")) {
-      file = args[1].substring("--config=".length());
+      return Optional.of(option);
+    }
+    String flag;
+    String value;
+    if (args.length == 3) {
+      flag = args[1];
+      value = args[2];
     } else {
+      int eq = args[1].indexOf('=');
+      if (eq < 0) {
+        return Optional.empty();
+      }
+      flag = args[1].substring(0, eq);
+      value = args[1].substring(eq + 1);
+    }
+    if (value.isEmpty() || value.startsWith("-")) {
       return Optional.empty();
     }
-    return file.isEmpty() || file.startsWith("-") ? Optional.empty() : Optional.of(Path.of(file));
+    switch (flag) {
+      case "-c", "--config" -> option.file = Path.of(value);
+      case "--service" -> option.service = value;
+      default -> {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(option);
   }
 
   /** {@code baton run} as picocli would run it, with its exception handler's answers. */
-  private static int runSupervisor(Path file) {
+  private static int runSupervisor(ConfigOption config) {
     var command = new RunCommand();
-    command.config = new ConfigOption();
-    command.config.file = file;
+    command.config = config;
     try {
       return command.call();
     } catch (RuntimeException e) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,7 +56,17 @@ class RunCommandTest {
   void anEmptyConfigNameIsNotTakenForAFile() {
     assertThat(Main.plainRun("run", "--config=")).isEmpty();
     assertThat(Main.plainRun("run", "-c", "--help")).isEmpty();
-    assertThat(Main.plainRun("run", "-c", "a.toml")).contains(Path.of("a.toml"));
-    assertThat(Main.plainRun("run")).contains(Path.of("baton.toml"));
+    assertThat(Main.plainRun("run", "--frobnicate=x")).isEmpty();
+    assertThat(Main.plainRun("run", "-c", "a.toml").orElseThrow().file(Map.of()))
+        .isEqualTo(Path.of("a.toml"));
+    assertThat(Main.plainRun("run", "--config=b.toml").orElseThrow().file(Map.of()))
+        .isEqualTo(Path.of("b.toml"));
+    assertThat(Main.plainRun("run").orElseThrow().file(Map.of())).isEqualTo(Path.of("baton.toml"));
+    assertThat(Main.plainRun("run").orElseThrow().file(Map.of("BATON_CONFIG", "/srv/x.toml")))
+        .isEqualTo(Path.of("/srv/x.toml"));
+    assertThat(Main.plainRun("run", "--service", "shop").orElseThrow().file(Map.of()))
+        .isEqualTo(Path.of("/etc/baton/shop.toml"));
+    assertThat(Main.plainRun("run", "--service=shop").orElseThrow().file(Map.of()))
+        .isEqualTo(Path.of("/etc/baton/shop.toml"));
   }
 }
