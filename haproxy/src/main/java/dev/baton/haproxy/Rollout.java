@@ -3,7 +3,6 @@ package dev.baton.haproxy;
 import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
 import dev.baton.protocol.Reply;
-import dev.baton.protocol.Status;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -153,7 +152,11 @@ public final class Rollout {
   }
 
   private RolloutReport runChecked() {
-    preflight();
+    try {
+      weights.putAll(Preflight.check(plan, api, hosts));
+    } catch (Preflight.Refused e) {
+      throw notStarted(e.getMessage());
+    }
     touched.set(true);
     var batches = plan.batches();
     emit(
@@ -225,117 +228,6 @@ public final class Rollout {
             + seconds(elapsed)
             + "; every server is ready");
     return new RolloutReport(plan.backend(), List.copyOf(reports), elapsed);
-  }
-
-  /**
-   * Checks everything a rollout needs before it touches anything: HAProxy answers, the backend has
-   * every server named, each is health-checked, ready and up, one batch drained still leaves a
-   * server serving, and every supervisor answers with an active generation and no deploy going on.
-   */
-  private void preflight() {
-    List<ServerState> states;
-    List<ServerStats> stats;
-    try {
-      states = api.servers(plan.backend());
-      stats = api.stats(plan.backend());
-    } catch (RuntimeApiException e) {
-      var refused = String.valueOf(e.getMessage());
-      var message =
-          refused.contains("find backend") || refused.contains("No such backend")
-              ? "HAProxy has no backend named '"
-                  + plan.backend()
-                  + "'; check --backend against haproxy.cfg"
-              : refused;
-      throw notStarted(message);
-    }
-    var byName =
-        states.stream()
-            .collect(Collectors.toMap(ServerState::name, s -> s, (a, b) -> a, LinkedHashMap::new));
-    if (byName.isEmpty()) {
-      throw notStarted("HAProxy's backend '" + plan.backend() + "' has no servers");
-    }
-    var missing =
-        plan.servers().stream()
-            .map(RolloutPlan.Server::name)
-            .filter(n -> !byName.containsKey(n))
-            .toList();
-    if (!missing.isEmpty()) {
-      throw notStarted(
-          "HAProxy's backend '"
-              + plan.backend()
-              + "' has no server named "
-              + String.join(", ", missing)
-              + " (it has "
-              + String.join(", ", byName.keySet())
-              + "); fix --server, or the server line in haproxy.cfg");
-    }
-    var statsByName =
-        stats.stream().collect(Collectors.toMap(ServerStats::name, s -> s, (a, b) -> a));
-    for (var server : plan.servers()) {
-      var state = byName.get(server.name());
-      var stat = Optional.ofNullable(statsByName.get(server.name()));
-      if (state == null || stat.isEmpty() || !stat.get().checked()) {
-        throw notStarted(
-            "HAProxy does not health-check "
-                + plan.backend()
-                + "/"
-                + server.name()
-                + "; add 'check' to its server line (baton haproxy-config prints one) so that a rollout can wait for"
-                + " the new version to pass it");
-      }
-      if (!state.ready() || !state.up()) {
-        throw notStarted(
-            plan.backend()
-                + "/"
-                + server.name()
-                + " is "
-                + state.admin()
-                + " and "
-                + state.operational()
-                + " in HAProxy; a rollout starts from servers that are all ready and up. Set it ready, wait for its"
-                + " health check, or leave it out");
-      }
-      weights.put(server.name(), state.userWeight());
-    }
-    long serving = states.stream().filter(s -> s.ready() && s.up() && s.userWeight() > 0).count();
-    int largest = plan.batches().stream().mapToInt(List::size).max().orElse(1);
-    if (serving - largest < 1) {
-      throw notStarted(
-          "draining "
-              + largest
-              + " server(s) at once would leave backend '"
-              + plan.backend()
-              + "' with "
-              + (serving - largest)
-              + " serving out of "
-              + serving
-              + ", and requests would fail; use a --batch smaller than"
-              + " the number of serving servers");
-    }
-    for (var server : plan.servers()) {
-      Status status;
-      try {
-        status = host(server.name()).status();
-      } catch (HostException e) {
-        throw notStarted("server " + server.name() + ": " + e.getMessage());
-      }
-      if (status.activeGeneration().isEmpty()) {
-        throw notStarted(
-            "server "
-                + server.name()
-                + "'s supervisor ("
-                + host(server.name()).target()
-                + ") has no active generation; fix it first (baton status there)");
-      }
-      if (status.deploying()) {
-        throw notStarted(
-            "server "
-                + server.name()
-                + "'s supervisor ("
-                + host(server.name()).target()
-                + ") is deploying already; wait for it, then start the rollout again");
-      }
-    }
   }
 
   private RolloutException notStarted(String why) {
