@@ -11,11 +11,6 @@ module dev.baton.supervisor {
   requires java.net.http;
   requires org.slf4j;
   requires tools.jackson.core;
-  requires tools.jackson.databind;
 
   exports dev.baton.supervisor;
-
-  // The state journal's records are bound by Jackson.
-  opens dev.baton.supervisor to
-      tools.jackson.databind;
 }

@@ -29,10 +29,6 @@ import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.cfg.DateTimeFeature;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What a restarted supervisor needs to take its service back: which generations run, which sockets
@@ -99,13 +95,6 @@ final class StateJournal {
             + "; nothing was signalled or taken back. "
             + fix);
   }
-
-  /** snake_case, as every JSON document baton writes. */
-  private static final JsonMapper JSON =
-      JsonMapper.builder()
-          .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-          .disable(DateTimeFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .build();
 
   private static final String HMAC = "HmacSHA256";
   private static final int KEY_BYTES = 32;
@@ -229,7 +218,7 @@ final class StateJournal {
     var dir = Objects.requireNonNull(path.getParent(), "the journal's path is absolute");
     Path temp = null;
     try {
-      var json = JSON.writeValueAsString(state);
+      var json = JournalJson.write(state);
       var bytes =
           (HexFormat.of().formatHex(mac(key(), json)) + "\n" + json)
               .getBytes(StandardCharsets.UTF_8);
@@ -244,7 +233,7 @@ final class StateJournal {
       Files.move(temp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       temp = null;
       fsync(dir);
-    } catch (IOException | UncheckedIOException | StartException | JacksonException e) {
+    } catch (IOException | UncheckedIOException | StartException e) {
       // One kind of failure for every caller: an upgrade refuses on it, the loop logs it.
       var cause = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
       var why =
@@ -314,8 +303,8 @@ final class StateJournal {
           "Remove " + path + " if you did not write it, and start again");
     }
     try {
-      return Optional.of(JSON.readValue(text.substring(newline + 1), State.class));
-    } catch (JacksonException e) {
+      return Optional.of(JournalJson.read(text.substring(newline + 1)));
+    } catch (IllegalArgumentException e) {
       throw unreadable(e.getMessage());
     }
   }
@@ -328,8 +317,8 @@ final class StateJournal {
   private State olderBatons(String text) {
     State old;
     try {
-      old = JSON.readValue(text, State.class);
-    } catch (JacksonException e) {
+      old = JournalJson.read(text);
+    } catch (IllegalArgumentException e) {
       throw unreadable(e.getMessage());
     }
     var from = os.environment().get("BATON_UPGRADED_FROM");
