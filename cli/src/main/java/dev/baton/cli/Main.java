@@ -1,8 +1,7 @@
 package dev.baton.cli;
 
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -52,9 +51,9 @@ public final class Main {
 
   /** Runs one command line and returns its exit status, for tests and for main. */
   public static int run(String... args) {
-    var supervisorConfig = plainRun(args);
-    if (supervisorConfig.isPresent()) {
-      return runSupervisor(supervisorConfig.get());
+    var plain = PlainArgs.parse(args);
+    if (plain.isPresent()) {
+      return call(plain.get().toCommand());
     }
     return commandLine()
         .setExecutionExceptionHandler(
@@ -70,54 +69,11 @@ public final class Main {
     return new CommandLine(new Main()).registerConverter(Duration.class, new DurationConverter());
   }
 
-  /**
-   * The config of {@code baton run}, alone or with one of {@code -c FILE}, {@code --config=FILE},
-   * {@code --service NAME} or {@code --service=NAME}: the supervisor, which lives for months,
-   * starts without picocli, whose model of every command, built by reflection over their
-   * annotations, stays loaded for as long (267 classes, 3 MiB of RSS). Anything else, a typo or
-   * {@code run --help} included, goes to picocli, which explains it.
-   */
-  static Optional<ConfigOption> plainRun(String... args) {
-    if (args.length == 0 || !args[0].equals("run") || args.length > 3) {
-      return Optional.empty();
-    }
-    var option = new ConfigOption();
-    if (args.length == 1) {
-      return Optional.of(option);
-    }
-    String flag;
-    String value;
-    if (args.length == 3) {
-      flag = args[1];
-      value = args[2];
-    } else {
-      int eq = args[1].indexOf('=');
-      if (eq < 0) {
-        return Optional.empty();
-      }
-      flag = args[1].substring(0, eq);
-      value = args[1].substring(eq + 1);
-    }
-    if (value.isEmpty() || value.startsWith("-")) {
-      return Optional.empty();
-    }
-    switch (flag) {
-      case "-c", "--config" -> option.file = Path.of(value);
-      case "--service" -> option.service = value;
-      default -> {
-        return Optional.empty();
-      }
-    }
-    return Optional.of(option);
-  }
-
-  /** {@code baton run} as picocli would run it, with its exception handler's answers. */
-  private static int runSupervisor(ConfigOption config) {
-    var command = new RunCommand();
-    command.config = config;
+  /** A command as picocli runs it, with its exception handler's answers. */
+  private static int call(Callable<Integer> command) {
     try {
       return command.call();
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       System.err.println("baton: " + e.getMessage());
       return e instanceof dev.baton.config.ConfigException ? USAGE : FAILED;
     }

@@ -54,19 +54,23 @@ class RunCommandTest {
 
   @Test
   void anEmptyConfigNameIsNotTakenForAFile() {
-    assertThat(Main.plainRun("run", "--config=")).isEmpty();
-    assertThat(Main.plainRun("run", "-c", "--help")).isEmpty();
-    assertThat(Main.plainRun("run", "--frobnicate=x")).isEmpty();
-    assertThat(Main.plainRun("run", "-c", "a.toml").orElseThrow().file(Map.of()))
+    assertThat(plainRun("run", "--config=")).isEmpty();
+    assertThat(plainRun("run", "-c", "--help")).isEmpty();
+    assertThat(plainRun("run", "--frobnicate=x")).isEmpty();
+    assertThat(plainRun("run", "-c", "a.toml").orElseThrow().file(Map.of()))
         .isEqualTo(Path.of("a.toml"));
-    assertThat(Main.plainRun("run", "--config=b.toml").orElseThrow().file(Map.of()))
+    assertThat(plainRun("run", "--config=b.toml").orElseThrow().file(Map.of()))
         .isEqualTo(Path.of("b.toml"));
-    assertThat(Main.plainRun("run").orElseThrow().file(Map.of())).isEqualTo(Path.of("baton.toml"));
-    assertThat(Main.plainRun("run").orElseThrow().file(Map.of("BATON_CONFIG", "/srv/x.toml")))
+    assertThat(plainRun("run").orElseThrow().file(Map.of())).isEqualTo(Path.of("baton.toml"));
+    assertThat(plainRun("run").orElseThrow().file(Map.of("BATON_CONFIG", "/srv/x.toml")))
         .isEqualTo(Path.of("/srv/x.toml"));
-    assertThat(Main.plainRun("run", "--service", "shop").orElseThrow().file(Map.of()))
+    assertThat(plainRun("run", "--service", "shop").orElseThrow().file(Map.of()))
         .isEqualTo(Path.of("/etc/baton/shop.toml"));
-    assertThat(Main.plainRun("run", "--service=shop").orElseThrow().file(Map.of()))
+    assertThat(plainRun("run", "--service=shop").orElseThrow().file(Map.of()))
         .isEqualTo(Path.of("/etc/baton/shop.toml"));
+  }
+
+  private static java.util.Optional<ConfigOption> plainRun(String... args) {
+    return PlainArgs.parse(args).map(PlainArgs::config);
   }
 }
