@@ -1,6 +1,5 @@
 package dev.baton.supervisor;
 
-import dev.baton.config.Config;
 import dev.baton.os.ExitStatus;
 import dev.baton.protocol.DeployKind;
 import java.time.Duration;
@@ -19,14 +18,12 @@ final class CrashRestart {
   private static final Logger LOG = LoggerFactory.getLogger(CrashRestart.class);
 
   private final Supervisor supervisor;
-  private final Config.Restart config;
   private int crashes;
   private Optional<Instant> restartAt = Optional.empty();
   private String lastCrash = "";
 
   CrashRestart(Supervisor supervisor) {
     this.supervisor = supervisor;
-    this.config = supervisor.config().restart();
   }
 
   void crashed(Generation generation, ExitStatus status) {
@@ -69,7 +66,9 @@ final class CrashRestart {
       return;
     }
     long delay =
-        Math.min(config.max().toMillis(), config.initial().toMillis() << Math.min(crashes, 20));
+        Math.min(
+            supervisor.config().restart().max().toMillis(),
+            supervisor.config().restart().initial().toMillis() << Math.min(crashes, 20));
     crashes++;
     restartAt = Optional.of(supervisor.loop().now().plusMillis(delay));
     supervisor.loop().after(Duration.ofMillis(delay), this::restart);

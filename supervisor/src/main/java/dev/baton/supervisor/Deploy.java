@@ -59,7 +59,11 @@ final class Deploy {
     var loop = supervisor.loop();
     Generation generation;
     try {
-      generation = supervisor.spawner().spawn(app, supervisor.generations().takeNumber(), t0);
+      generation =
+          supervisor
+              .spawner()
+              .spawn(
+                  app, supervisor.config().readiness(), supervisor.generations().takeNumber(), t0);
     } catch (DeployException e) {
       return CompletableFuture.failedFuture(e);
     }

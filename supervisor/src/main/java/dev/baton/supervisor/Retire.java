@@ -1,6 +1,5 @@
 package dev.baton.supervisor;
 
-import dev.baton.config.Config;
 import dev.baton.os.ExitStatus;
 import dev.baton.os.Signal;
 import dev.baton.protocol.DeployEvent;
@@ -28,17 +27,15 @@ final class Retire {
   record Retirement(CompletableFuture<Void> settled, CompletableFuture<DeployEvent> done) {}
 
   private final Supervisor supervisor;
-  private final Config config;
 
   Retire(Supervisor supervisor) {
     this.supervisor = supervisor;
-    this.config = supervisor.config();
   }
 
   Retirement retire(Generation old, Instant t0) {
     var loop = supervisor.loop();
     var session = old.session();
-    if (session.isEmpty() || config.park().max() == 0) {
+    if (session.isEmpty() || supervisor.config().park().max() == 0) {
       return drained(old, t0);
     }
     var parked = new CompletableFuture<DeployEvent>();
@@ -66,7 +63,8 @@ final class Retire {
                             old + " was not parked: it is " + old.state().label()));
                     return null;
                   }
-                  var evicted = supervisor.generations().park(old, config.park().max());
+                  var evicted =
+                      supervisor.generations().park(old, supervisor.config().park().max());
                   supervisor.journal();
                   evicted.forEach(this::drain);
                   expireAfterTtl(old);
@@ -104,7 +102,7 @@ final class Retire {
     generation.moveTo(GenerationState.DRAINING);
     supervisor.generations().retire(generation);
     supervisor.journal();
-    var drain = config.drain();
+    var drain = supervisor.config().drain();
     LOG.info(
         "draining {} with SIG{} (grace {} ms)",
         generation,
@@ -147,13 +145,14 @@ final class Retire {
   void expireAfterTtl(Generation generation) {
     generation.expiry.ifPresent(Loop.Timer::cancel);
     generation.expiry =
-        Optional.of(supervisor.loop().after(config.park().ttl(), () -> expire(generation)));
+        Optional.of(
+            supervisor.loop().after(supervisor.config().park().ttl(), () -> expire(generation)));
   }
 
   /** A parked generation kept for {@code [park] ttl} is drained. */
   void expire(Generation generation) {
     if (generation.is(GenerationState.PARKED)) {
-      LOG.info("{} parked for {}; draining it", generation, config.park().ttl());
+      LOG.info("{} parked for {}; draining it", generation, supervisor.config().park().ttl());
       drain(generation);
     }
   }

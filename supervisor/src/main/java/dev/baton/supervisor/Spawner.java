@@ -25,14 +25,12 @@ import java.util.Optional;
  */
 final class Spawner {
   private final Os os;
-  private final Config config;
   private final ListenerSet listeners;
   private final Path notifySocket;
   private final Path appControl;
 
-  Spawner(Os os, Config config, ListenerSet listeners, Path notifySocket, Path appControl) {
+  Spawner(Os os, ListenerSet listeners, Path notifySocket, Path appControl) {
     this.os = os;
-    this.config = config;
     this.listeners = listeners;
     this.notifySocket = notifySocket;
     this.appControl = appControl;
@@ -41,7 +39,7 @@ final class Spawner {
   /**
    * @throws DeployException when the command is not there or cannot be started
    */
-  Generation spawn(Config.App app, int number, Instant now) {
+  Generation spawn(Config.App app, Config.Readiness readiness, int number, Instant now) {
     var env = environment(app, number);
     var argv = resolveCommand(app, env);
     var listenFds = new ArrayList<Fd>();
@@ -57,7 +55,7 @@ final class Spawner {
     }
     Optional<Fd> probeFd = Optional.empty();
     InetSocketAddress probeAddress = null;
-    if (config.readiness().http().isPresent()) {
+    if (readiness.http().isPresent()) {
       try {
         var fd =
             os.listen(

@@ -39,7 +39,9 @@ public final class Supervisor implements AutoCloseable {
    */
   record Deployed(int generation, int pid, Optional<CompletableFuture<DeployEvent>> retired) {}
 
-  private final Config config;
+  /** As the last deploy read the file (ConfigReload), on the loop. */
+  private Config config;
+
   private final Os os;
   private final InstantSource clock;
   private final Generations generations = new Generations();
@@ -116,7 +118,7 @@ public final class Supervisor implements AutoCloseable {
       closeSockets();
       throw e;
     }
-    spawner = new Spawner(os, config, listeners, notifySocket.path(), appControl.path());
+    spawner = new Spawner(os, listeners, notifySocket.path(), appControl.path());
     for (var b : listeners.all()) {
       LOG.info(
           "listener '{}' {} {} ({})",
@@ -153,10 +155,17 @@ public final class Supervisor implements AutoCloseable {
   CompletableFuture<Deployed> deploy(Request.Deploy request, Consumer<DeployEvent> progress) {
     return loop.call(
         () -> {
-          var base = config.app();
+          Config fresh;
+          try {
+            fresh = ConfigReload.reread(config);
+          } catch (DeployException e) {
+            return CompletableFuture.failedFuture(e);
+          }
+          var base = fresh.app();
           var env = new HashMap<>(base.env());
           env.putAll(request.env());
           return deploy(
+              fresh,
               new Config.App(request.argv().orElse(base.command()), env, base.workdir()),
               DeployKind.DEPLOY,
               progress);
@@ -165,11 +174,29 @@ public final class Supervisor implements AutoCloseable {
 
   CompletableFuture<Deployed> deploy(
       Config.App app, DeployKind kind, Consumer<DeployEvent> progress) {
+    return deploy(config, app, kind, progress);
+  }
+
+  /**
+   * A deploy under {@code with}, which becomes the config once the deploy holds the slot; a deploy
+   * that then fails keeps it, as the file says it (the active generation keeps its own command).
+   */
+  private CompletableFuture<Deployed> deploy(
+      Config with, Config.App app, DeployKind kind, Consumer<DeployEvent> progress) {
     if (stopping) {
       return CompletableFuture.failedFuture(
           new DeployException("the supervisor is stopping; it takes no more deploys"));
     }
-    return slot.now(() -> Deploy.run(this, app, kind, "", progress));
+    return slot.now(
+        () -> {
+          var changed = ConfigReload.changes(config, with);
+          if (!changed.isEmpty()) {
+            LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
+          }
+          config = with;
+          return Deploy.run(
+              this, app, kind, changed.isEmpty() ? "" : "config: " + changed, progress);
+        });
   }
 
   /**

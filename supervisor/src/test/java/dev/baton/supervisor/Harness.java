@@ -76,8 +76,17 @@ final class Harness {
     this.dir = dir;
   }
 
+  /**
+   * {@code toml} as the service's baton.toml: on disk, where a deploy reads it again, and parsed.
+   */
   Config config(String toml) {
-    return Config.parse(dir.resolve("baton.toml"), toml);
+    var file = dir.resolve("baton.toml");
+    try {
+      java.nio.file.Files.writeString(file, toml);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Config.parse(file, toml);
   }
 
   Supervisor start() {

@@ -311,7 +311,8 @@ class JournalTrustTest {
     try (var names = Files.list(dir)) {
       assertThat(names.map(p -> p.getFileName().toString()).sorted())
           .as("no temp file is left behind")
-          .containsExactly("baton.sock.key", "baton.sock.state", "baton.sock.state.tmp", "victim");
+          .containsExactly(
+              "baton.sock.key", "baton.sock.state", "baton.sock.state.tmp", "baton.toml", "victim");
     }
   }
 

@@ -1,0 +1,126 @@
+package dev.baton.supervisor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.baton.protocol.DeployKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A deploy reads baton.toml again: what it can take, it takes; what it cannot, it refuses. */
+class ConfigReloadTest {
+  @TempDir Path dir;
+  private Harness h;
+
+  @BeforeEach
+  void harness() {
+    h = new Harness(dir);
+    h.start();
+  }
+
+  @AfterEach
+  void invariants() {
+    h.checkInvariants();
+  }
+
+  private void edit(String from, String to) throws Exception {
+    var file = dir.resolve("baton.toml");
+    var text = Files.readString(file);
+    assertThat(text).contains(from);
+    Files.writeString(file, text.replace(from, to));
+  }
+
+  private static String failure(CompletableFuture<?> future) {
+    assertThat(future).isCompletedExceptionally();
+    try {
+      future.join();
+      throw new AssertionError("not failed");
+    } catch (CompletionException e) {
+      assertThat(e.getCause()).isInstanceOf(DeployException.class);
+      return e.getCause().getMessage();
+    }
+  }
+
+  @Test
+  void theCommandAndEnvironmentInTheFileNowAreWhatTheDeployStarts() throws Exception {
+    edit("exec app", "exec app-v2");
+    edit("MODE = \"prod\"", "MODE = \"canary\"");
+
+    h.deployed();
+
+    var spec = h.os.process(1).spec;
+    assertThat(spec.argv()).endsWith("/bin/sh", "-c", "exec app-v2");
+    assertThat(spec.env()).containsEntry("MODE", "canary");
+    assertThat(h.generation(2).command()).containsExactly("/bin/sh", "-c", "exec app-v2");
+    assertThat(h.status().history().getLast().kind()).isEqualTo(DeployKind.DEPLOY);
+    assertThat(h.status().history().getLast().reason()).isEqualTo("config: [app]");
+    assertThat(h.supervisor.config().app().command())
+        .containsExactly("/bin/sh", "-c", "exec app-v2");
+  }
+
+  @Test
+  void anUnchangedFileLeavesNoReasonInTheHistory() {
+    h.deployed();
+    assertThat(h.status().history().getLast().reason()).isEmpty();
+  }
+
+  @Test
+  void theDrainTimeoutInTheFileNowRetiresTheOldGeneration() throws Exception {
+    edit("timeout = \"300ms\"", "timeout = \"5s\"");
+
+    h.deployed();
+
+    assertThat(h.supervisor.config().drain().timeout()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(h.status().history().getLast().reason()).isEqualTo("config: [drain]");
+  }
+
+  @Test
+  void aFileWithAnErrorRefusesTheDeployAndNothingChanges() throws Exception {
+    edit("[drain]", "[drian]");
+    int spawned = h.os.processes.size();
+
+    var why = failure(h.deploy());
+
+    assertThat(why)
+        .startsWith(dir.resolve("baton.toml") + ":")
+        .contains("unknown key 'drian'")
+        .endsWith("the deploy was refused and nothing changed: fix the file and deploy again");
+    assertThat(h.os.processes).hasSize(spawned);
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.supervisor.config().drain().timeout()).isEqualTo(Duration.ofMillis(300));
+  }
+
+  @Test
+  void aListenerChangedInTheFileRefusesTheDeployAndNothingChanges() throws Exception {
+    edit("127.0.0.1:9090", "127.0.0.1:9091");
+    edit("exec app", "exec app-v2");
+    int spawned = h.os.processes.size();
+
+    var why = failure(h.deploy());
+
+    assertThat(why)
+        .isEqualTo(
+            dir.resolve("baton.toml")
+                + ": [[listen]] changed, which a deploy cannot take: the supervisor binds and opens"
+                + " it once. The deploy was refused and nothing changed; undo the change and deploy"
+                + " again, or restart the service to take it");
+    assertThat(h.os.processes).hasSize(spawned);
+    assertThat(h.supervisor.config().app().command()).containsExactly("/bin/sh", "-c", "exec app");
+  }
+
+  @Test
+  void aRemovedFileRefusesTheDeploy() throws Exception {
+    Files.delete(dir.resolve("baton.toml"));
+
+    assertThat(failure(h.deploy()))
+        .contains("baton.toml: no such file")
+        .contains("the deploy was refused");
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
+}
