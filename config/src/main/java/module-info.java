@@ -2,13 +2,9 @@
 module dev.baton.config {
   requires static org.jspecify;
   requires dev.baton.os;
+  // TOML through its streaming parser only: no databind mapper (TomlTree says why).
   requires tools.jackson.core;
-  requires tools.jackson.databind;
   requires tools.jackson.dataformat.toml;
 
   exports dev.baton.config;
-
-  // Jackson binds the config's records by reflection.
-  opens dev.baton.config to
-      tools.jackson.databind;
 }

@@ -4,12 +4,6 @@ module dev.baton.haproxy {
   requires dev.baton.config;
   requires dev.baton.protocol;
   requires java.net.http;
-  requires tools.jackson.core;
-  requires tools.jackson.databind;
-  requires tools.jackson.dataformat.toml;
 
   exports dev.baton.haproxy;
-
-  opens dev.baton.haproxy to
-      tools.jackson.databind;
 }

@@ -1,6 +1,7 @@
 package dev.baton.config;
 
 import dev.baton.os.ListenAddress;
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -13,9 +14,6 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.JsonNodeFactory;
-import tools.jackson.dataformat.toml.TomlMapper;
 
 /**
  * One table of a TOML file, baton.toml or a rollout file, read strictly: every key must be known,
@@ -29,9 +27,9 @@ public final class TomlTable {
   /** "" for the top level, "readiness" for [readiness], "listen#1" for the second [[listen]]. */
   private final String path;
 
-  private final JsonNode node;
+  private final TomlTree.Table node;
 
-  private TomlTable(Path file, String text, String path, JsonNode node) {
+  private TomlTable(Path file, String text, String path, TomlTree.Table node) {
     this.file = file;
     this.text = text;
     this.path = path;
@@ -41,7 +39,7 @@ public final class TomlTable {
   /** The top level of {@code text}, read from {@code file}. */
   public static TomlTable parse(Path file, String text) {
     try {
-      return new TomlTable(file, text, "", new TomlMapper().readTree(text));
+      return new TomlTable(file, text, "", TomlTree.parse(text));
     } catch (JacksonException e) {
       var where = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
       throw new ConfigException(file + where + ": not valid TOML: " + e.getOriginalMessage(), e);
@@ -51,7 +49,7 @@ public final class TomlTable {
   /** Refuses any key not among {@code keys}, suggesting the one it was likely meant to be. */
   public void allow(String... keys) {
     var known = List.of(keys);
-    for (var key : node.propertyNames()) {
+    for (var key : node.values().keySet()) {
       if (!known.contains(key)) {
         var hint = closest(key, known).map(k -> "did you mean '" + k + "'? ").orElse("");
         throw new ConfigException(
@@ -77,17 +75,16 @@ public final class TomlTable {
     if (child == null) {
       return Optional.empty();
     }
-    if (!child.isObject()) {
+    if (!(child instanceof TomlTree.Table table)) {
       throw invalid(key, "must be a table: [" + key + "]");
     }
-    return Optional.of(new TomlTable(file, text, childPath(key), child));
+    return Optional.of(new TomlTable(file, text, childPath(key), table));
   }
 
   /** The table, or an empty one that gives every key's default and names the table in errors. */
   public TomlTable tableOrEmpty(String key) {
     return table(key)
-        .orElseGet(
-            () -> new TomlTable(file, text, childPath(key), JsonNodeFactory.instance.objectNode()));
+        .orElseGet(() -> new TomlTable(file, text, childPath(key), TomlTree.Table.EMPTY));
   }
 
   /** The tables of an array of tables, [[key]]; none when it is absent. */
@@ -96,12 +93,14 @@ public final class TomlTable {
     if (child == null) {
       return List.of();
     }
-    if (!child.isArray() || child.values().stream().anyMatch(t -> !t.isObject())) {
+    if (!(child instanceof List<?> items)
+        || items.stream().anyMatch(t -> !(t instanceof TomlTree.Table))) {
       throw invalid(key, "must be an array of tables: [[" + key + "]]");
     }
     var tables = new ArrayList<TomlTable>();
-    for (int i = 0; i < child.size(); i++) {
-      tables.add(new TomlTable(file, text, childPath(key) + "#" + i, child.get(i)));
+    for (int i = 0; i < items.size(); i++) {
+      tables.add(
+          new TomlTable(file, text, childPath(key) + "#" + i, (TomlTree.Table) items.get(i)));
     }
     return tables;
   }
@@ -111,10 +110,10 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isString()) {
+    if (!(v instanceof String s)) {
       throw invalid(key, "must be a string in quotes");
     }
-    return Optional.of(v.stringValue());
+    return Optional.of(s);
   }
 
   /** A path, relative to {@code base} (the file's directory) unless absolute. */
@@ -148,10 +147,10 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isBoolean()) {
+    if (!(v instanceof Boolean b)) {
       throw invalid(key, "must be true or false");
     }
-    return Optional.of(v.booleanValue());
+    return Optional.of(b);
   }
 
   public Optional<Integer> integer(String key) {
@@ -159,14 +158,14 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isIntegralNumber()) {
+    if (!isWhole(v)) {
       throw invalid(key, "must be a whole number");
     }
-    if (!v.canConvertToInt()) {
+    if (!(v instanceof Long n && n == n.intValue())) {
       // Found by ConfigFuzzTest: intValue() threw for numbers past 32 bits.
       throw invalid(key, "is far too large a number (" + v + ")");
     }
-    return Optional.of(v.intValue());
+    return Optional.of(n.intValue());
   }
 
   /** A duration longer than zero, in {@link Durations}' grammar; a bare number is seconds. */
@@ -175,11 +174,11 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isString() && !v.isNumber()) {
+    if (!(v instanceof String) && !(v instanceof Number)) {
       throw invalid(key, "must be a duration in quotes, e.g. \"10s\"");
     }
     try {
-      var d = Durations.parse(v.isString() ? v.stringValue() : v.toString());
+      var d = Durations.parse(v instanceof String s ? s : TomlTree.numberText((Number) v));
       if (d.isZero()) {
         throw new IllegalArgumentException("must be longer than zero");
       }
@@ -195,11 +194,11 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isString() && !v.isIntegralNumber()) {
+    if (!(v instanceof String) && !isWhole(v)) {
       throw invalid(key, "must be a size in quotes, e.g. \"100MB\"");
     }
     try {
-      long bytes = Sizes.parse(v.isString() ? v.stringValue() : v.toString());
+      long bytes = Sizes.parse(v instanceof String s ? s : v.toString());
       if (bytes < 1024) {
         throw new IllegalArgumentException("must be at least 1KB");
       }
@@ -212,7 +211,7 @@ public final class TomlTable {
   /** A program and its arguments, never given to a shell. */
   public Optional<List<String>> argv(String key) {
     var v = node.get(key);
-    if (v != null && (!v.isArray() || v.values().stream().anyMatch(item -> !item.isString()))) {
+    if (v != null && !isStrings(v)) {
       throw invalid(
           key,
           "must be an array of strings (argv), e.g. [\"gunicorn\", \"app:app\"]; baton never runs a shell");
@@ -230,10 +229,10 @@ public final class TomlTable {
     if (v == null) {
       return Optional.empty();
     }
-    if (!v.isArray() || v.values().stream().anyMatch(item -> !item.isString())) {
+    if (!isStrings(v)) {
       throw invalid(key, "must be an array of strings in quotes, e.g. [\"a\", \"b\"]");
     }
-    return Optional.of(v.values().stream().map(JsonNode::stringValue).toList());
+    return Optional.of(((List<?>) v).stream().map(String.class::cast).toList());
   }
 
   /** A table of strings, such as an environment; empty when absent. */
@@ -242,15 +241,15 @@ public final class TomlTable {
     if (v == null) {
       return Map.of();
     }
-    if (!v.isObject()) {
+    if (!(v instanceof TomlTree.Table table)) {
       throw invalid(key, "must be a table of strings, e.g. " + key + " = { KEY = \"value\" }");
     }
     var map = new LinkedHashMap<String, String>();
-    for (var e : v.properties()) {
-      if (!e.getValue().isString()) {
+    for (var e : table.values().entrySet()) {
+      if (!(e.getValue() instanceof String s)) {
         throw invalid(key, "value of '" + e.getKey() + "' must be a string in quotes");
       }
-      map.put(e.getKey(), e.getValue().stringValue());
+      map.put(e.getKey(), s);
     }
     return map;
   }
@@ -263,6 +262,14 @@ public final class TomlTable {
   /** "file: [table] needs key, e.g. example". */
   public ConfigException missing(String key, String example) {
     return new ConfigException(file + ": " + describe() + " needs " + key + ", e.g. " + example);
+  }
+
+  private static boolean isWhole(Object v) {
+    return v instanceof Long || v instanceof BigInteger;
+  }
+
+  private static boolean isStrings(Object v) {
+    return v instanceof List<?> items && items.stream().allMatch(item -> item instanceof String);
   }
 
   private String childPath(String key) {
