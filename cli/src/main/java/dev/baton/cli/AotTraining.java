@@ -5,8 +5,8 @@ import java.util.List;
 /**
  * The workload a release's AOT cache is trained on (bin/release): the commands an operator types,
  * run in one JVM against a supervisor the release script started, so that the cache holds every
- * class they load, linked, and the profiles of their hot methods. Each command must succeed, or
- * the cache would be trained on an error path and the release says so.
+ * class they load, linked, and the profiles of their hot methods. Each command must succeed, or the
+ * cache would be trained on an error path and the release says so.
  */
 final class AotTraining {
   private AotTraining() {}
