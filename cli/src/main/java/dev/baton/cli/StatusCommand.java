@@ -93,9 +93,15 @@ final class StatusCommand implements Callable<Integer> {
       System.out.println("parked for rollback: generation(s) " + status.parked());
     }
     System.out.println();
-    System.out.printf("%-12s %-28s %-11s %s%n", "LISTENER", "ADDRESS", "PASS", "FD");
+    System.out.printf(
+        "%-12s %-28s %-11s %-5s %s%n", "LISTENER", "ADDRESS", "PASS", "FD", "GENERATIONS");
     for (var l : status.listeners()) {
-      System.out.printf("%-12s %-28s %-11s %d%n", l.name(), l.address(), l.pass(), l.fd());
+      var held =
+          l.generations().stream().map(String::valueOf).collect(Collectors.joining(","))
+              + (l.retired() ? " (removed from the config; closed when they are gone)" : "");
+      System.out.printf(
+          "%-12s %-28s %-11s %-5d %s%n",
+          l.name(), l.address(), l.pass(), l.fd(), held.isEmpty() ? "-" : held);
     }
     if (!status.history().isEmpty()) {
       System.out.println();

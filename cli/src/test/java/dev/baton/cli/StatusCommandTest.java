@@ -63,7 +63,10 @@ class StatusCommandTest extends AgainstFakeSupervisor {
                   "GET /healthz",
                   Optional.of("exited with status 1"),
                   "not ready within 30 s")),
-          List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "listen-fds", 3)),
+          List.of(
+              new Status.ListenerStatus("http", "0.0.0.0:8080", "listen-fds", 3, List.of(3), false),
+              new Status.ListenerStatus(
+                  "admin", "127.0.0.1:9090", "listen-fds", 4, List.of(2), true)),
           List.of(
               new Status.HistoryEntry(
                   STARTED.plusMillis(410), DeployKind.DEPLOY, 3, Optional.of(2), "baton deploy")));
@@ -90,7 +93,13 @@ class StatusCommandTest extends AgainstFakeSupervisor {
             "      replaced by generation 3",
             "      exited with status 1 — not ready within 30 s",
             "parked for rollback: generation(s) [2]")
-        .anySatisfy(l -> assertThat(l).matches("http +0\\.0\\.0\\.0:8080 +listen-fds +3"))
+        .anySatisfy(l -> assertThat(l).matches("http +0\\.0\\.0\\.0:8080 +listen-fds +3 +3"))
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .matches(
+                        "admin +127\\.0\\.0\\.1:9090 +listen-fds +4 +2 \\(removed from the"
+                            + " config; closed when they are gone\\)"))
         .anySatisfy(
             l ->
                 assertThat(l)

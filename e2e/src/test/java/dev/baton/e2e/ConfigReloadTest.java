@@ -4,6 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -19,7 +27,8 @@ class ConfigReloadTest {
 
   @Test
   void anEditedFileIsDeployedAndABrokenOneRefusedWhileNoRequestFails() throws Exception {
-    try (var service = Service.start(dir, Service.sampleConfig())) {
+    // Never parked: each replaced generation drains, so a removed listener closes within the test.
+    try (var service = Service.start(dir, Service.sampleConfig("[park]\nmax = 0"))) {
       var file = dir.resolve("baton.toml");
       var first = Files.readString(file);
       var load =
@@ -66,27 +75,82 @@ class ConfigReloadTest {
           .contains("unknown key 'drian'")
           .contains("the deploy was refused and nothing changed");
 
-      // A second listener: bound once per supervisor, so refused too, with what to do instead.
-      Files.writeString(
-          file, edited + "\n[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:0\"\n");
-      var listener = service.cli("deploy");
-      assertThat(listener.exit()).as(listener.output()).isEqualTo(1);
-      assertThat(listener.output())
-          .contains("[[listen]] changed, which a deploy cannot take")
-          .contains("restart the service");
+      // A second listener, added in the file: bound at the deploy and served by generation 3,
+      // while the first never closes.
+      var withAdmin = edited + "\n[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:0\"\n";
+      Files.writeString(file, withAdmin);
+      var added = service.cli("deploy");
+      assertThat(added.exit()).as(added.output()).isZero();
+      status = service.status();
+      assertThat(status.path("active_generation").asInt()).isEqualTo(3);
+      var admin = status.path("listeners").get(1);
+      assertThat(admin.path("name").asString()).isEqualTo("admin");
+      assertThat(admin.path("generations").toString()).isEqualTo("[3]");
+      var adminAddress = admin.path("address").asString();
+      int adminPort = Integer.parseInt(adminAddress.substring(adminAddress.lastIndexOf(':') + 1));
+      assertThat(get(adminPort)).startsWith("generation 3 pid");
+
+      // A port somebody else holds: the deploy is refused, naming the address, and nothing
+      // changes.
+      try (var squatter = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        Files.writeString(
+            file,
+            withAdmin
+                + "\n[[listen]]\nname = \"taken\"\naddress = \"127.0.0.1:"
+                + squatter.getLocalPort()
+                + "\"\n");
+        var inUse = service.cli("deploy");
+        assertThat(inUse.exit()).as(inUse.output()).isEqualTo(1);
+        assertThat(inUse.output())
+            .contains("listener 'taken' cannot bind 127.0.0.1:" + squatter.getLocalPort())
+            .contains("the address is in use")
+            .contains("the deploy was refused and nothing changed");
+        assertThat(service.status().path("listeners").size()).isEqualTo(2);
+      }
+
+      // The second listener removed: generation 4 is not given it, and it closes once generation
+      // 3, which holds it, has drained.
+      Files.writeString(file, edited);
+      var removed = service.cli("deploy");
+      assertThat(removed.exit()).as(removed.output()).isZero();
+      var deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+      while (service.status().path("listeners").size() > 1 && System.nanoTime() < deadline) {
+        Service.sleep(100);
+      }
+      assertThat(service.status().path("listeners").size()).isEqualTo(1);
+      assertThat(refused(adminPort)).as("127.0.0.1:%d refuses connections", adminPort).isTrue();
 
       Service.sleep(300);
       LoadReport report = load.stop();
       System.out.println(
-          "conn-per-request c=8, a deploy of an edited baton.toml, then two refused: "
+          "conn-per-request c=8, deploys of an edited baton.toml (command and env, a listener added, then removed), a typo and a port in use refused: "
               + report.summary());
       assertThat(report.failed())
           .as("failed: %s %s", report.failures(), report.failureMessages())
           .isZero();
       assertThat(report.ok()).isGreaterThan(100);
       status = service.status();
-      assertThat(status.path("active_generation").asInt()).isEqualTo(2);
-      assertThat(status.path("generations").size()).isEqualTo(2);
+      assertThat(status.path("active_generation").asInt()).isEqualTo(4);
+    }
+  }
+
+  private static String get(int port) throws Exception {
+    try (var client = HttpClient.newHttpClient()) {
+      var response =
+          client.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      return response.body();
+    }
+  }
+
+  private static boolean refused(int port) {
+    try (var socket = new Socket()) {
+      socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+      return false;
+    } catch (java.io.IOException e) {
+      return true;
     }
   }
 }

@@ -294,6 +294,11 @@ public final class Codec {
       out.writeStringProperty("address", l.address());
       out.writeStringProperty("pass", l.pass());
       out.writeNumberProperty("fd", l.fd());
+      out.writeName("generations");
+      out.writeStartArray();
+      l.generations().forEach(out::writeNumber);
+      out.writeEndArray();
+      out.writeBooleanProperty("retired", l.retired());
       out.writeEndObject();
     }
     out.writeEndArray();
@@ -414,7 +419,12 @@ public final class Codec {
   private static Status.ListenerStatus listener(@Nullable Object value) {
     var l = Json.Fields.of(value, "a listener");
     return new Status.ListenerStatus(
-        l.string("name"), l.string("address"), l.string("pass"), l.integer("fd"));
+        l.string("name"),
+        l.string("address"),
+        l.string("pass"),
+        l.integer("fd"),
+        l.integers("generations"),
+        l.bool("retired"));
   }
 
   private static Status.HistoryEntry historyEntry(@Nullable Object value) {

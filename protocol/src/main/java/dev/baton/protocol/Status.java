@@ -57,7 +57,24 @@ public record Status(
   }
 
   /**
-   * A socket the supervisor holds for every generation; {@code fd} is where a generation finds it.
+   * A socket the supervisor holds; {@code fd} is the supervisor's, {@code generations} the live
+   * generations that were given it, and a {@code retired} one is no longer in the config and is
+   * closed once none of them is left.
    */
-  public record ListenerStatus(String name, String address, String pass, int fd) {}
+  public record ListenerStatus(
+      String name,
+      String address,
+      String pass,
+      int fd,
+      List<Integer> generations,
+      boolean retired) {
+    public ListenerStatus {
+      generations = List.copyOf(generations);
+    }
+
+    /** A listener no generation is known to hold, as a supervisor before 0.1 reported them. */
+    public ListenerStatus(String name, String address, String pass, int fd) {
+      this(name, address, pass, fd, List.of(), false);
+    }
+  }
 }

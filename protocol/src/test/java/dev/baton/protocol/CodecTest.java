@@ -48,7 +48,9 @@ class CodecTest {
                 "READY from baton-app",
                 Optional.empty(),
                 "")),
-        List.of(new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3)),
+        List.of(
+            new Status.ListenerStatus("http", "0.0.0.0:8080", "fd", 3),
+            new Status.ListenerStatus("admin", "127.0.0.1:9090", "fd", 4, List.of(2, 3), true)),
         List.of(
             new Status.HistoryEntry(T0.plusSeconds(2), DeployKind.START, 2, Optional.empty(), ""),
             new Status.HistoryEntry(T0.plusSeconds(62), DeployKind.DEPLOY, 3, Optional.of(2), "")));
@@ -210,7 +212,9 @@ class CodecTest {
             "\"exited\":null",
             "\"kind\":\"start\"",
             "\"replaced\":null")
-        .contains("{\"name\":\"http\",\"address\":\"0.0.0.0:8080\",\"pass\":\"fd\",\"fd\":3}")
+        .contains(
+            "{\"name\":\"http\",\"address\":\"0.0.0.0:8080\",\"pass\":\"fd\",\"fd\":3,"
+                + "\"generations\":[],\"retired\":false}")
         .doesNotContain("supervisorPid", "activeGeneration", "crashLoop");
     assertThat(Codec.decodeStatus(json)).isEqualTo(status());
     var idle =

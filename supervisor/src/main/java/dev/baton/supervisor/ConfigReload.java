@@ -10,15 +10,17 @@ import java.util.function.Function;
 /**
  * A deploy reads the config file again, as nginx and HAProxy do on a reload, so that {@code
  * systemctl reload} deploys what the file says now. The file is checked whole first: one with an
- * error refuses the deploy, and nothing changes. What a deploy can take ([app], [readiness],
- * [drain], [warmup], [bake], [park], [restart]) takes effect with it; what the supervisor binds or
- * opens once per process ([[listen]], [control], [remote], [agent], [logs]) must be as it was.
+ * error refuses the deploy, and nothing changes. What a deploy can take ([app], [[listen]],
+ * [readiness], [drain], [warmup], [bake], [park], [restart]) takes effect with it (a listener
+ * through {@link ListenerSet#apply}); what the supervisor opens once per process ([control],
+ * [remote], [agent], [logs]) must be as it was.
  */
 final class ConfigReload {
   /** The tables a deploy takes, with how to read each from a config. */
   private static final List<Table> TAKEN =
       List.of(
           new Table("[app]", Config::app),
+          new Table("[[listen]]", Config::listeners),
           new Table("[readiness]", Config::readiness),
           new Table("[drain]", Config::drain),
           new Table("[warmup]", Config::warmup),
@@ -28,7 +30,6 @@ final class ConfigReload {
 
   private static final List<Table> FIXED =
       List.of(
-          new Table("[[listen]]", Config::listeners),
           new Table("[control]", Config::control),
           new Table("[remote]", Config::remote),
           new Table("[agent]", Config::agent),

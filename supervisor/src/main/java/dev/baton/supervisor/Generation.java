@@ -63,6 +63,11 @@ final class Generation {
    */
   List<GenerationOutput> output = List.of();
 
+  /**
+   * The listeners it was given: status shows them, and one the config dropped stays open for it.
+   */
+  List<dev.baton.os.Fd> listeners = List.of();
+
   /** The last lines the generation printed, to explain a failure. */
   private final ArrayDeque<String> lastLines = new ArrayDeque<>();
 
@@ -139,5 +144,9 @@ final class Generation {
   @Override
   public String toString() {
     return "generation " + number + " (pid " + pid() + ")";
+  }
+
+  boolean holds(dev.baton.os.Fd listener) {
+    return listeners.contains(listener);
   }
 }

@@ -108,9 +108,19 @@ final class Recovery {
       journal.delete();
       return Optional.empty();
     }
+    // The active generation holds every listener, unless the supervisor died during a deploy that
+    // added one: then a generation started by that deploy holds it.
+    var donors = new ArrayList<StateJournal.GenerationEntry>(List.of(donor.get()));
+    live.stream().filter(g -> g != donor.get()).forEach(donors::add);
     var fds = new ArrayList<Fd>();
     for (var l : saved.listeners()) {
-      var fd = os.takeFd(donor.get().pid(), l.socket(), /* forReading= */ false);
+      Optional<Fd> fd = Optional.empty();
+      for (var g : donors) {
+        fd = os.takeFd(g.pid(), l.socket(), /* forReading= */ false);
+        if (fd.isPresent()) {
+          break;
+        }
+      }
       if (fd.isEmpty()) {
         fds.forEach(os::close);
         throw new StartException(
@@ -125,12 +135,15 @@ final class Recovery {
       }
       fds.add(fd.get());
     }
-    supervisor.listeners(ListenerSet.adopt(os, config, fds));
+    var adopted = ListenerSet.adopt(os, config, fds);
+    supervisor.listeners(adopted);
     var generations = supervisor.generations();
     generations.continueNumbersFrom(saved.nextNumber());
     var summary = new ArrayList<String>();
     for (var g : live) {
       var generation = adopt(supervisor, g);
+      // The journal keeps the listeners of the config only: each generation is taken to hold them.
+      generation.listeners = adopted.all().stream().map(ListenerSet.Bound::fd).toList();
       supervisor.adopt(generation, g.pendingOutput());
       switch (generation.state()) {
         case ACTIVE -> {

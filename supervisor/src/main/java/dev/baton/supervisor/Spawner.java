@@ -87,14 +87,17 @@ final class Spawner {
     }
     try {
       var process = os.spawn(new SpawnSpec(argv, env, app.workdir(), stdin, listenFds));
-      return new Generation(
-          number,
-          app,
-          now,
-          process,
-          probeAddress,
-          os.startTime(process.pid()).orElse(0),
-          GenerationState.STARTING);
+      var generation =
+          new Generation(
+              number,
+              app,
+              now,
+              process,
+              probeAddress,
+              os.startTime(process.pid()).orElse(0),
+              GenerationState.STARTING);
+      generation.listeners = listeners.all().stream().map(ListenerSet.Bound::fd).toList();
+      return generation;
     } catch (NativeException e) {
       throw new DeployException(
           "generation "

@@ -193,6 +193,15 @@ public final class Supervisor implements AutoCloseable {
           if (!changed.isEmpty()) {
             LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
           }
+          if (!with.listeners().equals(config.listeners())) {
+            try {
+              listeners.apply(with);
+            } catch (DeployException e) {
+              return CompletableFuture.failedFuture(e);
+            }
+            listeners.closeUnheld(generations.live());
+            journal();
+          }
           config = with;
           return Deploy.run(
               this, app, kind, changed.isEmpty() ? "" : "config: " + changed, progress);
@@ -267,6 +276,7 @@ public final class Supervisor implements AutoCloseable {
       case EXITED, FAILED -> {}
     }
     generations.retire(generation);
+    listeners.closeUnheld(generations.live());
     if (crashed && generation.baking) {
       Bake.failed(this, "bake failed: " + generation + " " + status);
     } else if (crashed) {
@@ -300,18 +310,23 @@ public final class Supervisor implements AutoCloseable {
     return loop.call(() -> CompletableFuture.completedFuture(statusNow())).join();
   }
 
+  private Status.ListenerStatus listenerStatus(ListenerSet.Bound b, boolean retired) {
+    return new Status.ListenerStatus(
+        b.config().name(),
+        b.address(),
+        b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
+        b.fd().value(),
+        generations.live().stream().filter(g -> g.holds(b.fd())).map(g -> g.number).toList(),
+        retired);
+  }
+
   private Status statusNow() {
     var ls =
         listeners == null
             ? List.<Status.ListenerStatus>of()
-            : listeners.all().stream()
-                .map(
-                    b ->
-                        new Status.ListenerStatus(
-                            b.config().name(),
-                            b.address(),
-                            b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
-                            b.fd().value()))
+            : java.util.stream.Stream.concat(
+                    listeners.all().stream().map(b -> listenerStatus(b, false)),
+                    listeners.retired().stream().map(b -> listenerStatus(b, true)))
                 .toList();
     return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop().orElse(null), ls);
   }

@@ -2,6 +2,7 @@ package dev.baton.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.baton.os.Fd;
 import dev.baton.protocol.DeployKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,8 +98,99 @@ class ConfigReloadTest {
   }
 
   @Test
-  void aListenerChangedInTheFileRefusesTheDeployAndNothingChanges() throws Exception {
-    edit("127.0.0.1:9090", "127.0.0.1:9091");
+  void aListenerAddedIsBoundBeforeTheNewGenerationStartsAndGivenToItAlone() throws Exception {
+    var first = h.os.process(0).spec.listenFds();
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml"))
+            + "\n[[listen]]\nname = \"metrics\"\naddress = \"127.0.0.1:9100\"\n");
+
+    h.deployed();
+
+    var spec = h.os.process(1).spec;
+    assertThat(spec.listenFds()).hasSize(3).startsWith(first.toArray(Fd[]::new));
+    assertThat(spec.env()).containsEntry("LISTEN_FDNAMES", "http:admin:metrics");
+    assertThat(h.os.process(0).spec.listenFds()).hasSize(2);
+    assertThat(h.status().listeners())
+        .extracting(l -> l.name() + "=" + l.address() + " " + l.generations())
+        .containsExactly(
+            "http=127.0.0.1:8080 [2]", "admin=127.0.0.1:9090 [2]", "metrics=127.0.0.1:9100 [2]");
+    assertThat(h.status().history().getLast().reason()).isEqualTo("config: [[listen]]");
+  }
+
+  @Test
+  void aListenerAddedOnAnyPortIsASocketOfItsOwnBesideAnotherOnAnyPort() throws Exception {
+    edit("127.0.0.1:8080", "127.0.0.1:0");
+    h.deployed();
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml"))
+            + "\n[[listen]]\nname = \"metrics\"\naddress = \"127.0.0.1:0\"\n");
+
+    h.deployed();
+
+    assertThat(h.os.process(2).spec.listenFds()).hasSize(3).doesNotHaveDuplicates();
+    assertThat(h.status().listeners()).extracting(l -> l.address()).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aListenerRemovedIsClosedOnceNoGenerationThatHoldsItIsLeft() throws Exception {
+    var admin = h.os.process(0).spec.listenFds().get(1);
+    edit("[[listen]]\nname = \"admin\"\naddress = \"127.0.0.1:9090\"\n", "");
+    h.os.process(0).drainsOn = null;
+
+    var drained = h.deployed().retired().orElseThrow();
+
+    assertThat(h.os.process(1).spec.listenFds()).hasSize(1);
+    assertThat(h.os.process(1).spec.env()).containsEntry("LISTEN_FDNAMES", "http");
+    // Generation 1 drains, and holds it meanwhile: the supervisor keeps it open for it.
+    assertThat(h.os.isOpen(admin)).isTrue();
+    var admins = h.status().listeners().stream().filter(l -> l.name().equals("admin")).toList();
+    assertThat(admins)
+        .singleElement()
+        .satisfies(
+            l -> {
+              assertThat(l.retired()).isTrue();
+              assertThat(l.generations()).containsExactly(1);
+            });
+
+    h.advanceMillis(300);
+    assertThat(drained).isCompleted();
+    assertThat(h.os.isOpen(admin)).isFalse();
+    assertThat(h.status().listeners()).extracting(l -> l.name()).containsExactly("http");
+  }
+
+  @Test
+  void anAddressInUseRefusesTheDeployNamingItsOwnerAndNothingChanges() throws Exception {
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml"))
+            + "\n[[listen]]\nname = \"metrics\"\naddress = \"127.0.0.1:9100\"\n");
+    h.os.listenError =
+        java.util.Optional.of(
+            new dev.baton.os.NativeException("bind", 98, "EADDRINUSE", "Address already in use"));
+    int spawned = h.os.processes.size();
+
+    var why = failure(h.deploy());
+
+    assertThat(why)
+        .startsWith(
+            "listener 'metrics' cannot bind 127.0.0.1:9100: the address is in use by pid 4121"
+                + " (nginx)")
+        .endsWith("the deploy was refused and nothing changed");
+    assertThat(h.os.processes).hasSize(spawned);
+    assertThat(h.status().listeners()).hasSize(2);
+    assertThat(h.supervisor.config().listeners()).hasSize(2);
+  }
+
+  @Test
+  void aControlSocketChangedInTheFileRefusesTheDeployAndNothingChanges() throws Exception {
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml"))
+            + "\n[control]\nsocket = \""
+            + dir.resolve("other.sock")
+            + "\"\n");
     edit("exec app", "exec app-v2");
     int spawned = h.os.processes.size();
 
@@ -107,7 +199,7 @@ class ConfigReloadTest {
     assertThat(why)
         .isEqualTo(
             dir.resolve("baton.toml")
-                + ": [[listen]] changed, which a deploy cannot take: the supervisor binds and opens"
+                + ": [control] changed, which a deploy cannot take: the supervisor binds and opens"
                 + " it once. The deploy was refused and nothing changed; undo the change and deploy"
                 + " again, or restart the service to take it");
     assertThat(h.os.processes).hasSize(spawned);
