@@ -2,10 +2,14 @@ package dev.baton.supervisor;
 
 import dev.baton.config.Config;
 import dev.baton.config.ConfigException;
+import dev.baton.protocol.Request;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A deploy reads the config file again, as nginx and HAProxy do on a reload, so that {@code
@@ -16,6 +20,8 @@ import java.util.function.Function;
  * [remote], [agent], [logs]) must be as it was.
  */
 final class ConfigReload {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigReload.class);
+
   /** The tables a deploy takes, with how to read each from a config. */
   private static final List<Table> TAKEN =
       List.of(
@@ -72,7 +78,37 @@ final class ConfigReload {
     return fresh;
   }
 
-  /** The tables that differ, for the history: "[app], [drain]", or "" when none does. */
+  /**
+   * Makes what {@code with} changes ready for the deploy about to run under it: its listeners bound
+   * or retired. Returns the history's reason for that deploy, "config: [app], [drain]", or "" when
+   * nothing changed.
+   *
+   * @throws DeployException when a new listener cannot be bound; nothing changed then
+   */
+  static String take(Supervisor supervisor, Config with) {
+    var running = supervisor.config();
+    var changed = changes(running, with);
+    if (changed.isEmpty()) {
+      return "";
+    }
+    LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
+    if (!with.listeners().equals(running.listeners())) {
+      supervisor.listeners().apply(with);
+      supervisor.listeners().closeUnheld(supervisor.generations().live());
+      supervisor.journal();
+    }
+    return "config: " + changed;
+  }
+
+  /** What a deploy request starts: its argv, or the config's command, its env over the config's. */
+  static Config.App app(Config config, Request.Deploy request) {
+    var base = config.app();
+    var env = new HashMap<>(base.env());
+    env.putAll(request.env());
+    return new Config.App(request.argv().orElse(base.command()), env, base.workdir());
+  }
+
+  /** The tables that differ: "[app], [drain]", or "" when none does. */
   static String changes(Config before, Config after) {
     var changed = new ArrayList<String>();
     for (var table : TAKEN) {

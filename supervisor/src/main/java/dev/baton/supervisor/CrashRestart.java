@@ -35,6 +35,20 @@ final class CrashRestart {
     schedule();
   }
 
+  /** The first generation; one that fails is tried again with the backoff. */
+  CompletableFuture<Void> firstDeploy() {
+    return supervisor
+        .deploy(supervisor.config().app(), DeployKind.START, event -> {})
+        .handle(
+            (d, e) -> {
+              if (e != null) {
+                LOG.error("first generation failed: {}", DeployException.reason(e));
+                failed(DeployException.reason(e));
+              }
+              return null;
+            });
+  }
+
   /** The first generation, or a restart, failed: try again later. */
   void failed(String why) {
     lastCrash = why;

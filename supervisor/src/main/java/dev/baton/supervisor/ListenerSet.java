@@ -17,6 +17,8 @@ import java.util.Optional;
  * one the config dropped is closed once no live generation holds it.
  */
 final class ListenerSet implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ListenerSet.class);
+
   /** A bound listener; {@code address} has the port the kernel chose when the config said 0. */
   record Bound(Config.Listen config, Fd fd, String address) {}
 
@@ -164,6 +166,13 @@ final class ListenerSet implements AutoCloseable {
             case "EADDRNOTAVAIL" -> what + "no such address on this host; " + change;
             default -> what + e.getMessage() + "; " + change;
           });
+    }
+  }
+
+  /** One log line per listener: "listener 'http' bound to 127.0.0.1:8080 (fd 5)". */
+  void log(String how) {
+    for (var b : bound) {
+      LOG.info("listener '{}' {} {} ({})", b.config().name(), how, b.address(), b.fd());
     }
   }
 

@@ -1,18 +1,13 @@
 package dev.baton.supervisor;
 
 import dev.baton.config.Config;
-import dev.baton.os.ExitStatus;
-import dev.baton.os.NotifySocket;
 import dev.baton.os.Os;
-import dev.baton.os.Poller;
-import dev.baton.os.Signal;
 import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
 import java.io.UncheckedIOException;
 import java.time.InstantSource;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -21,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,15 +51,13 @@ public final class Supervisor implements AutoCloseable {
   private Loop loop;
   private ListenerSet listeners;
   private StateJournal journal;
-  private NotifySocket notifySocket;
-  private AppControl appControl;
-  private ControlServer control;
+  private @Nullable ServiceSockets sockets;
   private Spawner spawner;
   private DeploySlot slot;
   private boolean stopping;
   private boolean started;
   private boolean journalPending;
-  private boolean socketsClosed;
+  private boolean listenersClosed;
 
   public Supervisor(Config config, Os os, InstantSource clock) {
     this.config = config;
@@ -109,24 +103,14 @@ public final class Supervisor implements AutoCloseable {
       if (listeners == null) {
         listeners = ListenerSet.bind(os, config);
       }
-      notifySocket = NotifyReader.open(this, runtime.resolve(name + ".notify"));
-      appControl = AppControl.open(loop, os, runtime.resolve(name + ".app"), generations::byPid);
-      // Up before the first generation: systemd's READY=1 promises that `baton status` works.
-      control = ControlServer.open(this, loop, os);
+      sockets = ServiceSockets.open(this, runtime, name);
     } catch (RuntimeException e) {
       // Not drained: what was taken back goes on serving, its journal kept for the next start.
       closeSockets();
       throw e;
     }
-    spawner = new Spawner(os, listeners, notifySocket.path(), appControl.path());
-    for (var b : listeners.all()) {
-      LOG.info(
-          "listener '{}' {} {} ({})",
-          b.config().name(),
-          recovered.isEmpty() ? "bound to" : "taken back at",
-          b.address(),
-          b.fd());
-    }
+    spawner = new Spawner(os, listeners, sockets.notifyPath(), sockets.appControlPath());
+    listeners.log(recovered.isEmpty() ? "bound to" : "taken back at");
     journal();
     started = true;
     recovered.ifPresent(summary -> Recovery.announce(this, summary));
@@ -135,15 +119,7 @@ public final class Supervisor implements AutoCloseable {
 
   /** The first generation; one that fails is tried again with the crash restart's backoff. */
   CompletableFuture<Void> firstDeploy() {
-    return deploy(config.app(), DeployKind.START, event -> {})
-        .handle(
-            (d, e) -> {
-              if (e != null) {
-                LOG.error("first generation failed: {}", DeployException.reason(e));
-                crashRestart.failed(DeployException.reason(e));
-              }
-              return null;
-            });
+    return crashRestart.firstDeploy();
   }
 
   /**
@@ -161,14 +137,7 @@ public final class Supervisor implements AutoCloseable {
           } catch (DeployException e) {
             return CompletableFuture.failedFuture(e);
           }
-          var base = fresh.app();
-          var env = new HashMap<>(base.env());
-          env.putAll(request.env());
-          return deploy(
-              fresh,
-              new Config.App(request.argv().orElse(base.command()), env, base.workdir()),
-              DeployKind.DEPLOY,
-              progress);
+          return deploy(fresh, ConfigReload.app(fresh, request), DeployKind.DEPLOY, progress);
         });
   }
 
@@ -189,22 +158,14 @@ public final class Supervisor implements AutoCloseable {
     }
     return slot.now(
         () -> {
-          var changed = ConfigReload.changes(config, with);
-          if (!changed.isEmpty()) {
-            LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
-          }
-          if (!with.listeners().equals(config.listeners())) {
-            try {
-              listeners.apply(with);
-            } catch (DeployException e) {
-              return CompletableFuture.failedFuture(e);
-            }
-            listeners.closeUnheld(generations.live());
-            journal();
+          String changed;
+          try {
+            changed = ConfigReload.take(this, with);
+          } catch (DeployException e) {
+            return CompletableFuture.failedFuture(e);
           }
           config = with;
-          return Deploy.run(
-              this, app, kind, changed.isEmpty() ? "" : "config: " + changed, progress);
+          return Deploy.run(this, app, kind, changed, progress);
         });
   }
 
@@ -228,63 +189,15 @@ public final class Supervisor implements AutoCloseable {
   /** Holds a new or recovered generation: its exit, its output, and its place in the journal. */
   void adopt(Generation generation, List<String> carriedOutput) {
     generations.add(generation);
-    watchExit(generation);
+    Exits.watch(this, generation);
     generation.output =
         GenerationOutput.start(
             loop, generation, carriedOutput, LogFile.ofThisProcess().orElse(null));
     journal();
   }
 
-  private void watchExit(Generation generation) {
-    var exitFd = generation.process.exitFd();
-    loop.watch(
-        exitFd,
-        Poller.READABLE,
-        events -> {
-          // Unwatched before reap() closes the pidfd; watched again if it has not exited after all.
-          loop.unwatch(exitFd);
-          // Whatever the app left behind in its process group goes with it: no orphans. Before the
-          // reap, while the unreaped leader still holds its pid and so the group's id.
-          os.signalGroup(generation.pid(), Signal.KILL);
-          generation
-              .process
-              .reap()
-              .ifPresentOrElse(status -> exited(generation, status), () -> watchExit(generation));
-        });
-  }
-
   void deploying(Generation generation) {
     slot.deploying(generation);
-  }
-
-  private void exited(Generation generation, ExitStatus status) {
-    generation.exitStatus = Optional.of(status);
-    generation.exitedAt = Optional.of(loop.now());
-    boolean crashed = generations.isActive(generation);
-    switch (generation.state()) {
-      case DRAINING -> generation.moveTo(GenerationState.EXITED);
-      case ACTIVE -> {
-        generation.moveTo(GenerationState.FAILED);
-        generation.reason =
-            crashed ? "crashed: " + status : "exited while it was being parked: " + status;
-      }
-      case PARKED -> {
-        generation.moveTo(GenerationState.FAILED);
-        generation.reason = "exited while parked: " + status;
-      }
-      case STARTING, READY -> generation.moveTo(GenerationState.FAILED);
-      case EXITED, FAILED -> {}
-    }
-    generations.retire(generation);
-    listeners.closeUnheld(generations.live());
-    if (crashed && generation.baking) {
-      Bake.failed(this, "bake failed: " + generation + " " + status);
-    } else if (crashed) {
-      crashRestart.crashed(generation, status);
-    }
-    journal();
-    LOG.info("{} {}", generation, status);
-    finishStopIfDone();
   }
 
   /** Promotes {@code generation}: from now on, its app is the one a crash restarts. */
@@ -305,30 +218,13 @@ public final class Supervisor implements AutoCloseable {
 
   Status status() {
     if (loop == null || stopped.isDone() || loop.inLoop()) {
-      return statusNow();
+      return StatusView.of(this, listeners, slot.isTaken(), crashRestart);
     }
-    return loop.call(() -> CompletableFuture.completedFuture(statusNow())).join();
-  }
-
-  private Status.ListenerStatus listenerStatus(ListenerSet.Bound b, boolean retired) {
-    return new Status.ListenerStatus(
-        b.config().name(),
-        b.address(),
-        b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
-        b.fd().value(),
-        generations.live().stream().filter(g -> g.holds(b.fd())).map(g -> g.number).toList(),
-        retired);
-  }
-
-  private Status statusNow() {
-    var ls =
-        listeners == null
-            ? List.<Status.ListenerStatus>of()
-            : java.util.stream.Stream.concat(
-                    listeners.all().stream().map(b -> listenerStatus(b, false)),
-                    listeners.retired().stream().map(b -> listenerStatus(b, true)))
-                .toList();
-    return generations.status(os.pid(), slot.isTaken(), crashRestart.crashLoop().orElse(null), ls);
+    return loop.call(
+            () ->
+                CompletableFuture.completedFuture(
+                    StatusView.of(this, listeners, slot.isTaken(), crashRestart)))
+        .join();
   }
 
   /** Re-executes the baton build now on disk in this process; returns only by throwing. */
@@ -408,7 +304,7 @@ public final class Supervisor implements AutoCloseable {
         });
   }
 
-  private void finishStopIfDone() {
+  void finishStopIfDone() {
     if (!stopping || stopped.isDone() || slot.isTaken() || !generations.live().isEmpty()) {
       return;
     }
@@ -425,21 +321,11 @@ public final class Supervisor implements AutoCloseable {
 
   /** Closes each socket once, whichever of a failed open() and stop() comes first. */
   private void closeSockets() {
-    if (socketsClosed) {
-      return;
+    if (sockets != null) {
+      sockets.close(loop);
     }
-    socketsClosed = true;
-    if (control != null) {
-      control.close();
-    }
-    if (appControl != null) {
-      appControl.close();
-    }
-    if (notifySocket != null) {
-      loop.unwatch(notifySocket.fd());
-      notifySocket.close();
-    }
-    if (listeners != null) {
+    if (listeners != null && !listenersClosed) {
+      listenersClosed = true;
       listeners.close();
     }
   }
@@ -483,6 +369,14 @@ public final class Supervisor implements AutoCloseable {
 
   boolean isStopping() {
     return stopping;
+  }
+
+  ListenerSet listeners() {
+    return listeners;
+  }
+
+  CrashRestart crashRestart() {
+    return crashRestart;
   }
 
   boolean isBusy() {
