@@ -7,8 +7,6 @@ import dev.baton.protocol.DeployKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -35,17 +33,6 @@ class ConfigReloadTest {
     var text = Files.readString(file);
     assertThat(text).contains(from);
     Files.writeString(file, text.replace(from, to));
-  }
-
-  private static String failure(CompletableFuture<?> future) {
-    assertThat(future).isCompletedExceptionally();
-    try {
-      future.join();
-      throw new AssertionError("not failed");
-    } catch (CompletionException e) {
-      assertThat(e.getCause()).isInstanceOf(DeployException.class);
-      return e.getCause().getMessage();
-    }
   }
 
   @Test
@@ -86,7 +73,7 @@ class ConfigReloadTest {
     edit("[drain]", "[drian]");
     int spawned = h.os.processes.size();
 
-    var why = failure(h.deploy());
+    var why = Harness.failure(h.deploy());
 
     assertThat(why)
         .startsWith(dir.resolve("baton.toml") + ":")
@@ -171,7 +158,7 @@ class ConfigReloadTest {
             new dev.baton.os.NativeException("bind", 98, "EADDRINUSE", "Address already in use"));
     int spawned = h.os.processes.size();
 
-    var why = failure(h.deploy());
+    var why = Harness.failure(h.deploy());
 
     assertThat(why)
         .startsWith(
@@ -194,7 +181,7 @@ class ConfigReloadTest {
     edit("exec app", "exec app-v2");
     int spawned = h.os.processes.size();
 
-    var why = failure(h.deploy());
+    var why = Harness.failure(h.deploy());
 
     assertThat(why)
         .isEqualTo(
@@ -210,7 +197,7 @@ class ConfigReloadTest {
   void aRemovedFileRefusesTheDeploy() throws Exception {
     Files.delete(dir.resolve("baton.toml"));
 
-    assertThat(failure(h.deploy()))
+    assertThat(Harness.failure(h.deploy()))
         .contains("baton.toml: no such file")
         .contains("the deploy was refused");
     assertThat(h.status().activeGeneration()).contains(1);

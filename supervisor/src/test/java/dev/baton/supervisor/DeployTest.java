@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -34,17 +32,6 @@ class DeployTest {
   @AfterEach
   void invariants() {
     h.checkInvariants();
-  }
-
-  private static String failure(CompletableFuture<?> future) {
-    assertThat(future).isCompletedExceptionally();
-    try {
-      future.join();
-      throw new AssertionError("not failed");
-    } catch (CompletionException e) {
-      assertThat(e.getCause()).isInstanceOf(DeployException.class);
-      return e.getCause().getMessage();
-    }
   }
 
   @Test
@@ -173,7 +160,7 @@ class DeployTest {
     h.apps(p -> p.health = 503);
     var deployed = h.deploy();
     h.advanceMillis(400);
-    assertThat(failure(deployed))
+    assertThat(Harness.failure(deployed))
         .isEqualTo(
             "generation 2 (pid 1001) was not ready within 400 ms, waiting for a 2xx"
                 + " from GET /healthz on its probe listener (last probe answered 503); it was killed and the active"
@@ -232,7 +219,7 @@ class DeployTest {
     var why =
         "generation 2 (pid 1001) exited with status 3 before it was ready;"
             + " its last output: reading /etc/app.conf / boom: no config";
-    assertThat(failure(deployed)).isEqualTo(why);
+    assertThat(Harness.failure(deployed)).isEqualTo(why);
     assertThat(h.events.getLast().step()).isEqualTo(DeployStep.FAILED);
     assertThat(h.events.getLast().detail()).isEqualTo(why);
     assertThat(h.status().activeGeneration()).contains(1);
@@ -250,7 +237,7 @@ class DeployTest {
     assertThat(deployed).isNotDone();
     assertThat(h.status().deploying()).isTrue();
     h.advanceMillis(1);
-    assertThat(failure(deployed))
+    assertThat(Harness.failure(deployed))
         .isEqualTo(
             "generation 2 (pid 1001) was not ready within 400 ms, waiting for"
                 + " READY=1 on NOTIFY_SOCKET; it was killed and the active generation keeps serving. Raise [readiness]"
@@ -266,7 +253,7 @@ class DeployTest {
   void aCommandNotOnPathIsReportedBeforeAnythingIsSpawned() {
     h.start();
     var deployed = h.deploy(List.of("gunicron", "app:app"));
-    assertThat(failure(deployed))
+    assertThat(Harness.failure(deployed))
         .isEqualTo(
             "command not found: 'gunicron' is not on PATH (/usr/bin:/bin);"
                 + " install it, use an absolute path, or fix [app] command");
@@ -281,7 +268,7 @@ class DeployTest {
         Optional.of(
             new NativeException("posix_spawn(/bin/sh)", 2, "ENOENT", "No such file or directory"));
     var deployed = h.deploy();
-    assertThat(failure(deployed))
+    assertThat(Harness.failure(deployed))
         .isEqualTo(
             "generation 2 could not start: posix_spawn(/bin/sh) failed: ENOENT"
                 + " (No such file or directory); check [app] command and workdir ("
@@ -298,7 +285,7 @@ class DeployTest {
     var first = h.deploy();
     h.advanceMillis(30);
     var second = h.deploy();
-    assertThat(failure(second))
+    assertThat(Harness.failure(second))
         .isEqualTo(
             "a deploy is already in progress (generation 2, started 30 ms ago);"
                 + " wait for it to finish, then retry");

@@ -196,6 +196,20 @@ final class Harness {
     return rolledBack;
   }
 
+  /**
+   * Why {@code future}, a deploy, rollback or stop, failed: it must have, with a DeployException.
+   */
+  static String failure(CompletableFuture<?> future) {
+    assertThat(future).isCompletedExceptionally();
+    try {
+      future.join();
+      throw new AssertionError("not failed");
+    } catch (java.util.concurrent.CompletionException e) {
+      assertThat(e.getCause()).isInstanceOf(DeployException.class);
+      return e.getCause().getMessage();
+    }
+  }
+
   /** A deploy that has completed, and its retirement done: the new generation is active. */
   Supervisor.Deployed deployed() {
     var deployed = deploy();

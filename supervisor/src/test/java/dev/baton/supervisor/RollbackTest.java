@@ -11,8 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,17 +31,6 @@ class RollbackTest {
   @AfterEach
   void invariants() {
     h.checkInvariants();
-  }
-
-  static String failure(CompletableFuture<?> future) {
-    assertThat(future).isCompletedExceptionally();
-    try {
-      future.join();
-      throw new AssertionError("not failed");
-    } catch (CompletionException e) {
-      assertThat(e.getCause()).isInstanceOf(DeployException.class);
-      return e.getCause().getMessage();
-    }
   }
 
   @Test
@@ -86,7 +73,7 @@ class RollbackTest {
     h.os.process(0).answersResume = false;
     var rolledBack = h.rollback("v2 is slow");
     h.advance(AppSession.TIMEOUT);
-    assertThat(failure(rolledBack))
+    assertThat(Harness.failure(rolledBack))
         .isEqualTo(
             "rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
                 + " did not answer RESUME with RESUMED within 5000 ms; generation 2 (pid 1001) is still active");
@@ -127,7 +114,7 @@ class RollbackTest {
   @Test
   void withOnlyOneGenerationThereIsNothingToRollBackTo() {
     h.start();
-    assertThat(failure(h.rollback("test")))
+    assertThat(Harness.failure(h.rollback("test")))
         .isEqualTo("nothing to roll back to: generation 1 is the only one this supervisor has run");
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.os.processes).hasSize(1);
@@ -137,7 +124,7 @@ class RollbackTest {
   void beforeAnyGenerationWasActiveThereIsNothingToRollBackTo() {
     h.apps(p -> p.exitWith(1));
     h.start();
-    assertThat(failure(h.rollback("test")))
+    assertThat(Harness.failure(h.rollback("test")))
         .isEqualTo("nothing to roll back to: no generation has been active yet");
   }
 
@@ -171,7 +158,7 @@ class RollbackTest {
     h.advance(DeploySlot.ROLLBACK_WAIT.minusMillis(1));
     assertThat(rolledBack).isNotDone();
     h.advanceMillis(1);
-    assertThat(failure(rolledBack))
+    assertThat(Harness.failure(rolledBack))
         .isEqualTo(
             "a deploy is already in progress (generation 2, started 120000 ms ago);"
                 + " wait for it to finish, then retry");
@@ -208,7 +195,7 @@ class RollbackTest {
     h.start(ParkTest.PARK);
     var rolledBack = h.rollback("v2 is slow");
     h.advance(AppSession.TIMEOUT);
-    assertThat(failure(rolledBack))
+    assertThat(Harness.failure(rolledBack))
         .isEqualTo(
             "rollback to generation 1 (pid 1000) failed: generation 1 (pid 1000)"
                 + " has not reconnected to BATON_CONTROL within 5000 ms, so it cannot be resumed; generation 2 (pid 1001) is"

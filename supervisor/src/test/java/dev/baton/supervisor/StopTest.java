@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.os.Signal;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,16 +27,6 @@ class StopTest {
     h.checkInvariants();
   }
 
-  private static String failure(CompletableFuture<?> future) {
-    assertThat(future).isCompletedExceptionally();
-    try {
-      future.join();
-      throw new AssertionError("not failed");
-    } catch (CompletionException e) {
-      return e.getCause().getMessage();
-    }
-  }
-
   @Test
   void stopDrainsActiveAndParkedGenerationsKillsStartingOnesThenClosesEverything() {
     h.batonApps();
@@ -52,7 +40,7 @@ class StopTest {
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(2).signals).containsExactly(Signal.KILL);
-    assertThat(failure(deploying))
+    assertThat(Harness.failure(deploying))
         .isEqualTo("generation 3 (pid 1002) killed by SIGKILL before it was ready");
     assertThat(stopped).as("generation 2 still drains").isNotDone();
     assertThat(h.os.unixListeners).isNotEmpty();
@@ -94,9 +82,9 @@ class StopTest {
     h.os.process(0).drainsOn = null;
     h.supervisor.stop();
     h.drive();
-    assertThat(failure(h.deploy()))
+    assertThat(Harness.failure(h.deploy()))
         .isEqualTo("the supervisor is stopping; it takes no more deploys");
-    assertThat(failure(h.rollback("test")))
+    assertThat(Harness.failure(h.rollback("test")))
         .isEqualTo("the supervisor is stopping; it takes no rollbacks");
   }
 
@@ -108,7 +96,8 @@ class StopTest {
     var rolledBack = h.rollback("test");
     h.supervisor.stop();
     h.drive();
-    assertThat(failure(rolledBack)).isEqualTo("the supervisor is stopping; it takes no rollbacks");
+    assertThat(Harness.failure(rolledBack))
+        .isEqualTo("the supervisor is stopping; it takes no rollbacks");
     assertThat(h.supervisor.stopped()).isCompleted();
   }
 
