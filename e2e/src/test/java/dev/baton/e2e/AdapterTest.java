@@ -91,9 +91,7 @@ class AdapterTest {
           .as("adopted the handed-over listener")
           .isEqualTo("generation 1 pid " + first.path("pid").asInt() + "\n");
 
-      var perRequest =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(port).connectionPerRequest().get("/").connections(8).build());
+      var perRequest = ZeroDowntimeTest.connectionPerRequest(port, 8);
       Service.sleep(500);
 
       var deploy = call(service, "deploy");

@@ -39,13 +39,7 @@ class BadInputTest {
     service =
         Service.start(dir, Service.sampleConfig().replace("timeout = \"20s\"", "timeout = \"3s\""));
     activeBefore = service.status().path("active_generation").asInt();
-    load =
-        LoadGenerator.start(
-            ZeroDowntimeTest.load(service.port())
-                .connectionPerRequest()
-                .get("/")
-                .connections(8)
-                .build());
+    load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
   }
 
   @AfterEach

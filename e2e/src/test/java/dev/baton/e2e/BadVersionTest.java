@@ -3,7 +3,6 @@ package dev.baton.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.bench.FailureKind;
-import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,13 +24,7 @@ class BadVersionTest {
   void aVersionWhoseHealthAnswers500IsNeverPromotedAndNoRequestFails() throws Exception {
     var config = Service.sampleConfig().replace("timeout = \"20s\"", "timeout = \"4s\"");
     try (var service = Service.start(dir, config)) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       Service.sleep(500);
 
       var reply = service.deploy(Service.sampleArgv("--health=fail"));
@@ -74,13 +67,7 @@ class BadVersionTest {
         failures = 1
         """;
     try (var service = Service.start(dir, Service.sampleConfig(bake))) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       // The load's clock against the wall clock the supervisor's history uses.
       var loadStart = Instant.now().minusNanos(System.nanoTime() - load.startNanos());
 

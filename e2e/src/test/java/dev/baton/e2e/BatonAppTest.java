@@ -2,7 +2,6 @@ package dev.baton.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -109,13 +108,7 @@ class BatonAppTest {
   void afterTheSupervisorUpgradesItselfTheParkedGenerationReconnectsAndARollbackResumesIt()
       throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       RollbackTest.deployAndExpectTheOldOneParked(service);
 
       var upgrade = service.call("upgrade", e -> {});
@@ -144,13 +137,7 @@ class BatonAppTest {
   void aRollbackRightAfterASupervisorUpgradeWaitsForTheParkedGenerationToReconnect()
       throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       RollbackTest.deployAndExpectTheOldOneParked(service);
       var parked = BadVersionTest.generation(service.status(), 1).path("pid").asInt();
       // Stopped, the parked generation cannot reconnect until it is continued, a second after the
@@ -184,13 +171,7 @@ class BatonAppTest {
       throws Exception {
     var config = Service.sampleConfig();
     var first = Service.start(dir, config);
-    var load =
-        LoadGenerator.start(
-            ZeroDowntimeTest.load(first.port())
-                .connectionPerRequest()
-                .get("/")
-                .connections(8)
-                .build());
+    var load = ZeroDowntimeTest.connectionPerRequest(first.port(), 8);
     try {
       RollbackTest.deployAndExpectTheOldOneParked(first);
       first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);

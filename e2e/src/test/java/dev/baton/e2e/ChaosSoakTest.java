@@ -46,13 +46,7 @@ class ChaosSoakTest {
     var config = Service.sampleConfig().replace("timeout = \"20s\"", "timeout = \"3s\"");
     var service = Service.start(dir, config);
     var body = "y".repeat(512).getBytes(StandardCharsets.US_ASCII);
-    var gets =
-        LoadGenerator.start(
-            ZeroDowntimeTest.load(service.port())
-                .connectionPerRequest()
-                .get("/")
-                .connections(8)
-                .build());
+    var gets = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
     var posts =
         LoadGenerator.start(
             ZeroDowntimeTest.load(service.port())

@@ -2,7 +2,6 @@ package dev.baton.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,13 +30,7 @@ class ConfigReloadTest {
     try (var service = Service.start(dir, Service.sampleConfig("[park]\nmax = 0"))) {
       var file = dir.resolve("baton.toml");
       var first = Files.readString(file);
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       Service.sleep(300);
 
       // The command gains an argument and the app an environment variable, in the file only.

@@ -3,7 +3,6 @@ package dev.baton.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.baton.bench.LoadGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -62,13 +61,7 @@ class InstalledPackageTest {
               Files.readString(Path.of("/proc", Long.toString(service.process.pid()), "cmdline")))
           .as("the supervisor runs on the package's own runtime")
           .startsWith(home.resolve("runtime/bin/java").toString());
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       for (int i = 0; i < 5; i++) {
         var deploy = service.cli("deploy");
         assertThat(deploy.exit()).as(deploy.output()).isZero();

@@ -2,7 +2,6 @@ package dev.baton.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.bench.LoadGenerator;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,13 +21,7 @@ class RecoveryTest {
       throws Exception {
     var config = Service.sampleConfig();
     var first = Service.start(dir, config);
-    var load =
-        LoadGenerator.start(
-            ZeroDowntimeTest.load(first.port())
-                .connectionPerRequest()
-                .get("/")
-                .connections(8)
-                .build());
+    var load = ZeroDowntimeTest.connectionPerRequest(first.port(), 8);
     try {
       var generation = first.status().path("generations").get(0).path("pid").asInt();
       Service.sleep(500);
@@ -83,13 +76,7 @@ class RecoveryTest {
     try (var service = Service.start(dir, Service.sampleConfig(extra))) {
       var pid = service.status().path("supervisor_pid").asInt();
       assertThat(pid).isEqualTo((int) service.process.pid());
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       // The first through the CLI, as an operator would; the rest straight over the control socket.
       var upgrade = service.cli("upgrade", "--json");
       assertThat(upgrade.exit()).as(upgrade.output() + service.logText()).isZero();

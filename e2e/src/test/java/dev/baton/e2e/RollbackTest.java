@@ -2,7 +2,6 @@ package dev.baton.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,13 +26,7 @@ class RollbackTest {
       twentyRollbacksUnderConnectionPerRequestLoadFailNoRequestAndResumeTheParkedGenerationInMilliseconds()
           throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       var resumeMillis = new ArrayList<Double>();
       var roundTripMillis = new ArrayList<Double>();
       deployAndExpectTheOldOneParked(service);
@@ -108,13 +101,7 @@ class RollbackTest {
   @Test
   void twoRollbacksAtOnceAreSerializedAndBothSucceedOneAfterTheOther() throws Exception {
     try (var service = Service.start(dir, Service.sampleConfig())) {
-      var load =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var load = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       deployAndExpectTheOldOneParked(service);
       var steps = new CopyOnWriteArrayList<String>();
 

@@ -130,13 +130,7 @@ class ServersTest {
         """
             .formatted(Service.toml(argv), readiness, drainSignal);
     try (var service = Service.start(dir, config)) {
-      var perRequest =
-          LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port())
-                  .connectionPerRequest()
-                  .get("/")
-                  .connections(8)
-                  .build());
+      var perRequest = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
       var keepAlive =
           LoadGenerator.start(
               ZeroDowntimeTest.load(service.port()).keepAlive().get("/").connections(4).build());

@@ -27,6 +27,12 @@ class ZeroDowntimeTest {
         .timeout(Duration.ofSeconds(10));
   }
 
+  /** GET / with a new connection per request from {@code connections} clients, started. */
+  static LoadGenerator connectionPerRequest(int port, int connections) {
+    return LoadGenerator.start(
+        load(port).connectionPerRequest().get("/").connections(connections).build());
+  }
+
   /** Deploys {@code times} times, each promotion at least {@code gapMillis} after the last. */
   static void redeploy(Service service, int times, long gapMillis) {
     for (int i = 0; i < times; i++) {
