@@ -3,7 +3,7 @@ package dev.baton.cli;
 import dev.baton.config.ConfigException;
 import dev.baton.os.Os;
 import dev.baton.supervisor.AgentCheck;
-import dev.baton.supervisor.LogFile;
+import dev.baton.supervisor.LogFiles;
 import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;
 import dev.baton.supervisor.Supervisor;
@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -46,15 +45,14 @@ final class RunCommand implements Callable<Integer> {
     if (supervisor.config().logs().json()) {
       SupervisorLog.useJson();
     }
-    Optional<LogFile> logFile;
     try {
       // Opened before the first generation, so that every line it prints goes to the file.
-      logFile = LogFile.forConfig(supervisor.config());
+      LogFiles.forConfig(supervisor.config());
     } catch (StartException e) {
       System.err.println("baton: " + e.getMessage());
       return Main.FAILED;
     }
-    reopenOnHangup(logFile.orElse(null));
+    reopenOnHangup();
     var bySignal = new AtomicBoolean();
     var hook =
         Thread.ofPlatform()
@@ -135,12 +133,14 @@ final class RunCommand implements Callable<Integer> {
    * SIGHUP reopens the log file, as logrotate expects (nginx does the same). It no longer stops the
    * supervisor, which is the JVM's default for SIGHUP: a stray hangup must not drain the service.
    */
-  private static void reopenOnHangup(@Nullable LogFile logFile) {
+  private static void reopenOnHangup() {
     var log = org.slf4j.LoggerFactory.getLogger(RunCommand.class);
     try {
       sun.misc.Signal.handle(
           new sun.misc.Signal("HUP"),
           signal -> {
+            // The file new generations write to now: a deploy may have named another.
+            var logFile = LogFiles.ofThisProcess().orElse(null);
             if (logFile == null) {
               log.info("SIGHUP: there is no [logs] file to reopen");
               return;

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,9 +16,10 @@ import org.slf4j.LoggerFactory;
  * A deploy reads the config file again, as nginx and HAProxy do on a reload, so that {@code
  * systemctl reload} deploys what the file says now. The file is checked whole first: one with an
  * error refuses the deploy, and nothing changes. What a deploy can take ([app], [[listen]],
- * [readiness], [drain], [warmup], [bake], [park], [restart]) takes effect with it (a listener
- * through {@link ListenerSet#apply}); what the supervisor opens once per process ([control],
- * [remote], [agent], [logs]) must be as it was.
+ * [readiness], [drain], [warmup], [bake], [park], [restart], [logs]) takes effect with it (a
+ * listener through {@link ListenerSet#apply}, a log file through {@link LogFiles#use}); what the
+ * supervisor sets up once, at its start ([control], [remote], [agent], [logs] json), must be as it
+ * was.
  */
 final class ConfigReload {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReload.class);
@@ -32,14 +34,15 @@ final class ConfigReload {
           new Table("[warmup]", Config::warmup),
           new Table("[bake]", Config::bake),
           new Table("[park]", Config::park),
-          new Table("[restart]", Config::restart));
+          new Table("[restart]", Config::restart),
+          new Table("[logs]", Config::logs));
 
   private static final List<Table> FIXED =
       List.of(
           new Table("[control]", Config::control),
           new Table("[remote]", Config::remote),
           new Table("[agent]", Config::agent),
-          new Table("[logs]", Config::logs));
+          new Table("[logs] json", c -> c.logs().json()));
 
   private record Table(String name, Function<Config, Object> value) {
     boolean changed(Config before, Config after) {
@@ -70,10 +73,10 @@ final class ConfigReload {
           running.file()
               + ": "
               + String.join(", ", fixed)
-              + " changed, which a deploy cannot take: the supervisor binds and opens "
+              + " changed, which a deploy cannot take: the supervisor sets "
               + (fixed.size() == 1 ? "it" : "them")
-              + " once. The deploy was refused and nothing changed; undo the change and deploy"
-              + " again, or restart the service to take it");
+              + " up once, at its start. The deploy was refused and nothing changed; undo the"
+              + " change and deploy again, or restart the service to take it");
     }
     return fresh;
   }
@@ -91,12 +94,24 @@ final class ConfigReload {
     if (changed.isEmpty()) {
       return "";
     }
-    LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
+    boolean logs = !with.logs().equals(running.logs());
+    Optional<LogFile> logFile = Optional.empty();
+    if (logs) {
+      try {
+        logFile = LogFiles.opened(with.logs());
+      } catch (StartException e) {
+        throw new DeployException(e.getMessage() + "; the deploy was refused and nothing changed");
+      }
+    }
     if (!with.listeners().equals(running.listeners())) {
       supervisor.listeners().apply(with);
       supervisor.listeners().closeUnheld(supervisor.generations().live());
       supervisor.journal();
     }
+    if (logs) {
+      LogFiles.use(with.logs(), logFile);
+    }
+    LOG.info("{}: {} changed, taken by this deploy", with.file(), changed);
     return "config: " + changed;
   }
 

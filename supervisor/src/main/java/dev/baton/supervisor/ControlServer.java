@@ -175,7 +175,7 @@ final class ControlServer {
   private Reply reopenLogs() {
     var config = supervisor.config();
     try {
-      var file = LogFile.forConfig(config);
+      var file = LogFiles.forConfig(config);
       if (file.isEmpty()) {
         return new Reply.Failed(
             config.file()

@@ -22,7 +22,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -50,21 +49,14 @@ public final class LogFile implements AutoCloseable {
 
   private static final Pattern LINE = Pattern.compile("\\S+ gen (\\d{1,9}) [|!] ");
 
-  /**
-   * A supervisor per process: the file its config names, opened once, shared by every generation.
-   */
-  private static final ConcurrentHashMap<Path, LogFile> OPEN = new ConcurrentHashMap<>();
-
-  private static volatile Optional<LogFile> ofThisProcess = Optional.empty();
-
   private final Path path;
-  private final long maxSize;
-  private final Optional<Duration> rotateEvery;
-  private final int keep;
   private final InstantSource clock;
 
   private final ReentrantLock lock = new ReentrantLock();
-  // Guarded by lock.
+  // Guarded by lock; the first three change when a deploy takes a new [logs] table.
+  private long maxSize;
+  private Optional<Duration> rotateEvery;
+  private int keep;
   private @Nullable FileChannel channel;
   private long size;
   private Optional<Instant> rotateAt = Optional.empty();
@@ -97,40 +89,19 @@ public final class LogFile implements AutoCloseable {
     return file;
   }
 
-  /**
-   * The log file {@code config} names, opened on the first call and the same object after that; it
-   * becomes the file every generation of this process writes to ({@link #ofThisProcess()}). Empty
-   * when the config has no {@code [logs] file}: output then goes to the supervisor's own log.
-   *
-   * @throws StartException when the file cannot be opened
-   */
-  public static Optional<LogFile> forConfig(Config config) {
-    var logs = config.logs();
-    if (logs.file().isEmpty()) {
-      return Optional.empty();
-    }
-    LogFile file;
+  /** New rotation settings, from the next write on: a deploy took a changed [logs] table. */
+  void rotation(Config.Logs logs) {
+    lock.lock();
     try {
-      file =
-          OPEN.computeIfAbsent(
-              logs.file().get(),
-              p ->
-                  open(
-                      p,
-                      logs.maxSize(),
-                      logs.rotateEvery().orElse(null),
-                      logs.keep(),
-                      InstantSource.system()));
-    } catch (UncheckedIOException e) {
-      throw new StartException(String.valueOf(e.getMessage()));
+      maxSize = logs.maxSize();
+      keep = logs.keep();
+      if (!rotateEvery.equals(logs.rotateEvery())) {
+        rotateEvery = logs.rotateEvery();
+        rotateAt = rotateEvery.map(clock.instant()::plus);
+      }
+    } finally {
+      lock.unlock();
     }
-    ofThisProcess = Optional.of(file);
-    return Optional.of(file);
-  }
-
-  /** The file opened by {@link #forConfig}, where GenerationOutput writes; empty if none is. */
-  static Optional<LogFile> ofThisProcess() {
-    return ofThisProcess;
   }
 
   public Path path() {

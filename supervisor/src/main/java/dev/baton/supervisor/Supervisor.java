@@ -192,7 +192,7 @@ public final class Supervisor implements AutoCloseable {
     Exits.watch(this, generation);
     generation.output =
         GenerationOutput.start(
-            loop, generation, carriedOutput, LogFile.ofThisProcess().orElse(null));
+            loop, generation, carriedOutput, LogFiles.ofThisProcess().orElse(null));
     journal();
   }
 

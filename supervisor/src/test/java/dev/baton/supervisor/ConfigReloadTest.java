@@ -186,11 +186,40 @@ class ConfigReloadTest {
     assertThat(why)
         .isEqualTo(
             dir.resolve("baton.toml")
-                + ": [control] changed, which a deploy cannot take: the supervisor binds and opens"
-                + " it once. The deploy was refused and nothing changed; undo the change and deploy"
-                + " again, or restart the service to take it");
+                + ": [control] changed, which a deploy cannot take: the supervisor sets it up once,"
+                + " at its start. The deploy was refused and nothing changed; undo the change and"
+                + " deploy again, or restart the service to take it");
     assertThat(h.os.processes).hasSize(spawned);
     assertThat(h.supervisor.config().app().command()).containsExactly("/bin/sh", "-c", "exec app");
+  }
+
+  @Test
+  void aLogFileNamedInTheFileTakesTheNewGenerationsOutputAndTheOldKeepsItsOwn() throws Exception {
+    var log = dir.resolve("app.log");
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml")) + "\n[logs]\nfile = \"" + log + "\"\n");
+    h.os.process(0).drainsOn = null;
+
+    h.deployed();
+    h.os.process(1).print("from generation 2\n");
+    h.os.process(0).print("from generation 1\n");
+    h.drive();
+
+    assertThat(LogFiles.ofThisProcess()).map(LogFile::path).contains(log);
+    assertThat(Files.readString(log)).contains("gen 2 | from generation 2");
+    assertThat(Files.readString(log)).doesNotContain("from generation 1");
+    assertThat(h.status().history().getLast().reason()).isEqualTo("config: [logs]");
+    LogFiles.use(h.supervisor.config().logs(), java.util.Optional.empty());
+  }
+
+  @Test
+  void aLogFormatChangedInTheFileRefusesTheDeploy() throws Exception {
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml")) + "\n[logs]\njson = true\n");
+
+    assertThat(Harness.failure(h.deploy())).contains(": [logs] json changed");
   }
 
   @Test
