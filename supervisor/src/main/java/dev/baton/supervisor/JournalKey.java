@@ -81,7 +81,8 @@ final class JournalKey {
     } catch (IllegalArgumentException e) {
       found = new byte[0];
     }
-    if (!MessageDigest.isEqual(expected, found)) {
+    // A text with no HMAC line has nothing to compare: two empty arrays must not count as a match.
+    if (newline < 0 || found.length == 0 || !MessageDigest.isEqual(expected, found)) {
       throw refused(
           journal,
           "its HMAC does not match "

@@ -171,6 +171,22 @@ class JournalTrustTest {
   }
 
   @Test
+  void aJournalWithNoHmacLineIsRefusedNotTakenForAnEmptyMatch() throws IOException {
+    h.start();
+    h.crash();
+    var json = Files.readString(journal).split("\n", 2)[1];
+    // Not an older baton's journal (that starts with '{'), and no line for an HMAC at all.
+    Files.writeString(journal, " " + json.replace("\"exec app\"", "\"exec evil\""));
+    assertRefusedAndUntouched(
+        refused(
+            "its HMAC does not match "
+                + dir.resolve("baton.sock.key")
+                + ", so this service's"
+                + " supervisor did not write it as it is",
+            removeIt()));
+  }
+
+  @Test
   void aJournalWithoutItsKeyIsRefused() throws IOException {
     h.start();
     h.crash();
