@@ -21,6 +21,7 @@ final class AotTraining {
     // 20 ms more for picocli's), so --help, check and the rest load theirs from the jars instead.
     var lines =
         List.of(
+            List.of("--version"),
             List.of("status", "-c", config),
             List.of("status", "--json", "-c", config),
             List.of("deploy", "-c", config),

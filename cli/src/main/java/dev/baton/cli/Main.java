@@ -51,6 +51,11 @@ public final class Main {
 
   /** Runs one command line and returns its exit status, for tests and for main. */
   public static int run(String... args) {
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+      // What picocli prints for it, without first building its model of every command.
+      System.out.println(new Version().getVersion()[0]);
+      return 0;
+    }
     var plain = PlainArgs.parse(args);
     if (plain.isPresent()) {
       return call(plain.get().toCommand());

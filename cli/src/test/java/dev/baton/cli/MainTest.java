@@ -51,5 +51,14 @@ class MainTest {
     assertThat(result.status()).isZero();
     assertThat(result.outLines()).hasSize(1);
     assertThat(result.out()).startsWith("baton ").contains("(Java " + Runtime.version() + ")");
+    assertThat(Cli.run("-V").out()).isEqualTo(result.out());
+  }
+
+  @Test
+  void versionWithoutPicocliIsWhatPicocliPrints() {
+    var picocli = new java.io.StringWriter();
+    Main.commandLine().printVersionHelp(new java.io.PrintWriter(picocli, true));
+
+    assertThat(Cli.run("--version").out().strip()).isEqualTo(picocli.toString().strip());
   }
 }
