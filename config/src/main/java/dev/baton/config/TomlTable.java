@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
 
 /**
  * One table of a TOML file, baton.toml or a rollout file, read strictly: every key must be known,
@@ -40,9 +39,8 @@ public final class TomlTable {
   public static TomlTable parse(Path file, String text) {
     try {
       return new TomlTable(file, text, "", TomlTree.parse(text));
-    } catch (JacksonException e) {
-      var where = e.getLocation() == null ? "" : ":" + e.getLocation().getLineNr();
-      throw new ConfigException(file + where + ": not valid TOML: " + e.getOriginalMessage(), e);
+    } catch (TomlReader.SyntaxError e) {
+      throw new ConfigException(file + ":" + e.line() + ": not valid TOML: " + e.getMessage(), e);
     }
   }
 

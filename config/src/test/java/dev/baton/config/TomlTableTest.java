@@ -94,6 +94,6 @@ class TomlTableTest {
   void whatIsNotTomlIsLocatedByTheParser() {
     assertThatThrownBy(() -> TomlTable.parse(FILE, "a = 1\nb = [1,\nc = = 2\n"))
         .isInstanceOf(ConfigException.class)
-        .hasMessage("/srv/rollout.toml:3: not valid TOML: Unknown token");
+        .hasMessage("/srv/rollout.toml:3: not valid TOML: unknown value 'c'; strings go in quotes");
   }
 }
