@@ -4,6 +4,7 @@ import dev.baton.config.ConfigException;
 import dev.baton.os.Os;
 import dev.baton.supervisor.AgentCheck;
 import dev.baton.supervisor.LogFiles;
+import dev.baton.supervisor.MetricsServer;
 import dev.baton.supervisor.RemoteApi;
 import dev.baton.supervisor.StartException;
 import dev.baton.supervisor.Supervisor;
@@ -65,16 +66,20 @@ final class RunCommand implements Callable<Integer> {
     // Bound before the first generation starts: a token file others can read stops everything here.
     Optional<RemoteApi> remote = Optional.empty();
     Optional<AgentCheck> agent = Optional.empty();
+    Optional<MetricsServer> metrics = Optional.empty();
     try {
       remote = supervisor.config().remote().map(r -> RemoteApi.bind(supervisor));
       agent = supervisor.config().agent().map(a -> AgentCheck.bind(supervisor));
+      metrics = supervisor.config().metrics().map(m -> MetricsServer.bind(supervisor));
       supervisor.start();
       remote.ifPresent(RemoteApi::start);
       agent.ifPresent(AgentCheck::start);
+      metrics.ifPresent(MetricsServer::start);
     } catch (StartException e) {
       System.err.println("baton: " + e.getMessage());
       remote.ifPresent(RemoteApi::close);
       agent.ifPresent(AgentCheck::close);
+      metrics.ifPresent(MetricsServer::close);
       supervisor.stop().join();
       Runtime.getRuntime().removeShutdownHook(hook);
       return Main.FAILED;
@@ -82,6 +87,7 @@ final class RunCommand implements Callable<Integer> {
     keepHeapSmall(supervisor.stopped());
     remote.ifPresent(RemoteApi::close);
     agent.ifPresent(AgentCheck::close);
+    metrics.ifPresent(MetricsServer::close);
     return bySignal.get() ? KEEP_RUNNING : 0;
   }
 

@@ -33,6 +33,7 @@ public record Config(
     Optional<Warmup> warmup,
     Optional<Remote> remote,
     Optional<Agent> agent,
+    Optional<Metrics> metrics,
     Logs logs) {
 
   /** How each generation is started. {@code command} is argv: it never goes through a shell. */
@@ -113,6 +114,12 @@ public record Config(
   public record Agent(InetSocketAddress address, int weight) {}
 
   /**
+   * Prometheus metrics at /metrics and a read-only status page at /, with no token: nothing served
+   * there changes anything. Loopback unless the address says otherwise.
+   */
+  public record Metrics(InetSocketAddress address) {}
+
+  /**
    * Where the generations' output goes: without {@code file}, into the supervisor's own log as
    * before; with it, appended to that file, which is rotated once it would pass {@code maxSize}
    * bytes or has been written for {@code rotateEvery}, keeping {@code keep} rotated files
@@ -156,6 +163,7 @@ public record Config(
           "warmup",
           "remote",
           "agent",
+          "metrics",
           "logs");
 
   public static Config parse(Path file, String text) {
@@ -373,6 +381,14 @@ public record Config(
                   return new Agent(t.tcpAddress("address", "127.0.0.1:7071"), weight);
                 });
 
+    var metrics =
+        top.table("metrics")
+            .map(
+                t -> {
+                  t.allow("address");
+                  return new Metrics(t.tcpAddress("address", "127.0.0.1:9187"));
+                });
+
     var logsTable = top.tableOrEmpty("logs");
     logsTable.allow("file", "max_size", "rotate_every", "keep", "json");
     int keep = logsTable.integer("keep").orElse(5);
@@ -400,6 +416,7 @@ public record Config(
         warmup,
         remote,
         agent,
+        metrics,
         logs);
   }
 }

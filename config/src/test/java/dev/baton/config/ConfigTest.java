@@ -292,6 +292,21 @@ class ConfigTest {
   }
 
   @Test
+  void metricsAreOffUnlessTheirTableIsThereAndThenOnLoopback() {
+    assertThat(parse(BASE).metrics()).isEmpty();
+    assertThat(parse(BASE + "[metrics]\n").metrics().orElseThrow().address())
+        .isEqualTo(new java.net.InetSocketAddress("127.0.0.1", 9187));
+    assertThat(
+            parse(BASE + "[metrics]\naddress = \"0.0.0.0:9100\"\n")
+                .metrics()
+                .orElseThrow()
+                .address())
+        .isEqualTo(new java.net.InetSocketAddress("0.0.0.0", 9100));
+    assertThatThrownBy(() -> parse(BASE + "[metrics]\nadress = \"127.0.0.1:1\"\n"))
+        .hasMessageContaining("unknown key 'adress' in [metrics]; did you mean 'address'?");
+  }
+
+  @Test
   void theRemoteExampleParsesWithTlsAndNoArgv() {
     var remote = Config.load(Path.of("../examples/remote.toml")).remote().orElseThrow();
     assertThat(remote.allowArgv()).isFalse();

@@ -47,6 +47,7 @@ final class Libc {
   static final int SOCK_DGRAM = 2;
   static final int SOCK_CLOEXEC = 0x80000;
   static final int SOL_SOCKET = 1;
+  static final int IPPROTO_TCP = 6;
   static final int SO_REUSEADDR = 2;
   static final int SO_REUSEPORT = 15;
   static final int SO_PASSCRED = 16;

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -176,6 +177,32 @@ final class LinuxOs implements Os {
       var address = arena.allocate(Sockaddr.STORAGE_SIZE, 8);
       Libc.getsockname(listener.value(), address, "getsockname(" + listener + ")");
       return Sockaddr.decodeInet(address, listener.toString());
+    }
+  }
+
+  // struct tcp_info: for a listener, tcpi_unacked is the accept queue's length and tcpi_sacked its
+  // limit (include/uapi/linux/tcp.h, net/ipv4/tcp.c's tcp_get_info).
+  private static final int TCP_INFO = 11;
+  private static final int TCP_INFO_SIZE = 104;
+  private static final long TCPI_UNACKED = 24;
+  private static final long TCPI_SACKED = 28;
+
+  @Override
+  public Optional<AcceptQueue> acceptQueue(Fd listener) {
+    try (var arena = Arena.ofConfined()) {
+      var info = arena.allocate(TCP_INFO_SIZE, 8);
+      Libc.getsockopt(
+          listener.value(),
+          Libc.IPPROTO_TCP,
+          TCP_INFO,
+          info,
+          "getsockopt(" + listener + ", TCP_INFO)");
+      return Optional.of(
+          new AcceptQueue(
+              info.get(ValueLayout.JAVA_INT, TCPI_UNACKED),
+              info.get(ValueLayout.JAVA_INT, TCPI_SACKED)));
+    } catch (NativeException e) {
+      return Optional.empty();
     }
   }
 

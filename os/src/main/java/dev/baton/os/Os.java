@@ -31,6 +31,15 @@ public interface Os {
   /** The address a TCP listener is bound to, with the port the kernel chose for port 0. */
   InetSocketAddress localAddress(Fd listener);
 
+  /**
+   * A TCP listener's accept queue: connections the kernel completed that no process has accepted
+   * yet, and the most it holds (the backlog as the kernel capped it).
+   */
+  record AcceptQueue(int length, int max) {}
+
+  /** {@code listener}'s accept queue, from TCP_INFO; empty for a socket that is not TCP. */
+  Optional<AcceptQueue> acceptQueue(Fd listener);
+
   /** Who holds a TCP port in LISTEN state, as "pid 4121 (nginx)", when /proc tells. */
   Optional<String> portOwner(int port);
 

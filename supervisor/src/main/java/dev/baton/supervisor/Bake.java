@@ -43,7 +43,9 @@ final class Bake {
               if (!supervisor.generations().isActive(generation)) {
                 return;
               }
-              failures = code >= 200 && code < 300 ? 0 : failures + 1;
+              boolean ok = code >= 200 && code < 300;
+              supervisor.deployRecord().metrics().probed(ok);
+              failures = ok ? 0 : failures + 1;
               if (failures >= bake.failures()) {
                 generation.baking = false;
                 generation.failedBake = true;

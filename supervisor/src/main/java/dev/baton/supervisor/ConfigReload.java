@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * error refuses the deploy, and nothing changes. What a deploy can take ([app], [[listen]],
  * [readiness], [drain], [warmup], [bake], [park], [restart], [logs]) takes effect with it (a
  * listener through {@link ListenerSet#apply}, a log file through {@link LogFiles#use}); what the
- * supervisor sets up once, at its start ([control], [remote], [agent], [logs] json), must be as it
- * was.
+ * supervisor sets up once, at its start ([control], [remote], [agent], [metrics], [logs] json),
+ * must be as it was.
  */
 final class ConfigReload {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigReload.class);
@@ -42,6 +42,7 @@ final class ConfigReload {
           new Table("[control]", Config::control),
           new Table("[remote]", Config::remote),
           new Table("[agent]", Config::agent),
+          new Table("[metrics]", Config::metrics),
           new Table("[logs] json", c -> c.logs().json()));
 
   private record Table(String name, Function<Config, Object> value) {

@@ -61,6 +61,10 @@ final class Generations {
   }
 
   /** The live generation whose main process is {@code pid}: who may speak for a generation. */
+  Optional<Generation> byNumber(int number) {
+    return all.stream().filter(g -> g.number == number).findFirst();
+  }
+
   Optional<Generation> byPid(int pid) {
     return all.stream().filter(g -> g.pid() == pid && g.isLive()).findFirst();
   }

@@ -26,7 +26,15 @@ final class Rollback {
 
   private Rollback() {}
 
+  /** Rolls back, and records how it ended in the deploy record. */
   static CompletableFuture<Supervisor.Deployed> run(
+      Supervisor supervisor, String reason, Consumer<DeployEvent> progress) {
+    return supervisor
+        .deployRecord()
+        .track(supervisor, DeployKind.ROLLBACK, reason, progress, p -> to(supervisor, reason, p));
+  }
+
+  private static CompletableFuture<Supervisor.Deployed> to(
       Supervisor supervisor, String reason, Consumer<DeployEvent> progress) {
     var generations = supervisor.generations();
     var current = generations.active();

@@ -43,6 +43,7 @@ public final class Supervisor implements AutoCloseable {
   private final Generations generations = new Generations();
   private final Retire retire;
   private final CrashRestart crashRestart;
+  private DeployRecord deployRecord;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
   /** How generations are probed over HTTP; unit tests answer in its place. */
@@ -97,6 +98,7 @@ public final class Supervisor implements AutoCloseable {
     var runtime = Objects.requireNonNull(config.control().socket().toAbsolutePath().getParent());
     var name = config.control().socket().getFileName().toString();
     journal = new StateJournal(runtime.resolve(name + ".state"), os);
+    deployRecord = new DeployRecord(runtime.resolve(name + ".deploys"));
     Optional<String> recovered;
     try {
       recovered = Recovery.recover(this);
@@ -165,7 +167,8 @@ public final class Supervisor implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
           }
           config = with;
-          return Deploy.run(this, app, kind, changed, progress);
+          return deployRecord.track(
+              this, kind, changed, progress, p -> Deploy.run(this, app, kind, changed, p));
         });
   }
 
@@ -373,6 +376,10 @@ public final class Supervisor implements AutoCloseable {
 
   ListenerSet listeners() {
     return listeners;
+  }
+
+  DeployRecord deployRecord() {
+    return deployRecord;
   }
 
   CrashRestart crashRestart() {

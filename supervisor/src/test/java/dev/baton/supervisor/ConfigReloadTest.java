@@ -223,6 +223,16 @@ class ConfigReloadTest {
   }
 
   @Test
+  void aMetricsAddressAddedInTheFileRefusesTheDeploy() throws Exception {
+    Files.writeString(
+        dir.resolve("baton.toml"),
+        Files.readString(dir.resolve("baton.toml")) + "\n[metrics]\naddress = \"127.0.0.1:9\"\n");
+
+    assertThat(Harness.failure(h.deploy())).contains(": [metrics] changed");
+    assertThat(h.status().activeGeneration()).contains(1);
+  }
+
+  @Test
   void aRemovedFileRefusesTheDeploy() throws Exception {
     Files.delete(dir.resolve("baton.toml"));
 

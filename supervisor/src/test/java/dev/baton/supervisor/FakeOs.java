@@ -243,6 +243,16 @@ final class FakeOs implements Os {
         "getsockname(" + listener + ")", 88, "ENOTSOCK", "not a TCP listener");
   }
 
+  /** What {@link #acceptQueue} answers for every TCP listener. */
+  Os.AcceptQueue acceptQueue = new Os.AcceptQueue(0, 4096);
+
+  @Override
+  public Optional<Os.AcceptQueue> acceptQueue(Fd listener) {
+    return required(listener, "getsockopt") instanceof FakeSockets.ListenSocket s && s.local != null
+        ? Optional.of(acceptQueue)
+        : Optional.empty();
+  }
+
   @Override
   public Optional<String> portOwner(int port) {
     return Optional.of("pid 4121 (nginx)");

@@ -324,11 +324,21 @@ class JournalTrustTest {
             PosixFilePermissions.toString(
                 Files.getPosixFilePermissions(dir.resolve("baton.sock.key"))))
         .isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(dir.resolve("baton.sock.deploys"))))
+        .as("the deploy record names every command run")
+        .isEqualTo("rw-------");
     try (var names = Files.list(dir)) {
       assertThat(names.map(p -> p.getFileName().toString()).sorted())
           .as("no temp file is left behind")
           .containsExactly(
-              "baton.sock.key", "baton.sock.state", "baton.sock.state.tmp", "baton.toml", "victim");
+              "baton.sock.deploys",
+              "baton.sock.key",
+              "baton.sock.state",
+              "baton.sock.state.tmp",
+              "baton.toml",
+              "victim");
     }
   }
 
