@@ -45,9 +45,10 @@ class UnderBaton implements SmartLifecycle {
   }
 
   /**
-   * Stop accepting, answer kept-alive requests with {@code Connection: close}, close connections
-   * idle for a second. Boot's own graceful shutdown cannot do this: it pauses the connectors, and a
-   * paused Tomcat answers 503 on kept-alive connections.
+   * Stops accepting, answers kept-alive requests with {@code Connection: close}, and closes
+   * connections idle for a second. Boot's own graceful shutdown only waits for requests in
+   * progress: it pauses the connectors, and a paused Tomcat closes a kept-alive connection instead
+   * of reading its next request (or answers it 503); then the stop closes the rest unanswered.
    */
   @Override
   public void stop() {
@@ -65,9 +66,9 @@ class UnderBaton implements SmartLifecycle {
   }
 
   /**
-   * The last to start and the first to stop: after the web server's start (phase {@code
-   * START_STOP_LIFECYCLE_PHASE}), and before its graceful shutdown and stop, which would close the
-   * connections this drain is letting go.
+   * The last to start and the first to stop: after the web server's start, and before Boot's
+   * graceful shutdown ({@code GRACEFUL_SHUTDOWN_PHASE}) pauses the connectors and its stop closes
+   * them. Drained after the graceful shutdown instead, 74 requests failed in 20 deploys.
    */
   @Override
   public int getPhase() {
