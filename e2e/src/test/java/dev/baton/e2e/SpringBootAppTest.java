@@ -67,7 +67,7 @@ class SpringBootAppTest {
   /**
    * One training run, as Spring Boot documents for JDK 25's AOT cache: the context is refreshed,
    * nothing started, and the JVM writes the classes it loaded and linked. A generation started from
-   * the cache is ready in about half the time, and a deploy takes that long.
+   * the cache starts in about 0.55 of the time (BENCHMARKS.md), and most of a deploy is that start.
    */
   @BeforeAll
   static void trainTheAotCache() throws Exception {
