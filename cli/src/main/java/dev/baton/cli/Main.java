@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       UpgradeCommand.class,
       LogsCommand.class,
       RolloutCommand.class,
+      FleetCommand.class,
       HaproxyConfigCommand.class,
       CommandLine.HelpCommand.class
     },

@@ -1,11 +1,15 @@
 package dev.baton.cli;
 
 import dev.baton.config.ConfigException;
+import dev.baton.haproxy.Host;
+import dev.baton.haproxy.HostException;
 import dev.baton.protocol.Codec;
 import dev.baton.protocol.ControlClient;
 import dev.baton.protocol.Reply;
 import dev.baton.protocol.Request;
 import dev.baton.protocol.Status;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -13,6 +17,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,25 +35,51 @@ final class StatusCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print the status as JSON")
   boolean json;
 
+  @Option(
+      names = "--url",
+      paramLabel = "URL",
+      description =
+          "a supervisor's remote API (https://host:7070) instead of a local config or socket")
+  @Nullable String url;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "the bearer token for --url: the file [remote] token_file names on that host")
+  @Nullable Path tokenFile;
+
   @Override
   public Integer call() {
-    Reply reply;
-    try {
-      reply =
-          new ControlClient(config.load().control().socket())
-              .call(new Request.GetStatus(), e -> {});
-    } catch (ConfigException e) {
-      System.err.println("baton: " + e.getMessage());
-      return Main.USAGE;
-    } catch (ControlClient.ControlException e) {
-      System.err.println("baton: " + e.getMessage());
-      return Main.UNREACHABLE;
+    Status status;
+    if (url != null) {
+      try {
+        status = Host.of(url, tokenFile, Duration.ofSeconds(10)).status();
+      } catch (IllegalArgumentException e) {
+        System.err.println("baton: " + e.getMessage());
+        return Main.USAGE;
+      } catch (HostException e) {
+        System.err.println("baton: " + e.getMessage());
+        return e.unreachable() ? Main.UNREACHABLE : Main.FAILED;
+      }
+    } else {
+      Reply reply;
+      try {
+        reply =
+            new ControlClient(config.load().control().socket())
+                .call(new Request.GetStatus(), e -> {});
+      } catch (ConfigException e) {
+        System.err.println("baton: " + e.getMessage());
+        return Main.USAGE;
+      } catch (ControlClient.ControlException e) {
+        System.err.println("baton: " + e.getMessage());
+        return Main.UNREACHABLE;
+      }
+      var answer = Replies.expected(reply, Reply.StatusReply.class, "status");
+      if (answer.isEmpty()) {
+        return Main.FAILED;
+      }
+      status = answer.get().status();
     }
-    var answer = Replies.expected(reply, Reply.StatusReply.class, "status");
-    if (answer.isEmpty()) {
-      return Main.FAILED;
-    }
-    var status = answer.get().status();
     if (json) {
       System.out.println(Codec.encode(status));
     } else {

@@ -319,6 +319,15 @@ public record RolloutPlan(
 
     private Builder() {}
 
+    /** The servers so far, in order: what {@code baton fleet status} looks at. */
+    public List<Server> servers() {
+      return List.copyOf(servers);
+    }
+
+    public Optional<Path> tokenFile() {
+      return tokenFile;
+    }
+
     public Builder haproxy(String address) {
       this.haproxy = address;
       return this;
