@@ -146,6 +146,20 @@ final class DeployRecord {
             });
   }
 
+  /**
+   * The promotions of earlier processes into {@code generations}' history, so that {@code baton
+   * status} after a restart or an upgrade shows what happened before it.
+   */
+  void seed(Generations generations) {
+    for (var e : recent) {
+      if (e.ok() && e.generation().isPresent()) {
+        generations.remember(
+            new dev.baton.protocol.Status.HistoryEntry(
+                e.at(), e.kind(), e.generation().get(), e.replaced(), e.reason()));
+      }
+    }
+  }
+
   /** The newest entries, oldest first. */
   List<Entry> recent() {
     return List.copyOf(recent);

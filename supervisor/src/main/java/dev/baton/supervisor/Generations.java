@@ -91,8 +91,13 @@ final class Generations {
     while (promotions.size() > HISTORY) {
       promotions.removeFirst();
     }
-    history.addLast(
+    remember(
         new Status.HistoryEntry(now, kind, generation.number, previous.map(g -> g.number), reason));
+  }
+
+  /** A promotion for the history: this process's, or an earlier one's from the deploy record. */
+  void remember(Status.HistoryEntry entry) {
+    history.addLast(entry);
     while (history.size() > HISTORY) {
       history.removeFirst();
     }

@@ -99,6 +99,7 @@ public final class Supervisor implements AutoCloseable {
     var name = config.control().socket().getFileName().toString();
     journal = new StateJournal(runtime.resolve(name + ".state"), os);
     deployRecord = new DeployRecord(runtime.resolve(name + ".deploys"));
+    deployRecord.seed(generations);
     Optional<String> recovered;
     try {
       recovered = Recovery.recover(this);

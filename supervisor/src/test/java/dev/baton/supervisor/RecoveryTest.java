@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.baton.os.Fd;
 import dev.baton.os.Signal;
+import dev.baton.protocol.DeployKind;
 import dev.baton.protocol.Status;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -175,7 +176,10 @@ class RecoveryTest {
     h.start();
     assertThat(h.os.processes).hasSize(2);
     assertThat(h.status().activeGeneration()).contains(1);
-    assertThat(h.status().history()).hasSize(1);
+    // The first process's start, read back from the deploy record, then this one's.
+    assertThat(h.status().history())
+        .extracting(Status.HistoryEntry::kind)
+        .containsExactly(DeployKind.START, DeployKind.START);
     assertThat(List.of(linkOfListener(0), linkOfListener(1)))
         .as("bound anew")
         .doesNotContainAnyElementsOf(oldLinks);
@@ -296,7 +300,11 @@ class RecoveryTest {
     h.advance(java.time.Duration.ofSeconds(2));
     assertThat(v2.probes).hasSize(probed + 2);
     assertThat(h.status().history())
-        .singleElement()
+        .as(
+            "the start and the deploy before the restart, from the deploy record, then the rollback")
+        .extracting(Status.HistoryEntry::kind)
+        .containsExactly(DeployKind.START, DeployKind.DEPLOY, DeployKind.ROLLBACK);
+    assertThat(h.status().history().getLast())
         .satisfies(
             e ->
                 assertThat(e.reason())
