@@ -3,6 +3,7 @@
 
     python3 bench/measure/weight.py [--deploys 5000] [--java-opts="FLAGS"] [--baton PATH] [--json]
     python3 bench/measure/weight.py --deploys 0 --nmt --class-log --mappings    # where the idle RSS goes
+    python3 bench/measure/weight.py --deploys 200 --metrics 50    # with [metrics], scraped 50 times
 
 Starts `bin/baton run` (this checkout's, or PATH's) on a config of its own in a temporary directory:
 the light sample (python3 -S light_sample.py, ready by READY=1 on the notify socket) behind one
@@ -214,7 +215,26 @@ class Control:
 
 # --- the run --------------------------------------------------------------------------------------
 
-def write_config(directory, python):
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def scrape(port, times):
+    """GET /metrics and / on [metrics] `times` times each, as Prometheus and a browser left open would."""
+    for _ in range(times):
+        for path in ('/metrics', '/'):
+            with socket.create_connection(('127.0.0.1', port), timeout=5) as c:
+                c.sendall(f'GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'.encode())
+                reply = b''
+                while chunk := c.recv(65536):
+                    reply += chunk
+                if not reply.startswith(b'HTTP/1.1 200'):
+                    raise RuntimeError(f'GET {path} on [metrics] answered {reply[:80]!r}')
+
+
+def write_config(directory, python, metrics_port=None):
     script = os.path.join(ROOT, 'sample', 'src', 'main', 'python', 'light_sample.py')
     path = os.path.join(directory, 'baton.toml')
     with open(path, 'w') as f:
@@ -236,6 +256,8 @@ timeout = "15s"
 [control]
 socket = "baton.sock"
 ''')
+        if metrics_port:
+            f.write(f'\n[metrics]\naddress = "127.0.0.1:{metrics_port}"\n')
     return path
 
 
@@ -403,7 +425,8 @@ def mib(kib):
 
 def measure(args):
     directory = tempfile.mkdtemp(prefix='baton-weight-')
-    config = write_config(directory, args.python)
+    metrics_port = free_port() if args.metrics else None
+    config = write_config(directory, args.python, metrics_port)
     opts = list(args.java_opts.split()) if args.java_opts else []
     class_log = os.path.join(directory, 'class-load.log')
     if args.nmt:
@@ -421,6 +444,10 @@ def measure(args):
         supervisor.await_active(args.start_timeout)
         result['start_to_active_s'] = round(time.monotonic() - supervisor.started, 3)
         result['cmdline'] = read(f'/proc/{supervisor.pid}/cmdline').split('\0')[:-1]
+        if metrics_port:
+            # Scraped before the idle reading, so that the reading includes what serving them costs.
+            scrape(metrics_port, args.metrics)
+            result['metrics_scrapes'] = args.metrics
         before = switches(supervisor.pid)
         time.sleep(args.settle)
         idle_wakeups = wakeups(before, switches(supervisor.pid), args.settle)
@@ -587,6 +614,8 @@ def main():
     p.add_argument('--settle', type=float, default=12,
                    help='seconds idle before the idle reading, and after the last deploy (default 12: the JVM frees'
                    ' its compiler\'s scratch memory every 5 s, so a reading sooner sees start-up\'s leftovers)')
+    p.add_argument('--metrics', type=int, default=0, metavar='N',
+                   help='add a [metrics] table and GET /metrics and / N times each before the idle reading')
     p.add_argument('--nmt', action='store_true', help='Native Memory Tracking summaries, idle and at the end')
     p.add_argument('--class-log', action='store_true', help='count the classes loaded by idle')
     p.add_argument('--start-timeout', type=float, default=300, help='seconds to the first active generation'
