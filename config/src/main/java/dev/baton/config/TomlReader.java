@@ -235,13 +235,13 @@ final class TomlReader {
       if (text.startsWith("\"\"\"", pos)) {
         throw error("a key cannot be a multi-line string");
       }
-      return basicString();
+      return string('"');
     }
     if (c == '\'') {
       if (text.startsWith("'''", pos)) {
         throw error("a key cannot be a multi-line string");
       }
-      return literalString();
+      return string('\'');
     }
     int start = pos;
     while (!atEnd() && bare(text.charAt(pos))) {
@@ -269,8 +269,8 @@ final class TomlReader {
     }
     char c = text.charAt(pos);
     return switch (c) {
-      case '"' -> text.startsWith("\"\"\"", pos) ? multiLineBasicString() : basicString();
-      case '\'' -> text.startsWith("'''", pos) ? multiLineLiteralString() : literalString();
+      case '"' -> text.startsWith("\"\"\"", pos) ? multiLineString('"') : string('"');
+      case '\'' -> text.startsWith("'''", pos) ? multiLineString('\'') : string('\'');
       case '[' -> nested(this::array);
       case '{' -> nested(this::inlineTable);
       case 't' -> word("true", true);
@@ -438,22 +438,23 @@ final class TomlReader {
 
   // ---- strings
 
-  private String basicString() {
+  /** A string on one line: basic (") with escapes, or literal (') as written. */
+  private String string(char quote) {
     pos++;
     var out = new StringBuilder();
     while (true) {
       if (atEnd()) {
-        throw error("the string is not closed with \"");
+        throw error("the string is not closed with " + quote);
       }
       char c = text.charAt(pos);
-      if (c == '"') {
+      if (c == quote) {
         pos++;
         return out.toString();
       }
-      if (c == '\\') {
+      if (c == '\\' && quote == '"') {
         escape(out);
       } else if (c == '\n' || c == '\r') {
-        throw error("the string is not closed with \" on its line");
+        throw error("the string is not closed with " + quote + " on its line");
       } else {
         plain(c);
         out.append(c);
@@ -462,23 +463,24 @@ final class TomlReader {
     }
   }
 
-  private String multiLineBasicString() {
+  /** A string between three quotes, over any number of lines; its first newline is dropped. */
+  private String multiLineString(char quote) {
+    var delimiter = String.valueOf(quote).repeat(3);
     pos += 3;
     skipFirstNewline();
     var out = new StringBuilder();
     while (true) {
       if (atEnd()) {
-        throw error("the string is not closed with \"\"\"");
+        throw error("the string is not closed with " + delimiter);
+      }
+      if (text.startsWith(delimiter, pos)) {
+        return closeMultiLine(out, quote);
       }
       char c = text.charAt(pos);
-      if (text.startsWith("\"\"\"", pos)) {
-        return closeMultiLine(out, '"');
-      }
-      if (c == '\\') {
-        if (lineEndingBackslash()) {
-          continue;
+      if (c == '\\' && quote == '"') {
+        if (!lineEndingBackslash()) {
+          escape(out);
         }
-        escape(out);
       } else if (c == '\n' || text.startsWith("\r\n", pos)) {
         newline();
         out.append('\n');
@@ -502,49 +504,6 @@ final class TomlReader {
       return true;
     }
     return false;
-  }
-
-  private String literalString() {
-    pos++;
-    int start = pos;
-    while (true) {
-      if (atEnd()) {
-        throw error("the string is not closed with '");
-      }
-      char c = text.charAt(pos);
-      if (c == '\'') {
-        pos++;
-        return text.substring(start, pos - 1);
-      }
-      if (c == '\n' || c == '\r') {
-        throw error("the string is not closed with ' on its line");
-      }
-      plain(c);
-      pos++;
-    }
-  }
-
-  private String multiLineLiteralString() {
-    pos += 3;
-    skipFirstNewline();
-    var out = new StringBuilder();
-    while (true) {
-      if (atEnd()) {
-        throw error("the string is not closed with '''");
-      }
-      if (text.startsWith("'''", pos)) {
-        return closeMultiLine(out, '\'');
-      }
-      char c = text.charAt(pos);
-      if (c == '\n' || text.startsWith("\r\n", pos)) {
-        newline();
-        out.append('\n');
-      } else {
-        plain(c);
-        out.append(c);
-        pos++;
-      }
-    }
   }
 
   /** At the closing three quotes, of which up to two more may be the string's own last ones. */
