@@ -12,8 +12,8 @@ import java.util.TreeMap;
 /**
  * What the supervisor counts, in the Prometheus text format (version 0.0.4): names under baton_,
  * base units (seconds, bytes), _total on counters. Written here rather than with the Prometheus
- * Java client: a dozen series need no registry, and the client's classes would cost the supervisor
- * more memory than everything else this adds. Counted on the loop; rendered on the loop too, from
+ * Java client: a dozen series need no registry, and every class the supervisor loads stays resident
+ * for as long as it runs. Counted on the loop; rendered on the loop too, from
  * the same turn's {@link Status}, so that one scrape never mixes two moments.
  */
 final class Metrics {
