@@ -13,8 +13,8 @@ import java.util.TreeMap;
  * What the supervisor counts, in the Prometheus text format (version 0.0.4): names under baton_,
  * base units (seconds, bytes), _total on counters. Written here rather than with the Prometheus
  * Java client: a dozen series need no registry, and every class the supervisor loads stays resident
- * for as long as it runs. Counted on the loop; rendered on the loop too, from
- * the same turn's {@link Status}, so that one scrape never mixes two moments.
+ * for as long as it runs. Counted on the loop; rendered on the loop too, from the same turn's
+ * {@link Status}, so that one scrape never mixes two moments.
  */
 final class Metrics {
   /** Seconds: a light app is promoted in tens of milliseconds, a JVM one in seconds. */
