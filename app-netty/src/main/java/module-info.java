@@ -8,5 +8,10 @@ module dev.baton.app.netty {
   requires transitive io.netty.transport;
   requires io.netty.common;
 
+  // Optional: only an app that speaks HTTP through Netty has it, and only then are kept-alive
+  // connections let go of on pause.
+  requires static io.netty.codec.http;
+  requires static io.netty.codec;
+
   exports dev.baton.app.netty;
 }

@@ -29,7 +29,7 @@ final class Connection {
   }
 
   final int id;
-  final ResponseParser parser = new ResponseParser();
+  final ResponseParser parser;
   State state = State.CLOSED;
 
   /** The connection in use and its key in the worker's selector; both null when none is open. */
@@ -65,8 +65,9 @@ final class Connection {
   /** Whether this slot is in its worker's queue of slots that need a new request started. */
   boolean queued;
 
-  Connection(int id) {
+  Connection(int id, int bodyHead) {
     this.id = id;
+    this.parser = new ResponseParser(bodyHead);
   }
 
   boolean inFlight() {

@@ -36,6 +36,9 @@ import java.util.Optional;
  * @param pause how long each connection waits between a response and its next request, so that
  *     servers see idle keep-alive connections; zero for a closed loop
  * @param timelineLimit how many requests the timeline keeps; later ones are counted but not plotted
+ * @param countAnswers whether to count the 2xx responses by their body's first {@link
+ *     #ANSWER_BYTES} bytes (see {@link LoadReport#answers()}), for servers whose answer says which
+ *     of them gave it
  */
 public record Load(
     InetSocketAddress target,
@@ -49,13 +52,17 @@ public record Load(
     long requests,
     Duration timeout,
     Duration pause,
-    int timelineLimit) {
+    int timelineLimit,
+    boolean countAnswers) {
 
   /** The timeline packs a request's start offset into 34 bits of microseconds: 4.7 h. */
   static final Duration MAX_DURATION = Duration.ofHours(4);
 
   /** The timeline packs a latency into 26 bits of microseconds: 67 s. */
   static final Duration MAX_TIMEOUT = Duration.ofSeconds(60);
+
+  /** How much of each body {@link #countAnswers} counts by. */
+  public static final int ANSWER_BYTES = 64;
 
   public Load {
     if (!isLocal(target.getAddress())) {
@@ -185,7 +192,8 @@ public record Load(
         + ", timeout "
         + timeout.toMillis()
         + " ms"
-        + (pause.isZero() ? "" : ", pause " + pause.toMillis() + " ms");
+        + (pause.isZero() ? "" : ", pause " + pause.toMillis() + " ms")
+        + (countAnswers ? ", counting answers" : "");
   }
 
   // A record compares arrays by identity; a spec is equal to another with the same body bytes.
@@ -203,7 +211,8 @@ public record Load(
         && requests == that.requests
         && timeout.equals(that.timeout)
         && pause.equals(that.pause)
-        && timelineLimit == that.timelineLimit;
+        && timelineLimit == that.timelineLimit
+        && countAnswers == that.countAnswers;
   }
 
   @Override
@@ -220,7 +229,8 @@ public record Load(
         requests,
         timeout,
         pause,
-        timelineLimit);
+        timelineLimit,
+        countAnswers);
   }
 
   private static boolean isLocal(InetAddress address) {
@@ -262,6 +272,7 @@ public record Load(
     private Duration timeout = Duration.ofSeconds(5);
     private Duration pause = Duration.ZERO;
     private int timelineLimit = 20_000_000;
+    private boolean countAnswers;
 
     private Builder(InetSocketAddress target) {
       this.target = target;
@@ -336,6 +347,15 @@ public record Load(
       return this;
     }
 
+    /**
+     * Counts the 2xx responses by the first {@link #ANSWER_BYTES} bytes of their body, such as
+     * which version of a server gave them (default off: bodies are skipped, never copied).
+     */
+    public Builder countAnswers() {
+      this.countAnswers = true;
+      return this;
+    }
+
     public Load build() {
       var bound =
           duration.orElse(requests == Long.MAX_VALUE ? Duration.ofSeconds(10) : MAX_DURATION);
@@ -351,7 +371,8 @@ public record Load(
           requests,
           timeout,
           pause,
-          timelineLimit);
+          timelineLimit,
+          countAnswers);
     }
   }
 }

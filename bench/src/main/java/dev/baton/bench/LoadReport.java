@@ -35,6 +35,7 @@ public final class LoadReport {
   private final long ok;
   private final Map<FailureKind, Long> failures;
   private final SortedMap<Integer, Long> statuses;
+  private final SortedMap<String, Long> answers;
   private final long connects;
   private final Duration duration;
   private final Histogram latency;
@@ -62,6 +63,9 @@ public final class LoadReport {
       }
     }
     this.statuses = Collections.unmodifiableSortedMap(statuses);
+    var answers = new TreeMap<String, Long>();
+    tallies.forEach(t -> t.answers.forEach((body, count) -> answers.merge(body, count, Long::sum)));
+    this.answers = Collections.unmodifiableSortedMap(answers);
     this.ok = tallies.stream().mapToLong(t -> t.ok).sum();
     this.connects = tallies.stream().mapToLong(t -> t.connects).sum();
     long finished = tallies.stream().mapToLong(t -> t.finishedNanos).max().orElse(startNanos);
@@ -127,6 +131,14 @@ public final class LoadReport {
   /** How many complete responses had each status, 2xx included. */
   SortedMap<Integer, Long> statuses() {
     return statuses;
+  }
+
+  /**
+   * How many 2xx responses had each body, by its first {@link Load#ANSWER_BYTES} bytes; empty
+   * unless the load was built with {@link Load.Builder#countAnswers()}.
+   */
+  public SortedMap<String, Long> answers() {
+    return answers;
   }
 
   /**

@@ -7,7 +7,8 @@ import java.nio.charset.StandardCharsets;
  * Follows one HTTP/1.x response through the bytes as they arrive, in pieces of any size. It keeps
  * only what the load generator needs: where the response ends, its status, and whether the
  * connection stays open. Body bytes are skipped, never copied, and nothing is allocated per
- * response, so one parser per connection serves millions of requests.
+ * response, so one parser per connection serves millions of requests; only a parser made to keep a
+ * body's head copies that many bytes of each body (see {@link Load#countAnswers()}).
  */
 final class ResponseParser {
 
@@ -57,6 +58,20 @@ final class ResponseParser {
   private long remaining;
   private String error = "";
 
+  /** The first bytes of the body, up to the array's length; none unless asked for. */
+  private final byte[] bodyHead;
+
+  private int bodyHeadLength;
+
+  ResponseParser() {
+    this(0);
+  }
+
+  /** A parser that also keeps the first {@code bodyHead} bytes of each body. */
+  ResponseParser(int bodyHead) {
+    this.bodyHead = new byte[bodyHead];
+  }
+
   /** Forgets the last response, to follow the next one. */
   void reset() {
     resetResponse();
@@ -74,6 +89,7 @@ final class ResponseParser {
     otherTransferEncoding = false;
     contentLength = -1;
     remaining = 0;
+    bodyHeadLength = 0;
   }
 
   /** Consumes bytes from {@code in} up to the end of the response, or all of them. */
@@ -91,6 +107,7 @@ final class ResponseParser {
         }
         case BODY, CHUNK_DATA -> {
           int skip = (int) Math.min(in.remaining(), remaining);
+          keepBodyHead(in, skip);
           in.position(in.position() + skip);
           remaining -= skip;
           if (remaining > 0) {
@@ -99,6 +116,7 @@ final class ResponseParser {
           state = state == State.BODY ? State.DONE : State.CHUNK_END;
         }
         case BODY_UNTIL_EOF -> {
+          keepBodyHead(in, in.remaining());
           in.position(in.limit());
           return Progress.MORE;
         }
@@ -126,6 +144,23 @@ final class ResponseParser {
 
   String error() {
     return error;
+  }
+
+  /**
+   * The first bytes of the last response's body, as many as this parser keeps, as ISO-8859-1 text;
+   * empty for a parser that keeps none.
+   */
+  String bodyHead() {
+    return new String(bodyHead, 0, bodyHeadLength, StandardCharsets.ISO_8859_1);
+  }
+
+  /** Copies the next of {@code count} body bytes in {@code in} that the body head has room for. */
+  private void keepBodyHead(ByteBuffer in, int count) {
+    int kept = Math.min(count, bodyHead.length - bodyHeadLength);
+    if (kept > 0) {
+      in.get(in.position(), bodyHead, bodyHeadLength, kept);
+      bodyHeadLength += kept;
+    }
   }
 
   /** Appends to {@link #line} up to a LF; true when a whole line, without its CRLF, is there. */

@@ -1,7 +1,9 @@
 package dev.baton.bench;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
@@ -23,6 +25,10 @@ final class Tally {
   final long[] okPerSecond;
   final long[] failedPerSecond;
   final List<Message> messages = new ArrayList<>();
+
+  /** 2xx responses by their body's head, when the load counts answers. */
+  final Map<String, Long> answers = new HashMap<>();
+
   long ok;
   long connects;
 
@@ -60,6 +66,10 @@ final class Tally {
     } else {
       failed(FailureKind.NON_2XX, startNanos, endNanos);
     }
+  }
+
+  void answer(String bodyHead) {
+    answers.merge(bodyHead, 1L, Long::sum);
   }
 
   void failed(FailureKind kind, long startNanos, long endNanos) {

@@ -70,7 +70,7 @@ final class Worker implements Runnable {
             : StandardProtocolFamily.INET;
     this.connections = new Connection[count];
     for (int i = 0; i < count; i++) {
-      connections[i] = new Connection(firstId + i);
+      connections[i] = new Connection(firstId + i, load.countAnswers() ? Load.ANSWER_BYTES : 0);
     }
     this.live = count;
     this.queue = new ArrayDeque<>(count);
@@ -327,6 +327,9 @@ final class Worker implements Runnable {
   private void complete(Connection c) {
     long now = System.nanoTime();
     tally.response(c.parser.status(), c.startNanos, now);
+    if (load.countAnswers() && c.parser.status() >= 200 && c.parser.status() < 300) {
+      tally.answer(c.parser.bodyHead());
+    }
     if (!load.keepAlive() || !c.parser.keepsConnection()) {
       closeChannel(c);
     }

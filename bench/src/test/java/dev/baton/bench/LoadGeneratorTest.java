@@ -217,6 +217,27 @@ class LoadGeneratorTest {
     }
   }
 
+  @Test
+  void countsTheOkAnswersByTheirBodyOnlyWhenAskedTo() throws Exception {
+    try (var server =
+        TestServer.start(
+            exchange -> {
+              int which = (int) (exchange.number % 4);
+              exchange.respond(which == 3 ? 503 : 200, "server " + which + " " + "x".repeat(100));
+            })) {
+      var counted = LoadGenerator.run(load(server, true).requests(80).countAnswers().build());
+      var skipped = LoadGenerator.run(load(server, true).requests(80).build());
+
+      var head = "x".repeat(Load.ANSWER_BYTES - "server 0 ".length());
+      assertThat(counted.answers())
+          .as("the 503s are failures, not answers")
+          .isEqualTo(
+              Map.of("server 0 " + head, 20L, "server 1 " + head, 20L, "server 2 " + head, 20L));
+      assertThat(counted.ok()).isEqualTo(60);
+      assertThat(skipped.answers()).isEmpty();
+    }
+  }
+
   @ParameterizedTest(name = "keepAlive={0}")
   @ValueSource(booleans = {true, false})
   void chunkedResponsesAreReadToTheirEnd(boolean keepAlive) throws Exception {

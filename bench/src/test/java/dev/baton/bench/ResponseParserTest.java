@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.bench.ResponseParser.Progress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ResponseParserTest {
@@ -45,6 +46,32 @@ class ResponseParserTest {
     for (int cut = 1; cut < CHUNKED.length(); cut++) {
       assertThat(feedInTwo(CHUNKED, cut)).isEqualTo(Progress.DONE);
     }
+  }
+
+  @Test
+  void keepsTheHeadOfEachBodyWhenAskedToWhereverTheBytesAreCut() {
+    var keeping = new ResponseParser(8);
+    var sized = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+    for (var response : List.of(sized, CHUNKED)) {
+      for (int cut = 1; cut < response.length(); cut++) {
+        keeping.reset();
+        var bytes = response.getBytes(StandardCharsets.ISO_8859_1);
+        keeping.feed(ByteBuffer.wrap(bytes, 0, cut));
+        assertThat(keeping.feed(ByteBuffer.wrap(bytes, cut, bytes.length - cut)))
+            .isEqualTo(Progress.DONE);
+        assertThat(keeping.bodyHead())
+            .as("cut at %d", cut)
+            .isEqualTo(response.equals(sized) ? "hello" : "helloabc");
+      }
+    }
+    keeping.reset();
+    assertThat(keeping.bodyHead()).isEmpty();
+  }
+
+  @Test
+  void keepsNoBodyUnlessAskedTo() {
+    assertThat(feed("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")).isEqualTo(Progress.DONE);
+    assertThat(parser.bodyHead()).isEmpty();
   }
 
   @Test

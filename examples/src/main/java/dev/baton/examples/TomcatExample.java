@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.catalina.Context;
+import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.coyote.http11.Http11NioProtocol;
 
 /**
  * An embedded Tomcat app under baton: {@code java -cp ... dev.baton.examples.TomcatExample [port]}.
@@ -26,7 +28,13 @@ public final class TomcatExample {
     Tomcat.addServlet(context, "answer", new Answer());
     context.addServletMappingDecoded("/", "answer", /* jspWildCard= */ false);
     TomcatListeners connectors = TomcatListeners.create(listeners);
-    connectors.connectors().forEach(tomcat.getService()::addConnector);
+    for (Connector connector : connectors.connectors()) {
+      // As many requests per kept-alive connection as its client likes, as Jetty and Netty allow:
+      // Tomcat's default of 100 lets go of a connection by itself, which would hide from the tests
+      // whether a pause lets go of it.
+      ((Http11NioProtocol) connector.getProtocolHandler()).setMaxKeepAliveRequests(-1);
+      tomcat.getService().addConnector(connector);
+    }
     tomcat.start();
     UnderBaton.serve(
         connectors,

@@ -27,15 +27,19 @@ import java.util.List;
  * <p>Each listener becomes a {@code NioServerSocketChannel} made from the listener's own channel
  * and registered, not bound: it is bound already. Each starts <b>paused</b>, except the
  * supervisor's probe listener, which always accepts. A paused channel accepts not one more
- * connection (see {@link ListenerChannel}); the connections it accepted go on as usual. TCP
- * listeners only.
+ * connection (see {@link ListenerChannel}), and lets go of the kept-alive HTTP connections it
+ * accepted (see {@link KeptAliveRelease}): each answer says {@code Connection: close}, and a
+ * connection idle for a second is closed. That takes netty-codec-http's {@code HttpServerCodec} in
+ * the pipeline the child handler sets up; other connections go on as usual. TCP listeners only.
  */
 public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
 
   private final List<ListenerChannel> channels;
+  private final KeptAliveRelease release;
 
-  private NettyListeners(List<ListenerChannel> channels) {
+  private NettyListeners(List<ListenerChannel> channels, KeptAliveRelease release) {
     this.channels = List.copyOf(channels);
+    this.release = release;
   }
 
   /**
@@ -47,6 +51,7 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
   public static NettyListeners register(ServerBootstrap bootstrap, Listeners listeners)
       throws InterruptedException {
     List<ListenerChannel> channels = new ArrayList<>();
+    KeptAliveRelease release = new KeptAliveRelease();
     for (Listener listener : listeners.all()) {
       if (!(listener.address() instanceof InetSocketAddress)) {
         throw new IllegalArgumentException(
@@ -57,16 +62,20 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
       }
       boolean paused = !listener.probe();
       ListenerChannel channel = new ListenerChannel(listener, paused);
+      ServerBootstrap clone = bootstrap.clone();
+      if (!listener.probe()) {
+        // The probe's connections are the supervisor's, and are never paused.
+        clone.childHandler(release.following(bootstrap.config().childHandler()));
+      }
       // Auto-read off: registering an already bound channel would otherwise start accepting.
-      bootstrap
-          .clone()
+      clone
           .channelFactory((ChannelFactory<ServerChannel>) () -> channel)
           .option(ChannelOption.AUTO_READ, !paused)
           .register()
           .sync();
       channels.add(channel);
     }
-    return new NettyListeners(channels);
+    return new NettyListeners(channels, release);
   }
 
   /** The server channels, one per listener, in the listeners' order. */
@@ -74,19 +83,26 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
     return List.copyOf(channels);
   }
 
-  /** Stops accepting on every listener but the probe; returns once not one more is accepted. */
+  /**
+   * Stops accepting on every listener but the probe; returns once not one more is accepted. The
+   * kept-alive HTTP connections go too, as in a drain ({@code Connection: close} on the next
+   * answer, closed after a second idle): otherwise a client that pools connections, HAProxy for
+   * one, would go on talking to this parked version.
+   */
   @Override
-  public void pause() {
+  public synchronized void pause() {
     for (ListenerChannel channel : channels) {
       if (!channel.listener().probe()) {
         inEventLoop(channel, channel::pauseInEventLoop);
       }
     }
+    release.start();
   }
 
-  /** Accepts on every listener again. */
+  /** Accepts on every listener again, and keeps connections alive as before the pause. */
   @Override
-  public void resume() {
+  public synchronized void resume() {
+    release.stop();
     for (ListenerChannel channel : channels) {
       inEventLoop(channel, channel::resumeInEventLoop);
     }
