@@ -84,7 +84,20 @@ class AdapterTest {
   @EnumSource(Adapter.class)
   void adoptsBecomesReadyParksResumesAndDrainsUnderLoadWithoutAFailedRequest(Adapter adapter)
       throws Exception {
-    try (var service = Service.start(dir, config(adapter))) {
+    suite(adapter, config(adapter));
+  }
+
+  /** The same, with the listener handed over as the generation's stdin, inetd style. */
+  @ParameterizedTest
+  @EnumSource(Adapter.class)
+  void theSameWithTheListenerPassedAsFd0(Adapter adapter) throws Exception {
+    var config = config(adapter);
+    assertThat(config).contains("name = \"http\"\n");
+    suite(adapter, config.replace("name = \"http\"\n", "name = \"http\"\npass = \"fd0\"\n"));
+  }
+
+  private void suite(Adapter adapter, String config) throws Exception {
+    try (var service = Service.start(dir, config)) {
       var port = service.port();
       var first = generation(service, 1);
       assertThat(get(port, "/"))
