@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.bench.LoadGenerator;
 import dev.baton.bench.LoadReport;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
  * shows its normal configuration (examples/node, go, uwsgi, puma): it takes the listener from
  * LISTEN_FDS as its own documentation says, becomes ready by its own means, and drains by its own
  * graceful stop (uWSGI, whose every stop by signal can lose a request, by pausing its workers until
- * baton's SIGKILL). Each is redeployed 20 times under connection-per-request load (c=8) and
- * keep-alive load at once, and no request may fail.
+ * baton's SIGKILL); and a JVM server that takes it from fd 0 with System.inheritedChannel(), inetd
+ * style (examples' InheritedChannelExample). Each is redeployed 20 times under
+ * connection-per-request load (c=8) and keep-alive load at once, and no request may fail.
  */
 class ServersTest {
   @TempDir Path dir;
@@ -96,6 +99,79 @@ class ServersTest {
             EXAMPLES.resolve("puma/config.ru").toString()));
   }
 
+  @Test
+  void jvmTakesFd0WithInheritedChannelSaysReadyOverBatonControlAndDrainsOnSigterm()
+      throws Exception {
+    var java =
+        List.of(
+            Service.JAVA,
+            "-XX:TieredStopAtLevel=1",
+            "-XX:+UseSerialGC",
+            "-Xss512k",
+            "-XX:-UsePerfData",
+            "-cp",
+            System.getProperty("java.class.path"),
+            "dev.baton.examples.InheritedChannelExample");
+    // Not the HTTP probe: its private listener comes as LISTEN_FDS at fd 3 even with pass = "fd0",
+    // and System.inheritedChannel() sees fd 0 only (taking fd 3 needs the sun.nio.ch internals that
+    // fd 0 does without), so the probe would never be answered. Not NOTIFY_SOCKET either: java.nio
+    // has no Unix datagram socket. The app says READY over BATON_CONTROL, a stream socket, through
+    // baton-app's Baton, and only once its accept loop runs. An app that speaks BATON_CONTROL is
+    // parked rather than drained; [park] max = 0 drains each generation through its own SIGTERM
+    // stop, which is what this test is for.
+    redeployUnderLoad(
+        "jvm fd0",
+        "pass = \"fd0\"",
+        """
+        [readiness]
+        notify = true
+        timeout = "30s"
+
+        [park]
+        max = 0
+        """,
+        "20s",
+        java,
+        service -> {
+          // Status keeps the last 20: generations 2 to 20, once the active one is counted.
+          for (var listed : service.status().path("generations")) {
+            int number = listed.path("number").asInt();
+            if (number <= DEPLOYS) {
+              var generation =
+                  AdapterTest.awaitState(service, number, "exited", Duration.ofSeconds(30));
+              // The example halts with 0 once its own drain has run; a JVM that merely ended on the
+              // signal says 143, and one killed at [drain] timeout "killed by KILL".
+              assertThat(generation.path("exit").asString())
+                  .as("generation %s", generation)
+                  .isEqualTo("exited with status 0");
+            }
+          }
+          assertThat(awaitLines(service, "through System.inheritedChannel()", DEPLOYS + 1))
+              .as("every generation took fd 0 and bound nothing itself")
+              .isEqualTo(DEPLOYS + 1);
+          // Its last line, after the drain, still reaches baton's log: the app never closes the
+          // inherited channel, which would have pointed its stdout at /dev/null.
+          assertThat(awaitLines(service, "drained; exiting", DEPLOYS))
+              .as("drained generations that said so")
+              .isEqualTo(DEPLOYS);
+        });
+  }
+
+  /**
+   * How many lines of the supervisor's log contain {@code text}, once {@code expected} do or 10 s
+   * have passed.
+   */
+  private static long awaitLines(Service service, String text, long expected) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (true) {
+      long lines = service.logText().lines().filter(line -> line.contains(text)).count();
+      if (lines >= expected || System.nanoTime() - deadline > 0) {
+        return lines;
+      }
+      Service.sleep(50);
+    }
+  }
+
   private static Path installed(String path, String debianPackage) {
     var p = Path.of(path);
     assertThat(p)
@@ -111,6 +187,21 @@ class ServersTest {
 
   private void redeployUnderLoad(
       String name, String readiness, String drainTimeout, List<String> argv) throws Exception {
+    redeployUnderLoad(name, "", readiness, drainTimeout, argv, service -> {});
+  }
+
+  /**
+   * Both loads, bounded in time (ZeroDowntimeTest's 5 minutes) and in count; {@code listen} adds to
+   * the one [[listen]], and {@code after} checks the service once the loads have ended.
+   */
+  private void redeployUnderLoad(
+      String name,
+      String listen,
+      String readiness,
+      String drainTimeout,
+      List<String> argv,
+      Consumer<Service> after)
+      throws Exception {
     var config =
         """
         [app]
@@ -119,17 +210,29 @@ class ServersTest {
         [[listen]]
         name = "http"
         address = "127.0.0.1:0"
-
+        %s
         %s
         [drain]
         timeout = "%s"
         """
-            .formatted(Service.toml(argv), readiness, drainTimeout);
+            .formatted(Service.toml(argv), listen, readiness, drainTimeout);
     try (var service = Service.start(dir, config)) {
-      var perRequest = ZeroDowntimeTest.connectionPerRequest(service.port(), 8);
+      var perRequest =
+          LoadGenerator.start(
+              ZeroDowntimeTest.load(service.port())
+                  .connectionPerRequest()
+                  .get("/")
+                  .connections(8)
+                  .requests(5_000_000)
+                  .build());
       var keepAlive =
           LoadGenerator.start(
-              ZeroDowntimeTest.load(service.port()).keepAlive().get("/").connections(4).build());
+              ZeroDowntimeTest.load(service.port())
+                  .keepAlive()
+                  .get("/")
+                  .connections(4)
+                  .requests(5_000_000)
+                  .build());
       ZeroDowntimeTest.redeploy(service, DEPLOYS, 100);
       LoadReport perRequestReport = perRequest.stop();
       LoadReport keepAliveReport = keepAlive.stop();
@@ -140,6 +243,7 @@ class ServersTest {
       ZeroDowntimeTest.assertNoFailures(perRequestReport, service);
       ZeroDowntimeTest.assertNoFailures(keepAliveReport, service);
       assertThat(service.status().path("active_generation").asInt()).isEqualTo(DEPLOYS + 1);
+      after.accept(service);
     }
   }
 }

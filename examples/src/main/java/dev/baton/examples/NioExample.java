@@ -27,28 +27,12 @@ public final class NioExample {
               open.add(connection);
               threads.execute(connection);
             });
-    UnderBaton.serve(acceptor, listeners, () -> drain(acceptor, open));
-  }
-
-  /**
-   * Stops accepting, answers each further request with {@code Connection: close}, and closes the
-   * connections that stay idle for a second: closing one a client is sending on would lose that
-   * request. Returns once none is left, or after {@link Reply#DRAIN}.
-   */
-  private static void drain(NioAcceptor acceptor, Set<NioHttpConnection> open) {
-    acceptor.close();
-    NioHttpConnection.draining = true;
-    long deadline = System.nanoTime() + Reply.DRAIN.toNanos();
-    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
-      long now = System.nanoTime();
-      for (NioHttpConnection connection : open) {
-        connection.closeIfIdle(now, NioHttpConnection.IDLE_CLOSE_NANOS);
-      }
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        return;
-      }
-    }
+    UnderBaton.serve(
+        acceptor,
+        listeners,
+        () -> {
+          acceptor.close();
+          NioHttpConnection.drain(open);
+        });
   }
 }

@@ -10,8 +10,9 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One HTTP/1.1 connection of {@link NioExample}, served with blocking reads on its own thread:
- * requests without bodies, kept alive unless the client or a drain says otherwise.
+ * One HTTP/1.1 connection of {@link NioExample} and {@link InheritedChannelExample}, served with
+ * blocking reads on its own thread: requests without bodies, kept alive unless the client or a
+ * drain says otherwise.
  */
 final class NioHttpConnection implements Runnable {
   static final long IDLE_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(1);
@@ -101,6 +102,29 @@ final class NioHttpConnection implements Runnable {
     ByteBuffer out = StandardCharsets.US_ASCII.encode(response);
     while (out.hasRemaining()) {
       channel.write(out);
+    }
+  }
+
+  /**
+   * The rest of a drain, once nothing more is accepted: answers each further request with {@code
+   * Connection: close}, and closes the connections that stay idle for a second, since closing one a
+   * client is sending on would lose that request. Returns once none is left, or after {@link
+   * Reply#DRAIN}.
+   */
+  static void drain(Set<NioHttpConnection> open) {
+    draining = true;
+    long deadline = System.nanoTime() + Reply.DRAIN.toNanos();
+    while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
+      long now = System.nanoTime();
+      for (NioHttpConnection connection : open) {
+        connection.closeIfIdle(now, IDLE_CLOSE_NANOS);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -14,11 +14,15 @@ final class UnderBaton {
     void run() throws Exception;
   }
 
+  static void serve(Baton.Acceptor acceptor, Listeners listeners, Drain drain) throws Exception {
+    serve(acceptor, listeners.toString(), drain);
+  }
+
   /**
    * Connects to baton, drains on SIGTERM and then exits 0, resumes the acceptor unless baton starts
    * it paused, and says ready.
    */
-  static void serve(Baton.Acceptor acceptor, Listeners listeners, Drain drain) throws Exception {
+  static void serve(Baton.Acceptor acceptor, String listening, Drain drain) throws Exception {
     Baton baton = Baton.connect(acceptor);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -39,6 +43,6 @@ final class UnderBaton {
       acceptor.resume();
     }
     baton.ready();
-    Reply.log("serving on " + listeners);
+    Reply.log("serving on " + listening);
   }
 }
