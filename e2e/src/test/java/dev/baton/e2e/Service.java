@@ -27,6 +27,7 @@ final class Service implements AutoCloseable {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
   static final Path SAMPLE_JAR = ROOT.resolve("sample/target/baton-sample.jar");
+  static final Path LIGHT_SAMPLE = ROOT.resolve("sample/src/main/python/light_sample.py");
 
   final Path dir;
   final Path config;
@@ -101,6 +102,29 @@ final class Service implements AutoCloseable {
         %s
         """
         .formatted(sampleCommand(), String.join("\n", extra));
+  }
+
+  /** The light sample (python3 -S, ready in tens of ms) behind one loopback listener. */
+  static String lightSampleConfig(String... extra) {
+    return """
+        [app]
+        command = %s
+
+        [[listen]]
+        name = "http"
+        address = "127.0.0.1:0"
+
+        [readiness]
+        http = "/healthz"
+        timeout = "10s"
+
+        [drain]
+        timeout = "5s"
+        %s
+        """
+        .formatted(
+            toml(List.of("/usr/bin/python3", "-S", LIGHT_SAMPLE.toString())),
+            String.join("\n", extra));
   }
 
   /** This build's `baton`, in a JVM like the test's own. */
@@ -199,6 +223,23 @@ final class Service implements AutoCloseable {
   int port() {
     var address = status().path("listeners").get(0).path("address").asString();
     return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+  }
+
+  /**
+   * The [metrics] page's address as the supervisor logs it once it serves it: the config may say
+   * port 0, and only the log knows which port the kernel chose.
+   */
+  String metricsAddress() {
+    var line = java.util.regex.Pattern.compile("metrics and status page on http://([^/\\s]+)/");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      var found = line.matcher(logText());
+      if (found.find()) {
+        return found.group(1);
+      }
+      sleep(50);
+    }
+    throw new AssertionError("no metrics address in the log within 10 s:\n" + logText());
   }
 
   /** Deploys the config's command (or argv) and returns the supervisor's final reply. */

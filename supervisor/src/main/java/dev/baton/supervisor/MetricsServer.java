@@ -15,7 +15,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,9 @@ public final class MetricsServer implements AutoCloseable {
 
   /** What one turn of the loop saw: the status, the deploy record's newest entries, the metrics. */
   record View(Status status, List<DeployRecord.Entry> history, String metrics) {}
+
+  /** How long an answer waits for the loop before it is a 503. */
+  static final Duration LOOP_WAIT = Duration.ofSeconds(5);
 
   private final Supervisor supervisor;
   private final RemoteHttp server;
@@ -100,20 +105,38 @@ public final class MetricsServer implements AutoCloseable {
     }
     var path = exchange.path();
     int query = path.indexOf('?');
-    switch (query < 0 ? path : path.substring(0, query)) {
-      case "/metrics" -> {
-        var view = view();
-        var headers = new LinkedHashMap<String, String>();
-        headers.put("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-        exchange.send(200, headers, (view.metrics() + process()).getBytes(StandardCharsets.UTF_8));
-      }
-      case "/" -> {
-        var headers = new LinkedHashMap<String, String>();
-        headers.put("Content-Type", "text/html; charset=utf-8");
-        headers.put("Cache-Control", "no-store");
-        exchange.send(200, headers, StatusPage.render(view()).getBytes(StandardCharsets.UTF_8));
-      }
-      default -> text(exchange, 404, new LinkedHashMap<>(), "not found: try /metrics or /\n");
+    path = query < 0 ? path : path.substring(0, query);
+    if (!path.equals("/metrics") && !path.equals("/")) {
+      text(exchange, 404, new LinkedHashMap<>(), "not found: try /metrics or /\n");
+      return;
+    }
+    View view;
+    try {
+      view = view();
+    } catch (Unanswered e) {
+      // An answer, not a closed connection: Prometheus then shows this as the scrape's error.
+      var headers = new LinkedHashMap<String, String>();
+      headers.put("Retry-After", "1");
+      text(exchange, 503, headers, e.getMessage() + "\n");
+      return;
+    }
+    var headers = new LinkedHashMap<String, String>();
+    if (path.equals("/metrics")) {
+      headers.put("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      exchange.send(200, headers, (view.metrics() + process()).getBytes(StandardCharsets.UTF_8));
+    } else {
+      headers.put("Content-Type", "text/html; charset=utf-8");
+      headers.put("Cache-Control", "no-store");
+      exchange.send(200, headers, StatusPage.render(view).getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  /** The loop gave no view in time, or failed to. */
+  static final class Unanswered extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Unanswered(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 
@@ -124,8 +147,8 @@ public final class MetricsServer implements AutoCloseable {
     exchange.send(code, headers, body.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** One turn of the loop's view; waits at most a few seconds for a loop that is busy. */
-  private View view() throws IOException {
+  /** One turn of the loop's view; waits at most {@link #LOOP_WAIT} for a loop that is busy. */
+  private View view() throws Unanswered {
     var loop = supervisor.loop();
     try {
       return loop.call(
@@ -141,12 +164,16 @@ public final class MetricsServer implements AutoCloseable {
                         supervisor.deployRecord().recent(),
                         supervisor.deployRecord().metrics().render(status, queues, version())));
               })
-          .get(5, TimeUnit.SECONDS);
+          .get(LOOP_WAIT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    } catch (Exception e) {
-      throw new IOException("the supervisor's loop did not answer: " + e, e);
+      throw new Unanswered("interrupted", e);
+    } catch (TimeoutException e) {
+      throw new Unanswered(
+          "the supervisor's loop did not answer within " + LOOP_WAIT.toMillis() + " ms", e);
+    } catch (ExecutionException | RuntimeException e) {
+      LOG.warn("the metrics page's view failed", e);
+      throw new Unanswered("the supervisor could not make this page: " + e, e);
     }
   }
 

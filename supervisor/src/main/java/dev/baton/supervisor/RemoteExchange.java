@@ -163,7 +163,11 @@ final class RemoteExchange implements RemoteHttp.Exchange {
     var head = new StringBuilder(status(code));
     extra.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
     head.append("Content-Length: ").append(body.length).append("\r\nConnection: close\r\n\r\n");
-    write(head.toString().getBytes(StandardCharsets.ISO_8859_1), body);
+    // HEAD gets the head a GET would, its Content-Length too, and no body (RFC 9110, 9.3.2): a
+    // client reading a reused connection would take the body for its next answer.
+    write(
+        head.toString().getBytes(StandardCharsets.ISO_8859_1),
+        method.equals("HEAD") ? new byte[0] : body);
   }
 
   @Override

@@ -128,7 +128,10 @@ final class StatusPage {
           .append(TIME.format(e.at()))
           .append("</td><td>")
           .append(kind)
-          .append(e.trigger().equals("manual") ? "" : " (" + html(e.trigger()) + ")")
+          .append(
+              e.trigger().equals("manual") || e.trigger().equals(kind)
+                  ? ""
+                  : " (" + html(e.trigger()) + ")")
           .append("</td><td><span class=\"b ")
           .append(e.ok() ? "ok\">ok" : "failed\">failed")
           .append("</span></td><td class=\"n\">")
@@ -141,11 +144,10 @@ final class StatusPage {
           .append("</td><td class=\"n\">")
           .append(e.took().toMillis())
           .append(" ms</td><td class=\"reason\">")
-          .append(html(e.reason().isEmpty() ? "" : e.reason()))
+          .append(html(e.reason()))
+          .append(e.reason().isEmpty() || e.error().isEmpty() ? "" : "<br>")
           .append(
-              e.error().isEmpty()
-                  ? ""
-                  : "<br><span class=\"failed\">" + html(e.error()) + "</span>")
+              e.error().isEmpty() ? "" : "<span class=\"failed\">" + html(e.error()) + "</span>")
           .append("</td></tr>");
     }
     out.append("</tbody></table></body></html>\n");

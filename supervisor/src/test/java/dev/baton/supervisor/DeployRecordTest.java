@@ -149,4 +149,22 @@ class DeployRecordTest {
         .contains("data-kind=\"deploy\" data-result=\"failed\"")
         .contains("<b id=\"active\">2</b>");
   }
+
+  @Test
+  void theHistoryNamesATriggerOnlyWhenItSaysMoreThanTheKindAndAnErrorAloneStartsItsCell() {
+    var supervisor = h.start();
+    h.apps(p -> p.exitWith(3));
+    Harness.failure(h.deploy());
+    h.apps(FakeProcess::ready);
+    var page =
+        StatusPage.render(
+            new MetricsServer.View(h.status(), supervisor.deployRecord().recent(), ""));
+
+    assertThat(page)
+        .contains("data-kind=\"start\" data-result=\"ok\"><td class=\"n\">")
+        .contains("</td><td>start</td>")
+        .doesNotContain("start (start)")
+        .contains("<td class=\"reason\"><span class=\"failed\">generation 2")
+        .doesNotContain("<td class=\"reason\"><br>");
+  }
 }
