@@ -85,27 +85,17 @@ final class Service implements AutoCloseable {
 
   /** The sample behind one loopback listener, ready by its HTTP probe. */
   static String sampleConfig(String... extra) {
-    return """
-        [app]
-        command = %s
-
-        [[listen]]
-        name = "http"
-        address = "127.0.0.1:0"
-
-        [readiness]
-        http = "/healthz"
-        timeout = "20s"
-
-        [drain]
-        timeout = "10s"
-        %s
-        """
-        .formatted(sampleCommand(), String.join("\n", extra));
+    return config(sampleCommand(), "20s", "10s", extra);
   }
 
   /** The light sample (python3 -S, ready in tens of ms) behind one loopback listener. */
   static String lightSampleConfig(String... extra) {
+    return config(
+        toml(List.of("/usr/bin/python3", "-S", LIGHT_SAMPLE.toString())), "10s", "5s", extra);
+  }
+
+  private static String config(
+      String command, String readyTimeout, String drainTimeout, String... extra) {
     return """
         [app]
         command = %s
@@ -116,15 +106,13 @@ final class Service implements AutoCloseable {
 
         [readiness]
         http = "/healthz"
-        timeout = "10s"
+        timeout = "%s"
 
         [drain]
-        timeout = "5s"
+        timeout = "%s"
         %s
         """
-        .formatted(
-            toml(List.of("/usr/bin/python3", "-S", LIGHT_SAMPLE.toString())),
-            String.join("\n", extra));
+        .formatted(command, readyTimeout, drainTimeout, String.join("\n", extra));
   }
 
   /** This build's `baton`, in a JVM like the test's own. */
