@@ -93,12 +93,13 @@ class StatusCommandTest extends AgainstFakeSupervisor {
             "      replaced by generation 3",
             "      exited with status 1 — not ready within 30 s",
             "parked for rollback: generation(s) [2]")
-        .anySatisfy(l -> assertThat(l).matches("http +0\\.0\\.0\\.0:8080 +listen-fds +3 +3"))
+        .anySatisfy(
+            l -> assertThat(l).matches("http +0\\.0\\.0\\.0:8080 +listen-fds +shared +3 +3"))
         .anySatisfy(
             l ->
                 assertThat(l)
                     .matches(
-                        "admin +127\\.0\\.0\\.1:9090 +listen-fds +4 +2 \\(removed from the"
+                        "admin +127\\.0\\.0\\.1:9090 +listen-fds +shared +4 +2 \\(removed from the"
                             + " config; closed when they are gone\\)"))
         .anySatisfy(
             l ->

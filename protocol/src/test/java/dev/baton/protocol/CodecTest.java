@@ -213,7 +213,7 @@ class CodecTest {
             "\"kind\":\"start\"",
             "\"replaced\":null")
         .contains(
-            "{\"name\":\"http\",\"address\":\"0.0.0.0:8080\",\"pass\":\"fd\",\"fd\":3,"
+            "{\"name\":\"http\",\"address\":\"0.0.0.0:8080\",\"pass\":\"fd\",\"fd\":3,\"steer\":\"shared\","
                 + "\"generations\":[],\"retired\":false}")
         .doesNotContain("supervisorPid", "activeGeneration", "crashLoop");
     assertThat(Codec.decodeStatus(json)).isEqualTo(status());

@@ -170,8 +170,10 @@ class SteerTest {
     assertThat(again.selected).isNotNull();
     assertThat(again.selected).isEqualTo(h.live(2).own.get("http"));
     assertThat(h.generation(1).state()).isEqualTo("parked");
-    var again2 = h.rollback("after the restart");
-    assertThat(again2).isCompleted();
+    var back = h.rollback("after the restart");
     assertThat(again.selected).isEqualTo(h.live(1).own.get("http"));
+    h.advanceMillis(100);
+    assertThat(back).isCompleted();
+    assertThat(h.generation(2).state()).isEqualTo("parked");
   }
 }
