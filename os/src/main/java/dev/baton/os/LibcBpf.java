@@ -18,7 +18,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * bpf(2), which glibc does not wrap, through syscall(2): just what {@link LinuxSteering} needs to
@@ -42,9 +44,12 @@ final class LibcBpf {
   private static final int BPF_MAP_LOOKUP_ELEM = 1;
   private static final int BPF_MAP_UPDATE_ELEM = 2;
   private static final int BPF_PROG_LOAD = 5;
+  private static final int BPF_MAP_GET_FD_BY_ID = 14;
+  private static final int BPF_OBJ_GET_INFO_BY_FD = 15;
 
   // linux/bpf.h: enum bpf_map_type, enum bpf_prog_type, enum bpf_attach_type, update flags
-  private static final int BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
+  static final int BPF_MAP_TYPE_ARRAY = 2;
+  static final int BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
   private static final int BPF_PROG_TYPE_SK_REUSEPORT = 21;
   private static final int BPF_SK_REUSEPORT_SELECT_OR_MIGRATE = 40;
   private static final long BPF_ANY = 0;
@@ -80,6 +85,32 @@ final class LibcBpf {
           ADDRESS.withName("key"),
           ADDRESS.withName("value"),
           JAVA_LONG.withName("flags"));
+
+  /** union bpf_attr for BPF_MAP_GET_FD_BY_ID: map_id shares its place with the other *_id. */
+  static final StructLayout GET_FD_BY_ID_ATTR =
+      MemoryLayout.structLayout(
+          JAVA_INT.withName("map_id"),
+          JAVA_INT.withName("next_id"),
+          JAVA_INT.withName("open_flags"));
+
+  /** union bpf_attr for BPF_OBJ_GET_INFO_BY_FD: info is an __aligned_u64 pointer. */
+  static final StructLayout INFO_ATTR =
+      MemoryLayout.structLayout(
+          JAVA_INT.withName("bpf_fd"), JAVA_INT.withName("info_len"), ADDRESS.withName("info"));
+
+  /**
+   * struct bpf_map_info, up to name (Linux 4.15). The kernel fills as much as we ask for, at most
+   * as much as it knows, and says how much in info_len.
+   */
+  static final StructLayout MAP_INFO =
+      MemoryLayout.structLayout(
+          JAVA_INT.withName("type"),
+          JAVA_INT.withName("id"),
+          JAVA_INT.withName("key_size"),
+          JAVA_INT.withName("value_size"),
+          JAVA_INT.withName("max_entries"),
+          JAVA_INT.withName("map_flags"),
+          MemoryLayout.sequenceLayout(OBJ_NAME_LEN, JAVA_BYTE).withName("name"));
 
   /** union bpf_attr for BPF_PROG_LOAD, up to expected_attach_type. */
   static final StructLayout PROG_LOAD_ATTR =
@@ -123,20 +154,81 @@ final class LibcBpf {
     MemorySegment.copy(bytes, 0, attr, JAVA_BYTE, offset, Math.min(bytes.length, OBJ_NAME_LEN - 1));
   }
 
+  /** The name baton gives its map, which a map reopened by id must bear too. */
+  static final String MAP_NAME = "baton";
+
   /**
    * A BPF_MAP_TYPE_REUSEPORT_SOCKARRAY of one slot, key u32 0, value a socket's fd (u64, so that a
    * lookup answers with the socket's cookie). Named "baton" for bpftool; close-on-exec, as bpf(2)
    * makes every descriptor it returns.
    */
   static int createSocketArray(String what) {
+    return createMap(BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 8, 1, MAP_NAME, what);
+  }
+
+  /** BPF_MAP_CREATE: a map of {@code type}, its descriptor. */
+  static int createMap(
+      int type, int keySize, int valueSize, int maxEntries, String name, String what) {
     try (var arena = Arena.ofConfined()) {
       var attr = arena.allocate(MAP_CREATE_ATTR);
-      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "map_type"), BPF_MAP_TYPE_REUSEPORT_SOCKARRAY);
-      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "key_size"), 4);
-      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "value_size"), 8);
-      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "max_entries"), 1);
-      setName(attr, offset(MAP_CREATE_ATTR, "map_name"), "baton");
+      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "map_type"), type);
+      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "key_size"), keySize);
+      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "value_size"), valueSize);
+      attr.set(JAVA_INT, offset(MAP_CREATE_ATTR, "max_entries"), maxEntries);
+      setName(attr, offset(MAP_CREATE_ATTR, "map_name"), name);
       return (int) check(what, bpf(BPF_MAP_CREATE, attr));
+    }
+  }
+
+  /**
+   * What bpf_map_info says of a map. {@code name} is null when the kernel's info is too short to
+   * hold one (before Linux 4.15), and "" for a map created without a name.
+   */
+  record MapInfo(
+      int type, int id, int keySize, int valueSize, int maxEntries, @Nullable String name) {
+
+    /** Whether this is the map {@link #createSocketArray} makes, as far as the kernel tells. */
+    boolean isSteeringMap() {
+      return type == BPF_MAP_TYPE_REUSEPORT_SOCKARRAY
+          && keySize == 4
+          && valueSize == 8
+          && maxEntries == 1
+          && (name == null || name.equals(MAP_NAME));
+    }
+  }
+
+  /** BPF_OBJ_GET_INFO_BY_FD on a map's descriptor. Needs no privilege beyond holding it. */
+  static MapInfo mapInfo(int map, String what) {
+    try (var arena = Arena.ofConfined()) {
+      var info = arena.allocate(MAP_INFO);
+      var attr = arena.allocate(INFO_ATTR);
+      attr.set(JAVA_INT, offset(INFO_ATTR, "bpf_fd"), map);
+      attr.set(JAVA_INT, offset(INFO_ATTR, "info_len"), (int) MAP_INFO.byteSize());
+      attr.set(ADDRESS, offset(INFO_ATTR, "info"), info);
+      check(what, bpf(BPF_OBJ_GET_INFO_BY_FD, attr));
+      long filled = Integer.toUnsignedLong(attr.get(JAVA_INT, offset(INFO_ATTR, "info_len")));
+      long nameAt = offset(MAP_INFO, "name");
+      return new MapInfo(
+          info.get(JAVA_INT, offset(MAP_INFO, "type")),
+          info.get(JAVA_INT, offset(MAP_INFO, "id")),
+          info.get(JAVA_INT, offset(MAP_INFO, "key_size")),
+          info.get(JAVA_INT, offset(MAP_INFO, "value_size")),
+          info.get(JAVA_INT, offset(MAP_INFO, "max_entries")),
+          filled >= nameAt + OBJ_NAME_LEN ? info.getString(nameAt) : null);
+    }
+  }
+
+  /**
+   * BPF_MAP_GET_FD_BY_ID: a new descriptor, read and write, for the map the kernel numbered {@code
+   * id}; empty when no map has that id (ENOENT), as once the last program and descriptor using it
+   * are gone. Needs CAP_SYS_ADMIN: CAP_BPF is not enough (EPERM).
+   */
+  static OptionalInt mapById(int id, String what) {
+    try (var arena = Arena.ofConfined()) {
+      var attr = arena.allocate(GET_FD_BY_ID_ATTR);
+      attr.set(JAVA_INT, offset(GET_FD_BY_ID_ATTR, "map_id"), id);
+      long fd = Native.checkUnless(Libc.ENOENT, what, bpf(BPF_MAP_GET_FD_BY_ID, attr));
+      return fd == -1 ? OptionalInt.empty() : OptionalInt.of((int) fd);
     }
   }
 

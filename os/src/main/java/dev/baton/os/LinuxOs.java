@@ -222,6 +222,11 @@ final class LinuxOs implements Os {
   }
 
   @Override
+  public Optional<Steering> steering(int id) {
+    return LinuxSteering.reopen(id);
+  }
+
+  @Override
   public void close(Fd fd) {
     Libc.close(fd.value());
   }

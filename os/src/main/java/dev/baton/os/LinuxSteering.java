@@ -6,7 +6,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * {@link Steering} with a BPF_MAP_TYPE_REUSEPORT_SOCKARRAY of one slot and the
- * BPF_PROG_TYPE_SK_REUSEPORT program of {@link LibcBpf#steeringProgram} selecting from it.
+ * BPF_PROG_TYPE_SK_REUSEPORT program of {@link LibcBpf#steeringProgram} selecting from it; or, when
+ * {@link #reopen reopened} by the map's id, with the map alone, its program attached long since.
  */
 final class LinuxSteering implements Steering {
   /**
@@ -17,18 +18,55 @@ final class LinuxSteering implements Steering {
 
   private static final Duration RETRY_PAUSE = Duration.ofMillis(1);
 
+  /** {@link #program} of a reopened steering, which has none. */
+  private static final int NO_PROGRAM = -1;
+
   private final int map;
+  private final int id;
   private final int program;
   private boolean closed;
+
+  /** How many times {@link #select} has paused for the kernel to free another map; for tests. */
+  private int pauses;
 
   LinuxSteering() {
     map = LibcBpf.createSocketArray("bpf(BPF_MAP_CREATE, REUSEPORT_SOCKARRAY)");
     try {
+      id = LibcBpf.mapInfo(map, "bpf(BPF_OBJ_GET_INFO_BY_FD, map fd=" + map + ")").id();
       program = LibcBpf.loadSteeringProgram(map, "bpf(BPF_PROG_LOAD, SK_REUSEPORT)");
     } catch (RuntimeException e) {
       Libc.close(map);
       throw e;
     }
+  }
+
+  private LinuxSteering(int map, int id) {
+    this.map = map;
+    this.id = id;
+    this.program = NO_PROGRAM;
+  }
+
+  /**
+   * The map numbered {@code id}, when it is one a {@link LinuxSteering} made: see {@link
+   * Os#steering(int)}.
+   */
+  static Optional<Steering> reopen(int id) {
+    var opened = LibcBpf.mapById(id, "bpf(BPF_MAP_GET_FD_BY_ID, map " + id + ")");
+    if (opened.isEmpty()) {
+      return Optional.empty();
+    }
+    int map = opened.getAsInt();
+    try {
+      var info = LibcBpf.mapInfo(map, "bpf(BPF_OBJ_GET_INFO_BY_FD, map " + id + ")");
+      if (info.isSteeringMap()) {
+        return Optional.of(new LinuxSteering(map, id));
+      }
+    } catch (RuntimeException e) {
+      Libc.close(map);
+      throw e;
+    }
+    Libc.close(map);
+    return Optional.empty();
   }
 
   /**
@@ -49,8 +87,17 @@ final class LinuxSteering implements Steering {
   }
 
   @Override
+  public int id() {
+    return id;
+  }
+
+  @Override
   public synchronized void attach(Fd listener) {
     checkOpen();
+    if (program == NO_PROGRAM) {
+      throw new IllegalStateException(
+          "a reopened steering is already attached; make a new one to attach");
+    }
     LibcBpf.attachToGroup(
         listener.value(), program, "setsockopt(" + listener + ", SO_ATTACH_REUSEPORT_EBPF)");
   }
@@ -78,9 +125,14 @@ final class LinuxSteering implements Steering {
         if (System.nanoTime() - deadline > 0 || Thread.currentThread().isInterrupted()) {
           throw e.withDetail("another steering's map, still attached or open, holds the socket");
         }
+        pauses++;
         LockSupport.parkNanos(RETRY_PAUSE.toNanos());
       }
     }
+  }
+
+  synchronized int pauses() {
+    return pauses;
   }
 
   private boolean isSelected(Fd listener) {
@@ -101,7 +153,9 @@ final class LinuxSteering implements Steering {
     if (!closed) {
       closed = true;
       try {
-        Libc.close(program);
+        if (program != NO_PROGRAM) {
+          Libc.close(program);
+        }
       } finally {
         Libc.close(map);
       }

@@ -59,6 +59,27 @@ public interface Os {
     throw new UnsupportedOperationException("this Os does not steer SO_REUSEPORT groups");
   }
 
+  /**
+   * Takes back the map of a steering that an earlier supervisor made, by its {@link Steering#id}:
+   * when that supervisor was killed, its descriptors went with it, but the program it attached
+   * still steers its group from this map, to the listener it last selected. Selecting through the
+   * map reopened, the new supervisor goes on where the old one stopped, with no moment of hash
+   * spreading between: a new steering, {@link Steering#attach attached} in the old one's place,
+   * would have its {@link Steering#select} of a listener the old map holds wait until the kernel
+   * frees that map, with the kernel's hash spreading new connections meanwhile, to paused
+   * generations too.
+   *
+   * <p>The steering returned has no program: {@link Steering#attach} throws on it.
+   *
+   * @return empty when no map has that id (its program is gone, with the group or replaced, and its
+   *     last descriptor closed), or when the map that has it is not one of baton's steering maps
+   * @throws NativeException naming the call when bpf() refuses otherwise: EPERM without
+   *     CAP_SYS_ADMIN, which this call needs and {@link #steering()} does not
+   */
+  default Optional<Steering> steering(int id) {
+    return Optional.empty();
+  }
+
   /** Who holds a TCP port in LISTEN state, as "pid 4121 (nginx)", when /proc tells. */
   Optional<String> portOwner(int port);
 

@@ -21,8 +21,17 @@ public interface Steering extends AutoCloseable {
    * there were no program.
    *
    * @throws NativeException when {@code listener} is not a SO_REUSEPORT socket
+   * @throws IllegalStateException for a steering {@link Os#steering(int) reopened} by its map's id:
+   *     its program is attached already, and no other program uses its map
    */
   void attach(Fd listener);
+
+  /**
+   * The kernel's number for this steering's map, unique until reboot: what a supervisor records so
+   * that the one after it, restarted after a crash, can take the map back with {@link
+   * Os#steering(int)} and not wait for it as {@link #select} after an {@link #attach} does.
+   */
+  int id();
 
   /**
    * From now on, every new connection to the group goes to {@code listener}'s accept queue.
@@ -32,7 +41,8 @@ public interface Steering extends AutoCloseable {
    * <p>Right after an {@link #attach} that took the group over, this may wait a few tens of
    * milliseconds: the listener the replaced program selected stays in that program's map until the
    * kernel frees it, after RCU grace periods, and until then the kernel refuses it to any other.
-   * Meanwhile the new program, its slot empty, lets the kernel's hash spread new connections.
+   * Meanwhile the new program, its slot empty, lets the kernel's hash spread new connections. A
+   * steering {@link Os#steering(int) reopened} by its map's id never waits so: it is that very map.
    *
    * @throws NativeException naming the call when {@code listener} is not listening in a
    *     SO_REUSEPORT group, or (EBUSY, after waiting 2 s) when another steering that is still
@@ -43,7 +53,7 @@ public interface Steering extends AutoCloseable {
   /**
    * Closes this process's descriptors for the map and the program. A program attached to a group
    * keeps steering for as long as the group exists, to the listener last selected: the kernel holds
-   * references of its own.
+   * references of its own, the program's to its map included, so the map keeps its {@link #id}.
    */
   @Override
   void close();

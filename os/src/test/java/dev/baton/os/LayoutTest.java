@@ -64,6 +64,23 @@ class LayoutTest {
     assertThat(LibcBpf.offset(LibcBpf.PROG_LOAD_ATTR, "log_buf")).isEqualTo(32);
     assertThat(LibcBpf.offset(LibcBpf.PROG_LOAD_ATTR, "prog_name")).isEqualTo(48);
     assertThat(LibcBpf.offset(LibcBpf.PROG_LOAD_ATTR, "expected_attach_type")).isEqualTo(68);
+    assertThat(LibcBpf.GET_FD_BY_ID_ATTR.byteSize()).isEqualTo(12);
+    assertThat(LibcBpf.offset(LibcBpf.GET_FD_BY_ID_ATTR, "map_id")).isZero();
+    assertThat(LibcBpf.offset(LibcBpf.GET_FD_BY_ID_ATTR, "open_flags")).isEqualTo(8);
+    assertThat(LibcBpf.INFO_ATTR.byteSize()).isEqualTo(16);
+    assertThat(LibcBpf.offset(LibcBpf.INFO_ATTR, "info_len")).isEqualTo(4);
+    assertThat(LibcBpf.offset(LibcBpf.INFO_ATTR, "info")).isEqualTo(8);
+  }
+
+  /** offsetof(struct bpf_map_info, ...), likewise: ours ends where ifindex begins. */
+  @Test
+  void bpfMapInfoMatchesTheKernelLayout() {
+    assertThat(LibcBpf.offset(LibcBpf.MAP_INFO, "id")).isEqualTo(4);
+    assertThat(LibcBpf.offset(LibcBpf.MAP_INFO, "key_size")).isEqualTo(8);
+    assertThat(LibcBpf.offset(LibcBpf.MAP_INFO, "value_size")).isEqualTo(12);
+    assertThat(LibcBpf.offset(LibcBpf.MAP_INFO, "max_entries")).isEqualTo(16);
+    assertThat(LibcBpf.offset(LibcBpf.MAP_INFO, "name")).isEqualTo(24);
+    assertThat(LibcBpf.MAP_INFO.byteSize()).isEqualTo(40);
   }
 
   /** struct bpf_insn: code, then dst_reg in the low nibble and src_reg in the high one. */

@@ -222,6 +222,92 @@ class SteeringTest {
     assertThat(queued(a)).isEqualTo(5);
   }
 
+  /** As a supervisor restarted after a kill -9 does: its steering's descriptors went with it. */
+  @Test
+  void aSteeringReopenedByItsMapsIdGoesOnSteeringWithoutWaiting() {
+    var a = listen(0);
+    int port = os.localAddress(a).getPort();
+    var b = listen(port);
+    var first = steering();
+    first.attach(a);
+    first.select(a);
+    int id = first.id();
+    first.close();
+    connect(port, 10);
+    awaitQueued(10, a, b);
+    assertThat(queued(a)).isEqualTo(10);
+
+    var reopened = os.steering(id).orElseThrow();
+    steerings.add(reopened);
+    assertThat(reopened.id()).isEqualTo(id);
+    reopened.select(a); // the slot holds a already: no wait for the kernel to free another map
+    reopened.select(b);
+    connect(port, 10);
+    awaitQueued(20, a, b);
+    assertThat(queued(a)).isEqualTo(10);
+    assertThat(queued(b)).isEqualTo(10);
+    reopened.select(a);
+    connect(port, 10);
+    awaitQueued(30, a, b);
+    assertThat(queued(a)).isEqualTo(20);
+
+    assertThat(((LinuxSteering) reopened).pauses()).isZero();
+    assertThatThrownBy(() -> reopened.attach(b))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("a reopened steering is already attached; make a new one to attach");
+  }
+
+  @Test
+  void reopeningAnIdNoMapHasIsEmpty() {
+    int map = LibcBpf.createSocketArray("bpf(BPF_MAP_CREATE)");
+    int id = mapId(map);
+    Libc.close(map); // no program uses it: the kernel drops its id at once
+
+    assertThat(os.steering(id)).isEmpty();
+    assertThat(os.steering(Integer.MAX_VALUE)).isEmpty();
+    assertThat(os.steering(0)).isEmpty();
+  }
+
+  @Test
+  void reopeningAMapBatonDidNotMakeIsEmpty() {
+    int array = LibcBpf.createMap(LibcBpf.BPF_MAP_TYPE_ARRAY, 4, 8, 1, "baton", "array");
+    int named =
+        LibcBpf.createMap(LibcBpf.BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 8, 1, "other", "named");
+    int larger =
+        LibcBpf.createMap(LibcBpf.BPF_MAP_TYPE_REUSEPORT_SOCKARRAY, 4, 8, 2, "baton", "larger");
+    int batons = LibcBpf.createSocketArray("baton's");
+    try {
+      assertThat(os.steering(mapId(array))).isEmpty();
+      assertThat(os.steering(mapId(named))).isEmpty();
+      assertThat(os.steering(mapId(larger))).isEmpty();
+      var reopened = os.steering(mapId(batons));
+      assertThat(reopened).isPresent();
+      reopened.get().close();
+    } finally {
+      for (int map : new int[] {array, named, larger, batons}) {
+        Libc.close(map);
+      }
+    }
+  }
+
+  @Test
+  void aSteeringsIdIsItsMaps() {
+    var steering = steering();
+    int map = LibcBpf.mapById(steering.id(), "bpf(BPF_MAP_GET_FD_BY_ID)").orElseThrow();
+    try {
+      var info = LibcBpf.mapInfo(map, "bpf(BPF_OBJ_GET_INFO_BY_FD)");
+      assertThat(info.id()).isEqualTo(steering.id());
+      assertThat(info.name()).isEqualTo("baton");
+      assertThat(info.isSteeringMap()).isTrue();
+    } finally {
+      Libc.close(map);
+    }
+  }
+
+  private static int mapId(int map) {
+    return LibcBpf.mapInfo(map, "bpf(BPF_OBJ_GET_INFO_BY_FD)").id();
+  }
+
   @Test
   void selectingTheSelectedListenerAgainChangesNothing() {
     var a = listen(0);
