@@ -30,6 +30,7 @@ final class JournalJson {
             out.writeStringProperty("name", l.name());
             out.writeStringProperty("address", l.address());
             out.writeStringProperty("socket", l.socket());
+            out.writeNumberProperty("steering", l.steering());
             out.writeEndObject();
           }
           out.writeEndArray();
@@ -94,7 +95,10 @@ final class JournalJson {
   private static StateJournal.ListenerEntry listener(@Nullable Object value) {
     var l = Json.Fields.of(value, "a listener");
     return new StateJournal.ListenerEntry(
-        l.string("name"), l.string("address"), l.string("socket"));
+        l.string("name"),
+        l.string("address"),
+        l.string("socket"),
+        l.has("steering") ? l.integer("steering") : 0);
   }
 
   private static StateJournal.GenerationEntry generation(@Nullable Object value) {

@@ -153,10 +153,13 @@ final class ListenerSet implements AutoCloseable {
    * The listeners a restarted supervisor took back from a running generation, in config order. A
    * steered listener's anchor died with the supervisor that held it, so {@code fds} has a
    * generation's own socket for it instead: a new anchor is bound at its address, into the group
-   * that the generations' own sockets kept alive, and given a new program; {@link #steerTo} then
-   * names the active generation's socket again.
+   * that the generations' own sockets kept alive. The group's program still steers with the map
+   * whose id is in {@code steerings}, so that map is opened again and the steering never lapses;
+   * only when it cannot be is a new program attached, and then, until {@link #steerTo} names the
+   * active generation's socket again (which waits for the kernel to free the old map, some tens of
+   * ms), the kernel spreads new connections over the group by its hash.
    */
-  static ListenerSet adopt(Os os, Config config, List<Fd> fds) {
+  static ListenerSet adopt(Os os, Config config, List<Fd> fds, List<Integer> steerings) {
     var bound = new ArrayList<Bound>();
     int i = 0;
     try {
@@ -166,7 +169,7 @@ final class ListenerSet implements AutoCloseable {
         if (listen.steer() == Config.Steer.BPF) {
           var at = new ListenAddress.Tcp(os.localAddress(fd), false);
           os.close(fd);
-          bound.add(bindOne(os, config, listen, at));
+          bound.add(bindOne(os, config, listen, at, reopen(os, listen, steerings.get(i))));
           continue;
         }
         var address =
@@ -251,24 +254,64 @@ final class ListenerSet implements AutoCloseable {
     return bound.stream().anyMatch(Bound::steered);
   }
 
-  private static Bound bindOne(Os os, Config config, Config.Listen listen) {
-    return bindOne(os, config, listen, listen.address());
+  /** The steering a supervisor before this one left on a listener's group, when it can be had. */
+  private static Optional<Steering> reopen(Os os, Config.Listen listen, int id) {
+    if (id == 0) {
+      return Optional.empty();
+    }
+    try {
+      var steering = os.steering(id);
+      if (steering.isEmpty()) {
+        LOG.warn("listener '{}': its BPF map {} is gone; steering it anew", listen.name(), id);
+      }
+      return steering;
+    } catch (NativeException e) {
+      LOG.warn(
+          "listener '{}': cannot open its BPF map {} again ({}); steering it anew, and until the"
+              + " active generation is selected again the kernel spreads new connections by hash",
+          listen.name(),
+          id,
+          e.getMessage());
+      return Optional.empty();
+    }
   }
 
-  /** {@code listen}, bound at {@code address}: its own, or the one its group already has. */
-  private static Bound bindOne(Os os, Config config, Config.Listen listen, ListenAddress address) {
+  private static Bound bindOne(Os os, Config config, Config.Listen listen) {
+    return bindOne(os, config, listen, listen.address(), Optional.empty());
+  }
+
+  /**
+   * {@code listen}, bound at {@code address}: its own, or the one its group already has; steered by
+   * {@code reopened} when a supervisor before this one left it, else by a new program.
+   */
+  private static Bound bindOne(
+      Os os,
+      Config config,
+      Config.Listen listen,
+      ListenAddress address,
+      Optional<Steering> reopened) {
     boolean steer = listen.steer() == Config.Steer.BPF && steerable(os, listen);
     var at =
         steer && address instanceof ListenAddress.Tcp tcp
             ? new ListenAddress.Tcp(tcp.address(), true)
             : address;
-    var fd = bindFd(os, config, listen, at);
+    Fd fd;
+    try {
+      fd = bindFd(os, config, listen, at);
+    } catch (RuntimeException e) {
+      reopened.ifPresent(Steering::close);
+      throw e;
+    }
     var bound =
         listen.address() instanceof ListenAddress.Tcp
             ? new ListenAddress.Tcp(os.localAddress(fd), false).toString()
             : listen.address().toString();
     if (!steer) {
+      reopened.ifPresent(Steering::close);
       return new Bound(listen, fd, bound, Optional.empty());
+    }
+    if (reopened.isPresent()) {
+      return new Bound(listen, fd, bound, reopened);
     }
     try {
       var steering = os.steering();

@@ -142,7 +142,12 @@ final class Recovery {
       }
       fds.add(fd.get());
     }
-    var adopted = ListenerSet.adopt(os, config, fds);
+    var adopted =
+        ListenerSet.adopt(
+            os,
+            config,
+            fds,
+            saved.listeners().stream().map(StateJournal.ListenerEntry::steering).toList());
     supervisor.listeners(adopted);
     var generations = supervisor.generations();
     generations.continueNumbersFrom(saved.nextNumber());

@@ -1,6 +1,7 @@
 package dev.baton.supervisor;
 
 import dev.baton.os.Os;
+import dev.baton.os.Steering;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -52,7 +53,10 @@ final class StateCapture {
               .map(
                   b ->
                       new StateJournal.ListenerEntry(
-                          b.config().name(), b.config().address().toString(), os.link(b.fd())))
+                          b.config().name(),
+                          b.config().address().toString(),
+                          os.link(b.fd()),
+                          b.steering().map(Steering::id).orElse(0)))
               .toList();
       bootId = os.bootId();
     }

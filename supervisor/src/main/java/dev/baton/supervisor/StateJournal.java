@@ -37,9 +37,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class StateJournal {
   /**
-   * A listener and its socket's identity, "socket:[inode]", to find it among a generation's fds.
+   * A listener and its socket's identity, "socket:[inode]", to find it among a generation's fds;
+   * for a steered one, {@code steering} is its BPF map's id (0 for a shared one), which a restarted
+   * supervisor opens again so that steering never lapses.
    */
-  record ListenerEntry(String name, String address, String socket) {}
+  record ListenerEntry(String name, String address, String socket, int steering) {}
 
   /**
    * {@code session}: the session the generation was in when first written down, which it keeps for

@@ -262,19 +262,34 @@ final class FakeOs implements Os {
   /** Every steering made, in order: the listener it was attached to and the one selected. */
   final List<FakeSteering> steerings = new ArrayList<>();
 
+  /** Whether {@link #steering(int)} finds the maps a supervisor before made. */
+  boolean mapsReopen = true;
+
   static final class FakeSteering implements dev.baton.os.Steering {
     private final FakeOs os;
+    final int id;
+    final boolean reopened;
     @Nullable Fd attachedTo;
     @Nullable Fd selected;
     int selects;
     boolean closed;
 
-    FakeSteering(FakeOs os) {
+    FakeSteering(FakeOs os, int id, boolean reopened) {
       this.os = os;
+      this.id = id;
+      this.reopened = reopened;
+    }
+
+    @Override
+    public int id() {
+      return id;
     }
 
     @Override
     public void attach(Fd listener) {
+      if (reopened) {
+        throw new IllegalStateException("a reopened steering is already attached");
+      }
       os.required(listener, "setsockopt");
       attachedTo = listener;
     }
@@ -299,9 +314,19 @@ final class FakeOs implements Os {
 
   @Override
   public dev.baton.os.Steering steering() {
-    var steering = new FakeSteering(this);
+    var steering = new FakeSteering(this, 100 + steerings.size(), false);
     steerings.add(steering);
     return steering;
+  }
+
+  @Override
+  public Optional<dev.baton.os.Steering> steering(int id) {
+    if (!mapsReopen || steerings.stream().noneMatch(s -> s.id == id && !s.reopened)) {
+      return Optional.empty();
+    }
+    var steering = new FakeSteering(this, id, true);
+    steerings.add(steering);
+    return Optional.of(steering);
   }
 
   @Override

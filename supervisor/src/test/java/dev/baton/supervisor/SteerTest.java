@@ -160,14 +160,16 @@ class SteerTest {
   }
 
   @Test
-  void aRestartedSupervisorBindsANewAnchorAndSelectsTheActiveGenerationAgain() {
+  void aRestartedSupervisorOpensTheMapAgainAndSelectsTheActiveGenerationAgain() {
     h.start(STEERED);
     deployed();
     h.crash();
     h.start(STEERED);
     assertThat(h.os.steerings).hasSize(2);
     var again = h.os.steerings.get(1);
-    assertThat(again.selected).isNotNull();
+    assertThat(again.reopened).isTrue();
+    assertThat(again.id).isEqualTo(h.os.steerings.getFirst().id);
+    assertThat(again.attachedTo).isNull();
     assertThat(again.selected).isEqualTo(h.live(2).own.get("http"));
     assertThat(h.generation(1).state()).isEqualTo("parked");
     var back = h.rollback("after the restart");
@@ -175,5 +177,19 @@ class SteerTest {
     h.advanceMillis(100);
     assertThat(back).isCompleted();
     assertThat(h.generation(2).state()).isEqualTo("parked");
+  }
+
+  @Test
+  void aRestartedSupervisorThatCannotOpenTheMapAgainAttachesANewProgram() {
+    h.start(STEERED);
+    deployed();
+    h.crash();
+    h.os.mapsReopen = false;
+    h.start(STEERED);
+    assertThat(h.os.steerings).hasSize(2);
+    var fresh = h.os.steerings.get(1);
+    assertThat(fresh.reopened).isFalse();
+    assertThat(fresh.attachedTo).isNotNull();
+    assertThat(fresh.selected).isEqualTo(h.live(2).own.get("http"));
   }
 }
