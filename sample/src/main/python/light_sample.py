@@ -183,13 +183,15 @@ class Server:
 
     def abandon(self):
         """--sloppy-drain: every connection closed unanswered, the listeners closed, nothing waited for."""
-        dropped = len(self.connections)
+        # A lingering connection has had its last answer; any other holds a request, or may.
+        answered = sum(1 for connection in self.connections.values() if connection.lingering)
+        dropped = len(self.connections) - answered
         for connection in list(self.connections.values()):
             self.close(connection)
         for _, sock in self.listeners:
             self.selector.unregister(sock)
             sock.close()
-        log("sloppy drain: dropped %d connections unanswered; exiting" % dropped)
+        log("sloppy drain: dropped %d connections unanswered, closed %d answered; exiting" % (dropped, answered))
 
     def run(self):
         while True:
