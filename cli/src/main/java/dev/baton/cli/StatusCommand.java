@@ -125,14 +125,15 @@ final class StatusCommand implements Callable<Integer> {
     }
     System.out.println();
     System.out.printf(
-        "%-12s %-28s %-11s %-5s %s%n", "LISTENER", "ADDRESS", "PASS", "FD", "GENERATIONS");
+        "%-12s %-28s %-11s %-7s %-5s %s%n",
+        "LISTENER", "ADDRESS", "PASS", "STEER", "FD", "GENERATIONS");
     for (var l : status.listeners()) {
       var held =
           l.generations().stream().map(String::valueOf).collect(Collectors.joining(","))
               + (l.retired() ? " (removed from the config; closed when they are gone)" : "");
       System.out.printf(
-          "%-12s %-28s %-11s %-5d %s%n",
-          l.name(), l.address(), l.pass(), l.fd(), held.isEmpty() ? "-" : held);
+          "%-12s %-28s %-11s %-7s %-5d %s%n",
+          l.name(), l.address(), l.pass(), l.steer(), l.fd(), held.isEmpty() ? "-" : held);
     }
     if (!status.history().isEmpty()) {
       System.out.println();

@@ -50,7 +50,16 @@ public record Config(
     FD0
   }
 
-  public record Listen(String name, ListenAddress address, Pass pass, int backlog) {}
+  /**
+   * Who picks the generation a new connection goes to: the kernel's one shared accept queue, or a
+   * BPF program that sends every connection to the active generation's own socket.
+   */
+  public enum Steer {
+    SHARED,
+    BPF
+  }
+
+  public record Listen(String name, ListenAddress address, Pass pass, int backlog, Steer steer) {}
 
   /**
    * When a new generation counts as ready: READY=1 on NOTIFY_SOCKET, a 2xx from {@code http} on the
@@ -59,7 +68,11 @@ public record Config(
   public record Readiness(
       boolean notifyReady, Optional<String> http, Duration timeout, Duration alive) {}
 
-  public record Drain(Signal signal, Duration timeout) {}
+  /**
+   * {@code settle}: with steered listeners, how long the old generation keeps running once its own
+   * accept queue is empty before it is told to drain, to answer what it took before the switch.
+   */
+  public record Drain(Signal signal, Duration timeout, Duration settle) {}
 
   /** Backoff for restarting an active generation that crashed: doubles from initial up to max. */
   public record Restart(Duration initial, Duration max) {}
@@ -192,7 +205,7 @@ public record Config(
     var listeners = new ArrayList<Listen>();
     var names = new HashSet<String>();
     for (var listen : top.tables("listen")) {
-      listen.allow("name", "address", "pass", "reuse_port", "backlog");
+      listen.allow("name", "address", "pass", "reuse_port", "backlog", "steer");
       var name = listen.string("name").orElse("http");
       if (!name.matches("[A-Za-z0-9_.-]{1,64}")) {
         throw listen.invalid("name", "must be 1-64 letters, digits, '_', '.' or '-'");
@@ -222,7 +235,16 @@ public record Config(
       if (backlog < 1 || backlog > 65535) {
         throw listen.invalid("backlog", "must be between 1 and 65535");
       }
-      listeners.add(new Listen(name, address, pass, backlog));
+      var steer =
+          switch (listen.string("steer").orElse("shared")) {
+            case "shared" -> Steer.SHARED;
+            case "bpf" -> Steer.BPF;
+            default -> throw listen.invalid("steer", "must be \"shared\" (the default) or \"bpf\"");
+          };
+      if (steer == Steer.BPF && !(address instanceof ListenAddress.Tcp)) {
+        throw listen.invalid("steer", "\"bpf\" steers TCP listeners only; use \"shared\"");
+      }
+      listeners.add(new Listen(name, address, pass, backlog, steer));
     }
     if (listeners.isEmpty()) {
       throw top.missing(
@@ -248,14 +270,18 @@ public record Config(
             ready.duration("alive").orElse(Duration.ofSeconds(1)));
 
     var drainTable = top.tableOrEmpty("drain");
-    drainTable.allow("signal", "timeout");
+    drainTable.allow("signal", "timeout", "settle");
     Signal signal;
     try {
       signal = Signal.parse(drainTable.string("signal").orElse("TERM"));
     } catch (IllegalArgumentException e) {
       throw drainTable.invalid("signal", e.getMessage());
     }
-    var drain = new Drain(signal, drainTable.duration("timeout").orElse(Duration.ofSeconds(10)));
+    var drain =
+        new Drain(
+            signal,
+            drainTable.duration("timeout").orElse(Duration.ofSeconds(10)),
+            drainTable.duration("settle").orElse(Duration.ofMillis(100)));
 
     var restartTable = top.tableOrEmpty("restart");
     restartTable.allow("backoff", "max_backoff");

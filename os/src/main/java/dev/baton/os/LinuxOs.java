@@ -206,6 +206,21 @@ final class LinuxOs implements Os {
     }
   }
 
+  /** Probed on first use, once: baton never changes its capabilities as it runs. */
+  private static final class SteeringProbe {
+    static final Optional<String> UNAVAILABLE = LinuxSteering.probe();
+  }
+
+  @Override
+  public Optional<String> steeringUnavailable() {
+    return SteeringProbe.UNAVAILABLE;
+  }
+
+  @Override
+  public Steering steering() {
+    return new LinuxSteering();
+  }
+
   @Override
   public void close(Fd fd) {
     Libc.close(fd.value());

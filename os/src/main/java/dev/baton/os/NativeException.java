@@ -12,10 +12,22 @@ public final class NativeException extends RuntimeException {
   private final String errnoName;
 
   public NativeException(String call, int errno, String errnoName, String description) {
-    super(call + " failed: " + errnoName + " (" + description + ")");
+    this(call + " failed: " + errnoName + " (" + description + ")", call, errno, errnoName);
+  }
+
+  private NativeException(String message, String call, int errno, String errnoName) {
+    super(message);
     this.call = call;
     this.errno = errno;
     this.errnoName = errnoName;
+  }
+
+  /**
+   * This failure with what the kernel said beyond the errno appended to its message, e.g. the
+   * verifier's verdict on a BPF program it refused.
+   */
+  NativeException withDetail(String detail) {
+    return new NativeException(getMessage() + "; " + detail, call, errno, errnoName);
   }
 
   String call() {

@@ -40,6 +40,25 @@ public interface Os {
   /** {@code listener}'s accept queue, from TCP_INFO; empty for a socket that is not TCP. */
   Optional<AcceptQueue> acceptQueue(Fd listener);
 
+  /**
+   * Why this process cannot steer a SO_REUSEPORT group with BPF, or empty when it can (root, or
+   * CAP_BPF and CAP_NET_ADMIN). Probed once: loads the program and creates the map, then closes
+   * both.
+   *
+   * <p>A fake that does not steer need not say more than the default does.
+   */
+  default Optional<String> steeringUnavailable() {
+    return Optional.of("this Os does not steer SO_REUSEPORT groups");
+  }
+
+  /**
+   * A new map and program; see {@link Steering}. Throws NativeException naming the call when bpf()
+   * refuses.
+   */
+  default Steering steering() {
+    throw new UnsupportedOperationException("this Os does not steer SO_REUSEPORT groups");
+  }
+
   /** Who holds a TCP port in LISTEN state, as "pid 4121 (nginx)", when /proc tells. */
   Optional<String> portOwner(int port);
 

@@ -294,6 +294,7 @@ public final class Codec {
       out.writeStringProperty("address", l.address());
       out.writeStringProperty("pass", l.pass());
       out.writeNumberProperty("fd", l.fd());
+      out.writeStringProperty("steer", l.steer());
       out.writeName("generations");
       out.writeStartArray();
       l.generations().forEach(out::writeNumber);
@@ -424,7 +425,9 @@ public final class Codec {
         l.string("pass"),
         l.integer("fd"),
         l.integers("generations"),
-        l.bool("retired"));
+        l.bool("retired"),
+        // A supervisor from before steered listeners shares them all.
+        l.has("steer") ? l.string("steer") : "shared");
   }
 
   private static Status.HistoryEntry historyEntry(@Nullable Object value) {

@@ -59,7 +59,8 @@ public record Status(
   /**
    * A socket the supervisor holds; {@code fd} is the supervisor's, {@code generations} the live
    * generations that were given it, and a {@code retired} one is no longer in the config and is
-   * closed once none of them is left.
+   * closed once none of them is left. {@code steer} is "shared" when every generation gets the
+   * socket itself, and "bpf" when each gets one of its own and BPF picks the active one's.
    */
   public record ListenerStatus(
       String name,
@@ -67,9 +68,20 @@ public record Status(
       String pass,
       int fd,
       List<Integer> generations,
-      boolean retired) {
+      boolean retired,
+      String steer) {
     public ListenerStatus {
       generations = List.copyOf(generations);
+    }
+
+    public ListenerStatus(
+        String name,
+        String address,
+        String pass,
+        int fd,
+        List<Integer> generations,
+        boolean retired) {
+      this(name, address, pass, fd, generations, retired, "shared");
     }
 
     /** A listener no generation is known to hold, as a supervisor before 0.1 reported them. */

@@ -69,6 +69,10 @@ final class Deploy {
     }
     supervisor.adopt(generation, java.util.List.of());
     supervisor.deploying(generation);
+    if (supervisor.generations().active().isEmpty()) {
+      // Nothing serves: the connections that come meanwhile wait in the new generation's queue.
+      supervisor.listeners().steerTo(generation);
+    }
     LOG.info(
         "generation {} spawned as pid {} ({}): {}",
         generation.number,

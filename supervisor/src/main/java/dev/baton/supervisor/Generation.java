@@ -68,6 +68,15 @@ final class Generation {
    */
   List<dev.baton.os.Fd> listeners = List.of();
 
+  /**
+   * Its own sockets of the steered listeners, by listener name: the supervisor's copies, which keep
+   * them in their group until it has exited and nothing is steered to them.
+   */
+  java.util.Map<String, dev.baton.os.Fd> own = java.util.Map.of();
+
+  /** Parked by a PAUSE on BATON_CONTROL: a rollback to it must resume it. */
+  boolean paused;
+
   /** The last lines the generation printed, to explain a failure. */
   private final ArrayDeque<String> lastLines = new ArrayDeque<>();
 
@@ -146,7 +155,10 @@ final class Generation {
     return "generation " + number + " (pid " + pid() + ")";
   }
 
-  boolean holds(dev.baton.os.Fd listener) {
-    return listeners.contains(listener);
+  /**
+   * Whether it was given {@code b}: the listener itself, or for a steered one a socket of its own.
+   */
+  boolean holds(ListenerSet.Bound b) {
+    return b.steered() ? own.containsKey(b.config().name()) : listeners.contains(b.fd());
   }
 }

@@ -62,6 +62,11 @@ final class JournalJson {
     Json.writeOptional(out, "promoted", g.promoted());
     Json.writeOptional(out, "parked_until", g.parkedUntil());
     Json.writeOptional(out, "bake_until", g.bakeUntil());
+    out.writeName("sockets");
+    out.writeStartObject();
+    g.sockets().forEach(out::writeStringProperty);
+    out.writeEndObject();
+    out.writeBooleanProperty("paused", g.paused());
     out.writeEndObject();
   }
 
@@ -110,6 +115,9 @@ final class JournalJson {
         g.optionalInstant("started").orElse(Instant.EPOCH),
         g.optionalInstant("promoted"),
         g.optionalInstant("parked_until"),
-        g.optionalInstant("bake_until"));
+        g.optionalInstant("bake_until"),
+        g.stringMap("sockets"),
+        // A journal from before steered listeners has no "paused".
+        g.has("paused") && g.bool("paused"));
   }
 }

@@ -120,7 +120,9 @@ final class JournalTrust {
                         g.started(),
                         g.promoted(),
                         Optional.empty(),
-                        Optional.empty()))
+                        Optional.empty(),
+                        g.sockets(),
+                        g.paused()))
             .toList();
     return new StateJournal.State(
         os.bootId(),

@@ -5,24 +5,43 @@ import dev.baton.os.Fd;
 import dev.baton.os.ListenAddress;
 import dev.baton.os.NativeException;
 import dev.baton.os.Os;
+import dev.baton.os.Steering;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The service's listening sockets. Every generation gets these same open files, so they share one
- * accept queue: a connection that waits in it is accepted by whichever generation calls accept()
- * next, and none is ever reset by a handoff. A listener stays bound for as long as the config names
- * its address; a deploy of a config that adds one binds it before the new generation starts, and
- * one the config dropped is closed once no live generation holds it.
+ * The service's listening sockets. A shared listener is one open file that every generation gets,
+ * so they share one accept queue: a connection that waits in it is accepted by whichever generation
+ * calls accept() next, and none is ever reset by a handoff. A steered listener is a SO_REUSEPORT
+ * group instead: the supervisor's socket anchors the address and carries the BPF program, and each
+ * generation gets a socket of the group of its own, which the program sends every new connection to
+ * while that generation is active. A listener stays bound for as long as the config names its
+ * address; a deploy of a config that adds one binds it before the new generation starts, and one
+ * the config dropped is closed once no live generation holds it.
  */
 final class ListenerSet implements AutoCloseable {
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ListenerSet.class);
 
-  /** A bound listener; {@code address} has the port the kernel chose when the config said 0. */
-  record Bound(Config.Listen config, Fd fd, String address) {}
+  /**
+   * A bound listener; {@code address} has the port the kernel chose when the config said 0, and
+   * {@code steering} is there when the listener is steered.
+   */
+  record Bound(Config.Listen config, Fd fd, String address, Optional<Steering> steering) {
+    boolean steered() {
+      return steering.isPresent();
+    }
+
+    /** "bpf" or "shared", as status says it. */
+    String mode() {
+      return steered() ? "bpf" : "shared";
+    }
+  }
 
   private final Os os;
+
+  /** Generations that exited while connections were steered to them, until the next promotion. */
+  private final List<Generation> steeredToExited = new ArrayList<>();
 
   /** What a new generation is given, in config order. */
   private List<Bound> bound;
@@ -42,10 +61,15 @@ final class ListenerSet implements AutoCloseable {
         bound.add(bindOne(os, config, listen));
       }
     } catch (RuntimeException e) {
-      bound.forEach(b -> os.close(b.fd()));
+      bound.forEach(b -> closeBound(os, b));
       throw e;
     }
     return new ListenerSet(os, bound);
+  }
+
+  private static void closeBound(Os os, Bound b) {
+    b.steering().ifPresent(Steering::close);
+    os.close(b.fd());
   }
 
   /**
@@ -62,8 +86,17 @@ final class ListenerSet implements AutoCloseable {
     try {
       for (var listen : config.listeners()) {
         var kept = kept(listen);
+        if (kept.isPresent() && kept.get().config().steer() != listen.steer()) {
+          throw new StartException(
+              "listener '"
+                  + listen.name()
+                  + "' cannot change steer from \""
+                  + kept.get().config().steer().name().toLowerCase(java.util.Locale.ROOT)
+                  + "\" while the service runs; restart the service to change it");
+        }
         if (kept.isPresent()) {
-          next.add(new Bound(listen, kept.get().fd(), kept.get().address()));
+          var k = kept.get();
+          next.add(new Bound(listen, k.fd(), k.address(), k.steering()));
         } else {
           var b = bindOne(os, config, listen);
           added.add(b);
@@ -71,7 +104,7 @@ final class ListenerSet implements AutoCloseable {
         }
       }
     } catch (StartException e) {
-      added.forEach(b -> os.close(b.fd()));
+      added.forEach(b -> closeBound(os, b));
       throw new DeployException(e.getMessage() + "; the deploy was refused and nothing changed");
     }
     for (var b : bound) {
@@ -108,40 +141,171 @@ final class ListenerSet implements AutoCloseable {
   void closeUnheld(List<Generation> live) {
     retired.removeIf(
         b -> {
-          if (live.stream().anyMatch(g -> g.holds(b.fd()))) {
+          if (live.stream().anyMatch(g -> g.holds(b))) {
             return false;
           }
-          os.close(b.fd());
+          closeBound(os, b);
           return true;
         });
   }
 
-  /** The listeners a restarted supervisor took back from a running generation, in config order. */
+  /**
+   * The listeners a restarted supervisor took back from a running generation, in config order. A
+   * steered listener's anchor died with the supervisor that held it, so {@code fds} has a
+   * generation's own socket for it instead: a new anchor is bound at its address, into the group
+   * that the generations' own sockets kept alive, and given a new program; {@link #steerTo} then
+   * names the active generation's socket again.
+   */
   static ListenerSet adopt(Os os, Config config, List<Fd> fds) {
     var bound = new ArrayList<Bound>();
-    for (int i = 0; i < fds.size(); i++) {
-      var listen = config.listeners().get(i);
-      var address =
-          listen.address() instanceof ListenAddress.Tcp
-              ? new ListenAddress.Tcp(os.localAddress(fds.get(i)), false).toString()
-              : listen.address().toString();
-      bound.add(new Bound(listen, fds.get(i), address));
+    int i = 0;
+    try {
+      for (; i < fds.size(); i++) {
+        var listen = config.listeners().get(i);
+        var fd = fds.get(i);
+        if (listen.steer() == Config.Steer.BPF) {
+          var at = new ListenAddress.Tcp(os.localAddress(fd), false);
+          os.close(fd);
+          bound.add(bindOne(os, config, listen, at));
+          continue;
+        }
+        var address =
+            listen.address() instanceof ListenAddress.Tcp
+                ? new ListenAddress.Tcp(os.localAddress(fd), false).toString()
+                : listen.address().toString();
+        bound.add(new Bound(listen, fd, address, Optional.empty()));
+      }
+    } catch (RuntimeException e) {
+      bound.forEach(b -> closeBound(os, b));
+      fds.subList(i + 1, fds.size()).forEach(os::close);
+      throw e;
     }
     return new ListenerSet(os, bound);
   }
 
+  /**
+   * A socket of {@code b}'s group for one generation alone: the same address and port, with
+   * SO_REUSEPORT, and the same backlog.
+   *
+   * @throws DeployException when it cannot be bound
+   */
+  Fd ownSocket(Bound b, int generation) {
+    try {
+      return os.listen(new ListenAddress.Tcp(os.localAddress(b.fd()), true), b.config().backlog());
+    } catch (NativeException e) {
+      throw new DeployException(
+          "generation "
+              + generation
+              + " could not start: its own socket for listener '"
+              + b.config().name()
+              + "' cannot be bound ("
+              + e.getMessage()
+              + ")");
+    }
+  }
+
+  /**
+   * Sends every new connection to a steered listener to {@code generation}'s own socket: one BPF
+   * map update each. Sockets of generations that exited while they had the connections are closed
+   * now; the kernel moves what waits in their queues to the socket just selected.
+   */
+  void steerTo(Generation generation) {
+    for (var b : bound) {
+      var own = generation.own.get(b.config().name());
+      if (b.steered() && own != null) {
+        b.steering().get().select(own);
+      }
+    }
+    steeredToExited.remove(generation);
+    steeredToExited.forEach(this::closeOwn);
+    steeredToExited.clear();
+  }
+
+  /**
+   * A generation has exited: its own sockets are closed, unless new connections are still steered
+   * to them (it was active), since then they wait there for the next promotion to move them.
+   */
+  void exited(Generation generation, boolean wasActive) {
+    if (wasActive && !generation.own.isEmpty()) {
+      steeredToExited.add(generation);
+    } else {
+      closeOwn(generation);
+    }
+  }
+
+  private void closeOwn(Generation generation) {
+    generation.own.values().forEach(os::close);
+    generation.own = java.util.Map.of();
+  }
+
+  /** The connections waiting in {@code generation}'s own sockets' accept queues. */
+  int queued(Generation generation) {
+    int queued = 0;
+    for (var fd : generation.own.values()) {
+      queued += os.acceptQueue(fd).map(Os.AcceptQueue::length).orElse(0);
+    }
+    return queued;
+  }
+
+  boolean steered() {
+    return bound.stream().anyMatch(Bound::steered);
+  }
+
   private static Bound bindOne(Os os, Config config, Config.Listen listen) {
-    var fd = bindFd(os, config, listen);
-    var address =
+    return bindOne(os, config, listen, listen.address());
+  }
+
+  /** {@code listen}, bound at {@code address}: its own, or the one its group already has. */
+  private static Bound bindOne(Os os, Config config, Config.Listen listen, ListenAddress address) {
+    boolean steer = listen.steer() == Config.Steer.BPF && steerable(os, listen);
+    var at =
+        steer && address instanceof ListenAddress.Tcp tcp
+            ? new ListenAddress.Tcp(tcp.address(), true)
+            : address;
+    var fd = bindFd(os, config, listen, at);
+    var bound =
         listen.address() instanceof ListenAddress.Tcp
             ? new ListenAddress.Tcp(os.localAddress(fd), false).toString()
             : listen.address().toString();
-    return new Bound(listen, fd, address);
+    if (!steer) {
+      return new Bound(listen, fd, bound, Optional.empty());
+    }
+    try {
+      var steering = os.steering();
+      try {
+        steering.attach(fd);
+      } catch (RuntimeException e) {
+        steering.close();
+        throw e;
+      }
+      return new Bound(listen, fd, bound, Optional.of(steering));
+    } catch (NativeException e) {
+      os.close(fd);
+      throw new StartException(
+          "listener '"
+              + listen.name()
+              + "' cannot be steered with BPF: "
+              + e.getMessage()
+              + "; set steer = \"shared\" for it in "
+              + config.file());
+    }
   }
 
-  private static Fd bindFd(Os os, Config config, Config.Listen listen) {
+  /** Whether BPF steering works here; when it does not, the listener is shared, with a warning. */
+  private static boolean steerable(Os os, Config.Listen listen) {
+    var unavailable = os.steeringUnavailable();
+    unavailable.ifPresent(
+        why ->
+            LOG.warn(
+                "listener '{}' asks for steer = \"bpf\", but {}; it is shared instead",
+                listen.name(),
+                why));
+    return unavailable.isEmpty();
+  }
+
+  private static Fd bindFd(Os os, Config config, Config.Listen listen, ListenAddress at) {
     try {
-      return os.listen(listen.address(), listen.backlog());
+      return os.listen(at, listen.backlog());
     } catch (NativeException e) {
       var what = "listener '" + listen.name() + "' cannot bind " + listen.address() + ": ";
       var change = "change [[listen]] address for '" + listen.name() + "' in " + config.file();
@@ -172,7 +336,13 @@ final class ListenerSet implements AutoCloseable {
   /** One log line per listener: "listener 'http' bound to 127.0.0.1:8080 (fd 5)". */
   void log(String how) {
     for (var b : bound) {
-      LOG.info("listener '{}' {} {} ({})", b.config().name(), how, b.address(), b.fd());
+      LOG.info(
+          "listener '{}' {} {} ({}{})",
+          b.config().name(),
+          how,
+          b.address(),
+          b.fd(),
+          b.steered() ? ", steered by BPF" : "");
     }
   }
 
@@ -186,8 +356,8 @@ final class ListenerSet implements AutoCloseable {
 
   @Override
   public void close() {
-    bound.forEach(b -> os.close(b.fd()));
-    retired.forEach(b -> os.close(b.fd()));
+    bound.forEach(b -> closeBound(os, b));
+    retired.forEach(b -> closeBound(os, b));
     retired.clear();
   }
 }

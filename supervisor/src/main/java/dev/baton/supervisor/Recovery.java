@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.jspecify.annotations.Nullable;
@@ -113,10 +115,15 @@ final class Recovery {
     var donors = new ArrayList<StateJournal.GenerationEntry>(List.of(donor.get()));
     live.stream().filter(g -> g != donor.get()).forEach(donors::add);
     var fds = new ArrayList<Fd>();
-    for (var l : saved.listeners()) {
+    for (int i = 0; i < saved.listeners().size(); i++) {
+      var l = saved.listeners().get(i);
+      // A steered listener's anchor was ours alone and died with us: a generation's own socket
+      // tells ListenerSet.adopt where to bind a new one.
+      boolean steered = config.listeners().get(i).steer() == Config.Steer.BPF;
       Optional<Fd> fd = Optional.empty();
       for (var g : donors) {
-        fd = os.takeFd(g.pid(), l.socket(), /* forReading= */ false);
+        var socket = steered ? g.sockets().get(l.name()) : l.socket();
+        fd = socket == null ? fd : os.takeFd(g.pid(), socket, /* forReading= */ false);
         if (fd.isPresent()) {
           break;
         }
@@ -142,8 +149,15 @@ final class Recovery {
     var summary = new ArrayList<String>();
     for (var g : live) {
       var generation = adopt(supervisor, g);
-      // The journal keeps the listeners of the config only: each generation is taken to hold them.
-      generation.listeners = adopted.all().stream().map(ListenerSet.Bound::fd).toList();
+      // The journal keeps the listeners of the config only: each generation is taken to hold them,
+      // and its own socket of each steered one.
+      generation.own = ownSockets(supervisor, adopted, g);
+      generation.listeners =
+          adopted.all().stream()
+              .map(b -> b.steered() ? generation.own.get(b.config().name()) : b.fd())
+              .filter(java.util.Objects::nonNull)
+              .toList();
+      generation.paused = g.paused();
       supervisor.adopt(generation, g.pendingOutput());
       switch (generation.state()) {
         case ACTIVE -> {
@@ -159,7 +173,34 @@ final class Recovery {
       }
       summary.add(generation + " " + generation.state().label());
     }
+    generations.active().ifPresent(adopted::steerTo);
     return Optional.of(String.join(", ", summary));
+  }
+
+  /**
+   * {@code g}'s own sockets of the steered listeners, taken back from it. One it no longer holds is
+   * left out: it takes no connection then, and is parked or drained like the others.
+   */
+  private static Map<String, Fd> ownSockets(
+      Supervisor supervisor, ListenerSet adopted, StateJournal.GenerationEntry g) {
+    var own = new LinkedHashMap<String, Fd>();
+    for (var b : adopted.all()) {
+      var socket = g.sockets().get(b.config().name());
+      if (!b.steered() || socket == null) {
+        continue;
+      }
+      supervisor
+          .os()
+          .takeFd(g.pid(), socket, /* forReading= */ false)
+          .ifPresentOrElse(
+              fd -> own.put(b.config().name(), fd),
+              () ->
+                  LOG.warn(
+                      "pid {} no longer holds its socket of listener '{}'",
+                      g.pid(),
+                      b.config().name()));
+    }
+    return Map.copyOf(own);
   }
 
   /** Says what was taken back, to the log and to systemd: the service is up again. */

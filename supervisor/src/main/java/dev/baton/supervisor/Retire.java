@@ -8,14 +8,21 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes a generation out of service: parks it when it can be paused and parking is on, so that a
- * rollback is instant, and drains it otherwise. Parked generations over {@code [park] max} or older
- * than {@code [park] ttl} are drained. A drain is the signal, the grace period, then SIGKILL to the
- * whole process group; the listeners stay open throughout, since they are the supervisor's.
+ * Takes a generation out of service: parks it when parking is on and it can be kept from new
+ * connections (paused over BATON_CONTROL, or steered away from), so that a rollback is instant, and
+ * drains it otherwise. Parked generations over {@code [park] max} or older than {@code [park] ttl}
+ * are drained. A drain is the signal, the grace period, then SIGKILL to the whole process group;
+ * the listeners stay open throughout, since they are the supervisor's.
+ *
+ * <p>With steered listeners the promotion has already sent new connections elsewhere, so the old
+ * generation is left alone until its own accept queue is empty and {@code [drain] settle} has
+ * passed: whatever it took before the switch is answered before it hears of a drain, and an app
+ * that drains carelessly has nothing left to drop.
  */
 final class Retire {
   private static final Logger LOG = LoggerFactory.getLogger(Retire.class);
@@ -26,6 +33,9 @@ final class Retire {
    */
   record Retirement(CompletableFuture<Void> settled, CompletableFuture<DeployEvent> done) {}
 
+  /** How often a settling generation's accept queue is looked at. */
+  private static final Duration QUEUE_CHECK = Duration.ofMillis(5);
+
   private final Supervisor supervisor;
 
   Retire(Supervisor supervisor) {
@@ -33,10 +43,48 @@ final class Retire {
   }
 
   Retirement retire(Generation old, Instant t0) {
+    return afterSettling(old, () -> retireNow(old, t0));
+  }
+
+  /**
+   * {@code then}, once nothing more waits in {@code old}'s own sockets and {@code [drain] settle}
+   * has passed; at once for a generation with no socket of its own (shared listeners).
+   */
+  Retirement afterSettling(Generation old, Supplier<Retirement> then) {
+    if (old.own.isEmpty()) {
+      return then.get();
+    }
     var loop = supervisor.loop();
+    var drain = supervisor.config().drain();
+    var deadline = loop.now().plus(drain.timeout());
+    var settled = new CompletableFuture<Void>();
+    Runnable[] check = new Runnable[1];
+    check[0] =
+        () -> {
+          if (old.hasExited()) {
+            settled.complete(null);
+          } else if (supervisor.listeners().queued(old) == 0 || !loop.now().isBefore(deadline)) {
+            loop.after(drain.settle(), () -> settled.complete(null));
+          } else {
+            loop.after(QUEUE_CHECK, check[0]);
+          }
+        };
+    check[0].run();
+    var next = settled.thenApply(v -> then.get());
+    return new Retirement(
+        next.thenCompose(Retirement::settled), next.thenCompose(Retirement::done));
+  }
+
+  private Retirement retireNow(Generation old, Instant t0) {
     var session = old.session();
-    if (session.isEmpty() || supervisor.config().park().max() == 0) {
+    if (supervisor.config().park().max() == 0 || (session.isEmpty() && old.own.isEmpty())) {
       return drained(old, t0);
+    }
+    if (session.isEmpty()) {
+      // Steered away from: it gets no new connection, so it is parked as it is.
+      var event = park(old, t0);
+      return new Retirement(
+          CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(event));
     }
     var parked = new CompletableFuture<DeployEvent>();
     var settled =
@@ -53,31 +101,29 @@ final class Retire {
                     drained(old, t0).done().whenComplete((event, e) -> parked.complete(event));
                     return null;
                   }
-                  if (!old.is(GenerationState.ACTIVE) || supervisor.generations().isActive(old)) {
-                    // It exited, or was rolled back to, while it was being paused.
-                    parked.complete(
-                        event(
-                            DeployStep.PARKED,
-                            old,
-                            t0,
-                            old + " was not parked: it is " + old.state().label()));
-                    return null;
-                  }
-                  var evicted =
-                      supervisor.generations().park(old, supervisor.config().park().max());
-                  supervisor.journal();
-                  evicted.forEach(this::drain);
-                  expireAfterTtl(old);
-                  LOG.info("{} parked for rollback", old);
-                  parked.complete(
-                      event(
-                          DeployStep.PARKED,
-                          old,
-                          t0,
-                          "generation " + old.number + " parked: alive, warm, not accepting"));
+                  old.paused = true;
+                  parked.complete(park(old, t0));
                   return null;
                 });
     return new Retirement(settled, parked);
+  }
+
+  private DeployEvent park(Generation old, Instant t0) {
+    if (!old.is(GenerationState.ACTIVE) || supervisor.generations().isActive(old)) {
+      // It exited, or was rolled back to, while it was being paused or left to settle.
+      return event(
+          DeployStep.PARKED, old, t0, old + " was not parked: it is " + old.state().label());
+    }
+    var evicted = supervisor.generations().park(old, supervisor.config().park().max());
+    supervisor.journal();
+    evicted.forEach(this::drain);
+    expireAfterTtl(old);
+    LOG.info("{} parked for rollback", old);
+    return event(
+        DeployStep.PARKED,
+        old,
+        t0,
+        "generation " + old.number + " parked: alive, warm, not accepting");
   }
 
   /** Drains {@code generation} and reports it as a deploy step once it has exited. */

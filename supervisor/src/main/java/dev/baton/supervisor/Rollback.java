@@ -14,9 +14,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes the previous generation active again. A parked one is resumed, which takes one line over a
  * socket; with none parked, the previous generation's command is started again through the full
- * gate. The generation rolled back from is parked when parking is on and it speaks BATON_CONTROL,
- * exactly as a deploy parks the generation it replaces, so that a second rollback flips back in one
- * step too; otherwise it is paused and drained.
+ * gate. The generation rolled back from is parked when parking is on and it speaks BATON_CONTROL or
+ * is steered away from, exactly as a deploy parks the generation it replaces, so that a second
+ * rollback flips back in one step too; otherwise it is paused and drained.
  */
 final class Rollback {
   private static final Logger LOG = LoggerFactory.getLogger(Rollback.class);
@@ -69,8 +69,7 @@ final class Rollback {
     }
     var resumed = target.get();
     var t0 = supervisor.loop().now();
-    return awaitSession(supervisor.loop(), resumed, t0.plus(AppSession.TIMEOUT))
-        .thenCompose(AppSession::resume)
+    return resume(supervisor, resumed, t0)
         .handle(
             (v, error) -> {
               if (error != null) {
@@ -112,6 +111,20 @@ final class Rollback {
   }
 
   /**
+   * Lets {@code target} accept again: a RESUME on BATON_CONTROL when it was paused there. A steered
+   * generation that was not paused needs nothing: the promotion's map update is the whole rollback.
+   */
+  private static CompletableFuture<Void> resume(
+      Supervisor supervisor, Generation target, Instant t0) {
+    if (!target.paused && !target.own.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return awaitSession(supervisor.loop(), target, t0.plus(AppSession.TIMEOUT))
+        .thenCompose(AppSession::resume)
+        .thenRun(() -> target.paused = false);
+  }
+
+  /**
    * The generation rolled back from: parked when it can be, else paused, so that it takes nothing
    * new, then drained. Parking it keeps the operator's next move as cheap as this one: a rollback
    * that turns out wrong is undone by another, in milliseconds, instead of a full deploy. A
@@ -120,9 +133,15 @@ final class Rollback {
   private static Retire.Retirement leave(
       Supervisor supervisor, Generation bad, String reason, Instant t0) {
     bad.reason = "rolled back: " + reason;
-    if (!bad.failedBake && bad.session().isPresent() && supervisor.config().park().max() > 0) {
+    boolean parkable = bad.session().isPresent() || !bad.own.isEmpty();
+    if (!bad.failedBake && parkable && supervisor.config().park().max() > 0) {
       return supervisor.retire().retire(bad, t0);
     }
+    return supervisor.retire().afterSettling(bad, () -> pauseAndDrain(supervisor, bad, t0));
+  }
+
+  private static Retire.Retirement pauseAndDrain(
+      Supervisor supervisor, Generation bad, Instant t0) {
     var paused =
         bad.session()
             .map(AppSession::pause)

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,13 +46,25 @@ final class Spawner {
     var listenFds = new ArrayList<Fd>();
     var names = new ArrayList<String>();
     Optional<Fd> stdin = Optional.empty();
-    for (var b : listeners.all()) {
-      if (b.config().pass() == Config.Pass.FD0) {
-        stdin = Optional.of(b.fd());
-      } else {
-        listenFds.add(b.fd());
-        names.add(b.config().name());
+    var own = new LinkedHashMap<String, Fd>();
+    var given = new ArrayList<Fd>();
+    try {
+      for (var b : listeners.all()) {
+        var fd = b.steered() ? listeners.ownSocket(b, number) : b.fd();
+        if (b.steered()) {
+          own.put(b.config().name(), fd);
+        }
+        given.add(fd);
+        if (b.config().pass() == Config.Pass.FD0) {
+          stdin = Optional.of(fd);
+        } else {
+          listenFds.add(fd);
+          names.add(b.config().name());
+        }
       }
+    } catch (DeployException e) {
+      own.values().forEach(os::close);
+      throw e;
     }
     Optional<Fd> probeFd = Optional.empty();
     InetSocketAddress probeAddress = null;
@@ -65,6 +78,7 @@ final class Spawner {
         probeFd = Optional.of(fd);
         probeAddress = os.localAddress(fd);
       } catch (NativeException e) {
+        own.values().forEach(os::close);
         throw new DeployException(
             "generation "
                 + number
@@ -96,9 +110,11 @@ final class Spawner {
               probeAddress,
               os.startTime(process.pid()).orElse(0),
               GenerationState.STARTING);
-      generation.listeners = listeners.all().stream().map(ListenerSet.Bound::fd).toList();
+      generation.listeners = List.copyOf(given);
+      generation.own = Map.copyOf(own);
       return generation;
     } catch (NativeException e) {
+      own.values().forEach(os::close);
       throw new DeployException(
           "generation "
               + number

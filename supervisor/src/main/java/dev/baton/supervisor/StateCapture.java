@@ -95,7 +95,9 @@ final class StateCapture {
                         g.baking
                             ? g.promotedAt.flatMap(
                                 p -> config.bake().map(b -> p.plus(b.duration())))
-                            : Optional.<Instant>empty()))
+                            : Optional.<Instant>empty(),
+                        sockets(g),
+                        g.paused))
             .toList();
     return new StateJournal.State(
         bootId,
@@ -105,6 +107,13 @@ final class StateCapture {
         supervisor.generations().nextNumber(),
         listeners,
         entries);
+  }
+
+  /** Its own sockets of steered listeners, by listener name, as /proc names them. */
+  private Map<String, String> sockets(Generation g) {
+    var sockets = new java.util.TreeMap<String, String>();
+    g.own.forEach((name, fd) -> sockets.put(name, os.link(fd)));
+    return sockets;
   }
 
   /** Read from /proc once per generation: its session and parent do not change while it lives. */

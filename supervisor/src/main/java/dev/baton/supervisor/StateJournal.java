@@ -45,7 +45,9 @@ final class StateJournal {
    * {@code session}: the session the generation was in when first written down, which it keeps for
    * life; {@code child}: whether it was then the writing process's own child (spawned by it, not
    * adopted after a crash), which it stays across an upgrade's execve. They tell a restarted
-   * supervisor this generation from any other process with its pid and start time.
+   * supervisor this generation from any other process with its pid and start time. {@code sockets}:
+   * per steered listener, the identity of the socket that is this generation's own; {@code paused}:
+   * parked by a PAUSE on BATON_CONTROL, so a rollback must resume it.
    */
   record GenerationEntry(
       int number,
@@ -63,7 +65,9 @@ final class StateJournal {
       Instant started,
       Optional<Instant> promoted,
       Optional<Instant> parkedUntil,
-      Optional<Instant> bakeUntil) {}
+      Optional<Instant> bakeUntil,
+      Map<String, String> sockets,
+      boolean paused) {}
 
   record State(
       String bootId,

@@ -34,7 +34,8 @@ final class StatusView {
         b.address(),
         b.config().pass() == Config.Pass.FD0 ? "fd0" : "listen-fds",
         b.fd().value(),
-        generations.live().stream().filter(g -> g.holds(b.fd())).map(g -> g.number).toList(),
-        retired);
+        generations.live().stream().filter(g -> g.holds(b)).map(g -> g.number).toList(),
+        retired,
+        b.mode());
   }
 }

@@ -243,14 +243,65 @@ final class FakeOs implements Os {
         "getsockname(" + listener + ")", 88, "ENOTSOCK", "not a TCP listener");
   }
 
-  /** What {@link #acceptQueue} answers for every TCP listener. */
+  /** What {@link #acceptQueue} answers for every TCP listener not in {@link #queues}. */
   Os.AcceptQueue acceptQueue = new Os.AcceptQueue(0, 4096);
+
+  /** What {@link #acceptQueue} answers for particular listeners. */
+  final Map<Fd, Os.AcceptQueue> queues = new HashMap<>();
 
   @Override
   public Optional<Os.AcceptQueue> acceptQueue(Fd listener) {
     return required(listener, "getsockopt") instanceof FakeSockets.ListenSocket s && s.local != null
-        ? Optional.of(acceptQueue)
+        ? Optional.of(queues.getOrDefault(listener, acceptQueue))
         : Optional.empty();
+  }
+
+  /** Why steering is unavailable, or empty when {@link #steering} works. */
+  Optional<String> steeringUnavailable = Optional.empty();
+
+  /** Every steering made, in order: the listener it was attached to and the one selected. */
+  final List<FakeSteering> steerings = new ArrayList<>();
+
+  static final class FakeSteering implements dev.baton.os.Steering {
+    private final FakeOs os;
+    @Nullable Fd attachedTo;
+    @Nullable Fd selected;
+    int selects;
+    boolean closed;
+
+    FakeSteering(FakeOs os) {
+      this.os = os;
+    }
+
+    @Override
+    public void attach(Fd listener) {
+      os.required(listener, "setsockopt");
+      attachedTo = listener;
+    }
+
+    @Override
+    public void select(Fd listener) {
+      os.required(listener, "bpf(BPF_MAP_UPDATE_ELEM)");
+      selected = listener;
+      selects++;
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Override
+  public Optional<String> steeringUnavailable() {
+    return steeringUnavailable;
+  }
+
+  @Override
+  public dev.baton.os.Steering steering() {
+    var steering = new FakeSteering(this);
+    steerings.add(steering);
+    return steering;
   }
 
   @Override

@@ -83,7 +83,9 @@ class JournalTrustTest {
             g.started(),
             g.promoted(),
             g.parkedUntil(),
-            g.bakeUntil());
+            g.bakeUntil(),
+            g.sockets(),
+            g.paused());
     return new StateJournal.State(
         s.bootId(),
         s.uid(),
