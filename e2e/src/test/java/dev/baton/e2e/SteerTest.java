@@ -65,6 +65,7 @@ class SteerTest {
     var config = Service.lightSampleConfig(SLOPPY, NO_PARKING);
     try (var service = Service.start(dir, config);
         var load = load(service.port())) {
+      assertSteer(service.status(), "shared");
       long started = System.nanoTime();
       ZeroDowntimeTest.redeploy(service, DEPLOYS, GAP_MILLIS);
       double seconds = (System.nanoTime() - started) / 1e9;
@@ -240,12 +241,15 @@ class SteerTest {
       Service.sleep(500);
       first.process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       assertThat(first.process.isAlive()).isFalse();
+      double killedAt = (System.nanoTime() - load.startNanos()) / 1e9;
       // Nobody supervises for a while; the kernel keeps steering to generation 2.
       Service.sleep(1000);
       for (var pid : pids) {
         assertThat(ProcessHandle.of(pid)).as("generation pid %d", pid).isPresent();
       }
+      double restartedAt = (System.nanoTime() - load.startNanos()) / 1e9;
       try (var second = Service.start(dir, config)) {
+        double activeAt = (System.nanoTime() - load.startNanos()) / 1e9;
         var status = second.status();
         assertThat(status.path("supervisor_pid").asInt()).isNotEqualTo((int) first.process.pid());
         assertThat(status.path("active_generation").asInt()).isEqualTo(2);
@@ -268,6 +272,10 @@ class SteerTest {
             "steer=bpf, kill -9 of the supervisor, a restart, a rollback and a deploy: "
                 + report.summary());
         System.out.println("  answers by generation: " + answers(report));
+        System.out.printf(
+            "  from the load's start: kill -9 at +%.1f s, restart at +%.1f s, recovered and"
+                + " answering status at +%.1f s%n",
+            killedAt, restartedAt, activeAt);
         ZeroDowntimeTest.assertNoFailures(report, second);
       }
     } finally {
