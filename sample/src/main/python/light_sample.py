@@ -4,8 +4,10 @@ A JVM takes a few hundred milliseconds of CPU to start, and on two cores that CP
 load being measured. This sample starts in about 20 ms (python3 -S), so a bench run with it shows
 what replacing an app costs when start-up costs nearly nothing.
 
-usage: light_sample.py [--port=N] [--reuse-port] [--idle-close=DURATION] [--drain-timeout=DURATION]
-  the same options, defaults and DURATIONs (500, 500ms, 2s, 1m) as the JVM sample's
+usage: light_sample.py [--port=N] [--reuse-port] [--work=DURATION] [--idle-close=DURATION]
+                       [--drain-timeout=DURATION] [--sloppy-drain]
+  the same options, defaults and DURATIONs (500, 500ms, 2s, 1m) as the JVM sample's, and
+  --sloppy-drain, which the JVM sample has not: on SIGTERM, drop everything and exit at once
 
 It adopts the listeners systemd-style (LISTEN_FDS and LISTEN_FDNAMES, when LISTEN_PID is this
 process), or binds 127.0.0.1:PORT itself, with SO_REUSEPORT when asked, once it is ready. It serves
@@ -17,9 +19,20 @@ request it has with "Connection: close", closes a kept-alive connection only onc
 for --idle-close (closing one that is idle this instant would race a request on its way), and
 exits 0 when no connection is left.
 
+--work=DURATION makes each request (but /healthz) wait that long for its answer, as the JVM sample's
+--work does, but without blocking the loop: the answer is held on a timer while other connections
+are served, so that many requests are in flight at once. A connection's next pipelined request is
+read only once the answer before it has been released.
+
+--sloppy-drain is the worst drain there is, that of a server that trusts the signal to mean "no
+more traffic": on SIGTERM it closes every connection it holds without answering it (one whose
+request it has accepted and not yet answered too), closes its listeners and exits 0 at once. The
+tests use it to show what a handoff leaves for the old generation to drop.
+
 One thread and an epoll loop, standard library only: it must not need a virtualenv to start.
 """
 import errno
+import heapq
 import os
 import selectors
 import signal
@@ -43,14 +56,17 @@ def seconds(text):
 
 
 def parse_args(argv):
-    options = {"port": 8080, "reuse-port": False, "idle-close": 2.0, "drain-timeout": 30.0}
+    options = {"port": 8080, "reuse-port": False, "work": 0.0, "idle-close": 2.0, "drain-timeout": 30.0,
+               "sloppy-drain": False}
     i = 0
     while i < len(argv):
         name, eq, value = argv[i].partition("=")
         key = name[2:] if name.startswith("--") else None
         if key not in options:
             sys.exit("light_sample: unknown argument %s\n%s" % (argv[i], __doc__.split("\n\n")[2]))
-        if key == "reuse-port":
+        if key in ("reuse-port", "sloppy-drain"):
+            if eq:
+                sys.exit("light_sample: --%s takes no value" % key)
             options[key] = True
         else:
             if not eq:
@@ -110,9 +126,13 @@ def describe(sock):
 
 
 class Connection:
-    """One client connection: the bytes read and not yet answered, and the answers not yet sent."""
+    """One client connection: the bytes read and not yet answered, and the answers not yet sent.
 
-    __slots__ = ("sock", "inbox", "outbox", "last_active", "closing", "lingering")
+    With --work, the request being worked on waits in held, its answer due at the monotonic time due
+    (0 when nothing is held).
+    """
+
+    __slots__ = ("sock", "inbox", "outbox", "last_active", "closing", "lingering", "held", "due")
 
     def __init__(self, sock, now):
         self.sock = sock
@@ -121,6 +141,8 @@ class Connection:
         self.last_active = now
         self.closing = False
         self.lingering = 0.0
+        self.held = None
+        self.due = 0.0
 
 
 class Server:
@@ -133,6 +155,9 @@ class Server:
         self.drain_asked = False
         self.lingering = 0
         self.next_sweep = 0.0
+        # (due, sequence, connection) of the answers held by --work; the sequence breaks ties.
+        self.timers = []
+        self.timer_sequence = 0
         self.wake_read, self.wake_write = socket.socketpair()
         for sock in (self.wake_read, self.wake_write):
             sock.setblocking(False)
@@ -156,11 +181,29 @@ class Server:
             sock.close()
         log("draining: stopped accepting, %d connections open" % len(self.connections))
 
+    def abandon(self):
+        """--sloppy-drain: every connection closed unanswered, the listeners closed, nothing waited for."""
+        # A lingering connection has had its last answer; any other holds a request, or may.
+        answered = sum(1 for connection in self.connections.values() if connection.lingering)
+        dropped = len(self.connections) - answered
+        for connection in list(self.connections.values()):
+            self.close(connection)
+        for _, sock in self.listeners:
+            self.selector.unregister(sock)
+            sock.close()
+        log("sloppy drain: dropped %d connections unanswered, closed %d answered; exiting" % (dropped, answered))
+
     def run(self):
         while True:
             if self.drain_asked and not self.draining:
+                if self.options["sloppy-drain"]:
+                    self.abandon()
+                    return 0
                 self.drain()
             timeout = SWEEP_SECONDS if self.draining or self.lingering else None
+            if self.timers:
+                wait = max(0.0, self.timers[0][0] - time.monotonic())
+                timeout = wait if timeout is None else min(timeout, wait)
             for key, events in self.selector.select(timeout):
                 if key.data == "wake":
                     try:
@@ -174,6 +217,8 @@ class Server:
                 else:
                     self.read(key.data)
             now = time.monotonic()
+            if self.timers:
+                self.release(now)
             if (self.draining or self.lingering) and now >= self.next_sweep:
                 self.sweep(now)
             if self.draining:
@@ -192,7 +237,7 @@ class Server:
                 if connection.lingering and now - connection.lingering > LINGER_SECONDS:
                     self.close(connection)
                 elif (self.draining and not connection.inbox and not connection.outbox and not connection.lingering
-                      and now - connection.last_active >= self.options["idle-close"]):
+                      and not connection.held and now - connection.last_active >= self.options["idle-close"]):
                     self.close(connection)
 
     def accept(self, listener):
@@ -232,7 +277,7 @@ class Server:
         self.flush(connection)
 
     def answer(self, connection):
-        while not connection.closing:
+        while not connection.closing and connection.held is None:
             end = connection.inbox.find(b"\r\n\r\n")
             if end < 0:
                 if len(connection.inbox) > MAX_HEAD:
@@ -258,14 +303,37 @@ class Server:
             connection.inbox = connection.inbox[end + 4 + length:]
             token = headers.get("connection", "").lower()
             keep = token == "keep-alive" if version == "HTTP/1.0" else token != "close"
-            close = not keep or self.draining
             if method in ("GET", "HEAD"):
                 status, body = (200, b"ok") if path == "/healthz" else (200, (IDENTITY + "\n").encode())
             elif method == "POST":
                 status, body = 200, ("%s read %d\n" % (IDENTITY, length)).encode()
             else:
                 status, body = 405, b"method not allowed\n"
-            self.respond(connection, status, body, method == "HEAD", close, version == "HTTP/1.0" and keep)
+            answer = (status, body, method == "HEAD", keep, version == "HTTP/1.0" and keep)
+            if self.options["work"] and status == 200 and path != "/healthz":
+                # Held on a timer; whether to close is decided when it is released, drain or not.
+                connection.held = answer
+                connection.due = time.monotonic() + self.options["work"]
+                self.timer_sequence += 1
+                heapq.heappush(self.timers, (connection.due, self.timer_sequence, connection))
+                return
+            self.send_answer(connection, answer)
+
+    def send_answer(self, connection, answer):
+        status, body, head_only, keep, keep_alive_header = answer
+        self.respond(connection, status, body, head_only, not keep or self.draining, keep_alive_header)
+
+    def release(self, now):
+        """Sends the answers whose --work is done, and goes on to what their connections sent next."""
+        while self.timers and self.timers[0][0] <= now:
+            due, _, connection = heapq.heappop(self.timers)
+            if connection.held is None or connection.due != due:
+                continue  # closed meanwhile
+            answer, connection.held, connection.due = connection.held, None, 0.0
+            connection.last_active = now
+            self.send_answer(connection, answer)
+            self.answer(connection)
+            self.flush(connection)
 
     def respond(self, connection, status, body, head_only, close, keep_alive_header=False):
         reason = {200: "OK", 400: "Bad Request", 405: "Method Not Allowed", 431: "Request Header Fields Too Large"}
@@ -302,6 +370,7 @@ class Server:
     def close(self, connection):
         if connection.lingering:
             self.lingering -= 1
+        connection.held = None
         self.connections.pop(connection.sock.fileno(), None)
         self.selector.unregister(connection.sock)
         connection.sock.close()

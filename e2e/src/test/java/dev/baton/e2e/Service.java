@@ -90,8 +90,14 @@ final class Service implements AutoCloseable {
 
   /** The light sample (python3 -S, ready in tens of ms) behind one loopback listener. */
   static String lightSampleConfig(String... extra) {
-    return config(
-        toml(List.of("/usr/bin/python3", "-S", LIGHT_SAMPLE.toString())), "10s", "5s", extra);
+    return lightSampleConfig(List.of(), extra);
+  }
+
+  /** The same, the light sample run with {@code args}, such as --work=20ms or --sloppy-drain. */
+  static String lightSampleConfig(List<String> args, String... extra) {
+    var argv = new ArrayList<>(List.of("/usr/bin/python3", "-S", LIGHT_SAMPLE.toString()));
+    argv.addAll(args);
+    return config(toml(argv), "10s", "5s", extra);
   }
 
   private static String config(
