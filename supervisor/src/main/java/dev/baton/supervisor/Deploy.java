@@ -71,7 +71,7 @@ final class Deploy {
     supervisor.deploying(generation);
     if (supervisor.generations().active().isEmpty()) {
       // Nothing serves: the connections that come meanwhile wait in the new generation's queue.
-      supervisor.listeners().steerTo(generation);
+      supervisor.listeners().own().steerTo(generation);
     }
     LOG.info(
         "generation {} spawned as pid {} ({}): {}",

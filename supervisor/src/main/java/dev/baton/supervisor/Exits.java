@@ -57,7 +57,7 @@ final class Exits {
       case EXITED, FAILED -> {}
     }
     generations.retire(generation);
-    supervisor.listeners().exited(generation, crashed);
+    supervisor.listeners().own().exited(generation, crashed);
     supervisor.listeners().closeUnheld(generations.live());
     if (crashed && generation.baking) {
       Bake.failed(supervisor, "bake failed: " + generation + " " + status);

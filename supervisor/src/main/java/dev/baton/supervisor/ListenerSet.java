@@ -40,18 +40,18 @@ final class ListenerSet implements AutoCloseable {
 
   private final Os os;
 
-  /** Generations that exited while connections were steered to them, until the next promotion. */
-  private final List<Generation> steeredToExited = new ArrayList<>();
-
   /** What a new generation is given, in config order. */
   private List<Bound> bound;
 
   /** Dropped from the config, open until no live generation holds them. */
   private final List<Bound> retired = new ArrayList<>();
 
+  private final OwnSockets own;
+
   private ListenerSet(Os os, List<Bound> bound) {
     this.os = os;
     this.bound = List.copyOf(bound);
+    this.own = new OwnSockets(os, () -> this.bound);
   }
 
   static ListenerSet bind(Os os, Config config) {
@@ -155,9 +155,9 @@ final class ListenerSet implements AutoCloseable {
    * generation's own socket for it instead: a new anchor is bound at its address, into the group
    * that the generations' own sockets kept alive. The group's program still steers with the map
    * whose id is in {@code steerings}, so that map is opened again and the steering never lapses;
-   * only when it cannot be is a new program attached, and then, until {@link #steerTo} names the
-   * active generation's socket again (which waits for the kernel to free the old map, some tens of
-   * ms), the kernel spreads new connections over the group by its hash.
+   * only when it cannot be is a new program attached, and then, until {@link OwnSockets#steerTo}
+   * names the active generation's socket again (which waits for the kernel to free the old map,
+   * some tens of ms), the kernel spreads new connections over the group by its hash.
    */
   static ListenerSet adopt(Os os, Config config, List<Fd> fds, List<Integer> steerings) {
     var bound = new ArrayList<Bound>();
@@ -186,72 +186,9 @@ final class ListenerSet implements AutoCloseable {
     return new ListenerSet(os, bound);
   }
 
-  /**
-   * A socket of {@code b}'s group for one generation alone: the same address and port, with
-   * SO_REUSEPORT, and the same backlog.
-   *
-   * @throws DeployException when it cannot be bound
-   */
-  Fd ownSocket(Bound b, int generation) {
-    try {
-      return os.listen(new ListenAddress.Tcp(os.localAddress(b.fd()), true), b.config().backlog());
-    } catch (NativeException e) {
-      throw new DeployException(
-          "generation "
-              + generation
-              + " could not start: its own socket for listener '"
-              + b.config().name()
-              + "' cannot be bound ("
-              + e.getMessage()
-              + ")");
-    }
-  }
-
-  /**
-   * Sends every new connection to a steered listener to {@code generation}'s own socket: one BPF
-   * map update each. Sockets of generations that exited while they had the connections are closed
-   * now; the kernel moves what waits in their queues to the socket just selected.
-   */
-  void steerTo(Generation generation) {
-    for (var b : bound) {
-      var own = generation.own.get(b.config().name());
-      if (b.steered() && own != null) {
-        b.steering().get().select(own);
-      }
-    }
-    steeredToExited.remove(generation);
-    steeredToExited.forEach(this::closeOwn);
-    steeredToExited.clear();
-  }
-
-  /**
-   * A generation has exited: its own sockets are closed, unless new connections are still steered
-   * to them (it was active), since then they wait there for the next promotion to move them.
-   */
-  void exited(Generation generation, boolean wasActive) {
-    if (wasActive && !generation.own.isEmpty()) {
-      steeredToExited.add(generation);
-    } else {
-      closeOwn(generation);
-    }
-  }
-
-  private void closeOwn(Generation generation) {
-    generation.own.values().forEach(os::close);
-    generation.own = java.util.Map.of();
-  }
-
-  /** The connections waiting in {@code generation}'s own sockets' accept queues. */
-  int queued(Generation generation) {
-    int queued = 0;
-    for (var fd : generation.own.values()) {
-      queued += os.acceptQueue(fd).map(Os.AcceptQueue::length).orElse(0);
-    }
-    return queued;
-  }
-
-  boolean steered() {
-    return bound.stream().anyMatch(Bound::steered);
+  /** The generations' own sockets of the steered listeners. */
+  OwnSockets own() {
+    return own;
   }
 
   /** The steering a supervisor before this one left on a listener's group, when it can be had. */

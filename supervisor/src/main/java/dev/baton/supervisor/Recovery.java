@@ -178,7 +178,7 @@ final class Recovery {
       }
       summary.add(generation + " " + generation.state().label());
     }
-    generations.active().ifPresent(adopted::steerTo);
+    generations.active().ifPresent(adopted.own()::steerTo);
     return Optional.of(String.join(", ", summary));
   }
 

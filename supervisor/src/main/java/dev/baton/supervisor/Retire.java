@@ -63,7 +63,8 @@ final class Retire {
         () -> {
           if (old.hasExited()) {
             settled.complete(null);
-          } else if (supervisor.listeners().queued(old) == 0 || !loop.now().isBefore(deadline)) {
+          } else if (supervisor.listeners().own().queued(old) == 0
+              || !loop.now().isBefore(deadline)) {
             loop.after(drain.settle(), () -> settled.complete(null));
           } else {
             loop.after(QUEUE_CHECK, check[0]);

@@ -50,7 +50,7 @@ final class Spawner {
     var given = new ArrayList<Fd>();
     try {
       for (var b : listeners.all()) {
-        var fd = b.steered() ? listeners.ownSocket(b, number) : b.fd();
+        var fd = b.steered() ? listeners.own().make(b, number) : b.fd();
         if (b.steered()) {
           own.put(b.config().name(), fd);
         }

@@ -206,7 +206,7 @@ public final class Supervisor implements AutoCloseable {
 
   /** Promotes {@code generation}: from now on, its app is the one a crash restarts. */
   void promoted(Generation generation, DeployKind kind, String reason) {
-    listeners.steerTo(generation);
+    listeners.own().steerTo(generation);
     generations.promote(generation, kind, reason, loop.now());
     slot.promoted();
     crashRestart.promoted();
