@@ -114,6 +114,16 @@ class ConfigTest {
   }
 
   @Test
+  void aListenerIsSharedUnlessItAsksForBpfAndSettleIsATenthOfASecond() {
+    var head = "[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n";
+    assertThat(parse(head).listeners().getFirst().steer()).isEqualTo(Config.Steer.SHARED);
+    assertThat(parse(head).drain().settle()).isEqualTo(java.time.Duration.ofMillis(100));
+    var steered = parse(head + "steer = \"bpf\"\n[drain]\nsettle = \"250ms\"\n");
+    assertThat(steered.listeners().getFirst().steer()).isEqualTo(Config.Steer.BPF);
+    assertThat(steered.drain().settle()).isEqualTo(java.time.Duration.ofMillis(250));
+  }
+
+  @Test
   void badValuesSayWhatIsAccepted() {
     var head = "[app]\ncommand = [\"x\"]\n[[listen]]\n";
     assertThatThrownBy(() -> parse(head + "address = \"localhost:8080\"\n"))
@@ -122,6 +132,10 @@ class ConfigTest {
         .hasMessageContaining("needs a host and a port");
     assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\npass = \"stdin\"\n"))
         .hasMessageContaining("pass must be \"listen-fds\" (the default) or \"fd0\"");
+    assertThatThrownBy(() -> parse(head + "address = \"127.0.0.1:1\"\nsteer = \"ebpf\"\n"))
+        .hasMessageContaining("steer must be \"shared\" (the default) or \"bpf\"");
+    assertThatThrownBy(() -> parse(head + "address = \"unix:/run/app.sock\"\nsteer = \"bpf\"\n"))
+        .hasMessageContaining("\"bpf\" steers TCP listeners only; use \"shared\"");
     assertThatThrownBy(
             () -> parse(head + "address = \"127.0.0.1:1\"\n[drain]\nsignal = \"TERMINATE\"\n"))
         .hasMessageContaining("unknown signal 'TERMINATE'");

@@ -192,4 +192,17 @@ class SteerTest {
     assertThat(fresh.attachedTo).isNotNull();
     assertThat(fresh.selected).isEqualTo(h.live(2).own.get("http"));
   }
+
+  @Test
+  void aConfigThatChangesSteerIsRefusedAndTheServiceGoesOnAsItWas() throws Exception {
+    h.start(STEERED);
+    java.nio.file.Files.writeString(
+        dir.resolve("baton.toml"), STEERED.replace("steer = \"bpf\"", "steer = \"shared\""));
+    var why = Harness.failure(h.deploy());
+    assertThat(why)
+        .contains("listener 'http' cannot change steer from \"bpf\" while the service runs")
+        .contains("restart the service");
+    assertThat(h.status().activeGeneration()).contains(1);
+    assertThat(h.status().listeners().getFirst().steer()).isEqualTo("bpf");
+  }
 }
