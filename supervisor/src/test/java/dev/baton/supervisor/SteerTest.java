@@ -205,4 +205,22 @@ class SteerTest {
     assertThat(h.status().activeGeneration()).contains(1);
     assertThat(h.status().listeners().getFirst().steer()).isEqualTo("bpf");
   }
+
+  @Test
+  void anUpgradedSupervisorTakesTheMapAndTheOwnSocketsBackAndRollsBackInOneSelect() {
+    h.start(STEERED);
+    deployed();
+    h.request(new dev.baton.protocol.Request.Upgrade());
+    assertThat(h.execed).isPresent();
+    h.start(STEERED); // the new image: same pid, same children
+    var again = h.os.steerings.getLast();
+    assertThat(again.reopened).isTrue();
+    assertThat(again.selected).isEqualTo(h.live(2).own.get("http"));
+    assertThat(h.status().listeners().getFirst().generations()).containsExactly(1, 2);
+    var back = h.rollback("after the upgrade");
+    assertThat(again.selected).isEqualTo(h.live(1).own.get("http"));
+    h.advanceMillis(100);
+    assertThat(back).isCompleted();
+    assertThat(h.os.process(0).signals).isEmpty();
+  }
 }
