@@ -11,6 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Unmodified servers from other ecosystems, installed from Debian, each in the smallest app that
@@ -19,7 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
  * graceful stop (uWSGI, whose every stop by signal can lose a request, by pausing its workers until
  * baton's SIGKILL); and a JVM server that takes it from fd 0 with System.inheritedChannel(), inetd
  * style (examples' InheritedChannelExample). Each is redeployed 20 times under
- * connection-per-request load (c=8) and keep-alive load at once, and no request may fail.
+ * connection-per-request load (c=8) and keep-alive load at once, and no request may fail. Node runs
+ * twice: on the one shared listening socket (steer = "shared", the default) and steered by BPF
+ * (steer = "bpf", see SteerTest), where Node, which knows nothing of baton, is parked at each
+ * promotion and drained when the next one makes room.
  */
 class ServersTest {
   @TempDir Path dir;
@@ -27,19 +32,23 @@ class ServersTest {
   static final Path EXAMPLES = Service.ROOT.resolve("examples");
   static final int DEPLOYS = 20;
 
-  @Test
-  void nodeListensOnTheInheritedFdsAndDrainsWithServerClose() throws Exception {
+  @ParameterizedTest(name = "steer = {0}")
+  @ValueSource(strings = {"shared", "bpf"})
+  void nodeListensOnTheInheritedFdsAndDrainsWithServerClose(String steer) throws Exception {
     var node = installed("/usr/bin/node", "nodejs");
     // Node has no sd_notify: readiness is its HTTP answer on the private probe listener, which
     // the app serves like any other inherited listener.
     redeployUnderLoad(
-        "node",
+        "node, steer=" + steer,
+        steer.equals("shared") ? "" : "steer = \"" + steer + "\"",
         """
         [readiness]
         http = "/healthz"
         timeout = "20s"
         """,
-        List.of(node.toString(), EXAMPLES.resolve("node/server.js").toString()));
+        "20s",
+        List.of(node.toString(), EXAMPLES.resolve("node/server.js").toString()),
+        service -> SteerTest.assertSteer(service.status(), steer));
   }
 
   @Test

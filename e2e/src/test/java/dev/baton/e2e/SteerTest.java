@@ -283,6 +283,129 @@ class SteerTest {
     }
   }
 
+  /** Deploys of the keep-alive runs, each after {@link #GAP_MILLIS}. */
+  private static final int KEEP_ALIVE_DEPLOYS = 30;
+
+  /** The light sample as it is, draining properly, with the sloppy one's 20 ms of work. */
+  private static final List<String> PROPER = List.of("--work=20ms");
+
+  private static final Pattern DRAINING =
+      Pattern.compile("draining: stopped accepting, (\\d+) connections open");
+
+  private static final Pattern DRAINED = Pattern.compile("drained in (\\d+) ms; exiting");
+
+  /**
+   * Kept-alive connections are the old generation's until it closes them, steered or not: the BPF
+   * program picks a socket for a new connection only. So the sloppy sample, which on SIGTERM closes
+   * every connection it holds with the request on it unanswered, drops the requests in flight on
+   * its kept-alive connections whatever baton does; this run measures how many, and asserts only
+   * that it ran. The proper drain, the next test, is the contrast.
+   */
+  @Test
+  void steeredTheSloppySampleUnderKeepAliveLoadDropsTheRequestsOnItsKeptAliveConnections()
+      throws Exception {
+    var config =
+        steered(
+            Service.lightSampleConfig(SLOPPY, "settle = \"100ms\"", NO_PARKING[0], NO_PARKING[1]));
+    try (var service = Service.start(dir, config)) {
+      assertSteer(service.status(), "bpf");
+      try (var load = keepAliveLoad(service.port())) {
+        long started = System.nanoTime();
+        ZeroDowntimeTest.redeploy(service, KEEP_ALIVE_DEPLOYS, GAP_MILLIS);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        var report = load.stop();
+        var drains = awaitSloppyDrains(service, KEEP_ALIVE_DEPLOYS);
+        System.out.printf(
+            "steer=bpf, keep-alive c=8, the light sample %s, no parking: %d deploys in %.1f s;"
+                + " %d requests, %d failed %s; the old generations' own count of connections"
+                + " dropped unanswered: %d (per deploy: %s)%n",
+            String.join(" ", SLOPPY),
+            KEEP_ALIVE_DEPLOYS,
+            seconds,
+            report.requests(),
+            report.failed(),
+            report.failures(),
+            drains.stream().mapToLong(Long::longValue).sum(),
+            drains);
+        System.out.println("  load: " + report.summary());
+        System.out.println("  first failures: " + report.failureMessages());
+        // No number of failures asserted: they are the app's, and as many as it has requests in
+        // flight on its kept-alive connections when its signal comes.
+        assertThat(report.requests()).as("requests sent").isGreaterThan(1000);
+        var status = service.status();
+        assertThat(status.path("active_generation").asInt()).isEqualTo(KEEP_ALIVE_DEPLOYS + 1);
+        assertSteer(status, "bpf");
+      }
+    }
+  }
+
+  /**
+   * The same keep-alive load and deploys with the light sample draining as it should: on SIGTERM it
+   * answers each request it has with "Connection: close", so every kept-alive client reconnects,
+   * and its new connection is steered to the active generation. Parking is off, so each old
+   * generation is drained once its accept queue is empty and the settle has passed, holding its
+   * clients' kept-alive connections: the drain path is what this run exercises.
+   */
+  @Test
+  void steeredTheProperlyDrainingSampleUnderKeepAliveLoadFailsNoRequest() throws Exception {
+    var config =
+        steered(
+            Service.lightSampleConfig(PROPER, "settle = \"100ms\"", NO_PARKING[0], NO_PARKING[1]));
+    try (var service = Service.start(dir, config)) {
+      assertSteer(service.status(), "bpf");
+      try (var load = keepAliveLoad(service.port())) {
+        long started = System.nanoTime();
+        ZeroDowntimeTest.redeploy(service, KEEP_ALIVE_DEPLOYS, GAP_MILLIS);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        var report = load.stop();
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> DRAINED.matcher(service.logText()).results().count() >= KEEP_ALIVE_DEPLOYS);
+        var log = service.logText();
+        var open = DRAINING.matcher(log).results().map(m -> Long.parseLong(m.group(1))).toList();
+        var millis = DRAINED.matcher(log).results().map(m -> Long.parseLong(m.group(1))).toList();
+        System.out.printf(
+            "steer=bpf, keep-alive c=8, the light sample %s, no parking: %d deploys in %.1f s;"
+                + " %d requests, %d failed %s%n",
+            String.join(" ", PROPER),
+            KEEP_ALIVE_DEPLOYS,
+            seconds,
+            report.requests(),
+            report.failed(),
+            report.failures());
+        System.out.println("  load: " + report.summary());
+        System.out.println("  connections open as each old generation began its drain: " + open);
+        System.out.println("  each one's drain, ms: " + millis);
+        ZeroDowntimeTest.assertNoFailures(report, service);
+        var status = service.status();
+        assertThat(status.path("active_generation").asInt()).isEqualTo(KEEP_ALIVE_DEPLOYS + 1);
+        assertSteer(status, "bpf");
+        assertThat(status.path("parked").size()).as("%s", status).isZero();
+        // Every old generation drained itself: none was cut off or killed at [drain] timeout.
+        assertThat(open).as("old generations that began a drain").hasSize(KEEP_ALIVE_DEPLOYS);
+        assertThat(millis).as("old generations that drained").hasSize(KEEP_ALIVE_DEPLOYS);
+        assertThat(log).doesNotContain("drain cut off").doesNotContain("did not drain within");
+        // And it drained with kept-alive connections on it, not an idle process.
+        assertThat(open.stream().mapToLong(Long::longValue).sum())
+            .as("kept-alive connections the old generations held at their signal: %s", open)
+            .isPositive();
+      }
+    }
+  }
+
+  /**
+   * {@code toml} as it is for "shared", the default, and with its first listener steered by BPF for
+   * "bpf": the tests that run the same scenario both ways.
+   */
+  static String steered(String toml, String steer) {
+    return switch (steer) {
+      case "shared" -> toml;
+      case "bpf" -> steered(toml);
+      default -> throw new IllegalArgumentException(steer);
+    };
+  }
+
   /** {@code toml} with its first listener steered by BPF. */
   static String steered(String toml) {
     var address = "address = \"127.0.0.1:0\"\n";
@@ -299,6 +422,22 @@ class SteerTest {
     Load.Builder spec =
         ZeroDowntimeTest.load(port)
             .connectionPerRequest()
+            .get("/")
+            .connections(8)
+            .duration(Duration.ofMinutes(3))
+            .requests(1_000_000)
+            .countAnswers();
+    return LoadGenerator.start(spec.build());
+  }
+
+  /**
+   * GET / on 8 kept-alive connections, reconnecting when the server closes one, counting answers by
+   * generation; bounded at 3 minutes or a million requests, whichever comes first.
+   */
+  static LoadGenerator keepAliveLoad(int port) {
+    Load.Builder spec =
+        ZeroDowntimeTest.load(port)
+            .keepAlive()
             .get("/")
             .connections(8)
             .duration(Duration.ofMinutes(3))

@@ -13,10 +13,16 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The mission: redeploying under load loses zero requests. Real `baton run`, real generations, real
  * sockets, real load; the count of failed requests is asserted exactly.
+ *
+ * <p>The keep-alive run of the Java sample and the gunicorn run each run twice: on the one shared
+ * listening socket (steer = "shared", the default, the config as it has always been) and steered by
+ * BPF (steer = "bpf", see SteerTest), the same deploys under the same load.
  */
 class ZeroDowntimeTest {
   @TempDir Path dir;
@@ -63,9 +69,11 @@ class ZeroDowntimeTest {
     }
   }
 
-  @Test
-  void redeploysUnderKeepAliveLoadWithPostsFailNoRequest() throws Exception {
-    try (var service = Service.start(dir, Service.sampleConfig())) {
+  @ParameterizedTest(name = "steer = {0}")
+  @ValueSource(strings = {"shared", "bpf"})
+  void redeploysUnderKeepAliveLoadWithPostsFailNoRequest(String steer) throws Exception {
+    try (var service = Service.start(dir, SteerTest.steered(Service.sampleConfig(), steer))) {
+      SteerTest.assertSteer(service.status(), steer);
       var body = "x".repeat(1024).getBytes(StandardCharsets.US_ASCII);
       var gets =
           LoadGenerator.start(load(service.port()).keepAlive().get("/").connections(12).build());
@@ -75,15 +83,21 @@ class ZeroDowntimeTest {
       redeploy(service, 20, 150);
       var getReport = gets.stop();
       var postReport = posts.stop();
-      System.out.println("keep-alive GET, 20 redeploys: " + getReport.summary());
-      System.out.println("keep-alive POST, 20 redeploys: " + postReport.summary());
+      System.out.println(
+          "steer=" + steer + ", keep-alive GET, 20 redeploys: " + getReport.summary());
+      System.out.println(
+          "steer=" + steer + ", keep-alive POST, 20 redeploys: " + postReport.summary());
       assertNoFailures(getReport, service);
       assertNoFailures(postReport, service);
+      var status = service.status();
+      assertThat(status.path("active_generation").asInt()).isEqualTo(21);
+      SteerTest.assertSteer(status, steer);
     }
   }
 
-  @Test
-  void anUnmodifiedGunicornAppIsRedeployedUnderLoadWithNoFailure() throws Exception {
+  @ParameterizedTest(name = "steer = {0}")
+  @ValueSource(strings = {"shared", "bpf"})
+  void anUnmodifiedGunicornAppIsRedeployedUnderLoadWithNoFailure(String steer) throws Exception {
     var gunicorn = Path.of("/usr/bin/gunicorn");
     assertThat(gunicorn)
         .as("gunicorn is installed by .ci/run (apt-get install gunicorn)")
@@ -115,15 +129,20 @@ class ZeroDowntimeTest {
                         "--chdir",
                         dir.toString(),
                         "wsgi_app:app")));
-    try (var service = Service.start(dir, config)) {
+    try (var service = Service.start(dir, SteerTest.steered(config, steer))) {
+      SteerTest.assertSteer(service.status(), steer);
       var load =
           LoadGenerator.start(
               load(service.port()).connectionPerRequest().get("/").connections(8).build());
       redeploy(service, 20, 100);
       var report = load.stop();
-      System.out.println("conn-per-request, 20 redeploys of gunicorn: " + report.summary());
+      System.out.println(
+          "steer=" + steer + ", conn-per-request, 20 redeploys of gunicorn: " + report.summary());
       assertNoFailures(report, service);
       assertThat(service.logText()).contains("READY=1 on NOTIFY_SOCKET");
+      var status = service.status();
+      assertThat(status.path("active_generation").asInt()).isEqualTo(21);
+      SteerTest.assertSteer(status, steer);
     }
   }
 }
