@@ -68,6 +68,15 @@ final class BatonService implements ServiceUnderTest {
    * sample says.
    */
   static String sampleConfig(Sample sample, int port, List<String> options) {
+    return sampleConfig(sample, port, options, Config.Steer.SHARED);
+  }
+
+  /**
+   * The same with the listener steered as {@code steer} says; nothing else differs, so [drain] and
+   * [park] are the defaults in both (park max 1: a BPF-steered generation that does not speak
+   * BATON_CONTROL is parked, a shared one drained).
+   */
+  static String sampleConfig(Sample sample, int port, List<String> options, Config.Steer steer) {
     return """
         # Written by baton bench: the bundled %s sample under a real supervisor.
         [app]
@@ -76,7 +85,7 @@ final class BatonService implements ServiceUnderTest {
         [[listen]]
         name = "http"
         address = "127.0.0.1:%d"
-
+        %s
         [readiness]
         %s
         [drain]
@@ -85,7 +94,12 @@ final class BatonService implements ServiceUnderTest {
         [control]
         socket = "baton.sock"
         """
-        .formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
+        .formatted(
+            sample.kind(),
+            toml(sample.argv(options)),
+            port,
+            steer == Config.Steer.BPF ? "steer = \"bpf\"\n" : "",
+            sample.readiness());
   }
 
   /**
@@ -118,7 +132,8 @@ final class BatonService implements ServiceUnderTest {
 
   /**
    * Starts {@code baton run} with the sample in {@code dir}, through the CLI's main class on this
-   * JVM's class path, with the same JVM options as bin/baton, and waits for its first generation.
+   * JVM's class path, with the same JVM options as bin/baton, its listener steered as {@code steer}
+   * says, and waits for its first generation.
    */
   static BatonService start(
       Children children,
@@ -127,10 +142,11 @@ final class BatonService implements ServiceUnderTest {
       Writer log,
       int port,
       List<String> options,
+      Config.Steer steer,
       Consumer<DeployEvent> events) {
     var config = dir.resolve("baton.toml");
     try {
-      Files.writeString(config, sampleConfig(sample, port, options));
+      Files.writeString(config, sampleConfig(sample, port, options, steer));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + config, e);
     }
