@@ -275,9 +275,11 @@ final class BatonService implements ServiceUnderTest {
               var steps = new Steps();
               try {
                 Reply reply;
-                // The supervisor says "promoted" a moment before it takes the next deploy; a deploy
-                // that
-                // finds it still busy is asked again, and timed from the attempt that was taken.
+                // The supervisor says "promoted" a moment before it takes the next deploy; a
+                // deploy that finds it still busy is asked again, and timed from the attempt that
+                // was taken. With a steered listener that moment lasts until the old generation
+                // has settled ([drain] settle, 100 ms or more), so the asking backs off to every
+                // 10 ms rather than cost the supervisor a control call every 2 ms meanwhile.
                 for (int attempt = 0; ; attempt++) {
                   long attemptNanos = System.nanoTime();
                   reply =
@@ -299,7 +301,7 @@ final class BatonService implements ServiceUnderTest {
                       || !error.contains("already in progress")) {
                     break;
                   }
-                  Thread.sleep(2);
+                  Thread.sleep(Math.min(10, 2L << Math.min(attempt, 3)));
                 }
                 switched.complete(System.nanoTime());
                 if (reply instanceof Reply.Failed(var error)) {
