@@ -68,6 +68,15 @@ final class BatonService implements ServiceUnderTest {
    * sample says.
    */
   static String sampleConfig(Sample sample, int port, List<String> options) {
+    return sampleConfig(sample, port, options, Config.Steer.SHARED);
+  }
+
+  /**
+   * The same with the listener steered as {@code steer} says; nothing else differs, so [drain] and
+   * [park] are the defaults in both (park max 1: a BPF-steered generation that does not speak
+   * BATON_CONTROL is parked, a shared one drained).
+   */
+  static String sampleConfig(Sample sample, int port, List<String> options, Config.Steer steer) {
     return """
         # Written by baton bench: the bundled %s sample under a real supervisor.
         [app]
@@ -76,7 +85,7 @@ final class BatonService implements ServiceUnderTest {
         [[listen]]
         name = "http"
         address = "127.0.0.1:%d"
-
+        %s
         [readiness]
         %s
         [drain]
@@ -85,7 +94,12 @@ final class BatonService implements ServiceUnderTest {
         [control]
         socket = "baton.sock"
         """
-        .formatted(sample.kind(), toml(sample.argv(options)), port, sample.readiness());
+        .formatted(
+            sample.kind(),
+            toml(sample.argv(options)),
+            port,
+            steer == Config.Steer.BPF ? "steer = \"bpf\"\n" : "",
+            sample.readiness());
   }
 
   /**
@@ -118,7 +132,8 @@ final class BatonService implements ServiceUnderTest {
 
   /**
    * Starts {@code baton run} with the sample in {@code dir}, through the CLI's main class on this
-   * JVM's class path, with the same JVM options as bin/baton, and waits for its first generation.
+   * JVM's class path, with the same JVM options as bin/baton, its listener steered as {@code steer}
+   * says, and waits for its first generation.
    */
   static BatonService start(
       Children children,
@@ -127,10 +142,11 @@ final class BatonService implements ServiceUnderTest {
       Writer log,
       int port,
       List<String> options,
+      Config.Steer steer,
       Consumer<DeployEvent> events) {
     var config = dir.resolve("baton.toml");
     try {
-      Files.writeString(config, sampleConfig(sample, port, options));
+      Files.writeString(config, sampleConfig(sample, port, options, steer));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + config, e);
     }
@@ -259,9 +275,11 @@ final class BatonService implements ServiceUnderTest {
               var steps = new Steps();
               try {
                 Reply reply;
-                // The supervisor says "promoted" a moment before it takes the next deploy; a deploy
-                // that
-                // finds it still busy is asked again, and timed from the attempt that was taken.
+                // The supervisor says "promoted" a moment before it takes the next deploy; a
+                // deploy that finds it still busy is asked again, and timed from the attempt that
+                // was taken. With a steered listener that moment lasts until the old generation
+                // has settled ([drain] settle, 100 ms or more), so the asking backs off to every
+                // 10 ms rather than cost the supervisor a control call every 2 ms meanwhile.
                 for (int attempt = 0; ; attempt++) {
                   long attemptNanos = System.nanoTime();
                   reply =
@@ -283,7 +301,7 @@ final class BatonService implements ServiceUnderTest {
                       || !error.contains("already in progress")) {
                     break;
                   }
-                  Thread.sleep(2);
+                  Thread.sleep(Math.min(10, 2L << Math.min(attempt, 3)));
                 }
                 switched.complete(System.nanoTime());
                 if (reply instanceof Reply.Failed(var error)) {

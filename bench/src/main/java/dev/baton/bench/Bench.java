@@ -240,6 +240,7 @@ public final class Bench implements AutoCloseable {
               + namespace.map(NetworkNamespace::name).orElse("?")
               + ")";
       case BATON_STEADY -> " (baton run, no deploys)";
+      case BATON_BPF -> " (baton run with the " + plan.sample() + " sample, steer = \"bpf\")";
       case BATON ->
           plan.config()
               .map(c -> " (your service of " + c + ")")
@@ -258,8 +259,9 @@ public final class Bench implements AutoCloseable {
           StopStartService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
       case REUSEPORT, REUSEPORT_MIGRATE ->
           ReusePortService.start(children, app, dir, log, Children.freePort(), plan.appOptions());
-      case BATON, BATON_STEADY ->
-          BatonService.start(children, app, dir, log, 0, plan.appOptions(), events);
+      case BATON, BATON_STEADY, BATON_BPF ->
+          BatonService.start(
+              children, app, dir, log, 0, plan.appOptions(), scenario.steer(), events);
     };
   }
 

@@ -61,7 +61,9 @@ public record BenchPlan(
       throw new IllegalArgumentException("--rhythm must not be negative; 0 means back to back");
     }
     if (config.isPresent()) {
-      var others = scenarios.stream().filter(s -> !s.supervised()).toList();
+      // baton-bpf is a config bench writes for the sample; -c's service steers as its config says.
+      var others =
+          scenarios.stream().filter(s -> !s.supervised() || s == Scenario.BATON_BPF).toList();
       if (!others.isEmpty()) {
         throw new IllegalArgumentException(
             "with -c, bench deploys your running service: only the baton scenario"

@@ -1,5 +1,6 @@
 package dev.baton.bench;
 
+import dev.baton.config.Config;
 import dev.baton.os.Os;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -64,7 +65,9 @@ public final class Demo implements AutoCloseable {
               + "connections send requests, each on a new connection. Working in %s%n%n",
           deploys, connections, dir);
       var started = System.nanoTime();
-      try (var service = BatonService.start(children, sample, dir, log, 0, List.of(), e -> {})) {
+      try (var service =
+          BatonService.start(
+              children, sample, dir, log, 0, List.of(), Config.Steer.SHARED, e -> {})) {
         out.printf(
             "supervisor   pid %-7d listening on %s, generation 1 active after %.1f s%n",
             service.supervisorPid().orElse(0),

@@ -1,5 +1,6 @@
 package dev.baton.bench;
 
+import dev.baton.config.Config;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,7 +28,12 @@ public enum Scenario {
   /** baton run with no deploys: shows the supervisor is not in the request path. */
   BATON_STEADY("baton-steady", false),
   /** baton run, deploying at the rhythm. */
-  BATON("baton", true);
+  BATON("baton", true),
+  /**
+   * The same with the listener steered by BPF ({@code steer = "bpf"}): a socket per generation in
+   * one SO_REUSEPORT group, the active one chosen by a map update. Needs root (or CAP_BPF).
+   */
+  BATON_BPF("baton-bpf", true);
 
   private final String label;
   private final boolean reloads;
@@ -47,7 +53,12 @@ public enum Scenario {
   }
 
   boolean supervised() {
-    return this == BATON || this == BATON_STEADY;
+    return this == BATON || this == BATON_STEADY || this == BATON_BPF;
+  }
+
+  /** How bench's config for the sample steers its listener: BPF for baton-bpf alone. */
+  Config.Steer steer() {
+    return this == BATON_BPF ? Config.Steer.BPF : Config.Steer.SHARED;
   }
 
   /** The names --scenarios takes: the four ways, and the variants by their own names. */
@@ -88,7 +99,7 @@ public enum Scenario {
                                     + word.trim()
                                     + "'; use some of "
                                     + String.join(",", NAMES)
-                                    + " (or a variant: reuseport-migrate, baton-steady)")));
+                                    + " (or a variant: reuseport-migrate, baton-steady, baton-bpf)")));
       }
     }
     // Always in the same order, baseline first, so that runs compare and ratios have their base.

@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
       "Scenarios: none (the baseline: started once), stop-start (SIGTERM, wait, start), reuseport (a SO_REUSEPORT"
           + " socket per generation; as root also with net.ipv4.tcp_migrate_req=1, in a network namespace of its"
           + " own), baton (baton run, deploys over its control socket; beside none, also without deploys, as"
-          + " baton-steady).",
+          + " baton-steady); by name, baton-bpf (the same with steer = \"bpf\": a socket per generation,"
+          + " new connections sent to the active one by BPF; needs root or CAP_BPF).",
       "Loads: c=1 (one request at a time, a new connection each, like ab -c 1), c=N per-request, c=N keep-alive."
           + " Only loopback (or bench's own network namespace) is loaded.",
       "",
@@ -84,7 +85,7 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "LIST",
       split = ",",
       description =
-          "some of none,stop-start,reuseport,baton (default: all); variants by name: reuseport-migrate, baton-steady")
+          "some of none,stop-start,reuseport,baton (default: all); variants by name: reuseport-migrate, baton-steady, baton-bpf")
   List<String> scenarios = new ArrayList<>();
 
   @Option(
