@@ -32,7 +32,11 @@ class SpringBootAppTest {
    */
   static final Path LIB = Service.ROOT.resolve("examples-spring/target/lib");
 
-  static final int DEPLOYS = 20;
+  /**
+   * 10 in CI, where a Spring Boot generation's start is most of this class's two minutes; the
+   * figures in BENCHMARKS.md are from {@code -Dbaton.spring.deploys=20}.
+   */
+  static final int DEPLOYS = Integer.getInteger("baton.spring.deploys", 10);
 
   /** Where the JVM's AOT cache is made once for every generation of this class's services. */
   @TempDir static Path cacheDir;
