@@ -21,9 +21,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At most {@code [drain] max_draining} generations drain at their own pace: when one more begins
  * to, the oldest beyond that many are hurried, once each: told to finish now (DRAIN-NOW over
- * BATON_CONTROL, or the drain signal again for an app without a session), then SIGKILLed {@code
- * [drain] hurry} later, or at the end of their grace if that comes first. A grace long enough for
- * hour-long connections thus never leaves a generation alive per deploy.
+ * BATON_CONTROL; an app without a session is not signalled twice), then SIGKILLed {@code [drain]
+ * hurry} later, or at the end of their grace if that comes first. A grace long enough for hour-long
+ * connections thus never leaves a generation alive per deploy.
  *
  * <p>With steered listeners the promotion has already sent new connections elsewhere, so the old
  * generation is left alone until its own accept queue is empty and {@code [drain] settle} has
@@ -243,10 +243,10 @@ final class Retire {
                         ? "an unknown number of"
                         : connections.getAsInt(),
                     left.toMillis()));
-    boolean told = generation.session().map(AppSession::drainNow).orElse(false);
-    if (!told) {
-      generation.process.signal(drain.signal());
-    }
+    // The drain signal is not sent twice: it is not idempotent everywhere (uWSGI's suspend toggles,
+    // so a second SIGTERM would make it accept again). An app without a session has the earlier
+    // SIGKILL alone.
+    generation.session().ifPresent(AppSession::drainNow);
   }
 
   /**

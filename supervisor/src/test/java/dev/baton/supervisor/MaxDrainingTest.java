@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code [drain] max_draining}: generations whose drain would outlast many deploys (a grace of an
  * hour, an app that ignores its drain signal) do not pile up. Beyond max_draining the oldest are
- * hurried: DRAIN-NOW or the drain signal again, then SIGKILL after {@code [drain] hurry}.
+ * hurried: DRAIN-NOW (no second signal for other apps), then SIGKILL after {@code [drain] hurry}.
  */
 class MaxDrainingTest {
   /** A grace of an hour; two may drain at once; the oldest beyond them are killed 1 s after. */
@@ -77,7 +77,7 @@ class MaxDrainingTest {
       var process = h.os.process(gen - 1);
       assertThat(process.signals)
           .as("generation %d", gen)
-          .containsExactly(Signal.TERM, Signal.TERM, Signal.KILL);
+          .containsExactly(Signal.TERM, Signal.KILL);
       assertThat(h.generation(gen).exit()).contains("killed by SIGKILL");
       assertThat(h.generation(gen).exited()).contains(Harness.T0.plus(Duration.ofSeconds(gen + 2)));
       assertThat(h.os.groupSignals).contains(process.pid + ":KILL");
@@ -138,7 +138,7 @@ class MaxDrainingTest {
     h.drive();
     assertThat(h.os.process(0).connectedToControl()).isFalse();
     h.deployed();
-    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(0).heard).doesNotContain("DRAIN-NOW");
   }
 
@@ -154,7 +154,7 @@ class MaxDrainingTest {
       h.deployed(); // generation 1 drains from 0 ms: SIGKILL at 1500 ms
       h.advanceMillis(1000);
       h.deployed(); // generation 2 drains; 1 is hurried, with 500 ms of its grace left
-      assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM);
+      assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
       h.advanceMillis(499);
       assertThat(h.generation(1).state()).isEqualTo("draining");
       h.advanceMillis(1);
@@ -176,11 +176,11 @@ class MaxDrainingTest {
     h.deployed();
     h.deployed(); // generation 1 hurried
     h.deployed(); // 1 (still alive) and 2 beyond max: only 2 is new to it
-    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM);
-    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM, Signal.TERM);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
+    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
     h.advance(HURRY);
-    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM, Signal.KILL);
-    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM, Signal.TERM, Signal.KILL);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.KILL);
+    assertThat(h.os.process(1).signals).containsExactly(Signal.TERM, Signal.KILL);
     assertThat(h.supervisor.deployRecord().metrics().render(h.status(), new LinkedHashMap<>(), "x"))
         .contains("baton_drains_hurried_total 2\n");
   }
@@ -254,7 +254,7 @@ class MaxDrainingTest {
     assertThat(live("draining")).isEqualTo(2);
     assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     h.deployed(); // 1, 2 and 3 draining: 1, taken back, is the oldest
-    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
     h.advance(HURRY);
     assertThat(h.generation(1).state()).isEqualTo("exited");
@@ -269,7 +269,7 @@ class MaxDrainingTest {
     h.deployed(); // 1, 2 and 3 draining
     h.crash();
     h.start(BOUNDED); // max_draining = 2
-    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM, Signal.TERM);
+    assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
     assertThat(h.os.process(1).signals).containsExactly(Signal.TERM);
     h.advance(HURRY);
     assertThat(h.generation(1).state()).isEqualTo("exited");
