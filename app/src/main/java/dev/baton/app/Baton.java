@@ -4,6 +4,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,8 +27,9 @@ import org.jspecify.annotations.Nullable;
  * HELLO <BATON_GENERATION>} first, then {@code READY} and {@code STATUS <text>}; the supervisor
  * answers {@code OK} (or {@code ERROR <why>} and closes), then says {@code PAUSE} or {@code
  * RESUME}, which this end answers with {@code PAUSED} once {@link Acceptor#pause()} has returned
- * and {@code RESUMED} once {@link Acceptor#resume()} has. Commands run on one daemon thread, in
- * order.
+ * and {@code RESUMED} once {@link Acceptor#resume()} has. To a draining generation it may say
+ * {@code DRAIN-NOW}, which runs the {@link #onDrainNow} actions. Commands run on one daemon thread,
+ * in order.
  *
  * <p>The supervisor tells generations apart by the connecting process's pid (SO_PEERCRED), so the
  * connection must come from the generation's main process: the JVM itself, started by {@code exec}
@@ -62,9 +65,15 @@ public final class Baton implements AutoCloseable {
 
   private final boolean startPaused;
 
-  private Baton(@Nullable ControlConnection connection, boolean startPaused) {
+  private final Optional<Duration> drainTimeout;
+
+  private Baton(
+      @Nullable ControlConnection connection,
+      boolean startPaused,
+      Optional<Duration> drainTimeout) {
     this.connection = connection;
     this.startPaused = startPaused;
+    this.drainTimeout = drainTimeout;
   }
 
   /**
@@ -84,20 +93,34 @@ public final class Baton implements AutoCloseable {
 
   static Baton connect(Acceptor acceptor, Map<String, String> env, PrintStream log) {
     String path = env.get("BATON_CONTROL");
+    Optional<Duration> drainTimeout = drainTimeout(env.get("BATON_DRAIN_TIMEOUT"));
     if (path == null || path.isEmpty()) {
       log.println(
           "baton-app: no BATON_CONTROL, so not under baton: ready, status, pause and resume do"
               + " nothing");
       log.flush();
-      return new Baton(null, false);
+      return new Baton(null, false, drainTimeout);
     }
     String generation = env.getOrDefault("BATON_GENERATION", "0");
     ControlConnection connection =
         new ControlConnection(Path.of(path), generation, acceptor, log, RETRY, GIVE_UP);
     if (!connection.open(Duration.ofSeconds(2))) {
-      return new Baton(null, false);
+      return new Baton(null, false, drainTimeout);
     }
-    return new Baton(connection, "paused".equals(env.get("BATON_START")));
+    return new Baton(connection, "paused".equals(env.get("BATON_START")), drainTimeout);
+  }
+
+  /** {@code BATON_DRAIN_TIMEOUT}, whole milliseconds above zero; anything else is no timeout. */
+  static Optional<Duration> drainTimeout(@Nullable String millis) {
+    if (millis == null) {
+      return Optional.empty();
+    }
+    try {
+      long ms = Long.parseLong(millis.trim());
+      return ms > 0 ? Optional.of(Duration.ofMillis(ms)) : Optional.empty();
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   /** Whether a supervisor is at the other end (or being reconnected to). */
@@ -112,6 +135,36 @@ public final class Baton implements AutoCloseable {
    */
   public boolean startPaused() {
     return startPaused;
+  }
+
+  /**
+   * The drain's grace period, {@code [drain] timeout} as it was when this generation started
+   * ({@code BATON_DRAIN_TIMEOUT}, in milliseconds): from its drain signal until baton SIGKILLs its
+   * process group. An app with long-lived connections (WebSocket, HTTP/2, streams) can spread their
+   * closes over it rather than dropping them all at once, so that their clients do not all
+   * reconnect in the same instant. Empty outside baton.
+   */
+  public Optional<Duration> drainTimeout() {
+    return drainTimeout;
+  }
+
+  /**
+   * Runs {@code action} when the supervisor says {@code DRAIN-NOW}: end long-lived connections
+   * (WebSocket, HTTP/2, streams) now. This generation is already draining, and is being hurried:
+   * more generations are draining than {@code [drain] max_draining} allows, and it is one of the
+   * oldest, so baton SIGKILLs its process group after {@code [drain] hurry} (5 s by default). Close
+   * them so that their clients reconnect, to the new generation, at once.
+   *
+   * <p>The action runs on the {@code baton-control} thread, once, so it must not block long: PAUSE
+   * and RESUME wait behind it. Actions run in the order added; one that throws is reported on
+   * stderr and the rest still run. Added once DRAIN-NOW was said, it runs at once on the calling
+   * thread. Detached (outside baton, or refused), it never runs.
+   */
+  public void onDrainNow(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    if (connection != null) {
+      connection.onDrainNow(action);
+    }
   }
 
   /** Says READY: this generation can serve. Said again after a reconnect. */

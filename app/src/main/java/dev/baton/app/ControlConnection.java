@@ -9,6 +9,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +20,8 @@ import org.jspecify.annotations.Nullable;
  * The Unix stream connection behind {@link Baton}, kept up across supervisor restarts.
  *
  * <p>One daemon thread, {@code baton-control}, connects, reads the supervisor's lines and runs its
- * commands on the {@link Baton.Acceptor} in order, and reconnects when the connection drops. Any
- * thread may send READY and STATUS.
+ * commands on the {@link Baton.Acceptor} (and DRAIN-NOW's actions) in order, and reconnects when
+ * the connection drops. Any thread may send READY and STATUS.
  */
 final class ControlConnection {
 
@@ -45,6 +47,11 @@ final class ControlConnection {
   private boolean welcomed;
 
   private boolean opened;
+
+  /** What DRAIN-NOW runs, in the order added; and whether it was said already. Guarded by this. */
+  private final List<Runnable> drainNowActions = new ArrayList<>();
+
+  private boolean drainNowHeard;
 
   ControlConnection(
       Path path,
@@ -94,6 +101,21 @@ final class ControlConnection {
     synchronized (this) {
       status = line;
       sendLocked(line);
+    }
+  }
+
+  /**
+   * Runs {@code action} on DRAIN-NOW; at once, on this thread, if the supervisor has said it
+   * already.
+   */
+  void onDrainNow(Runnable action) {
+    boolean late;
+    synchronized (this) {
+      drainNowActions.add(action);
+      late = drainNowHeard;
+    }
+    if (late) {
+      runDrainNow(action);
     }
   }
 
@@ -224,9 +246,33 @@ final class ControlConnection {
           send(ControlWord.RESUMED.line());
         }
       }
+      case DRAIN_NOW -> drainNow();
       default -> {
         // DRAIN: the drain signal does it. The rest are the app's own words, not the supervisor's.
       }
+    }
+  }
+
+  /** Runs every DRAIN-NOW action once, however often the supervisor says it (it says it once). */
+  private void drainNow() {
+    List<Runnable> actions;
+    synchronized (this) {
+      if (drainNowHeard) {
+        return;
+      }
+      drainNowHeard = true;
+      actions = new ArrayList<>(drainNowActions);
+    }
+    say("the supervisor says DRAIN-NOW: this generation is hurried and will be killed soon");
+    actions.forEach(this::runDrainNow);
+  }
+
+  /** One action; one that throws is reported, and the others still run. */
+  private void runDrainNow(Runnable action) {
+    try {
+      action.run();
+    } catch (RuntimeException e) {
+      say("an onDrainNow action failed: " + e);
     }
   }
 

@@ -9,8 +9,12 @@ import java.util.Optional;
  *
  * <p>The app says {@link #HELLO} first; the supervisor answers {@link #OK}, or {@link #ERROR} and
  * hangs up. Then the app says {@link #READY} and {@link #STATUS} as it likes, and answers the
- * supervisor's {@link #PAUSE} with {@link #PAUSED} and {@link #RESUME} with {@link #RESUMED}. A
- * line either end does not know is ignored, so that an older app works with a newer supervisor.
+ * supervisor's {@link #PAUSE} with {@link #PAUSED} and {@link #RESUME} with {@link #RESUMED}; a
+ * draining generation may hear {@link #DRAIN_NOW}, which it does not answer. A line either end does
+ * not know is ignored, so that an older app works with a newer supervisor.
+ *
+ * <p>On the wire a word is its name with {@code '-'} for {@code '_'}: {@link #DRAIN_NOW} is {@code
+ * DRAIN-NOW}.
  */
 public enum ControlWord {
   /** App: {@code HELLO <generation>}, its {@code BATON_GENERATION}, on every (re)connection. */
@@ -37,12 +41,24 @@ public enum ControlWord {
   /**
    * Supervisor: finish in-flight work and exit. baton-app ignores it: the drain signal does this.
    */
-  DRAIN(false);
+  DRAIN(false),
+  /**
+   * Supervisor, to a generation already draining: {@code DRAIN-NOW}, end long-lived connections
+   * (WebSocket, HTTP/2, streams) now. More generations are draining than {@code [drain]
+   * max_draining} allows, this is one of the oldest, and its process group is SIGKILLed after
+   * {@code [drain] hurry}. Not answered. An app that does not know it ignores it, and is killed all
+   * the same. baton-app runs {@link Baton#onDrainNow}'s actions.
+   */
+  DRAIN_NOW(false);
 
   private final boolean takesArgument;
 
+  /** The word as a line spells it. */
+  private final String wire;
+
   ControlWord(boolean takesArgument) {
     this.takesArgument = takesArgument;
+    this.wire = name().replace('_', '-');
   }
 
   /** Whether a line of this word carries an argument after it: HELLO, ERROR and STATUS do. */
@@ -57,9 +73,9 @@ public enum ControlWord {
    */
   public String line() {
     if (takesArgument) {
-      throw new IllegalStateException(name() + " takes an argument: use line(String)");
+      throw new IllegalStateException(wire + " takes an argument: use line(String)");
     }
-    return name();
+    return wire;
   }
 
   /**
@@ -70,9 +86,9 @@ public enum ControlWord {
    */
   public String line(String argument) {
     if (!takesArgument) {
-      throw new IllegalStateException(name() + " takes no argument: use line()");
+      throw new IllegalStateException(wire + " takes no argument: use line()");
     }
-    return name() + " " + argument.replace('\r', ' ').replace('\n', ' ');
+    return wire + " " + argument.replace('\r', ' ').replace('\n', ' ');
   }
 
   /**
@@ -84,7 +100,7 @@ public enum ControlWord {
     int space = line.indexOf(' ');
     String name = space < 0 ? line : line.substring(0, space);
     for (ControlWord word : values()) {
-      if (word.name().equals(name)) {
+      if (word.wire.equals(name)) {
         if (space < 0) {
           return Optional.of(new Message(word, ""));
         }

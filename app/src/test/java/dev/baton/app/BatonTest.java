@@ -162,6 +162,62 @@ class BatonTest {
   }
 
   @Test
+  void drainNowRunsTheActionsOnTheControlThreadOnceAndUnknownWordsAreIgnored() throws Exception {
+    Path path = listen();
+    var accepted = acceptAndWelcomeLater();
+    baton = Baton.connect(acceptor, env(path), stderr);
+    var threads = new CopyOnWriteArrayList<String>();
+    baton.onDrainNow(() -> threads.add("first on " + Thread.currentThread().getName()));
+    baton.onDrainNow(
+        () -> {
+          throw new IllegalStateException("websockets already gone");
+        });
+    baton.onDrainNow(() -> threads.add("third on " + Thread.currentThread().getName()));
+    try (var app = accepted.join()) {
+      assertThat(app.line()).isEqualTo("HELLO 7");
+
+      app.say("HURRY-UP 3"); // a word from a newer supervisor
+      app.say("DRAIN-NOW");
+      app.say("DRAIN-NOW");
+      app.say("PAUSE"); // answered after the actions: commands run in order
+      assertThat(app.line()).isEqualTo("PAUSED");
+
+      assertThat(threads).containsExactly("first on baton-control", "third on baton-control");
+      assertThat(log())
+          .contains("the supervisor says DRAIN-NOW")
+          .contains("an onDrainNow action failed")
+          .contains("websockets already gone");
+
+      // Added after DRAIN-NOW, an action runs at once.
+      baton.onDrainNow(() -> threads.add("late"));
+      assertThat(threads).endsWith("late");
+    }
+  }
+
+  @Test
+  void theDrainTimeoutIsReadFromBatonDrainTimeoutInMilliseconds() throws Exception {
+    Path path = listen();
+    var accepted = acceptAndWelcomeLater();
+    var env = new java.util.HashMap<>(env(path));
+    env.put("BATON_DRAIN_TIMEOUT", "3600000");
+    baton = Baton.connect(acceptor, env, stderr);
+    accepted.join().close();
+    assertThat(baton.drainTimeout()).contains(Duration.ofHours(1));
+
+    assertThat(Baton.drainTimeout(null)).isEmpty();
+    assertThat(Baton.drainTimeout("10s")).isEmpty();
+    assertThat(Baton.drainTimeout("0")).isEmpty();
+    assertThat(Baton.drainTimeout("-5")).isEmpty();
+    assertThat(Baton.drainTimeout("1500")).contains(Duration.ofMillis(1500));
+    // Outside baton it is not set, and a detached Baton has none to give.
+    try (var detached = Baton.connect(acceptor, Map.of(), stderr)) {
+      assertThat(detached.drainTimeout()).isEmpty();
+      detached.onDrainNow(() -> calls.add("never"));
+    }
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
   void aRefusedProcessIsDetachedAndDoesNotStartPaused() throws Exception {
     Path path = listen();
     var refusal =

@@ -34,6 +34,15 @@ class ControlWordTest {
   }
 
   @Test
+  void drainNowIsSpelledWithAHyphenOnTheWire() {
+    assertThat(ControlWord.DRAIN_NOW.line()).isEqualTo("DRAIN-NOW");
+    assertThat(ControlWord.parse("DRAIN-NOW"))
+        .contains(new ControlWord.Message(ControlWord.DRAIN_NOW, ""));
+    assertThat(ControlWord.parse("DRAIN_NOW")).isEmpty();
+    assertThat(ControlWord.parse("DRAIN-NOW please")).isEmpty();
+  }
+
+  @Test
   void whatThisVersionDoesNotKnowParsesToNothing() {
     assertThat(ControlWord.parse("")).isEmpty();
     assertThat(ControlWord.parse("SHUTDOWN")).isEmpty();

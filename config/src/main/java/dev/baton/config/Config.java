@@ -71,8 +71,15 @@ public record Config(
   /**
    * {@code settle}: with steered listeners, how long the old generation keeps running once its own
    * accept queue is empty before it is told to drain, to answer what it took before the switch.
+   *
+   * <p>{@code maxDraining}: how many generations may drain at once. When one more starts draining,
+   * the oldest draining ones beyond it are hurried: told to finish now (DRAIN-NOW over
+   * BATON_CONTROL, or the drain signal again), then SIGKILLed {@code hurry} later, or at the end of
+   * their grace if that comes first. So a grace long enough for hour-long connections does not
+   * leave one generation alive per deploy.
    */
-  public record Drain(Signal signal, Duration timeout, Duration settle) {}
+  public record Drain(
+      Signal signal, Duration timeout, Duration settle, int maxDraining, Duration hurry) {}
 
   /** Backoff for restarting an active generation that crashed: doubles from initial up to max. */
   public record Restart(Duration initial, Duration max) {}
@@ -270,18 +277,26 @@ public record Config(
             ready.duration("alive").orElse(Duration.ofSeconds(1)));
 
     var drainTable = top.tableOrEmpty("drain");
-    drainTable.allow("signal", "timeout", "settle");
+    drainTable.allow("signal", "timeout", "settle", "max_draining", "hurry");
     Signal signal;
     try {
       signal = Signal.parse(drainTable.string("signal").orElse("TERM"));
     } catch (IllegalArgumentException e) {
       throw drainTable.invalid("signal", e.getMessage());
     }
+    int maxDraining = drainTable.integer("max_draining").orElse(2);
+    if (maxDraining < 1) {
+      throw drainTable.invalid(
+          "max_draining",
+          "must be at least 1: the generations left to drain at once (older ones are hurried)");
+    }
     var drain =
         new Drain(
             signal,
             drainTable.duration("timeout").orElse(Duration.ofSeconds(10)),
-            drainTable.duration("settle").orElse(Duration.ofMillis(100)));
+            drainTable.duration("settle").orElse(Duration.ofMillis(100)),
+            maxDraining,
+            drainTable.duration("hurry").orElse(Duration.ofSeconds(5)));
 
     var restartTable = top.tableOrEmpty("restart");
     restartTable.allow("backoff", "max_backoff");

@@ -218,6 +218,39 @@ class ConfigTest {
   }
 
   @Test
+  void atMostTwoGenerationsDrainAtOnceByDefaultAndTheOldestAreHurriedIn5s() {
+    var drain = parse(BASE).drain();
+    assertThat(drain.maxDraining()).isEqualTo(2);
+    assertThat(drain.hurry()).isEqualTo(Duration.ofSeconds(5));
+    var set =
+        parse(BASE + "[drain]\ntimeout = \"1h\"\nmax_draining = 5\nhurry = \"30s\"\n").drain();
+    assertThat(set.timeout()).isEqualTo(Duration.ofHours(1));
+    assertThat(set.maxDraining()).isEqualTo(5);
+    assertThat(set.hurry()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(parse(BASE + "[drain]\nmax_draining = 1\n").drain().maxDraining()).isEqualTo(1);
+  }
+
+  @Test
+  void aMaxDrainingBelowOneOrAHurryOfNothingNamesTheKeyAndTheLine() {
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nmax_draining = 0\n"))
+        .hasMessage(
+            "/srv/app/baton.toml:6: [drain] max_draining must be at least 1: the generations left"
+                + " to drain at once (older ones are hurried)");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nmax_draining = -3\n"))
+        .hasMessageContaining("[drain] max_draining must be at least 1");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nmax_draining = \"2\"\n"))
+        .hasMessage("/srv/app/baton.toml:6: [drain] max_draining must be a whole number");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nmax_draining = 2.5\n"))
+        .hasMessage("/srv/app/baton.toml:6: [drain] max_draining must be a whole number");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nhurry = \"0s\"\n"))
+        .hasMessage("/srv/app/baton.toml:6: [drain] hurry must be longer than zero");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nhurry = \"soon\"\n"))
+        .hasMessageStartingWith("/srv/app/baton.toml:6: [drain] hurry 'soon' is not a duration");
+    assertThatThrownBy(() -> parse(BASE + "[drain]\nmax_drainig = 2\n"))
+        .hasMessageContaining("unknown key 'max_drainig' in [drain]; did you mean 'max_draining'?");
+  }
+
+  @Test
   void withoutLogsTheGenerationsOutputStaysInTheSupervisorsLog() {
     var logs = parse("[app]\ncommand = [\"x\"]\n[[listen]]\naddress = \"127.0.0.1:1\"\n").logs();
     assertThat(logs.file()).isEmpty();

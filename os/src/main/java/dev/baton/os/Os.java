@@ -155,6 +155,19 @@ public interface Os {
     return Proc.owner(path);
   }
 
+  /**
+   * How many established TCP connections (IPv4 and IPv6) process {@code pgid} and the processes of
+   * the group it leads hold: their socket descriptors, from /proc/PID/fd, matched by inode against
+   * the ESTABLISHED (state 01) entries of the leader's /proc/PID/net/tcp and tcp6. A socket two of
+   * them share counts once. Processes this one may not inspect are skipped, so the count can be
+   * short for another user's processes; it is a moment's snapshot, for a log line.
+   *
+   * @return empty when the leader's descriptors or TCP tables cannot be read (it is gone)
+   */
+  default java.util.OptionalInt tcpConnections(int pgid) {
+    return Proc.tcpConnections(pgid);
+  }
+
   /** kill(-pgid, signal): signals a whole process group. Returns false when none was left. */
   boolean signalGroup(int pgid, Signal signal);
 

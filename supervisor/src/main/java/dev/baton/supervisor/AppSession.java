@@ -12,7 +12,8 @@ import java.util.concurrent.CompletableFuture;
  * then {@code READY} and {@code STATUS <text>} as it likes; the supervisor answers HELLO with
  * {@code OK} once the session is attached (or {@code ERROR <why>} and closes). The supervisor says
  * {@code PAUSE}, {@code RESUME} or {@code DRAIN}; the app answers {@code PAUSED} once no acceptor
- * of its can accept another connection, and {@code RESUMED} once it accepts again.
+ * of its can accept another connection, and {@code RESUMED} once it accepts again. To a draining
+ * generation it may say {@code DRAIN-NOW} (it is hurried), which is not answered.
  */
 final class AppSession {
   /** How long a generation may take to answer PAUSE or RESUME. */
@@ -51,6 +52,18 @@ final class AppSession {
   /** RESUME: completes once the app accepts again. */
   CompletableFuture<Void> resume() {
     return request(ControlWord.RESUME, ControlWord.RESUMED);
+  }
+
+  /**
+   * DRAIN-NOW: end long-lived connections now; not answered. False when the app closed its
+   * connection, so that it must be told some other way.
+   */
+  boolean drainNow() {
+    if (channel.isClosed()) {
+      return false;
+    }
+    channel.send(ControlWord.DRAIN_NOW.line());
+    return !channel.isClosed(); // closed by send when the app reads too slowly
   }
 
   private CompletableFuture<Void> request(ControlWord request, ControlWord answer) {

@@ -63,7 +63,11 @@ final class Deploy {
           supervisor
               .spawner()
               .spawn(
-                  app, supervisor.config().readiness(), supervisor.generations().takeNumber(), t0);
+                  app,
+                  supervisor.config().readiness(),
+                  supervisor.config().drain(),
+                  supervisor.generations().takeNumber(),
+                  t0);
     } catch (DeployException e) {
       return CompletableFuture.failedFuture(e);
     }

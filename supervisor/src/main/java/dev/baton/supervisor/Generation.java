@@ -52,6 +52,12 @@ final class Generation {
   /** While parked: the timer that drains it at {@code [park] ttl}; cancelled when it is resumed. */
   Optional<Loop.Timer> expiry = Optional.empty();
 
+  /** While it drains: when its grace ends and it is SIGKILLed, or earlier once it is hurried. */
+  Optional<Instant> killAt = Optional.empty();
+
+  /** Told to finish now, as one of the oldest beyond {@code [drain] max_draining}: only once. */
+  boolean hurried;
+
   /** While it bakes after its promotion: an exit then is a failed bake, not a crash. */
   boolean baking;
 

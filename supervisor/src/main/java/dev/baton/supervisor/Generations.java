@@ -25,6 +25,9 @@ final class Generations {
   /** Parked generations, oldest first. */
   private final ArrayDeque<Generation> parked = new ArrayDeque<>();
 
+  /** Draining generations, in the order they began to drain. */
+  private final ArrayDeque<Generation> draining = new ArrayDeque<>();
+
   /**
    * Generations that were active, oldest first: what a rollback with nothing parked goes back to.
    */
@@ -152,6 +155,19 @@ final class Generations {
     if (isActive(generation)) {
       active = Optional.empty();
     }
+    if (generation.is(GenerationState.DRAINING)) {
+      if (!draining.contains(generation)) {
+        draining.addLast(generation);
+      }
+    } else {
+      draining.remove(generation);
+    }
+  }
+
+  /** The generations draining, in the order they began to (recovered ones by number, first). */
+  List<Generation> draining() {
+    draining.removeIf(g -> !g.is(GenerationState.DRAINING));
+    return List.copyOf(draining);
   }
 
   Status status(

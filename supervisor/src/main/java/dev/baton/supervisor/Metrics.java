@@ -44,6 +44,7 @@ final class Metrics {
   private final Map<String, Histogram> durations = new TreeMap<>();
   private final Map<String, Histogram> phases = new TreeMap<>();
   private final Histogram drains = new Histogram();
+  private long hurried;
   private long probesOk;
   private long probesFailed;
 
@@ -76,6 +77,11 @@ final class Metrics {
     drains.observe(took);
   }
 
+  /** A draining generation was hurried: more were draining than {@code [drain] max_draining}. */
+  void hurried() {
+    hurried++;
+  }
+
   /** One of the bake's probes of the newly promoted generation. */
   void probed(boolean ok) {
     if (ok) {
@@ -103,6 +109,12 @@ final class Metrics {
     phases.forEach((labels, h) -> histogramLines(out, "baton_deploy_phase_seconds", labels, h));
     histogram(out, "baton_drain_duration_seconds", "From an old generation's drain to its exit.");
     histogramLines(out, "baton_drain_duration_seconds", "", drains);
+    counter(
+        out,
+        "baton_drains_hurried_total",
+        "Draining generations hurried (told to finish now, SIGKILLed after [drain] hurry) because"
+            + " more than [drain] max_draining were draining.");
+    line(out, "baton_drains_hurried_total", "", hurried);
 
     gauge(out, "baton_generations", "Generations the supervisor holds, by state.");
     var byState = new TreeMap<String, Long>();

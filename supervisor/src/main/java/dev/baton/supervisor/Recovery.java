@@ -173,12 +173,18 @@ final class Recovery {
           generations.park(generation, Integer.MAX_VALUE);
           keepExpiry(supervisor, generation, g.parkedUntil().orElse(null));
         }
-        case DRAINING -> supervisor.retire().killAfter(generation, config.drain().timeout());
+        case DRAINING -> {
+          generations.retire(generation); // counted against [drain] max_draining
+          supervisor.retire().killAfter(generation, config.drain().timeout());
+        }
         default -> supervisor.retire().kill(generation);
       }
       summary.add(generation + " " + generation.state().label());
     }
     generations.active().ifPresent(adopted.own()::steerTo);
+    // What was draining was not hurried as far as this process knows: more than max_draining of
+    // them (the config lowered it, or hurried ones were still running) are hurried now.
+    supervisor.retire().hurryBeyondMax();
     return Optional.of(String.join(", ", summary));
   }
 

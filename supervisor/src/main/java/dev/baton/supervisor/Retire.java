@@ -19,6 +19,12 @@ import org.slf4j.LoggerFactory;
  * are drained. A drain is the signal, the grace period, then SIGKILL to the whole process group;
  * the listeners stay open throughout, since they are the supervisor's.
  *
+ * <p>At most {@code [drain] max_draining} generations drain at their own pace: when one more begins
+ * to, the oldest beyond that many are hurried, once each: told to finish now (DRAIN-NOW over
+ * BATON_CONTROL; an app without a session is not signalled twice), then SIGKILLed {@code [drain]
+ * hurry} later, or at the end of their grace if that comes first. A grace long enough for hour-long
+ * connections thus never leaves a generation alive per deploy.
+ *
  * <p>With steered listeners the promotion has already sent new connections elsewhere, so the old
  * generation is left alone until its own accept queue is empty and {@code [drain] settle} has
  * passed: whatever it took before the switch is answered before it hears of a drain, and an app
@@ -157,26 +163,90 @@ final class Retire {
         drain.timeout().toMillis());
     generation.process.signal(drain.signal());
     killAfter(generation, drain.timeout());
+    hurryBeyondMax();
     return generation.process.exit();
   }
 
-  /** SIGKILLs the generation's process group if it is still there after {@code grace}. */
+  /**
+   * SIGKILLs the generation's process group if it is still there after {@code grace}, the end of
+   * its drain.
+   */
   void killAfter(Generation generation, Duration grace) {
+    generation.killAt = Optional.of(supervisor.loop().now().plus(grace));
+    killIn(generation, grace, "did not drain within " + grace.toMillis() + " ms");
+  }
+
+  private void killIn(Generation generation, Duration delay, String why) {
     var timer =
         supervisor
             .loop()
             .after(
-                grace,
+                delay,
                 () -> {
                   if (!generation.hasExited()) {
-                    LOG.warn(
-                        "{} did not drain within {} ms; sending SIGKILL to its process group",
-                        generation,
-                        grace.toMillis());
+                    LOG.warn("{} {}; sending SIGKILL to its process group", generation, why);
                     kill(generation);
                   }
                 });
     generation.process.exit().whenComplete((s, e) -> timer.cancel());
+  }
+
+  /**
+   * Hurries the oldest draining generations beyond {@code [drain] max_draining}, each once: called
+   * whenever one begins to drain, and once a restarted supervisor has taken its draining ones back.
+   */
+  void hurryBeyondMax() {
+    var draining = supervisor.generations().draining();
+    int max = supervisor.config().drain().maxDraining();
+    for (int i = 0; i < draining.size() - max; i++) {
+      hurry(draining.get(i), draining.size(), max);
+    }
+  }
+
+  /**
+   * Tells {@code generation} to finish now and SIGKILLs it {@code [drain] hurry} from now, unless
+   * its grace ends before: the earlier of the two deadlines holds, and whichever timer fires first
+   * kills it.
+   */
+  private void hurry(Generation generation, int draining, int max) {
+    if (generation.hurried || generation.hasExited()) {
+      return;
+    }
+    generation.hurried = true;
+    var loop = supervisor.loop();
+    var drain = supervisor.config().drain();
+    var now = loop.now();
+    var hurryEnd = now.plus(drain.hurry());
+    var graceEnd = generation.killAt.orElse(hurryEnd);
+    Duration left;
+    if (graceEnd.isAfter(hurryEnd)) {
+      left = drain.hurry();
+      generation.killAt = Optional.of(hurryEnd);
+      killIn(generation, left, "was hurried and did not exit within " + left.toMillis() + " ms");
+    } else {
+      left = graceEnd.isAfter(now) ? Duration.between(now, graceEnd) : Duration.ZERO;
+    }
+    supervisor.deployRecord().metrics().hurried();
+    // Counted off the loop: /proc of a process with many connections takes a while to read.
+    int pid = generation.pid();
+    loop.offLoop(() -> supervisor.os().tcpConnections(pid))
+        .whenComplete(
+            (connections, error) ->
+                LOG.warn(
+                    "hurrying generation {} (pid {}): {} generations draining, max_draining {};"
+                        + " it still holds {} connections; SIGKILL in {} ms",
+                    generation.number,
+                    pid,
+                    draining,
+                    max,
+                    connections == null || connections.isEmpty()
+                        ? "an unknown number of"
+                        : connections.getAsInt(),
+                    left.toMillis()));
+    // The drain signal is not sent twice: it is not idempotent everywhere (uWSGI's suspend toggles,
+    // so a second SIGTERM would make it accept again). An app without a session has the earlier
+    // SIGKILL alone.
+    generation.session().ifPresent(AppSession::drainNow);
   }
 
   /**

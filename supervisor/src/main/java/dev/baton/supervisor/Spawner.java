@@ -20,9 +20,9 @@ import java.util.Optional;
 
 /**
  * Starts a generation: its argv checked on its PATH, its environment (NOTIFY_SOCKET,
- * BATON_GENERATION, BATON_CONTROL, LISTEN_FDS and LISTEN_FDNAMES), the listeners at fds 3.. (or 0),
- * and with an HTTP probe a private loopback listener of its own, passed last as {@code
- * baton-probe}.
+ * BATON_GENERATION, BATON_CONTROL, BATON_DRAIN_TIMEOUT, LISTEN_FDS and LISTEN_FDNAMES), the
+ * listeners at fds 3.. (or 0), and with an HTTP probe a private loopback listener of its own,
+ * passed last as {@code baton-probe}.
  */
 final class Spawner {
   private final Os os;
@@ -40,8 +40,9 @@ final class Spawner {
   /**
    * @throws DeployException when the command is not there or cannot be started
    */
-  Generation spawn(Config.App app, Config.Readiness readiness, int number, Instant now) {
-    var env = environment(app, number);
+  Generation spawn(
+      Config.App app, Config.Readiness readiness, Config.Drain drain, int number, Instant now) {
+    var env = environment(app, drain, number);
     var argv = resolveCommand(app, env);
     var listenFds = new ArrayList<Fd>();
     var names = new ArrayList<String>();
@@ -130,7 +131,7 @@ final class Spawner {
     }
   }
 
-  private Map<String, String> environment(Config.App app, int number) {
+  private Map<String, String> environment(Config.App app, Config.Drain drain, int number) {
     var env = new HashMap<String, String>();
     os.environment()
         .forEach(
@@ -148,6 +149,8 @@ final class Spawner {
     // has passed readiness, probe and warm-up, and the supervisor resumes it at promotion.
     env.put("BATON_CONTROL", appControl.toString());
     env.put("BATON_START", "paused");
+    // The grace period, so that an app can spread the closes of its long-lived connections over it.
+    env.put("BATON_DRAIN_TIMEOUT", Long.toString(drain.timeout().toMillis()));
     if (Path.of(app.command().getFirst()).getFileName().toString().equals("java")) {
       // baton-app adopts fds 3.. through the JDK's own inherited-channel code, which needs this.
       var opens = "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED";

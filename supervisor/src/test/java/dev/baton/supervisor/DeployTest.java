@@ -90,6 +90,12 @@ class DeployTest {
   }
 
   @Test
+  void generationsAreToldTheDrainsGracePeriodInMilliseconds() {
+    h.start();
+    assertThat(h.os.process(0).spec.env()).containsEntry("BATON_DRAIN_TIMEOUT", "300");
+  }
+
+  @Test
   void theSupervisorsEnvironmentReachesGenerationsWithoutItsOwnListenNotifyAndBatonVariables() {
     h.os.environment.putAll(
         Map.of(

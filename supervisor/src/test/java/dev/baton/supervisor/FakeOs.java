@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -442,6 +443,15 @@ final class FakeOs implements Os {
     execs.add(execed);
     closeEverything(); // every descriptor is close-on-exec
     throw execed;
+  }
+
+  /** What {@link #tcpConnections} answers, by process group; absent groups have none to count. */
+  final Map<Integer, Integer> tcpConnections = new HashMap<>();
+
+  @Override
+  public OptionalInt tcpConnections(int pgid) {
+    var count = tcpConnections.get(pgid);
+    return count == null ? OptionalInt.empty() : OptionalInt.of(count);
   }
 
   @Override
