@@ -2,8 +2,6 @@ package dev.baton.app.netty;
 
 import dev.baton.app.IdleCloser;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,20 +34,13 @@ final class KeptAliveRelease {
   private volatile boolean releasing;
 
   /**
-   * A child handler that sets a connection up with {@code childHandler}, the app's, and then
-   * follows it if it speaks HTTP.
+   * Follows a connection the app's child handler has just set up, if it speaks HTTP through Netty's
+   * codec.
    */
-  ChannelHandler following(ChannelHandler childHandler) {
-    return new ChannelInitializer<Channel>() {
-      @Override
-      protected void initChannel(Channel channel) {
-        // The channel is registered: the app's initializer runs as it is added, right here.
-        channel.pipeline().addLast(childHandler);
-        if (HTTP) {
-          HttpConnection.follow(channel, KeptAliveRelease.this);
-        }
-      }
-    };
+  void follow(Channel channel) {
+    if (HTTP) {
+      HttpConnection.follow(channel, this);
+    }
   }
 
   /** Whether answers say {@code Connection: close} now. */
@@ -82,7 +73,8 @@ final class KeptAliveRelease {
     }
   }
 
-  private static boolean present(String className) {
+  /** Whether a class is there, without loading it: for Netty's optional modules. */
+  static boolean present(String className) {
     try {
       Class.forName(className, false, KeptAliveRelease.class.getClassLoader());
       return true;

@@ -6,6 +6,8 @@ import dev.baton.app.Listeners;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFactory;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ServerChannel;
 import java.net.InetSocketAddress;
@@ -31,15 +33,21 @@ import java.util.List;
  * accepted (see {@link KeptAliveRelease}): each answer says {@code Connection: close}, and a
  * connection idle for a second is closed. That takes netty-codec-http's {@code HttpServerCodec} in
  * the pipeline the child handler sets up; other connections go on as usual. TCP listeners only.
+ *
+ * <p>WebSockets and HTTP/2 connections outlive any request, so a drain ends them itself, spread
+ * over its window: {@link #longLived()}.
  */
 public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
 
   private final List<ListenerChannel> channels;
   private final KeptAliveRelease release;
+  private final LongLivedDrain longLived;
 
-  private NettyListeners(List<ListenerChannel> channels, KeptAliveRelease release) {
+  private NettyListeners(
+      List<ListenerChannel> channels, KeptAliveRelease release, LongLivedDrain longLived) {
     this.channels = List.copyOf(channels);
     this.release = release;
+    this.longLived = longLived;
   }
 
   /**
@@ -52,6 +60,7 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
       throws InterruptedException {
     List<ListenerChannel> channels = new ArrayList<>();
     KeptAliveRelease release = new KeptAliveRelease();
+    LongLivedDrain longLived = new LongLivedDrain();
     for (Listener listener : listeners.all()) {
       if (!(listener.address() instanceof InetSocketAddress)) {
         throw new IllegalArgumentException(
@@ -65,7 +74,7 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
       ServerBootstrap clone = bootstrap.clone();
       if (!listener.probe()) {
         // The probe's connections are the supervisor's, and are never paused.
-        clone.childHandler(release.following(bootstrap.config().childHandler()));
+        clone.childHandler(following(bootstrap.config().childHandler(), release, longLived));
       }
       // Auto-read off: registering an already bound channel would otherwise start accepting.
       clone
@@ -75,7 +84,34 @@ public final class NettyListeners implements Baton.Acceptor, AutoCloseable {
           .sync();
       channels.add(channel);
     }
-    return new NettyListeners(channels, release);
+    return new NettyListeners(channels, release, longLived);
+  }
+
+  /**
+   * A child handler that sets a connection up with {@code childHandler}, the app's, and then
+   * follows it: to let it go while paused if it speaks HTTP, and to end it in a drain once it is a
+   * WebSocket or an HTTP/2 connection.
+   */
+  private static ChannelHandler following(
+      ChannelHandler childHandler, KeptAliveRelease release, LongLivedDrain longLived) {
+    return new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel channel) {
+        // The channel is registered: the app's initializer runs as it is added, right here.
+        channel.pipeline().addLast(childHandler);
+        release.follow(channel);
+        longLived.follow(channel);
+      }
+    };
+  }
+
+  /**
+   * The drain of the WebSockets and HTTP/2 connections these listeners accepted (the probe's
+   * aside): each ended the way its clients handle, a close frame or GOAWAY, at an even rate over
+   * part of the drain's window, so that their clients do not all reconnect at once.
+   */
+  public LongLivedDrain longLived() {
+    return longLived;
   }
 
   /** The server channels, one per listener, in the listeners' order. */
