@@ -1,5 +1,6 @@
 package dev.baton.examples;
 
+import dev.baton.app.Baton;
 import dev.baton.app.Listeners;
 import dev.baton.app.netty.NettyListeners;
 import io.netty.bootstrap.ServerBootstrap;
@@ -82,20 +83,21 @@ public final class NettyExample {
                   }
                 });
     NettyListeners netty = NettyListeners.register(bootstrap, listeners);
-    UnderBaton.serve(
-        netty,
-        listeners,
-        () -> {
-          drain(netty, drainWindow());
-          group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        });
+    Baton baton =
+        UnderBaton.serve(
+            netty,
+            listeners,
+            () -> {
+              drain(netty, drainWindow());
+              group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+            });
+    // Hurried by the supervisor: end the long-lived connections left now, not spread.
+    baton.onDrainNow(() -> netty.longLived().endNow());
   }
 
   /**
    * How long the supervisor lets the drain take before it kills: BATON_DRAIN_TIMEOUT, in
    * milliseconds, or {@link Reply#DRAIN} when not under baton.
-   *
-   * <p>INTEGRATOR: becomes {@code baton.drainTimeout()} once baton-app has it.
    */
   static Duration drainWindow() {
     String millis = System.getenv("BATON_DRAIN_TIMEOUT");
@@ -104,17 +106,6 @@ public final class NettyExample {
     } catch (NumberFormatException e) {
       return Reply.DRAIN;
     }
-  }
-
-  /**
-   * DRAIN-NOW: the supervisor hurries this generation, and the long-lived connections left are
-   * ended at once rather than over the window (the HTTP/1.1 ones go as they go idle, as before).
-   *
-   * <p>INTEGRATOR: not called yet. Once baton-app has {@code Baton.onDrainNow(Runnable)}, register
-   * {@code () -> NettyExample.drainNow(netty)} on the Baton that {@link UnderBaton#serve} connects.
-   */
-  static void drainNow(NettyListeners netty) {
-    netty.longLived().endNow();
   }
 
   /**

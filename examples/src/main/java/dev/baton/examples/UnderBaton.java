@@ -14,15 +14,16 @@ final class UnderBaton {
     void run() throws Exception;
   }
 
-  static void serve(Baton.Acceptor acceptor, Listeners listeners, Drain drain) throws Exception {
-    serve(acceptor, listeners.toString(), drain);
+  static Baton serve(Baton.Acceptor acceptor, Listeners listeners, Drain drain) throws Exception {
+    return serve(acceptor, listeners.toString(), drain);
   }
 
   /**
    * Connects to baton, drains on SIGTERM and then exits 0, resumes the acceptor unless baton starts
-   * it paused, and says ready.
+   * it paused, and says ready. The Baton is the app's, for {@link Baton#onDrainNow} and {@link
+   * Baton#drainTimeout}.
    */
-  static void serve(Baton.Acceptor acceptor, String listening, Drain drain) throws Exception {
+  static Baton serve(Baton.Acceptor acceptor, String listening, Drain drain) throws Exception {
     Baton baton = Baton.connect(acceptor);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -44,5 +45,6 @@ final class UnderBaton {
     }
     baton.ready();
     Reply.log("serving on " + listening);
+    return baton;
   }
 }
