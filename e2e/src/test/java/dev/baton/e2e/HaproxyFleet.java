@@ -61,14 +61,30 @@ final class HaproxyFleet implements AutoCloseable {
       Files.writeString(fleet.token, "e2e-" + System.nanoTime() + "\n");
       Files.setPosixFilePermissions(fleet.token, PosixFilePermissions.fromString("rw-------"));
       for (int i = 1; i <= size; i++) {
-        var serviceDir = Files.createDirectories(dir.resolve("s" + i));
-        int remotePort = freePort();
-        fleet.remotePorts.add(remotePort);
-        fleet.services.add(
-            Service.launch(
-                serviceDir,
-                Service.sampleConfig(
-                    """
+        fleet.services.add(fleet.launch(Files.createDirectories(dir.resolve("s" + i))));
+      }
+      fleet.startHaproxy();
+      return fleet;
+    } catch (Exception | AssertionError e) {
+      fleet.close();
+      throw e;
+    }
+  }
+
+  /**
+   * One supervisor of the fleet, active, with its remote API and agent-check on ports that were
+   * free a moment ago. Such a port can be taken before the supervisor binds it, as the local port
+   * of a connection of earlier tests' load (a CI run lost one so): then it is started again on
+   * others.
+   */
+  private Service launch(Path serviceDir) throws Exception {
+    for (int attempt = 1; ; attempt++) {
+      int remotePort = freePort();
+      var service =
+          Service.launch(
+              serviceDir,
+              Service.sampleConfig(
+                  """
             [remote]
             address = "127.0.0.1:%d"
             token_file = "%s"
@@ -77,16 +93,17 @@ final class HaproxyFleet implements AutoCloseable {
             [agent]
             address = "127.0.0.1:%d"
             """
-                        .formatted(remotePort, fleet.token, freePort()))));
-      }
-      for (var service : fleet.services) {
+                      .formatted(remotePort, token, freePort())));
+      try {
         service.awaitActive(Duration.ofSeconds(60));
+        remotePorts.add(remotePort);
+        return service;
+      } catch (AssertionError e) {
+        service.close();
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+          throw e;
+        }
       }
-      fleet.startHaproxy();
-      return fleet;
-    } catch (Exception | AssertionError e) {
-      fleet.close();
-      throw e;
     }
   }
 
