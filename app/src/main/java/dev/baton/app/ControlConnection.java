@@ -9,8 +9,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,10 +46,7 @@ final class ControlConnection {
 
   private boolean opened;
 
-  /** What DRAIN-NOW runs, in the order added; and whether it was said already. Guarded by this. */
-  private final List<Runnable> drainNowActions = new ArrayList<>();
-
-  private boolean drainNowHeard;
+  private final DrainNow drainNow;
 
   ControlConnection(
       Path path,
@@ -66,6 +61,7 @@ final class ControlConnection {
     this.log = log;
     this.retry = retry;
     this.giveUp = giveUp;
+    this.drainNow = new DrainNow(this::say);
   }
 
   /**
@@ -105,18 +101,10 @@ final class ControlConnection {
   }
 
   /**
-   * Runs {@code action} on DRAIN-NOW; at once, on this thread, if the supervisor has said it
-   * already.
+   * Runs {@code action} on DRAIN-NOW; at once, on this thread, if the supervisor said it already.
    */
   void onDrainNow(Runnable action) {
-    boolean late;
-    synchronized (this) {
-      drainNowActions.add(action);
-      late = drainNowHeard;
-    }
-    if (late) {
-      runDrainNow(action);
-    }
+    drainNow.add(action);
   }
 
   void close() {
@@ -246,33 +234,10 @@ final class ControlConnection {
           send(ControlWord.RESUMED.line());
         }
       }
-      case DRAIN_NOW -> drainNow();
+      case DRAIN_NOW -> drainNow.heard();
       default -> {
         // DRAIN: the drain signal does it. The rest are the app's own words, not the supervisor's.
       }
-    }
-  }
-
-  /** Runs every DRAIN-NOW action once, however often the supervisor says it (it says it once). */
-  private void drainNow() {
-    List<Runnable> actions;
-    synchronized (this) {
-      if (drainNowHeard) {
-        return;
-      }
-      drainNowHeard = true;
-      actions = new ArrayList<>(drainNowActions);
-    }
-    say("the supervisor says DRAIN-NOW: this generation is hurried and will be killed soon");
-    actions.forEach(this::runDrainNow);
-  }
-
-  /** One action; one that throws is reported, and the others still run. */
-  private void runDrainNow(Runnable action) {
-    try {
-      action.run();
-    } catch (RuntimeException e) {
-      say("an onDrainNow action failed: " + e);
     }
   }
 
@@ -364,50 +329,6 @@ final class ControlConnection {
       channel.close();
     } catch (IOException e) {
       // nothing left to do with it
-    }
-  }
-
-  /**
-   * Lines of ASCII from a channel, read straight from it: a stream adapter would take the channel's
-   * blocking lock and hold up writers on other threads.
-   */
-  private static final class LineReader {
-    private static final int MAX_LINE = 8192;
-
-    private final SocketChannel channel;
-    private final ByteBuffer buffer = ByteBuffer.allocate(MAX_LINE);
-
-    LineReader(SocketChannel channel) {
-      this.channel = channel;
-      buffer.flip();
-    }
-
-    /** The next line without its end, or null at the end of the stream. */
-    @Nullable String next() throws IOException {
-      while (true) {
-        for (int i = buffer.position(); i < buffer.limit(); i++) {
-          if (buffer.get(i) == '\n') {
-            byte[] bytes = new byte[i - buffer.position()];
-            buffer.get(bytes);
-            buffer.get(); // the '\n'
-            String line = new String(bytes, StandardCharsets.US_ASCII);
-            return line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
-          }
-        }
-        if (buffer.remaining() == buffer.capacity()) {
-          throw new IOException("a line from the supervisor longer than " + MAX_LINE + " bytes");
-        }
-        buffer.compact();
-        int read;
-        try {
-          read = channel.read(buffer);
-        } finally {
-          buffer.flip();
-        }
-        if (read < 0) {
-          return null;
-        }
-      }
     }
   }
 }
