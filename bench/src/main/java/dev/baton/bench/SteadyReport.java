@@ -1,6 +1,5 @@
 package dev.baton.bench;
 
-import dev.baton.bench.SteadyResults.Ratio;
 import dev.baton.bench.SteadyServer.Role;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,18 +35,18 @@ public final class SteadyReport {
     }
   }
 
-  private final SteadyPlan plan;
-  private final Instant started;
-  private final Instant finished;
-  private final boolean partial;
-  private final Optional<String> error;
-  private final Host before;
-  private final Host after;
-  private final Placement.Where bench;
-  private final Map<Role, Placement.Where> apps;
-  private final Map<Role, Placement.Where> starters;
-  private final Map<Role, Path> logs;
-  private final SteadyResults results;
+  final SteadyPlan plan;
+  final Instant started;
+  final Instant finished;
+  final boolean partial;
+  final Optional<String> error;
+  final Host before;
+  final Host after;
+  final Placement.Where bench;
+  final Map<Role, Placement.Where> apps;
+  final Map<Role, Placement.Where> starters;
+  final Map<Role, Path> logs;
+  final SteadyResults results;
 
   SteadyReport(
       SteadyPlan plan,
@@ -96,7 +95,7 @@ public final class SteadyReport {
 
   void write() throws IOException {
     Files.writeString(plan.out().resolve("report.txt"), text());
-    Files.writeString(plan.out().resolve("steady-table.md"), table());
+    Files.writeString(plan.out().resolve("steady-table.md"), SteadyFiles.table(this));
     JSON.writerWithDefaultPrettyPrinter().writeValue(json().toFile(), toJson());
   }
 
@@ -351,133 +350,9 @@ public final class SteadyReport {
     return warnings;
   }
 
-  /**
-   * The rows for BENCHMARKS.md: median req/s and the per-round ratios' medians with their
-   * quartiles.
-   */
-  String table() {
-    var t = new StringBuilder();
-    t.append(
-        "| sample, load | A req/s | parent req/s | baton req/s | A′/A (control) | parent/A | parent+setsid/parent | baton/parent |\n");
-    t.append("|---|---|---|---|---|---|---|---|\n");
-    for (var mode : results.modes()) {
-      t.append(
-          String.format(
-              Locale.ROOT,
-              "| %s, %s | %,.0f | %,.0f | %,.0f |",
-              plan.sample(),
-              mode.name(),
-              results.rate(mode, Role.BARE_A).median(),
-              results.rate(mode, Role.PARENT).median(),
-              results.rate(mode, Role.BATON).median()));
-      for (var ratio :
-          List.of(
-              SteadyResults.CONTROL,
-              SteadyResults.PARENT,
-              SteadyResults.SESSION,
-              SteadyResults.TARGET)) {
-        var s = results.ratio(mode, ratio);
-        t.append(
-            String.format(
-                Locale.ROOT,
-                " %s%.3f%s (%.3f–%.3f) |",
-                ratio == SteadyResults.TARGET ? "**" : "",
-                s.median(),
-                ratio == SteadyResults.TARGET ? "**" : "",
-                s.q1(),
-                s.q3()));
-      }
-      t.append('\n');
-    }
-    t.append(
-        String.format(
-            Locale.ROOT,
-            "%n%d rounds of %s slices, placement %s; medians, quartiles in brackets.%n",
-            plan.rounds(),
-            seconds(plan.slice()),
-            plan.placement()));
-    return t.toString();
-  }
-
+  /** Everything, for machines. */
   ObjectNode toJson() {
-    var root = JSON.createObjectNode();
-    root.put("mode", "steady");
-    root.put("started", started.toString());
-    root.put("finished", finished.toString());
-    root.put("partial", partial);
-    root.put("error", error.orElse(null));
-    var p = root.putObject("plan");
-    p.put("sample", plan.sample().label());
-    p.put("method", plan.post() ? "POST" : "GET");
-    p.put("rounds", plan.rounds());
-    p.put("sliceMs", plan.slice().toMillis());
-    p.put("placement", plan.placement().label());
-    p.put("loadThreads", plan.loadThreads() > 0 ? plan.loadThreads() : null);
-    var h = root.putObject("host");
-    h.put("cpus", before.cpus());
-    h.put("kernel", before.kernel());
-    h.put("autogroup", before.autogroup().orElse(null));
-    h.put("loadAverageStart", before.loadAverage());
-    h.put("loadAverageEnd", after.loadAverage());
-    where(root.putObject("bench"), bench);
-    var servers = root.putArray("servers");
-    for (var role : Role.values()) {
-      var s = servers.addObject();
-      s.put("role", role.key);
-      s.put("title", role.title);
-      s.put("log", String.valueOf(logs.get(role)));
-      Optional.ofNullable(apps.get(role)).ifPresent(w -> where(s.putObject("app"), w));
-      Optional.ofNullable(starters.get(role))
-          .ifPresent(w -> where(s.putObject("startedByBench"), w));
-    }
-    var loads = root.putArray("loads");
-    for (var mode : results.modes()) {
-      var l = loads.addObject();
-      l.put("load", mode.name());
-      l.put("connections", mode.connections());
-      l.put("keepAlive", mode.keepAlive());
-      l.put("rounds", results.rounds(mode));
-      var byServer = l.putObject("servers");
-      for (var role : Role.values()) {
-        var series = results.of(mode, role);
-        var s = byServer.putObject(role.key);
-        s.put("medianPerSecond", results.rate(mode, role).median());
-        s.put("requests", series.requests);
-        s.put("failed", series.failed);
-        s.put("firstFailure", series.firstFailure.orElse(null));
-        var values = s.putArray("perSecondByRound");
-        series.perSecond.forEach(values::add);
-      }
-      var ratios = l.putObject("ratios");
-      for (var ratio : SteadyResults.RATIOS) {
-        stats(ratios.putObject(ratio.key()), ratio, results.ratio(mode, ratio));
-      }
-      l.put(
-          "targetMet",
-          results.ratio(mode, SteadyResults.TARGET).median() >= SteadyResults.TARGET_RATIO);
-    }
-    root.put("failed", results.failed());
-    var warnings = root.putArray("warnings");
-    warnings().forEach(warnings::add);
-    return root;
-  }
-
-  private static void where(ObjectNode node, Placement.Where where) {
-    node.put("pid", where.pid());
-    node.put("pgid", where.pgid());
-    node.put("sid", where.sid());
-    node.put("autogroup", where.autogroup());
-    node.put("cgroup", where.cgroup());
-  }
-
-  private static void stats(ObjectNode node, Ratio ratio, SteadyStats s) {
-    node.put("name", ratio.name());
-    node.put("n", s.n());
-    node.put("median", s.median());
-    node.put("q1", s.q1());
-    node.put("q3", s.q3());
-    node.put("medianLower95", Double.isNaN(s.lower()) ? null : s.lower());
-    node.put("medianUpper95", Double.isNaN(s.upper()) ? null : s.upper());
+    return SteadyFiles.json(this);
   }
 
   static String seconds(Duration d) {
