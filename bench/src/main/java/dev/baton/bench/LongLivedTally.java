@@ -1,0 +1,33 @@
+package dev.baton.bench;
+
+/**
+ * What a fleet of long-lived clients saw, from its start.
+ *
+ * @param open connections open now
+ * @param connects connections opened, the first ones included
+ * @param connectFailures attempts to connect (TCP or the handshake) that failed
+ * @param politeEnds connections the server ended politely: a close frame with 1012, or GOAWAY
+ *     followed by a clean close once the streams it took were answered
+ * @param abnormalEnds connections that ended any other way while the fleet ran: a reset, an end of
+ *     stream without a close frame (WebSocket's 1006), a close code other than 1012, a GOAWAY with
+ *     an error, or a read timeout
+ * @param sent messages sent (text frames, or requests on streams)
+ * @param answered messages answered: the echo came back, or the stream's response ended with 200
+ * @param failed messages that will never be answered: their connection ended first, or the stream
+ *     was reset or refused, or answered with another status
+ */
+record LongLivedTally(
+    long open,
+    long connects,
+    long connectFailures,
+    long politeEnds,
+    long abnormalEnds,
+    long sent,
+    long answered,
+    long failed) {
+
+  /** Connections opened after the first one of each client: the reconnects. */
+  long reconnects(int clients) {
+    return Math.max(0, connects - clients);
+  }
+}
