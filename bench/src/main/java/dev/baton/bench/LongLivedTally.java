@@ -11,10 +11,13 @@ package dev.baton.bench;
  * @param abnormalEnds connections that ended any other way while the fleet ran: a reset, an end of
  *     stream without a close frame (WebSocket's 1006), a close code other than 1012, a GOAWAY with
  *     an error, or a read timeout
- * @param sent messages sent (text frames, or requests on streams)
+ * @param sent messages sent (text frames, or requests on streams), each counted once
+ * @param resent messages still unanswered when the server ended their connection politely, sent
+ *     again on the client's next connection (a WebSocket's server sends nothing after its close
+ *     frame; an HTTP/2 server refuses streams above the final GOAWAY's last stream id)
  * @param answered messages answered: the echo came back, or the stream's response ended with 200
- * @param failed messages that will never be answered: their connection ended first, or the stream
- *     was reset or refused, or answered with another status
+ * @param failed messages that will never be answered: lost with a connection that ended abnormally,
+ *     or the stream was reset, or answered with another status
  */
 record LongLivedTally(
     long open,
@@ -23,6 +26,7 @@ record LongLivedTally(
     long politeEnds,
     long abnormalEnds,
     long sent,
+    long resent,
     long answered,
     long failed) {
 
