@@ -35,6 +35,12 @@ abstract class LongLivedFleet implements LongLivedClients {
   /** How long close waits for the answers owed, then for the goodbyes to complete. */
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
+  /**
+   * How long close waits, beyond the reconnect jitter, for the messages carried across a polite end
+   * to be answered on a new connection.
+   */
+  private static final Duration CARRY_WAIT = Duration.ofSeconds(5);
+
   final InetSocketAddress address;
   private final int clients;
   private final Duration every;
@@ -55,6 +61,12 @@ abstract class LongLivedFleet implements LongLivedClients {
   private final Set<Connection> live = ConcurrentHashMap.newKeySet();
   private final CountDownLatch firstTries;
   private volatile boolean stopping;
+
+  /** Set first by {@link #close}: no new messages, while those owed or carried are answered. */
+  private volatile boolean quiet;
+
+  /** Messages carried by clients between a polite end and their next connection. */
+  private final LongAdder carried = new LongAdder();
 
   /** How a connection ended. */
   enum End {
@@ -159,6 +171,8 @@ abstract class LongLivedFleet implements LongLivedClients {
           firstTries.countDown();
         }
         connection.resend(carry);
+        carried.add(-carry.size());
+        carry = List.of();
         current.set(connection);
         End end = connection.read();
         current.set(null);
@@ -171,6 +185,7 @@ abstract class LongLivedFleet implements LongLivedClients {
         if (end == End.POLITE) {
           politeEnds.increment();
           carry = connection.carry;
+          carried.add(carry.size());
         } else {
           abnormalEnds.increment();
           carry = List.of();
@@ -196,7 +211,7 @@ abstract class LongLivedFleet implements LongLivedClients {
         next = now + every.toNanos(); // behind (a pause): skip the ticks missed, not catch up
       }
       Connection connection = current.get();
-      if (connection != null) {
+      if (connection != null && !quiet) {
         connection.send(index + "-" + seq++);
       }
     }
@@ -218,11 +233,15 @@ abstract class LongLivedFleet implements LongLivedClients {
 
   @Override
   public final void close() throws InterruptedException {
-    stopping = true;
-    long deadline = System.nanoTime() + CLOSE_WAIT.toNanos();
-    while (System.nanoTime() - deadline < 0 && live.stream().anyMatch(c -> c.owed() > 0)) {
+    // Clients still reconnect meanwhile: a message carried across a polite end is answered by
+    // the next generation, and the run must not end before it could be.
+    quiet = true;
+    long deadline = System.nanoTime() + jitter.toNanos() + CARRY_WAIT.toNanos();
+    while (System.nanoTime() - deadline < 0
+        && (carried.sum() > 0 || live.stream().anyMatch(c -> c.owed() > 0))) {
       Thread.sleep(10);
     }
+    stopping = true;
     for (Connection connection : live) {
       connection.goodbye();
     }
@@ -237,6 +256,8 @@ abstract class LongLivedFleet implements LongLivedClients {
     for (Thread thread : List.copyOf(threads)) {
       thread.join(CLOSE_WAIT);
     }
+    // Whatever was sent and is neither answered nor already counted as failed never will be.
+    failed.add(Math.max(0, sent.sum() - answered.sum() - failed.sum()));
   }
 
   boolean stopping() {
