@@ -18,6 +18,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Jetty 12 app under baton: {@code java -cp ... dev.baton.examples.JettyExample [port]}.
@@ -75,7 +76,8 @@ public final class JettyExample {
 
   /** The WebSocket at /ws: each text frame sent back. */
   public static final class Echo implements Session.Listener.AutoDemanding {
-    private volatile Session session;
+    // Set on open, before any text arrives.
+    private volatile @Nullable Session session;
 
     @Override
     public void onWebSocketOpen(Session session) {
@@ -84,7 +86,10 @@ public final class JettyExample {
 
     @Override
     public void onWebSocketText(String text) {
-      session.sendText(text, org.eclipse.jetty.websocket.api.Callback.NOOP);
+      Session session = this.session;
+      if (session != null) {
+        session.sendText(text, org.eclipse.jetty.websocket.api.Callback.NOOP);
+      }
     }
   }
 
