@@ -36,6 +36,9 @@ import org.eclipse.jetty.server.ServerConnector;
  * connector accepts not one more connection (see {@link ListenerConnector}); the connections it
  * accepted before are served as usual. TCP listeners only: Jetty serves Unix sockets through
  * another connector.
+ *
+ * <p>WebSockets and HTTP/2 connections outlive any request, so a drain ends them itself, spread
+ * over its window: {@link #longLived()}.
  */
 public final class JettyListeners implements Baton.Acceptor {
 
@@ -56,12 +59,17 @@ public final class JettyListeners implements Baton.Acceptor {
   /** The configuration's own setting, put back on resume. */
   private boolean persistentConnections;
 
-  private JettyListeners(List<ListenerConnector> connectors, HttpConfiguration configuration) {
+  /** Ends the WebSockets and HTTP/2 connections of the released connectors in a drain. */
+  private final LongLivedDrain longLived;
+
+  private JettyListeners(
+      Server server, List<ListenerConnector> connectors, HttpConfiguration configuration) {
     this.connectors = List.copyOf(connectors);
     this.configuration = configuration;
     List<ListenerConnector> released =
         this.connectors.stream().filter(connector -> !connector.listener().probe()).toList();
     this.released = released;
+    this.longLived = new LongLivedDrain(server, released);
     this.releaser =
         new IdleCloser("release kept-alive connections of " + released, () -> closeIdle(released));
   }
@@ -96,7 +104,17 @@ public final class JettyListeners implements Baton.Acceptor {
       server.addConnector(connector);
       connectors.add(connector);
     }
-    return new JettyListeners(connectors, configuration);
+    return new JettyListeners(server, connectors, configuration);
+  }
+
+  /**
+   * The drain of the WebSockets and HTTP/2 connections these connectors accepted (the probe's
+   * aside): each ended the way its clients handle, a close frame or GOAWAY, at an even rate over
+   * part of the drain's window, so that their clients do not all reconnect at once. {@link #drain}
+   * and pausing leave them to it.
+   */
+  public LongLivedDrain longLived() {
+    return longLived;
   }
 
   /** The connectors, one per listener, in the listeners' order. */
@@ -139,8 +157,9 @@ public final class JettyListeners implements Baton.Acceptor {
    * Drains without losing a request: stops accepting on every listener, the probe's too; answers
    * each further request on a kept-alive connection with {@code Connection: close}, so that its
    * client opens the next one elsewhere; and closes connections that stay idle for a second, since
-   * closing one a client is sending on would lose that request. Completes once no connection is
-   * left, or at the timeout; then stop the server, which closes what is left.
+   * closing one a client is sending on would lose that request. WebSockets and HTTP/2 connections
+   * are left to {@link #longLived()}. Completes once no connection is left, or at the timeout; then
+   * stop the server, which closes what is left.
    */
   public synchronized CompletableFuture<Void> drain(Duration timeout) {
     releaser.stop();
@@ -164,7 +183,8 @@ public final class JettyListeners implements Baton.Acceptor {
     for (ListenerConnector connector : connectors) {
       for (EndPoint endPoint : connector.getConnectedEndPoints()) {
         if (endPoint instanceof IdleTimeout
-            && ((IdleTimeout) endPoint).getIdleFor() >= IDLE_CLOSE.toMillis()) {
+            && ((IdleTimeout) endPoint).getIdleFor() >= IDLE_CLOSE.toMillis()
+            && !LongLivedDrain.isLongLived(endPoint.getConnection())) {
           endPoint.close();
         }
       }
