@@ -12,13 +12,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The long-lived fleets against the real NettyExample, run outside baton: a steady run in which
- * every message is answered, then a SIGTERM whose drain must end every connection politely (1012,
- * or GOAWAYs) within its window. In bench's package, on the same class path, to reach the fleets.
+ * The long-lived fleets against the real Netty and Jetty examples, run outside baton: a steady run
+ * in which every message is answered, then a SIGTERM whose drain must end every connection politely
+ * (1012, or GOAWAYs) within its window. Both ends are on trial: the fleets' framing, and each
+ * adapter's LongLivedDrain. In bench's package, on the same class path, to reach the fleets.
  */
 class LongLivedClientsTest {
   private static final String JAVA = ProcessHandle.current().info().command().orElseThrow();
@@ -29,19 +31,12 @@ class LongLivedClientsTest {
 
   @TempDir Path dir;
 
-  @Test
-  void webSocketsAreAllAnsweredAndEndedPolitelyByADrain() throws Exception {
-    run(LongLivedClients.Kind.WS);
-  }
-
-  @Test
-  void h2cStreamsAreAllAnsweredAndEndedPolitelyByADrain() throws Exception {
-    run(LongLivedClients.Kind.H2C);
-  }
-
-  private void run(LongLivedClients.Kind kind) throws Exception {
+  @ParameterizedTest(name = "{0} on {1}")
+  @CsvSource({"WS, NettyExample", "H2C, NettyExample", "WS, JettyExample", "H2C, JettyExample"})
+  void allAnsweredThenEndedPolitelyByADrain(LongLivedClients.Kind kind, String example)
+      throws Exception {
     int port = freePort();
-    Path log = dir.resolve("netty.log");
+    Path log = dir.resolve(example + ".log");
     var builder =
         new ProcessBuilder(
                 JAVA,
@@ -49,7 +44,7 @@ class LongLivedClientsTest {
                 "-XX:+UseSerialGC",
                 "-cp",
                 System.getProperty("java.class.path"),
-                "dev.baton.examples.NettyExample",
+                "dev.baton.examples." + example,
                 Integer.toString(port))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
@@ -115,7 +110,7 @@ class LongLivedClientsTest {
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     while (System.nanoTime() - deadline < 0) {
-      assertThat(server.isAlive()).as("NettyExample exited early").isTrue();
+      assertThat(server.isAlive()).as("the example exited early").isTrue();
       try (var probe = new Socket()) {
         probe.connect(address, 200);
         return;
@@ -123,7 +118,7 @@ class LongLivedClientsTest {
         Thread.sleep(50);
       }
     }
-    throw new AssertionError("NettyExample did not listen on " + address + " within 20 s");
+    throw new AssertionError("the example did not listen on " + address + " within 20 s");
   }
 
   private static int freePort() throws IOException {

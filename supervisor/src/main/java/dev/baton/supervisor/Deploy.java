@@ -73,6 +73,7 @@ final class Deploy {
     }
     supervisor.adopt(generation, java.util.List.of());
     supervisor.deploying(generation);
+    supervisor.retire().hurryAhead();
     if (supervisor.generations().active().isEmpty()) {
       // Nothing serves: the connections that come meanwhile wait in the new generation's queue.
       supervisor.listeners().own().steerTo(generation);

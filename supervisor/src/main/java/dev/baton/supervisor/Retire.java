@@ -196,10 +196,27 @@ final class Retire {
    * whenever one begins to drain, and once a restarted supervisor has taken its draining ones back.
    */
   void hurryBeyondMax() {
+    hurryBeyond(supervisor.config().drain().maxDraining(), "");
+  }
+
+  /**
+   * Called as a deploy spawns its generation. Its promotion will start one more drain (the active
+   * generation's, or that of a parked one it displaces), so the oldest draining generations beyond
+   * {@code max_draining - 1} are hurried now, while the new one starts, and have exited by the time
+   * it is promoted. Hurried only at the promotion, they would overlap it for as long as their exit
+   * takes: max_draining + 2 generations serving at once. A deploy that then fails has ended a drain
+   * early, which a bound on drains accepts.
+   */
+  void hurryAhead() {
+    hurryBeyond(
+        Math.max(0, supervisor.config().drain().maxDraining() - 1), " and a deploy under way");
+  }
+
+  private void hurryBeyond(int keep, String ahead) {
     var draining = supervisor.generations().draining();
     int max = supervisor.config().drain().maxDraining();
-    for (int i = 0; i < draining.size() - max; i++) {
-      hurry(draining.get(i), draining.size(), max);
+    for (int i = 0; i < draining.size() - keep; i++) {
+      hurry(draining.get(i), draining.size(), max, ahead);
     }
   }
 
@@ -208,7 +225,7 @@ final class Retire {
    * its grace ends before: the earlier of the two deadlines holds, and whichever timer fires first
    * kills it.
    */
-  private void hurry(Generation generation, int draining, int max) {
+  private void hurry(Generation generation, int draining, int max, String ahead) {
     if (generation.hurried || generation.hasExited()) {
       return;
     }
@@ -233,11 +250,12 @@ final class Retire {
         .whenComplete(
             (connections, error) ->
                 LOG.warn(
-                    "hurrying generation {} (pid {}): {} generations draining, max_draining {};"
+                    "hurrying generation {} (pid {}): {} draining{}, max_draining {};"
                         + " it still holds {} connections; SIGKILL in {} ms",
                     generation.number,
                     pid,
                     draining,
+                    ahead,
                     max,
                     connections == null || connections.isEmpty()
                         ? "an unknown number of"

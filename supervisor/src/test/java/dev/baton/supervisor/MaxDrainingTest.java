@@ -153,7 +153,7 @@ class MaxDrainingTest {
     try (var log = new LogLines(Retire.class)) {
       h.deployed(); // generation 1 drains from 0 ms: SIGKILL at 1500 ms
       h.advanceMillis(1000);
-      h.deployed(); // generation 2 drains; 1 is hurried, with 500 ms of its grace left
+      h.deployed(); // 1 is hurried as the deploy starts, with 500 ms of its grace left; 2 drains
       assertThat(h.os.process(0).signals).containsExactly(Signal.TERM);
       h.advanceMillis(499);
       assertThat(h.generation(1).state()).isEqualTo("draining");
@@ -162,7 +162,8 @@ class MaxDrainingTest {
       assertThat(h.generation(1).exited()).contains(Harness.T0.plusMillis(1500));
       assertThat(log.lines())
           .contains(
-              "WARN hurrying generation 1 (pid 1000): 2 generations draining, max_draining 1;"
+              "WARN hurrying generation 1 (pid 1000): 1 draining and a deploy under way,"
+                  + " max_draining 1;"
                   + " it still holds an unknown number of connections; SIGKILL in 500 ms")
           .contains(
               "WARN generation 1 (pid 1000) did not drain within 1500 ms; sending SIGKILL to its"
@@ -212,11 +213,13 @@ class MaxDrainingTest {
     try (var log = new LogLines(Retire.class)) {
       h.deployed();
       h.deployed();
-      h.deployed(); // three draining: generation 1 (pid 1000) is hurried
+      // Two draining as the third deploy starts, which will make it three: generation 1 (pid
+      // 1000) is hurried then, so that it is gone by the promotion.
+      h.deployed();
       assertThat(log.lines())
           .contains(
-              "WARN hurrying generation 1 (pid 1000): 3 generations draining, max_draining 2;"
-                  + " it still holds 37 connections; SIGKILL in 1000 ms");
+              "WARN hurrying generation 1 (pid 1000): 2 draining and a deploy under"
+                  + " way, max_draining 2; it still holds 37 connections; SIGKILL in 1000 ms");
       h.advance(HURRY);
       assertThat(log.lines())
           .contains(
