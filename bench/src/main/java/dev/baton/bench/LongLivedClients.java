@@ -6,8 +6,8 @@ import java.time.Duration;
 /**
  * A fleet of long-lived clients on one address, WebSockets or h2c connections, each sending a
  * message (a text frame, or a GET on a new stream) every second, and reconnecting after a random
- * delay when the server ends its connection politely (a close frame with 1012, or GOAWAY).
- * Anything else that ends a connection is abnormal and counted.
+ * delay when the server ends its connection politely (a close frame with 1012, or GOAWAY). Anything
+ * else that ends a connection is abnormal and counted.
  */
 interface LongLivedClients extends AutoCloseable {
 
