@@ -30,7 +30,10 @@ interface LongLivedClients extends AutoCloseable {
       Duration jitter,
       Duration ramp)
       throws InterruptedException {
-    throw new UnsupportedOperationException("written by the fleets");
+    return switch (kind) {
+      case WS -> WebSocketClients.start(address, clients, every, jitter, ramp);
+      case H2C -> H2cClients.start(address, clients, every, jitter, ramp);
+    };
   }
 
   /** The counts so far; cheap, safe from any thread, and monotonic but for {@code open}. */
