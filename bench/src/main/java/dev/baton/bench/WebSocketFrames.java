@@ -35,7 +35,7 @@ final class WebSocketFrames {
   /** What a server frame may carry at most: the echo of a short text, or a control frame. */
   private static final int MAX_PAYLOAD = 1 << 16;
 
-  private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B85";
+  private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
   /** One frame as read, its payload unmasked. */
   record Frame(boolean fin, int opcode, byte[] payload) {
