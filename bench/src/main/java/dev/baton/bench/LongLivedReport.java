@@ -152,7 +152,7 @@ public final class LongLivedReport {
     int figureWidth =
         Math.max(6, checks.stream().mapToInt(c -> c.figure().length()).max().orElse(0));
     var row = "%-" + nameWidth + "s  %-" + figureWidth + "s  %-4s  %s%n";
-    t.append(String.format(Locale.ROOT, row, "check", "figure", "", "bound"));
+    t.append(String.format(Locale.ROOT, row, "check", "figure", "pass", "bound"));
     for (var c : checks) {
       t.append(
           String.format(
