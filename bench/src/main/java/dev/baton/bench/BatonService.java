@@ -144,14 +144,23 @@ final class BatonService implements ServiceUnderTest {
       List<String> options,
       Config.Steer steer,
       Consumer<DeployEvent> events) {
-    var config = dir.resolve("baton.toml");
+    return start(children, sampleConfig(sample, port, options, steer), dir, log, events);
+  }
+
+  /**
+   * Starts {@code baton run} with {@code config}, written to baton.toml in {@code dir}, whose
+   * control socket must be baton.sock there, and waits for its first generation.
+   */
+  static BatonService start(
+      Children children, String config, Path dir, Writer log, Consumer<DeployEvent> events) {
+    var file = dir.resolve("baton.toml");
     try {
-      Files.writeString(config, sampleConfig(sample, port, options, steer));
+      Files.writeString(file, config);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + config, e);
+      throw new UncheckedIOException("cannot write " + file, e);
     }
     var argv =
-        supervisorCommand(java().toString(), "dev.baton.cli.Main", "run", "-c", config.toString());
+        supervisorCommand(java().toString(), "dev.baton.cli.Main", "run", "-c", file.toString());
     var child = children.start("baton run", argv, Map.of(), dir, List.of(), log, line -> {});
     var control = new ControlClient(dir.resolve("baton.sock"));
     var status = awaitActive(control, child, Duration.ofSeconds(60));
@@ -246,6 +255,11 @@ final class BatonService implements ServiceUnderTest {
     }
     throw new IllegalArgumentException(
         "the service has no TCP listener to load; bench speaks HTTP over TCP");
+  }
+
+  /** The supervisor's status now. */
+  Status status() {
+    return status(control);
   }
 
   @Override

@@ -3,6 +3,8 @@ package dev.baton.cli;
 import dev.baton.bench.Bench;
 import dev.baton.bench.BenchPlan;
 import dev.baton.bench.LoadMode;
+import dev.baton.bench.LongLivedPlan;
+import dev.baton.bench.LongLivedRun;
 import dev.baton.bench.NetworkNamespace;
 import dev.baton.bench.Placement;
 import dev.baton.bench.SampleKind;
@@ -22,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -48,6 +51,16 @@ import picocli.CommandLine.Option;
           + " with quartiles and the median's 95 %% range, and warns when the A/A control scatters by more than"
           + " ±1 %%. report.txt, report.json and steady-table.md go to --out.",
       "",
+      "--long-lived ws|h2c: long-lived connections through constant deploys. The Netty example runs under"
+          + " baton run with [park] max = 0 and the given [drain] timeout and max_draining; a fleet of"
+          + " --clients WebSocket (or h2c) clients, opened over 10 s, sends a message a second on each, and"
+          + " reconnects after a random delay when a draining generation ends its connection politely;"
+          + " meanwhile a deploy every --rhythm (default 1s) for --duration (default 5m). It passes when the"
+          + " generations serving (active + draining, sampled every 100 ms) never exceed max_draining + 1,"
+          + " no connection ends abnormally, every message is answered, no second's reconnects reach twice"
+          + " the even spread, and the supervisor's RSS (and the host's MemAvailable) stay flat."
+          + " report.txt, report.json and long-lived.png go to --out.",
+      "",
       "Examples:",
       "  baton bench --short                    # ~20 s: the CI check",
       "  baton bench --duration 30s --out DIR   # all scenarios and loads; wrk, ab",
@@ -55,14 +68,17 @@ import picocli.CommandLine.Option;
       "  baton bench --sample light            # an app that starts in milliseconds",
       "  baton bench -c baton.toml --keepalive  # your running service",
       "  baton bench --steady --sample light    # bare, parent, baton run: ~8 min",
-      "  baton bench --steady --short           # ~20 s: a check, not a figure"
+      "  baton bench --steady --short           # ~20 s: a check, not a figure",
+      "  baton bench --long-lived ws            # 2000 WebSockets, a deploy a second, 5 min",
+      "  baton bench --long-lived h2c --clients 200 --duration 30s --drain-window 10s"
     },
     footerHeading = "%nExit status:%n",
     footer = {
       "  0  done, and the baton scenario failed no request",
-      "     (--steady: no server failed one)",
+      "     (--steady: no server failed one; --long-lived: every check passed)",
       "  1  the baton scenario failed requests or deploys, or could not run",
-      "     (--steady: any server did, or one could not be measured)",
+      "     (--steady: any server did, or one could not be measured;",
+      "     --long-lived: a check or a deploy failed, or the run could not finish)",
       "  2  bad usage: unknown scenario, zero duration, concurrency over ulimit -n,",
       "     a target not listening"
     })
@@ -196,8 +212,19 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print report.json on stdout instead of the text report")
   boolean json;
 
+  @Mixin LongLivedOptions longLived = new LongLivedOptions();
+
   @Override
   public Integer call() throws Exception {
+    if (longLived.chosen()) {
+      return longLived();
+    }
+    if (longLived.anyWithoutMode()) {
+      System.err.println(
+          "baton bench: --clients, --drain-window, --max-draining and --reconnect-jitter are for"
+              + " --long-lived; add --long-lived ws (or h2c), or drop them");
+      return Main.USAGE;
+    }
     if (steady) {
       return steady();
     }
@@ -286,6 +313,60 @@ final class BenchCommand implements Callable<Integer> {
       return Main.FAILED;
     }
     return 0;
+  }
+
+  /** --long-lived: its own service and fleet; the load scenarios' options do not apply. */
+  private int longLived() throws Exception {
+    LongLivedRun run;
+    try {
+      run = LongLivedRun.prepare(longLivedPlan(), line -> System.err.println("bench: " + line));
+    } catch (IllegalArgumentException e) {
+      System.err.println("baton bench: " + e.getMessage());
+      return Main.USAGE;
+    }
+    var report =
+        untilInterrupted(
+            "the deploys, the fleet and every process bench started",
+            run::stop,
+            run::close,
+            run::run,
+            r -> json ? Files.readString(r.json()) + "\n" : r.text());
+    if (report == null) {
+      return RunCommand.KEEP_RUNNING;
+    }
+    var trouble = report.trouble();
+    if (trouble.isPresent()) {
+      System.err.println("baton bench: --long-lived " + trouble.get());
+      return Main.FAILED;
+    }
+    return 0;
+  }
+
+  LongLivedPlan longLivedPlan() {
+    var notHere = new ArrayList<String>();
+    if (steady) {
+      notHere.add("--steady");
+    }
+    if (shortRun) {
+      notHere.add("--short (give --clients and --duration)");
+    }
+    if (!scenarios.isEmpty() || config != null) {
+      notHere.add("--scenarios and -c (it runs the Netty example under baton run)");
+    }
+    if (!modes.isEmpty() || concurrency != null || keepAlive || post || requests != null) {
+      notHere.add("--modes, --concurrency, --keepalive, --post and --requests (use --clients)");
+    }
+    if (!appArgs.isEmpty()) {
+      notHere.add("--app-arg");
+    }
+    if (rounds != null || slice.isPresent() || placement != null || loadThreads != null) {
+      notHere.add("--rounds, --slice, --placement and --load-threads");
+    }
+    if (!notHere.isEmpty()) {
+      throw new IllegalArgumentException(
+          "--long-lived does not take " + String.join(", ", notHere));
+    }
+    return longLived.plan(duration, rhythm, out, json);
   }
 
   /** A run, from the hook's installation to its report. */

@@ -53,4 +53,30 @@ class BenchCommandTest {
     assertThat(result.status()).isEqualTo(Main.USAGE);
     assertThat(result.error()).contains("--concurrency").contains("'lots'");
   }
+
+  @Test
+  void longLivedOptionsWithoutLongLivedAreAUsageError() {
+    var result = Cli.run("bench", "--clients", "200");
+
+    assertThat(result.status()).isEqualTo(Main.USAGE);
+    assertThat(result.errLines())
+        .containsExactly(
+            "baton bench: --clients, --drain-window, --max-draining and --reconnect-jitter are for"
+                + " --long-lived; add --long-lived ws (or h2c), or drop them");
+  }
+
+  @Test
+  void longLivedRefusesTheLoadOptionsAndUnknownKinds() {
+    var refused = Cli.run("bench", "--long-lived", "ws", "--concurrency", "5", "--steady");
+    var unknown = Cli.run("bench", "--long-lived", "sse");
+
+    assertThat(refused.status()).isEqualTo(Main.USAGE);
+    assertThat(refused.errLines())
+        .containsExactly(
+            "baton bench: --long-lived does not take --steady, --modes, --concurrency, --keepalive,"
+                + " --post and --requests (use --clients)");
+    assertThat(unknown.status()).isEqualTo(Main.USAGE);
+    assertThat(unknown.errLines())
+        .containsExactly("baton bench: --long-lived must be ws or h2c, was 'sse'");
+  }
 }
