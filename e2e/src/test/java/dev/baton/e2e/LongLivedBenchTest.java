@@ -45,17 +45,15 @@ class LongLivedBenchTest {
   }
 
   /**
-   * Every check but the serving bound and the reconnects' peak passes outright. A hurried
-   * generation is still "draining" in the supervisor's status until its process has exited, a few
-   * hundred ms after DRAIN-NOW, so for that moment after each deploy max_draining + 2 generations
-   * serve: the report says so, and the strict bound fails; what must hold is that it is one more,
-   * and only for a moment.
+   * Every check but the reconnects' peak passes outright, the serving bound (max_draining + 1)
+   * included: a deploy hurries the oldest draining generation as it spawns, so that the hurried one
+   * has exited before the promotion adds a drain.
    */
   private static void assertBounded(JsonNode report) {
     var fleet = report.path("fleet");
     for (var check : report.path("checks")) {
       var name = check.path("name").asString("");
-      if (!name.startsWith("serving") && !name.startsWith("reconnects")) {
+      if (!name.startsWith("reconnects")) {
         assertThat(check.path("pass").asBoolean())
             .as("%s; per second: %s", check, perSecond(report))
             .isTrue();
@@ -73,9 +71,7 @@ class LongLivedBenchTest {
     assertThat(reconnects.path("peakPerSecond").asDouble())
         .as("%s; per second: %s", reconnects, perSecond(report))
         .isLessThan(3 * reconnects.path("evenPerSecond").asDouble());
-    var serving = report.path("serving");
-    assertThat(serving.path("max").asInt()).as("%s", serving).isLessThanOrEqualTo(2 + 2);
-    assertThat(serving.path("longestAboveMs").asLong()).as("%s", serving).isLessThan(1000);
+    assertThat(report.path("serving").path("max").asInt()).isLessThanOrEqualTo(2 + 1);
   }
 
   /** "at: reconnects serving" for each second, for a failure's message. */
