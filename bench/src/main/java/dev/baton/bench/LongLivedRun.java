@@ -39,6 +39,9 @@ public final class LongLivedRun implements AutoCloseable {
   /** A unix socket's path must fit in sun_path's 108 bytes. */
   private static final int MAX_SOCKET_PATH = 100;
 
+  /** How often a run says how far it is. */
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(30);
+
   private final LongLivedPlan plan;
   private final Consumer<String> progress;
   private final Path lib;
@@ -225,9 +228,14 @@ public final class LongLivedRun implements AutoCloseable {
               plan.duration().toSeconds()));
       var rhythm = Rhythm.start(baton, plan.every(), Integer.MAX_VALUE, r -> {});
       long until = System.nanoTime() + plan.duration().toNanos();
+      long nextNote = System.nanoTime() + PROGRESS_EVERY.toNanos();
       while (!stopped && System.nanoTime() - until < 0) {
         Children.sleep(
             Duration.ofMillis(Math.min(1000, (until - System.nanoTime()) / 1_000_000 + 1)));
+        if (System.nanoTime() - nextNote >= 0) {
+          nextNote += PROGRESS_EVERY.toNanos();
+          progress.accept(note(clients.tally(), secondsSince(fleetStart) - rampEnd));
+        }
       }
       deployEnd = secondsSince(fleetStart);
       rhythm.stop(Duration.ZERO);
@@ -280,6 +288,23 @@ public final class LongLivedRun implements AutoCloseable {
       throw new UncheckedIOException("cannot write the report into " + out, e);
     }
     return report;
+  }
+
+  /** A line of progress: what a five-minute run has done so far, for whoever watches it. */
+  private String note(LongLivedTally tally, double seconds) {
+    var last = samples.seconds();
+    var serving = last.isEmpty() ? 0 : last.getLast().serving();
+    return String.format(
+        Locale.ROOT,
+        "%.0f s: %d deploys, %d serving, %d open, %,d reconnects, %d abnormal, %,d of %,d answered",
+        seconds,
+        deploys.get(),
+        serving,
+        tally.open(),
+        tally.reconnects(plan.clients()),
+        tally.abnormalEnds(),
+        tally.answered(),
+        tally.sent());
   }
 
   private void onEvent(DeployEvent event) {

@@ -44,7 +44,7 @@ final class LongLivedOptions {
       names = "--reconnect-jitter",
       paramLabel = "D",
       description =
-          "--long-lived: a client ended politely reconnects after a random delay below this (default: 2s)")
+          "--long-lived: a client ended politely reconnects after a random delay below this (default: 5s)")
   Optional<Duration> jitter = Optional.empty();
 
   boolean chosen() {
