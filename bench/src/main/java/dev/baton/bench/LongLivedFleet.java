@@ -49,6 +49,7 @@ abstract class LongLivedFleet implements LongLivedClients {
 
   final LongAdder open = new LongAdder();
   final LongAdder connects = new LongAdder();
+  final LongAdder attempts = new LongAdder();
   final LongAdder connectFailures = new LongAdder();
   final LongAdder politeEnds = new LongAdder();
   final LongAdder abnormalEnds = new LongAdder();
@@ -150,6 +151,7 @@ abstract class LongLivedFleet implements LongLivedClients {
         var socket = new Socket();
         try {
           socket.setTcpNoDelay(true);
+          attempts.increment();
           socket.connect(address, CONNECT_TIMEOUT_MILLIS);
           socket.setSoTimeout(READ_TIMEOUT_MILLIS);
           connection = connect(socket);
@@ -222,6 +224,7 @@ abstract class LongLivedFleet implements LongLivedClients {
     return new LongLivedTally(
         open.sum(),
         connects.sum(),
+        attempts.sum(),
         connectFailures.sum(),
         politeEnds.sum(),
         abnormalEnds.sum(),

@@ -49,7 +49,12 @@ final class LongLivedPlot {
         List.of((double) report.servingBound(), (double) report.servingBound()),
         new Color(220, 20, 20));
     var reconnects = chart("reconnects per second", "reconnects/s", end);
-    add(reconnects, "reconnects/s", report.seconds, s -> (double) s.reconnects(), Color.DARK_GRAY);
+    add(
+        reconnects,
+        "reconnects set out/s",
+        report.seconds,
+        s -> (double) s.attempts(),
+        Color.DARK_GRAY);
     add(
         reconnects,
         "abnormal ends/s",

@@ -214,6 +214,7 @@ public final class LongLivedReport {
     s.put("samples", judged.size());
     var r = root.putObject("reconnects");
     r.put("peakPerSecond", LongLivedVerdict.peakReconnects(judgedSeconds));
+    r.put("peakCompletedPerSecond", LongLivedVerdict.peakCompleted(judgedSeconds));
     r.put("evenPerSecond", LongLivedVerdict.evenReconnectRate(judgedSeconds));
     var m = root.putObject("memory");
     m.put("windowSeconds", LongLivedVerdict.window(judgedSeconds));
@@ -234,6 +235,7 @@ public final class LongLivedReport {
       var o = series.addObject();
       o.put("at", Math.round(sec.at() * 10) / 10.0);
       o.put("reconnects", sec.reconnects());
+      o.put("attempts", sec.attempts());
       o.put("politeEnds", sec.politeEnds());
       o.put("abnormalEnds", sec.abnormalEnds());
       o.put("sent", sec.sent());

@@ -3,7 +3,6 @@ package dev.baton.bench;
 import dev.baton.os.Os;
 import dev.baton.protocol.DeployEvent;
 import dev.baton.protocol.DeployStep;
-import dev.baton.protocol.Status;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -207,7 +206,7 @@ public final class LongLivedRun implements AutoCloseable {
               baton.address(),
               plan.ramp().toSeconds()));
       fleetStart = System.nanoTime();
-      sampler = startSampler(baton, fleetStart);
+      sampler = LongLivedSampler.start(baton, fleetStart, plan.clients(), samples, () -> fleet);
       var clients =
           LongLivedClients.start(
               plan.fleetKind(),
@@ -239,7 +238,7 @@ public final class LongLivedRun implements AutoCloseable {
       }
       deployEnd = secondsSince(fleetStart);
       rhythm.stop(Duration.ZERO);
-      hurried = hurried(metricsPort);
+      hurried = LongLivedSampler.hurried(metricsPort);
       progress.accept("closing the fleet");
       clients.close();
       fleet = null;
@@ -261,7 +260,7 @@ public final class LongLivedRun implements AutoCloseable {
       endAll();
     }
     if (end == null) {
-      end = new LongLivedTally(0, 0, 0, 0, 0, 0, 0, 0, 0);
+      end = new LongLivedTally(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     }
     var ticks = samples.ticks(rampEnd, deployEnd);
     var seconds = samples.seconds(rampEnd, deployEnd);
@@ -315,127 +314,7 @@ public final class LongLivedRun implements AutoCloseable {
     }
   }
 
-  /**
-   * Every 100 ms the status; at each whole second the fleet's tally and the memory. Status over the
-   * control socket is cheap next to a deploy, and a tick it misses is only a tick.
-   */
-  private Thread startSampler(BatonService baton, long origin) {
-    return Thread.ofPlatform()
-        .daemon()
-        .name("long-lived samples")
-        .start(
-            () -> {
-              var before = new LongLivedTally(0, 0, 0, 0, 0, 0, 0, 0, 0);
-              int serving = 0;
-              int live = 0;
-              long next = origin;
-              for (long tick = 1; !Thread.currentThread().isInterrupted(); tick++) {
-                next += LongLivedSamples.TICK_MILLIS * 1_000_000;
-                long wait = next - System.nanoTime();
-                if (wait > 0) {
-                  try {
-                    Thread.sleep(Duration.ofNanos(wait));
-                  } catch (InterruptedException e) {
-                    return;
-                  }
-                }
-                double at = secondsSince(origin);
-                try {
-                  var status = baton.status();
-                  var t = new LongLivedSamples.Tick(at, serving(status), live(status));
-                  samples.add(t);
-                  serving = Math.max(serving, t.serving());
-                  live = Math.max(live, t.live());
-                } catch (RuntimeException e) {
-                  // The supervisor is busy or going; the next tick will tell.
-                }
-                var clients = fleet;
-                if (tick % 10 == 0 && clients != null) {
-                  var now = clients.tally();
-                  samples.add(
-                      LongLivedSamples.Second.between(
-                          at,
-                          before,
-                          now,
-                          plan.clients(),
-                          serving,
-                          live,
-                          kibibytes(
-                              Path.of("/proc/" + baton.supervisorPid().orElseThrow() + "/status"),
-                              "VmRSS:"),
-                          kibibytes(Path.of("/proc/meminfo"), "MemAvailable:")));
-                  before = now;
-                  serving = 0;
-                  live = 0;
-                }
-              }
-            });
-  }
-
-  /** Generations that may hold client connections: the active one and those draining. */
-  static int serving(Status status) {
-    return (int)
-        status.generations().stream()
-            .filter(g -> g.state().equals("active") || g.state().equals("draining"))
-            .count();
-  }
-
-  /** Generations whose process is still there, in whatever state. */
-  static int live(Status status) {
-    return (int)
-        status.generations().stream()
-            .filter(
-                g ->
-                    g.pid() > 0
-                        && ProcessHandle.of(g.pid()).map(ProcessHandle::isAlive).orElse(false))
-            .count();
-  }
-
-  /** A "Key: 123 kB" line of a /proc file, in bytes; 0 when it cannot be read. */
-  static long kibibytes(Path file, String key) {
-    try {
-      for (var line : Files.readAllLines(file)) {
-        if (line.startsWith(key)) {
-          return Long.parseLong(line.substring(key.length()).trim().split("\\s+")[0]) * 1024;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      // Gone, or not Linux: no figure.
-    }
-    return 0;
-  }
-
-  /**
-   * baton_drains_hurried_total from the supervisor's /metrics; empty when it cannot be read.
-   * HTTP/1.0 over a plain socket: the answer ends with the connection, and bench needs no HTTP
-   * client.
-   */
-  static OptionalLong hurried(int metricsPort) {
-    try (var socket = new java.net.Socket()) {
-      socket.connect(new java.net.InetSocketAddress("127.0.0.1", metricsPort), 5000);
-      socket.setSoTimeout(5000);
-      socket
-          .getOutputStream()
-          .write(
-              "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
-                  .getBytes(StandardCharsets.US_ASCII));
-      return hurried(new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      return OptionalLong.empty();
-    }
-  }
-
-  static OptionalLong hurried(String metrics) {
-    for (var line : metrics.split("\n")) {
-      if (line.startsWith("baton_drains_hurried_total ")) {
-        return OptionalLong.of(
-            (long) Double.parseDouble(line.substring("baton_drains_hurried_total ".length())));
-      }
-    }
-    return OptionalLong.empty();
-  }
-
-  private static double secondsSince(long nanos) {
+  static double secondsSince(long nanos) {
     return (System.nanoTime() - nanos) / 1e9;
   }
 

@@ -25,6 +25,7 @@ final class LongLivedSamples {
    *
    * @param at seconds since the fleet began to open, at the second's end
    * @param reconnects connections the fleet opened again in it
+   * @param attempts reconnects the clients set out to make in it: what arrives at the server
    * @param politeEnds connections the server ended politely in it
    * @param abnormalEnds connections that ended any other way in it
    * @param sent messages sent in it
@@ -39,6 +40,7 @@ final class LongLivedSamples {
   record Second(
       double at,
       long reconnects,
+      long attempts,
       long politeEnds,
       long abnormalEnds,
       long sent,
@@ -63,6 +65,7 @@ final class LongLivedSamples {
       return new Second(
           at,
           after.reconnects(clients) - before.reconnects(clients),
+          after.reconnectAttempts(clients) - before.reconnectAttempts(clients),
           after.politeEnds() - before.politeEnds(),
           after.abnormalEnds() - before.abnormalEnds(),
           after.sent() - before.sent(),

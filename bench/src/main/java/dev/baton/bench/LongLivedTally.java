@@ -5,6 +5,8 @@ package dev.baton.bench;
  *
  * @param open connections open now
  * @param connects connections opened, the first ones included
+ * @param attempts connections tried, the first ones included: when each client set out to connect,
+ *     which is what the server sees arrive, whatever it then makes of them and how late
  * @param connectFailures attempts to connect (TCP or the handshake) that failed
  * @param politeEnds connections the server ended politely: a close frame with 1012, or GOAWAY
  *     followed by a clean close once the streams it took were answered
@@ -22,6 +24,7 @@ package dev.baton.bench;
 record LongLivedTally(
     long open,
     long connects,
+    long attempts,
     long connectFailures,
     long politeEnds,
     long abnormalEnds,
@@ -33,5 +36,10 @@ record LongLivedTally(
   /** Connections opened after the first one of each client: the reconnects. */
   long reconnects(int clients) {
     return Math.max(0, connects - clients);
+  }
+
+  /** Attempts after the first one of each client: the reconnects as the clients make them. */
+  long reconnectAttempts(int clients) {
+    return Math.max(0, attempts - clients);
   }
 }

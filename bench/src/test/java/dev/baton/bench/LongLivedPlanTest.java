@@ -80,7 +80,7 @@ class LongLivedPlanTest {
             List.of(),
             List.of());
 
-    assertThat(LongLivedRun.serving(status)).isEqualTo(3);
+    assertThat(LongLivedSampler.serving(status)).isEqualTo(3);
   }
 
   private static Status.GenerationStatus generation(int number, String state) {
@@ -107,7 +107,7 @@ class LongLivedPlanTest {
         baton_deploys_total{kind="deploy"} 20
         """;
 
-    assertThat(LongLivedRun.hurried(metrics)).hasValue(17);
-    assertThat(LongLivedRun.hurried("nothing")).isEmpty();
+    assertThat(LongLivedSampler.hurried(metrics)).hasValue(17);
+    assertThat(LongLivedSampler.hurried("nothing")).isEmpty();
   }
 }
