@@ -47,7 +47,10 @@ public record LongLivedPlan(
    */
   public static final Duration DEFAULT_JITTER = Duration.ofSeconds(5);
 
-  public static final Duration DEFAULT_RAMP = Duration.ofSeconds(10);
+  /** 200 connections a second: gentle on the first generation; 2,000 are open after 10 s. */
+  public static Duration ramp(int clients) {
+    return Duration.ofMillis(Math.min(10_000, 5L * clients));
+  }
 
   /** One JVM's selectors hold this many without strain; beyond, bench would measure itself. */
   static final int MAX_CLIENTS = 50_000;

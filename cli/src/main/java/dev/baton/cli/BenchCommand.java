@@ -53,7 +53,8 @@ import picocli.CommandLine.Option;
       "",
       "--long-lived ws|h2c: long-lived connections through constant deploys. The Netty example runs under"
           + " baton run with [park] max = 0 and the given [drain] timeout and max_draining; a fleet of"
-          + " --clients WebSocket (or h2c) clients, opened over 10 s, sends a message a second on each, and"
+          + " --clients WebSocket (or h2c) clients, opened at 200 a second (over 10 s at most),"
+          + " sends a message a second on each, and"
           + " reconnects after a random delay when a draining generation ends its connection politely;"
           + " meanwhile a deploy every --rhythm (default 1s) for --duration (default 5m). It passes when the"
           + " generations serving (active + draining, sampled every 100 ms) never exceed max_draining + 1,"

@@ -71,7 +71,7 @@ final class LongLivedOptions {
         drainWindow.orElse(LongLivedPlan.DEFAULT_DRAIN_WINDOW),
         maxDraining != null ? maxDraining : LongLivedPlan.DEFAULT_MAX_DRAINING,
         jitter.orElse(LongLivedPlan.DEFAULT_JITTER),
-        LongLivedPlan.DEFAULT_RAMP,
+        LongLivedPlan.ramp(clients != null ? clients : LongLivedPlan.DEFAULT_CLIENTS),
         out,
         json);
   }
